@@ -1,0 +1,244 @@
+//! Client configuration: [`KiliBuilder`] and the immutable settings it produces.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Kili;
+use crate::error::{Error, Result};
+
+/// Kili's cloud endpoint, used when none is given.
+pub const DEFAULT_ENDPOINT: &str = "https://cloud.kili-technology.com/api/label/v2/graphql";
+
+/// Which TLS implementation secures `https://` and `wss://` connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProvider {
+    /// rustls with the Mozilla roots (the default; needs the `rustls` feature).
+    Rustls,
+    /// The platform's TLS library (needs the `native-tls` feature).
+    NativeTls,
+}
+
+/// TLS settings shared by the HTTP client and the subscriptions.
+#[derive(Debug, Clone)]
+pub(crate) struct TlsSettings {
+    pub(crate) provider: TlsProvider,
+    /// Extra trusted roots, PEM.
+    pub(crate) ca_bundle: Option<PathBuf>,
+    /// `false` disables certificate verification (as `KILI_VERIFY=false`); dangerous.
+    pub(crate) verify: bool,
+}
+
+/// How failed requests are retried.
+#[derive(Debug, Clone)]
+pub(crate) struct RetrySettings {
+    /// Attempts after the first one.
+    pub(crate) max_retries: u32,
+    /// First backoff delay.
+    pub(crate) initial_backoff: Duration,
+    /// Largest backoff delay.
+    pub(crate) max_backoff: Duration,
+    /// Total time budget across all attempts of one call.
+    pub(crate) budget: Duration,
+}
+
+/// Immutable client settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) api_key: String,
+    pub(crate) endpoint: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetrySettings,
+    /// Calls per minute; `None` turns the limiter off.
+    pub(crate) rate_limit: Option<u32>,
+    pub(crate) tls: TlsSettings,
+    /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
+    pub(crate) proxy_from_env: bool,
+}
+
+/// Builds a [`Kili`] client.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let kili = kili::Kili::builder()
+///     .api_key("my-key")
+///     .endpoint("http://127.0.0.1:4000/api/label/v2/graphql")
+///     .request_timeout(Duration::from_secs(10))
+///     .build()?;
+/// assert_eq!(kili.endpoint(), "http://127.0.0.1:4000/api/label/v2/graphql");
+/// # Ok::<(), kili::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct KiliBuilder {
+    api_key: Option<String>,
+    endpoint: String,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetrySettings,
+    rate_limit: Option<u32>,
+    tls: TlsSettings,
+    proxy_from_env: bool,
+}
+
+impl Default for KiliBuilder {
+    fn default() -> Self {
+        KiliBuilder {
+            api_key: None,
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retry: RetrySettings {
+                max_retries: 10,
+                initial_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(10),
+                budget: Duration::from_secs(180),
+            },
+            rate_limit: Some(500),
+            tls: TlsSettings {
+                provider: if cfg!(feature = "rustls") {
+                    TlsProvider::Rustls
+                } else {
+                    TlsProvider::NativeTls
+                },
+                ca_bundle: None,
+                verify: true,
+            },
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl KiliBuilder {
+    /// The API key sent as `Authorization: X-API-Key: <key>`. Required.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The GraphQL endpoint (`http(s)://host/api/label/v2/graphql`); subscriptions use the same
+    /// URL with `ws(s)://`.
+    ///
+    /// Defaults to [`DEFAULT_ENDPOINT`].
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = endpoint.into();
+        self
+    }
+
+    /// Time allowed to open a connection (TCP and TLS).
+    ///
+    /// Defaults to 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one HTTP request, from sending to the end of the response body.
+    ///
+    /// Defaults to 60 s, like the official SDK.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How many times a transient failure is retried (0 turns retries off).
+    ///
+    /// Defaults to 10, like the official SDK.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// The first and the largest delay between retries; delays double with full jitter.
+    ///
+    /// Defaults to 100 ms and 10 s.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The total time one call may spend across its attempts and waits.
+    ///
+    /// Defaults to 180 s.
+    pub fn retry_budget(mut self, budget: Duration) -> Self {
+        self.retry.budget = budget;
+        self
+    }
+
+    /// Calls per minute allowed by the client-side rate limiter, shared by all clones of the
+    /// client; `None` turns it off.
+    ///
+    /// Defaults to `Some(500)`, like the official SDK.
+    pub fn rate_limit(mut self, calls_per_minute: Option<u32>) -> Self {
+        self.rate_limit = calls_per_minute;
+        self
+    }
+
+    /// Which TLS implementation to use.
+    ///
+    /// Defaults to [`TlsProvider::Rustls`] when the `rustls` feature is on.
+    pub fn tls_provider(mut self, provider: TlsProvider) -> Self {
+        self.tls.provider = provider;
+        self
+    }
+
+    /// A PEM file of extra root certificates to trust (e.g. a corporate CA).
+    ///
+    /// Defaults to none.
+    pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Whether to verify the server's TLS certificate. Turning it off (as `KILI_VERIFY=false`)
+    /// makes the connection open to interception; use it only against a test server.
+    ///
+    /// Defaults to `true`.
+    pub fn verify_tls(mut self, verify: bool) -> Self {
+        self.tls.verify = verify;
+        self
+    }
+
+    /// Whether to use the proxy named by `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`).
+    ///
+    /// Defaults to `true`.
+    pub fn proxy_from_env(mut self, yes: bool) -> Self {
+        self.proxy_from_env = yes;
+        self
+    }
+
+    /// Builds the client. No request is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] if the API key is missing or empty, or the endpoint is not an
+    /// `http(s)://` URL; [`Error::Io`] if the CA bundle cannot be read.
+    pub fn build(self) -> Result<Kili> {
+        let api_key = match self.api_key {
+            Some(k) if !k.trim().is_empty() => k,
+            _ => return Err(Error::invalid("an API key is required (set KILI_API_KEY)")),
+        };
+        if !(self.endpoint.starts_with("http://") || self.endpoint.starts_with("https://")) {
+            return Err(Error::invalid(format!(
+                "endpoint must start with http:// or https://, got {:?}",
+                self.endpoint
+            )));
+        }
+        let config = Config {
+            api_key,
+            endpoint: self.endpoint,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            retry: self.retry,
+            rate_limit: self.rate_limit,
+            tls: self.tls,
+            proxy_from_env: self.proxy_from_env,
+        };
+        Kili::from_config(Arc::new(config))
+    }
+}

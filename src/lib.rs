@@ -1,0 +1,20 @@
+//! A blocking client for the [Kili](https://kili-technology.com) labeling platform's GraphQL API,
+//! for programs that do not run an async runtime.
+//!
+//! (The full guide is being written; see the README.)
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+mod client;
+mod error;
+mod models;
+mod subscription;
+
+#[cfg(feature = "local-server")]
+pub mod local_server;
+
+pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, TlsProvider};
+pub use error::{BoxError, Error, GraphQlError, Result};
+pub use models::{Asset, InputType, Label, LabelType, Project, User};

@@ -1,0 +1,1 @@
+//! The embedded Kili-compatible server (in progress).

@@ -1,0 +1,1 @@
+//! Label subscriptions (in progress).
