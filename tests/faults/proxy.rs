@@ -1,0 +1,205 @@
+//! A fault-injecting TCP proxy for tests: sits between a client and the local server and can
+//! drop connections, stall both directions (a half-open connection), delay, refuse, and cut the
+//! next server-to-client chunk in the middle.
+//!
+//! Pure std: one accept thread, two pump threads per connection. Everything stops on `Drop`.
+
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+#[derive(Default)]
+struct Controls {
+    stalled: bool,
+    delay: Duration,
+    cut_next: bool,
+    refuse: bool,
+}
+
+struct Shared {
+    upstream: Mutex<SocketAddr>,
+    controls: Mutex<Controls>,
+    unstalled: Condvar,
+    conns: Mutex<Vec<TcpStream>>,
+    accepted: AtomicUsize,
+    stop: AtomicBool,
+}
+
+/// The proxy; its listening address is [`FaultProxy::addr`].
+pub struct FaultProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy on `127.0.0.1:0` forwarding to `upstream`.
+    pub fn start(upstream: SocketAddr) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let shared = Arc::new(Shared {
+            upstream: Mutex::new(upstream),
+            controls: Mutex::new(Controls::default()),
+            unstalled: Condvar::new(),
+            conns: Mutex::new(Vec::new()),
+            accepted: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let s = shared.clone();
+        let accept = std::thread::Builder::new()
+            .name("fault-proxy-accept".into())
+            .spawn(move || accept_loop(listener, s))
+            .expect("spawn proxy");
+        FaultProxy { addr, shared, accept: Some(accept) }
+    }
+
+    /// The address clients should connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/api/label/v2/graphql`, the endpoint to give a client.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}/api/label/v2/graphql", self.addr)
+    }
+
+    /// Points new connections at another upstream (e.g. a restarted server).
+    pub fn set_upstream(&self, upstream: SocketAddr) {
+        *self.shared.upstream.lock() = upstream;
+    }
+
+    /// How many client connections were accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many proxied connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.shared.conns.lock().len() / 2
+    }
+
+    /// Closes every open connection abruptly (both sides see a reset or EOF).
+    pub fn drop_connections(&self) {
+        for c in self.shared.conns.lock().drain(..) {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Stops forwarding in both directions while keeping sockets open (a half-open connection
+    /// as a client sees it), or resumes.
+    pub fn stall(&self, stalled: bool) {
+        self.shared.controls.lock().stalled = stalled;
+        self.shared.unstalled.notify_all();
+    }
+
+    /// Delays every forwarded chunk by `delay`.
+    pub fn delay(&self, delay: Duration) {
+        self.shared.controls.lock().delay = delay;
+    }
+
+    /// Forwards only the first half of the next server-to-client chunk, then closes that
+    /// connection: the client sees a frame cut in the middle.
+    pub fn cut_next_frame(&self) {
+        self.shared.controls.lock().cut_next = true;
+    }
+
+    /// Whether a cut requested by [`FaultProxy::cut_next_frame`] is still pending.
+    pub fn cut_pending(&self) -> bool {
+        self.shared.controls.lock().cut_next
+    }
+
+    /// Accepts and immediately closes new connections (a server that refuses service).
+    pub fn refuse(&self, refuse: bool) {
+        self.shared.controls.lock().refuse = refuse;
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.stall(false);
+        self.drop_connections();
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(h) = self.accept.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for client in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(client) = client else { continue };
+        shared.accepted.fetch_add(1, Ordering::SeqCst);
+        if shared.controls.lock().refuse {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let upstream = *shared.upstream.lock();
+        let Ok(server) = TcpStream::connect_timeout(&upstream, Duration::from_secs(2)) else {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        };
+        let _ = client.set_nodelay(true);
+        let _ = server.set_nodelay(true);
+        let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) =
+            (client.try_clone(), server.try_clone(), client.try_clone(), server.try_clone())
+        else {
+            continue;
+        };
+        shared.conns.lock().extend([c3, s3]);
+        let sh = shared.clone();
+        std::thread::spawn(move || pump(client, server, sh, false));
+        let sh = shared.clone();
+        std::thread::spawn(move || pump(s2, c2, sh, true));
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, downstream: bool) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let (delay, cut) = {
+            let mut c = shared.controls.lock();
+            while c.stalled && !shared.stop.load(Ordering::SeqCst) {
+                shared.unstalled.wait(&mut c);
+            }
+            let cut = downstream && c.cut_next;
+            if cut {
+                c.cut_next = false;
+            }
+            (c.delay, cut)
+        };
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+        if cut {
+            let half = (n / 2).max(1);
+            let _ = to.write_all(&buf[..half]);
+            break;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = from.shutdown(Shutdown::Both);
+    let _ = to.shutdown(Shutdown::Both);
+    let (fa, ta) = (from.peer_addr().ok(), to.peer_addr().ok());
+    shared.conns.lock().retain(|c| {
+        let p = c.peer_addr().ok();
+        p.is_some() && p != fa && p != ta
+    });
+}
