@@ -42,7 +42,7 @@ fn tutorial_flow_over_http_and_graphql_ws() {
 fn stop_closes_every_connection() {
     let server = LocalServer::start().unwrap();
     let mut ws = ws_connect(&server, "graphql-ws");
-    init(&mut ws, &server.api_key().to_owned());
+    init(&mut ws, server.api_key());
     let agent = agent();
     let mut resp = agent
         .get(format!("http://{}/api/label/v2/version", server.addr()))
@@ -63,4 +63,48 @@ fn stop_closes_every_connection() {
     // The WebSocket sees its socket end (no frame but maybe a ka).
     let (_, code) = read_close(&mut ws);
     assert_eq!(code, None);
+}
+
+#[test]
+fn stop_closes_idle_keep_alive_connections_too() {
+    use std::io::{Read, Write};
+    let server = LocalServer::start().unwrap();
+    let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"GET /api/label/v2/version HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    assert!(s.read(&mut buf).unwrap() > 0);
+    let addr = server.addr();
+    drop(server); // dropping the handle stops it
+    assert_eq!(
+        s.read(&mut buf).unwrap_or(0),
+        0,
+        "the server closed the connection"
+    );
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "nothing listens any more"
+    );
+}
+
+#[test]
+fn a_restart_on_the_same_port_keeps_the_data() {
+    let first = LocalServer::builder().api_key("k").start().unwrap();
+    let project = create_project(&first, "k", "survives");
+    let (port, state) = (first.addr().port(), first.state());
+    first.stop();
+    let second = LocalServer::builder()
+        .port(port)
+        .api_key("k")
+        .state(state)
+        .start()
+        .unwrap();
+    assert_eq!(second.addr().port(), port);
+    let data = gql(
+        &second,
+        "query($id: ID!) { projects(where: {id: $id}) { title } }",
+        json!({"id": project}),
+    );
+    assert_eq!(data["projects"][0]["title"], "survives");
 }

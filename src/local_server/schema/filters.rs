@@ -5,7 +5,7 @@
 //! nothing when they ask for something to be present, and are ignored when they exclude
 //! (`...NotIn`) or are organisation scoped.
 
-use async_graphql::{Error, ID, Result};
+use async_graphql::{ID, Result};
 
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
 use crate::local_server::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
@@ -252,7 +252,7 @@ pub(crate) fn page<T>(
     skip: Option<i32>,
 ) -> Result<Vec<T>> {
     let skip = skip.unwrap_or(0);
-    let skip = usize::try_from(skip).map_err(|_| Error::new("skip must not be negative"))?;
+    let skip = usize::try_from(skip).map_err(|_| super::bad_input("skip must not be negative"))?;
     let first = first.map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
     Ok(items.skip(skip).take(first).collect())
 }

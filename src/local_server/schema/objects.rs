@@ -437,9 +437,11 @@ impl Label {
     async fn is_latest_label_for_user(&self, ctx: &Context<'_>) -> Result<bool> {
         self.is_latest(ctx, |_| true)
     }
-    /// Whether no later `DEFAULT` label of the same author exists on the same asset.
+    /// Whether this is a `DEFAULT` label and no later one of the same author exists on the
+    /// same asset.
     async fn is_latest_default_label_for_user(&self, ctx: &Context<'_>) -> Result<bool> {
-        self.is_latest(ctx, |l| l.label_type == LabelType::Default)
+        Ok(self.0.label_type == LabelType::Default
+            && self.is_latest(ctx, |l| l.label_type == LabelType::Default)?)
     }
     async fn is_sent_back_to_queue(&self) -> bool {
         false
