@@ -102,7 +102,11 @@ impl GraphQlError {
     /// assert_eq!(e.message, "boom");
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
-        GraphQlError { message: message.into(), path: Vec::new(), code: None }
+        GraphQlError {
+            message: message.into(),
+            path: Vec::new(),
+            code: None,
+        }
     }
 
     /// Parses one entry of a GraphQL `errors` array, tolerating missing fields.
@@ -117,12 +121,20 @@ impl GraphQlError {
             Some(m) => m.to_owned(),
             None => value.to_string(),
         };
-        let path = value.get("path").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let path = value
+            .get("path")
+            .and_then(|p| p.as_array())
+            .cloned()
+            .unwrap_or_default();
         let code = value
             .pointer("/extensions/code")
             .and_then(|c| c.as_str())
             .map(str::to_owned);
-        GraphQlError { message, path, code }
+        GraphQlError {
+            message,
+            path,
+            code,
+        }
     }
 }
 
@@ -150,17 +162,25 @@ impl fmt::Display for GraphQlError {
 impl Error {
     /// Builds a [`Error::Transport`] from a context and any error.
     pub(crate) fn transport(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Transport { context: context.into(), source: source.into() }
+        Error::Transport {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     /// Builds a [`Error::Decode`] from a context and any error.
     pub(crate) fn decode(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Decode { context: context.into(), source: source.into() }
+        Error::Decode {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     /// Builds a [`Error::InvalidInput`].
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Error::InvalidInput { message: message.into() }
+        Error::InvalidInput {
+            message: message.into(),
+        }
     }
 
     /// Whether trying the same thing again later may succeed: transport failures, timeouts and
@@ -249,18 +269,38 @@ mod tests {
     fn display_is_lowercase_and_source_not_repeated() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let e = Error::transport("connecting to 127.0.0.1:1", io);
-        assert_eq!(e.to_string(), "transport error while connecting to 127.0.0.1:1");
-        assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("refused"));
+        assert_eq!(
+            e.to_string(),
+            "transport error while connecting to 127.0.0.1:1"
+        );
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("refused")
+        );
         assert!(e.is_retryable());
     }
 
     #[test]
     fn transient_statuses() {
         for s in [429, 502, 503, 504, 520, 521, 522] {
-            assert!(Error::Http { status: s, body: String::new() }.is_retryable(), "{s}");
+            assert!(
+                Error::Http {
+                    status: s,
+                    body: String::new()
+                }
+                .is_retryable(),
+                "{s}"
+            );
         }
         for s in [400, 401, 403, 404, 500, 523] {
-            assert!(!Error::Http { status: s, body: String::new() }.is_retryable(), "{s}");
+            assert!(
+                !Error::Http {
+                    status: s,
+                    body: String::new()
+                }
+                .is_retryable(),
+                "{s}"
+            );
         }
     }
 

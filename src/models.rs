@@ -123,7 +123,10 @@ pub struct User {
 
 impl User {
     fn from_json(v: &Value) -> Self {
-        User { id: str_field(v, "id"), email: str_field(v, "email") }
+        User {
+            id: str_field(v, "id"),
+            email: str_field(v, "email"),
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub(crate) struct Config {
     pub(crate) retry: RetrySettings,
     /// Calls per minute; `None` turns the limiter off.
     pub(crate) rate_limit: Option<u32>,
+    /// The limiter's window (a minute unless set with [`KiliBuilder::rate_limit_per`]).
+    pub(crate) rate_limit_window: Duration,
     pub(crate) tls: TlsSettings,
     /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
     pub(crate) proxy_from_env: bool,
@@ -81,6 +83,7 @@ pub struct KiliBuilder {
     request_timeout: Duration,
     retry: RetrySettings,
     rate_limit: Option<u32>,
+    rate_limit_window: Duration,
     tls: TlsSettings,
     proxy_from_env: bool,
 }
@@ -99,6 +102,7 @@ impl Default for KiliBuilder {
                 budget: Duration::from_secs(180),
             },
             rate_limit: Some(500),
+            rate_limit_window: Duration::from_secs(60),
             tls: TlsSettings {
                 provider: if cfg!(feature = "rustls") {
                     TlsProvider::Rustls
@@ -176,6 +180,27 @@ impl KiliBuilder {
     /// Defaults to `Some(500)`, like the official SDK.
     pub fn rate_limit(mut self, calls_per_minute: Option<u32>) -> Self {
         self.rate_limit = calls_per_minute;
+        self.rate_limit_window = Duration::from_secs(60);
+        self
+    }
+
+    /// Allows at most `calls` requests in any sliding `window`, shared by all clones of the
+    /// client (e.g. `rate_limit_per(5, Duration::from_secs(1))`). Every HTTP attempt counts,
+    /// retries included.
+    ///
+    /// Defaults to 500 per minute.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .rate_limit_per(10, Duration::from_secs(1))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn rate_limit_per(mut self, calls: u32, window: Duration) -> Self {
+        self.rate_limit = Some(calls);
+        self.rate_limit_window = window;
         self
     }
 
@@ -236,6 +261,7 @@ impl KiliBuilder {
             request_timeout: self.request_timeout,
             retry: self.retry,
             rate_limit: self.rate_limit,
+            rate_limit_window: self.rate_limit_window,
             tls: self.tls,
             proxy_from_env: self.proxy_from_env,
         };
