@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`Error::source`].
+/// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`std::error::Error::source`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in this crate.
