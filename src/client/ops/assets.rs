@@ -55,7 +55,8 @@ pub(crate) fn assets_query(selection: &str) -> String {
 const FILTER_EXISTING_BATCH: usize = 1000;
 
 /// The fields read when none are given.
-pub const DEFAULT_ASSET_FIELDS: &[&str] = &["id", "externalId", "content", "jsonMetadata"];
+pub const DEFAULT_ASSET_FIELDS: &[&str] =
+    &["id", "externalId", "content", "jsonMetadata", "createdAt"];
 
 /// Assets to add to a project with [`Kili::append_many_to_dataset`].
 ///

@@ -36,8 +36,14 @@ pub(crate) fn projects_query(selection: &str) -> String {
 }
 
 /// The fields read when none are given.
-pub const DEFAULT_PROJECT_FIELDS: &[&str] =
-    &["id", "title", "description", "inputType", "jsonInterface"];
+pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "inputType",
+    "jsonInterface",
+    "createdAt",
+];
 
 /// How long [`Kili::create_project`] waits for a new project to become readable.
 const VISIBLE_DEADLINE: Duration = Duration::from_secs(60);
