@@ -245,7 +245,11 @@ fn every_label_filter() {
     let filtered = requests_to(&server, "countLabels");
     assert_eq!(
         filtered[0].variables,
-        json!({"where": {"project": {"id": project}, "typeIn": ["DEFAULT"]}})
+        json!({"where": {
+            "project": {"id": project},
+            "asset": {"project": {"id": project}, "label": {}, "issue": {}},
+            "typeIn": ["DEFAULT"]
+        }})
     );
 }
 

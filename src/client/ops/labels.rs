@@ -468,16 +468,16 @@ impl LabelQuery {
             return Err(Error::invalid("the project id is empty"));
         }
         let mut w = Map::new();
-        if self.asset_ids.is_some() || self.asset_external_ids.is_some() {
-            w.insert(
-                "asset".into(),
-                asset_where(
-                    Some(&self.project_id),
-                    self.asset_ids.as_deref(),
-                    self.asset_external_ids.as_deref(),
-                ),
-            );
-        }
+        // The SDK always sends an asset filter scoped to the project, empty `label` and
+        // `issue` included.
+        w.insert(
+            "asset".into(),
+            asset_where(
+                Some(&self.project_id),
+                self.asset_ids.as_deref(),
+                self.asset_external_ids.as_deref(),
+            ),
+        );
         if let Some(t) = &self.created_at_gte {
             w.insert("createdAtGte".into(), json!(t));
         }
@@ -762,7 +762,7 @@ mod tests {
     fn label_where_has_the_sdk_shape() {
         assert_eq!(
             LabelQuery::new("p").where_().unwrap(),
-            json!({"project": {"id": "p"}})
+            json!({"project": {"id": "p"}, "asset": {"project": {"id": "p"}, "label": {}, "issue": {}}})
         );
         let q = LabelQuery::new("p")
             .asset_external_ids(["e"])
