@@ -212,7 +212,7 @@ fn every_label_filter() {
     );
     assert_eq!(
         ids(p().asset_external_ids(["asset-1"])),
-        [l_inference.clone()]
+        std::slice::from_ref(&l_inference)
     );
     assert_eq!(ids(p().asset_ids([&assets[2]])), Vec::<String>::new());
     assert_eq!(
