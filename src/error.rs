@@ -4,6 +4,13 @@ use std::fmt;
 use std::time::Duration;
 
 /// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`std::error::Error::source`].
+///
+/// # Examples
+///
+/// ```
+/// let source: kili::BoxError = "refused".into();
+/// assert_eq!(source.to_string(), "refused");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in this crate.
@@ -81,6 +88,13 @@ pub enum Error {
 }
 
 /// One entry of a GraphQL response's `errors` array.
+///
+/// # Examples
+///
+/// ```
+/// let e = kili::GraphQlError::from_json(&serde_json::json!({"message": "no access", "path": ["data"]}));
+/// assert_eq!(e.to_string(), "no access (at data)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GraphQlError {
@@ -187,6 +201,13 @@ impl Error {
     /// the HTTP statuses Kili uses for overload (429, 502, 503, 504, 520-522).
     ///
     /// Authentication, GraphQL and input errors are never retryable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kili::Error::Http { status: 503, body: String::new() }.is_retryable());
+    /// assert!(!kili::Error::Http { status: 400, body: String::new() }.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
@@ -196,11 +217,25 @@ impl Error {
     }
 
     /// Whether this is an authentication failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kili::Error::Authentication { message: "bad key".into() }.is_authentication());
+    /// ```
     pub fn is_authentication(&self) -> bool {
         matches!(self, Error::Authentication { .. })
     }
 
     /// The GraphQL errors, if this is a [`Error::GraphQl`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = kili::Error::GraphQl { errors: vec![kili::GraphQlError::new("boom")] };
+    /// assert_eq!(e.graphql_errors().unwrap()[0].message, "boom");
+    /// assert!(kili::Error::Closed.graphql_errors().is_none());
+    /// ```
     pub fn graphql_errors(&self) -> Option<&[GraphQlError]> {
         match self {
             Error::GraphQl { errors } => Some(errors),
@@ -258,6 +293,15 @@ impl std::error::Error for Error {
 }
 
 /// `Result` with this crate's [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// fn count() -> kili::Result<u64> {
+///     Ok(3)
+/// }
+/// assert_eq!(count().unwrap(), 3);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

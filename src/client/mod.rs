@@ -90,6 +90,14 @@ impl Kili {
     }
 
     /// A builder for every setting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder().api_key("my-key").build()?;
+    /// assert_eq!(kili.endpoint(), kili::DEFAULT_ENDPOINT);
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn builder() -> KiliBuilder {
         KiliBuilder::default()
     }
@@ -101,6 +109,14 @@ impl Kili {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] if `KILI_API_KEY` is unset or empty.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// // KILI_API_KEY=... KILI_API_ENDPOINT=http://localhost:4000/api/label/v2/graphql
+    /// let kili = kili::Kili::from_env()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn from_env() -> Result<Kili> {
         let mut b = KiliBuilder::default();
         if let Ok(key) = std::env::var("KILI_API_KEY") {
@@ -137,11 +153,27 @@ impl Kili {
     }
 
     /// The GraphQL endpoint this client talks to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::new("k", "http://127.0.0.1:4000/api/label/v2/graphql")?;
+    /// assert_eq!(kili.endpoint(), "http://127.0.0.1:4000/api/label/v2/graphql");
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn endpoint(&self) -> &str {
         &self.inner.config.endpoint
     }
 
     /// The API key this client sends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::new("my-key", kili::DEFAULT_ENDPOINT)?;
+    /// assert_eq!(kili.api_key(), "my-key");
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn api_key(&self) -> &str {
         &self.inner.config.api_key
     }

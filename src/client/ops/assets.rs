@@ -55,6 +55,12 @@ pub(crate) fn assets_query(selection: &str) -> String {
 const FILTER_EXISTING_BATCH: usize = 1000;
 
 /// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_ASSET_FIELDS.contains(&"externalId"));
+/// ```
 pub const DEFAULT_ASSET_FIELDS: &[&str] =
     &["id", "externalId", "content", "jsonMetadata", "createdAt"];
 
@@ -95,6 +101,13 @@ impl std::fmt::Debug for NewAssets {
 
 impl NewAssets {
     /// Assets with these contents (URLs of hosted data, sent as they are) in `project_id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let assets = kili::NewAssets::new("project-id", ["https://example.com/1.jpg", "https://example.com/2.jpg"]);
+    /// # let _ = assets;
+    /// ```
     pub fn new<I, S>(project_id: impl Into<String>, contents: I) -> NewAssets
     where
         I: IntoIterator<Item = S>,
@@ -112,6 +125,13 @@ impl NewAssets {
     /// The assets' external ids, one per content.
     ///
     /// Defaults to random ones (32 hex digits, like the SDK's `uuid4().hex`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"]).external_ids(["img-1"]);
+    /// # let _ = assets;
+    /// ```
     pub fn external_ids<I, S>(mut self, external_ids: I) -> NewAssets
     where
         I: IntoIterator<Item = S>,
@@ -124,6 +144,14 @@ impl NewAssets {
     /// The assets' metadata, one JSON value per content, sent as JSON strings.
     ///
     /// Defaults to `{}` for each.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"])
+    ///     .json_metadata([serde_json::json!({"camera": "front"})]);
+    /// # let _ = assets;
+    /// ```
     pub fn json_metadata<I>(mut self, metadata: I) -> NewAssets
     where
         I: IntoIterator<Item = Value>,
@@ -135,6 +163,14 @@ impl NewAssets {
     /// Reports progress (assets imported, assets to import) after each batch.
     ///
     /// Defaults to none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"])
+    ///     .progress(|done, total| eprintln!("{done}/{total} imported"));
+    /// # let _ = assets;
+    /// ```
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewAssets {
         self.progress = Some(Arc::new(observer));
         self
@@ -244,6 +280,13 @@ pub struct AssetQuery {
 
 impl AssetQuery {
     /// All the assets of a project.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("project-id");
+    /// # let _ = q;
+    /// ```
     pub fn new(project_id: impl Into<String>) -> AssetQuery {
         AssetQuery {
             project_id: project_id.into(),
@@ -256,6 +299,13 @@ impl AssetQuery {
     }
 
     /// Only the assets with these ids (`idIn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("p").asset_ids(["asset-1", "asset-2"]);
+    /// # let _ = q;
+    /// ```
     pub fn asset_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -266,6 +316,13 @@ impl AssetQuery {
     }
 
     /// Only the assets with exactly these external ids (`externalIdStrictlyIn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("p").external_ids(["car_1"]);
+    /// # let _ = q;
+    /// ```
     pub fn external_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -279,6 +336,13 @@ impl AssetQuery {
     /// `labels.id` whenever labels are.
     ///
     /// Defaults to [`DEFAULT_ASSET_FIELDS`]. Ignored by [`Kili::count_assets`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("p").fields(["id", "externalId", "labels.author.email"]);
+    /// # let _ = q;
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -291,6 +355,13 @@ impl AssetQuery {
     /// Reads at most `n` assets.
     ///
     /// Defaults to all of them. Ignored by [`Kili::count_assets`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("p").first(10);
+    /// # let _ = q;
+    /// ```
     pub fn first(mut self, n: u64) -> AssetQuery {
         self.first = Some(n);
         self
@@ -299,6 +370,13 @@ impl AssetQuery {
     /// Skips the first `n` assets.
     ///
     /// Defaults to 0. Ignored by [`Kili::count_assets`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::AssetQuery::new("p").skip(100).first(100); // the second hundred
+    /// # let _ = q;
+    /// ```
     pub fn skip(mut self, n: u64) -> AssetQuery {
         self.skip = n;
         self

@@ -38,6 +38,12 @@ pub(crate) fn labels_query(selection: &str) -> String {
 }
 
 /// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_LABEL_FIELDS.contains(&"jsonResponse"));
+/// ```
 pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
     "id",
     "author.id",
@@ -118,6 +124,13 @@ impl NewLabels {
     }
 
     /// Labels for the assets with these ids; the i-th response goes to the i-th asset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["asset-1"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]);
+    /// # let _ = labels;
+    /// ```
     pub fn for_assets<I, S, J>(asset_ids: I, json_responses: J) -> NewLabels
     where
         I: IntoIterator<Item = S>,
@@ -132,6 +145,13 @@ impl NewLabels {
 
     /// Labels for the assets with these external ids in a project (resolved to ids with one
     /// `assets` query first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_external_ids("project-id", ["car_1"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]);
+    /// # let _ = labels;
+    /// ```
     pub fn for_external_ids<I, S, J>(
         project_id: impl Into<String>,
         external_ids: I,
@@ -153,6 +173,13 @@ impl NewLabels {
     /// The project of the assets (sent in `where.project`, as the SDK does when given).
     ///
     /// Defaults to none for [`NewLabels::for_assets`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).project_id("project-id");
+    /// # let _ = labels;
+    /// ```
     pub fn project_id(mut self, project_id: impl Into<String>) -> NewLabels {
         self.project_id = Some(project_id.into());
         self
@@ -161,6 +188,13 @@ impl NewLabels {
     /// The kind of label; [`LabelType::Prediction`] needs a [model name](NewLabels::model_name).
     ///
     /// Defaults to [`LabelType::Default`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).label_type(kili::LabelType::Review);
+    /// # let _ = labels;
+    /// ```
     pub fn label_type(mut self, label_type: LabelType) -> NewLabels {
         self.label_type = label_type;
         self
@@ -169,6 +203,15 @@ impl NewLabels {
     /// The name of the model that made the labels.
     ///
     /// Defaults to none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})])
+    ///     .label_type(kili::LabelType::Prediction)
+    ///     .model_name("detector-v3");
+    /// # let _ = labels;
+    /// ```
     pub fn model_name(mut self, model_name: impl Into<String>) -> NewLabels {
         self.model_name = Some(model_name.into());
         self
@@ -177,6 +220,13 @@ impl NewLabels {
     /// The id of the user the labels are attributed to.
     ///
     /// Defaults to the API key's user (decided by the server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).author_id("user-id");
+    /// # let _ = labels;
+    /// ```
     pub fn author_id(mut self, author_id: impl Into<String>) -> NewLabels {
         self.author_id = Some(author_id.into());
         self
@@ -185,6 +235,13 @@ impl NewLabels {
     /// The time spent on each label, in seconds.
     ///
     /// Defaults to none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).seconds_to_label(12.5);
+    /// # let _ = labels;
+    /// ```
     pub fn seconds_to_label(mut self, seconds: f64) -> NewLabels {
         self.seconds_to_label = Some(seconds);
         self
@@ -193,6 +250,14 @@ impl NewLabels {
     /// Reports progress (labels added, labels to add) after each batch.
     ///
     /// Defaults to none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})])
+    ///     .progress(|done, total| eprintln!("{done}/{total} labels"));
+    /// # let _ = labels;
+    /// ```
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewLabels {
         self.progress = Some(Arc::new(observer));
         self
@@ -378,6 +443,13 @@ pub struct LabelQuery {
 
 impl LabelQuery {
     /// All the labels of a project.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("project-id");
+    /// # let _ = q;
+    /// ```
     pub fn new(project_id: impl Into<String>) -> LabelQuery {
         LabelQuery {
             project_id: project_id.into(),
@@ -393,6 +465,13 @@ impl LabelQuery {
     }
 
     /// Only labels of the assets with these ids.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").asset_ids(["asset-1"]);
+    /// # let _ = q;
+    /// ```
     pub fn asset_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -403,6 +482,13 @@ impl LabelQuery {
     }
 
     /// Only labels of the assets with exactly these external ids.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").asset_external_ids(["car_1"]);
+    /// # let _ = q;
+    /// ```
     pub fn asset_external_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -413,6 +499,13 @@ impl LabelQuery {
     }
 
     /// Only labels of these kinds (`typeIn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").label_types([kili::LabelType::Default, kili::LabelType::Review]);
+    /// # let _ = q;
+    /// ```
     pub fn label_types<I>(mut self, types: I) -> LabelQuery
     where
         I: IntoIterator<Item = LabelType>,
@@ -423,12 +516,26 @@ impl LabelQuery {
 
     /// Only labels created at or after this instant (ISO 8601, e.g.
     /// `2024-01-01T00:00:00.000Z`, as Kili writes `createdAt`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").created_at_gte("2024-01-01T00:00:00.000Z");
+    /// # let _ = q;
+    /// ```
     pub fn created_at_gte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_gte = Some(instant.into());
         self
     }
 
     /// Only labels created at or before this instant (ISO 8601).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").created_at_lte("2024-12-31T23:59:59.999Z");
+    /// # let _ = q;
+    /// ```
     pub fn created_at_lte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_lte = Some(instant.into());
         self
@@ -437,6 +544,13 @@ impl LabelQuery {
     /// The fields to read, as dotted paths (`author.email`); `id` is always read.
     ///
     /// Defaults to [`DEFAULT_LABEL_FIELDS`]. Ignored by [`Kili::count_labels`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").fields(["id", "author.email", "labelOf.externalId"]);
+    /// # let _ = q;
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -449,6 +563,13 @@ impl LabelQuery {
     /// Reads at most `n` labels.
     ///
     /// Defaults to all of them. Ignored by [`Kili::count_labels`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").first(20);
+    /// # let _ = q;
+    /// ```
     pub fn first(mut self, n: u64) -> LabelQuery {
         self.first = Some(n);
         self
@@ -457,6 +578,13 @@ impl LabelQuery {
     /// Skips the first `n` labels.
     ///
     /// Defaults to 0. Ignored by [`Kili::count_labels`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::LabelQuery::new("p").skip(20);
+    /// # let _ = q;
+    /// ```
     pub fn skip(mut self, n: u64) -> LabelQuery {
         self.skip = n;
         self

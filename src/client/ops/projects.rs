@@ -36,6 +36,12 @@ pub(crate) fn projects_query(selection: &str) -> String {
 }
 
 /// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_PROJECT_FIELDS.contains(&"title"));
+/// ```
 pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
     "id",
     "title",
@@ -71,6 +77,13 @@ pub struct NewProject {
 impl NewProject {
     /// A project titled `title` labeling `input_type` data, with no interface and an empty
     /// description.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = kili::NewProject::new("My project", kili::InputType::Text);
+    /// # let _ = p;
+    /// ```
     pub fn new(title: impl Into<String>, input_type: InputType) -> NewProject {
         NewProject {
             title: title.into(),
@@ -83,6 +96,14 @@ impl NewProject {
     /// The labeling interface (`{"jobs": {...}}`), sent as a JSON string.
     ///
     /// Defaults to none (`null`, as the SDK sends it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = kili::NewProject::new("t", kili::InputType::Image)
+    ///     .json_interface(serde_json::json!({"jobs": {}}));
+    /// # let _ = p;
+    /// ```
     pub fn json_interface(mut self, interface: Value) -> NewProject {
         self.json_interface = interface;
         self
@@ -91,6 +112,13 @@ impl NewProject {
     /// The description.
     ///
     /// Defaults to `""`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = kili::NewProject::new("t", kili::InputType::Image).description("cars and trucks");
+    /// # let _ = p;
+    /// ```
     pub fn description(mut self, description: impl Into<String>) -> NewProject {
         self.description = description.into();
         self
@@ -133,11 +161,25 @@ pub struct ProjectQuery {
 
 impl ProjectQuery {
     /// All the projects the key can see.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new();
+    /// # let _ = q;
+    /// ```
     pub fn new() -> ProjectQuery {
         ProjectQuery::default()
     }
 
     /// Only the project with this id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new().id("project-id");
+    /// # let _ = q;
+    /// ```
     pub fn id(mut self, id: impl Into<String>) -> ProjectQuery {
         self.id = Some(id.into());
         self
@@ -145,6 +187,13 @@ impl ProjectQuery {
 
     /// Only projects whose title matches this pattern (Kili's `searchQuery`, `%` is a
     /// wildcard).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new().search_query("%car%");
+    /// # let _ = q;
+    /// ```
     pub fn search_query(mut self, pattern: impl Into<String>) -> ProjectQuery {
         self.search_query = Some(pattern.into());
         self
@@ -153,6 +202,13 @@ impl ProjectQuery {
     /// The fields to read, as dotted paths (`roles.user.email`); `id` is always read.
     ///
     /// Defaults to [`DEFAULT_PROJECT_FIELDS`]. Ignored by [`Kili::count_projects`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new().fields(["id", "title", "roles.user.email"]);
+    /// # let _ = q;
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> ProjectQuery
     where
         I: IntoIterator<Item = S>,
@@ -165,6 +221,13 @@ impl ProjectQuery {
     /// Reads at most `n` projects.
     ///
     /// Defaults to all of them. Ignored by [`Kili::count_projects`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new().first(5);
+    /// # let _ = q;
+    /// ```
     pub fn first(mut self, n: u64) -> ProjectQuery {
         self.first = Some(n);
         self
@@ -173,6 +236,13 @@ impl ProjectQuery {
     /// Skips the first `n` projects.
     ///
     /// Defaults to 0. Ignored by [`Kili::count_projects`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = kili::ProjectQuery::new().skip(5);
+    /// # let _ = q;
+    /// ```
     pub fn skip(mut self, n: u64) -> ProjectQuery {
         self.skip = n;
         self
