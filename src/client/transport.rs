@@ -154,6 +154,11 @@ fn classify_ureq_error(e: ureq::Error, config: &Config, doing: &str) -> Failure 
                 outcome,
             )
         }
+        // rustls reports certificate and handshake failures as `InvalidData`: an untrusted
+        // certificate stays untrusted, so resending is pointless.
+        ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => {
+            Failure::failed(Error::transport(format!("{doing} to {target}"), io))
+        }
         ureq::Error::Io(io) => {
             let outcome = match io.kind() {
                 ErrorKind::ConnectionRefused

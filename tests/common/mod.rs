@@ -165,11 +165,12 @@ pub fn raw_http_server(status_line: &'static str, body: &'static str) -> SocketA
 }
 
 /// Reads one HTTP/1.1 request with a Content-Length body; `None` at end of stream.
-fn read_request(r: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+pub fn read_request(r: &mut impl BufRead) -> Option<Vec<u8>> {
     read_message(r, false)
 }
 
-fn read_message(r: &mut BufReader<TcpStream>, response: bool) -> Option<Vec<u8>> {
+/// Reads one HTTP/1.1 message (a response may be chunked), as raw bytes.
+pub fn read_message(r: &mut impl BufRead, response: bool) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     let mut content_length = 0usize;
     let mut chunked = false;
@@ -245,14 +246,18 @@ impl LossyProxy {
 }
 
 fn serve(client: TcpStream, upstream: SocketAddr, lose: &AtomicUsize) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut client = client;
+    relay(BufReader::new(client), upstream, lose);
+}
+
+/// Forwards requests read from `client` to `upstream` and the responses back, losing as many
+/// responses as `lose` says (dropping the connection instead).
+pub fn relay<S: Read + Write>(mut client: BufReader<S>, upstream: SocketAddr, lose: &AtomicUsize) {
     let Ok(up) = TcpStream::connect(upstream) else {
         return;
     };
     let mut up_reader = BufReader::new(up.try_clone().unwrap());
     let mut up = up;
-    while let Some(request) = read_request(&mut reader) {
+    while let Some(request) = read_request(&mut client) {
         if up.write_all(&request).is_err() {
             return;
         }
@@ -263,10 +268,9 @@ fn serve(client: TcpStream, upstream: SocketAddr, lose: &AtomicUsize) {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if take {
-            let _ = client.shutdown(std::net::Shutdown::Both);
-            return;
+            return; // dropping the client connection loses the response
         }
-        if client.write_all(&response).is_err() {
+        if client.get_mut().write_all(&response).is_err() || client.get_mut().flush().is_err() {
             return;
         }
     }

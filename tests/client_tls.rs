@@ -1,0 +1,148 @@
+//! TLS over real sockets: a rustls server (test certificates in `tests/data/tls`) terminates
+//! TLS in front of the local server. The default roots reject it (and that is not retried);
+//! the CA bundle or turning verification off accept it; native-tls works the same way.
+
+mod common;
+
+use std::io::BufReader;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use kili::{Error, Kili, ProjectQuery, TlsProvider};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls")).join(name)
+}
+
+/// A TLS front for `upstream`; counts the connections it accepts.
+struct TlsFront {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl TlsFront {
+    fn start(upstream: SocketAddr) -> TlsFront {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(data("server.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(data("server.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let tls = rustls::StreamOwned::new(conn, tcp);
+                    relay(BufReader::new(tls), upstream, &AtomicUsize::new(0));
+                });
+            }
+        });
+        TlsFront { addr, accepted }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("https://{}/api/label/v2/graphql", self.addr)
+    }
+}
+
+#[test]
+fn an_unknown_ca_is_rejected_once_not_retried() {
+    let server = server();
+    let front = TlsFront::start(server.addr());
+    let kili = client_for(&front.endpoint());
+    let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert!(server.recorded_requests().is_empty());
+    assert_eq!(
+        front.accepted.load(Ordering::SeqCst),
+        1,
+        "a certificate error is definite"
+    );
+}
+
+#[test]
+fn a_ca_bundle_makes_the_server_trusted() {
+    let server = server();
+    let front = TlsFront::start(server.addr());
+    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+        .ca_bundle(data("ca.pem"))
+        .build()
+        .unwrap();
+    assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);
+    assert_eq!(server.recorded_requests().len(), 1);
+}
+
+#[test]
+fn verification_can_be_turned_off() {
+    let server = server();
+    let front = TlsFront::start(server.addr());
+    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+        .verify_tls(false)
+        .build()
+        .unwrap();
+    assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);
+}
+
+#[test]
+fn a_bundle_without_certificates_is_invalid_input() {
+    let e = Kili::builder()
+        .api_key(KEY)
+        .ca_bundle(data("server.key"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+}
+
+#[cfg(feature = "native-tls")]
+#[test]
+fn native_tls_with_a_ca_bundle() {
+    let server = server();
+    let front = TlsFront::start(server.addr());
+    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+        .tls_provider(TlsProvider::NativeTls)
+        .ca_bundle(data("ca.pem"))
+        .build()
+        .unwrap();
+    assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);
+    let untrusted = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+        .tls_provider(TlsProvider::NativeTls)
+        .build()
+        .unwrap();
+    let before = front.accepted.load(Ordering::SeqCst);
+    let e = untrusted.count_projects(&ProjectQuery::new()).unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert_eq!(
+        front.accepted.load(Ordering::SeqCst),
+        before + 1,
+        "not retried: {e:?}"
+    );
+}
+
+#[cfg(not(feature = "native-tls"))]
+#[test]
+fn native_tls_needs_its_feature() {
+    let e = Kili::builder()
+        .api_key(KEY)
+        .tls_provider(TlsProvider::NativeTls)
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+}
