@@ -40,7 +40,7 @@ pub enum TlsProvider {
 #[derive(Debug, Clone)]
 pub(crate) struct TlsSettings {
     pub(crate) provider: TlsProvider,
-    /// Extra trusted roots, PEM.
+    /// Trusted roots (PEM) that replace the provider's defaults.
     pub(crate) ca_bundle: Option<PathBuf>,
     /// `false` disables certificate verification (as `KILI_VERIFY=false`); dangerous.
     pub(crate) verify: bool,
@@ -71,6 +71,8 @@ pub(crate) struct Config {
     pub(crate) rate_limit: Option<u32>,
     /// The limiter's window (a minute unless set with [`KiliBuilder::rate_limit_per`]).
     pub(crate) rate_limit_window: Duration,
+    // Builds without a TLS feature never read it.
+    #[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
     pub(crate) tls: TlsSettings,
     /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
     pub(crate) proxy_from_env: bool,

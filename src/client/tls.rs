@@ -1,7 +1,22 @@
 //! The HTTP client's TLS configuration, from [`TlsSettings`].
+//!
+//! Without a TLS feature the client speaks plain `http://` only, and an `https://` endpoint is
+//! refused when the client is built.
 
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
 use crate::client::config::{TlsProvider, TlsSettings};
 use crate::error::{Error, Result};
+
+/// Refuses an `https://` endpoint when no TLS feature is compiled in.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+pub(crate) fn check_plain_http(endpoint: &str) -> Result<()> {
+    if endpoint.starts_with("https://") {
+        return Err(Error::invalid(
+            "https:// needs the `rustls` or `native-tls` feature",
+        ));
+    }
+    Ok(())
+}
 
 /// Builds ureq's TLS configuration.
 ///
@@ -15,6 +30,7 @@ use crate::error::{Error, Result};
 ///
 /// [`Error::InvalidInput`] if the chosen provider's feature is off or the bundle holds no
 /// certificate; [`Error::Io`] if the bundle cannot be read.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) fn ureq_tls_config(settings: &TlsSettings) -> Result<ureq::tls::TlsConfig> {
     use ureq::tls::{RootCerts, TlsConfig};
 
@@ -68,7 +84,7 @@ pub(crate) fn ureq_tls_config(settings: &TlsSettings) -> Result<ureq::tls::TlsCo
         .build())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "rustls"))]
 mod tests {
     use super::*;
     use std::io::Write;

@@ -26,8 +26,13 @@ impl Transport {
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.request_timeout))
-            .user_agent(concat!("kili-rs/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls::ureq_tls_config(&config.tls)?);
+            .user_agent(concat!("kili-rs/", env!("CARGO_PKG_VERSION")));
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        {
+            b = b.tls_config(tls::ureq_tls_config(&config.tls)?);
+        }
+        #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+        tls::check_plain_http(&config.endpoint)?;
         if !config.proxy_from_env {
             b = b.proxy(None);
         }
