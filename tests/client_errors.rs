@@ -86,6 +86,15 @@ fn http_statuses_keep_their_body() {
 }
 
 #[test]
+fn a_body_that_is_not_json_is_a_decode_error() {
+    let addr = raw_http_server("200 OK", "<html>maintenance</html>");
+    let kili = client_for(&format!("http://{addr}/api/label/v2/graphql"));
+    let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(e.source().unwrap().to_string().contains("maintenance"));
+}
+
+#[test]
 fn a_silent_server_times_out() {
     let silent = silent_server();
     let kili = fast(
