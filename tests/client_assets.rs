@@ -1,11 +1,11 @@
 //! Assets over real sockets: append (batches, existing external ids, metadata), read with
 //! filters and dotted fields, count, delete.
 
-mod common;
+mod client_support;
 
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use client_support::*;
 use kili::{AssetQuery, Error, LabelType, NewAssets, NewLabels};
 use serde_json::{Value, json};
 

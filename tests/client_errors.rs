@@ -1,12 +1,12 @@
 //! Every error kind, produced by real peers: 401, GraphQL errors, HTTP statuses, invalid input
 //! (no request sent), timeouts, refused connections, TLS failures, bad settings.
 
-mod common;
+mod client_support;
 
 use std::error::Error as _;
 use std::time::Duration;
 
-use common::*;
+use client_support::*;
 use kili::{Error, Kili, ProjectQuery};
 use serde_json::json;
 

@@ -1,10 +1,10 @@
 //! `Kili::from_env`: `KILI_API_KEY`, `KILI_API_ENDPOINT`, `KILI_VERIFY`. One test in its own
 //! binary, since it changes the process environment.
 
-mod common;
+mod client_support;
 
-use common::tls::{TlsFront, data};
-use common::*;
+use client_support::tls::{TlsFront, data};
+use client_support::*;
 use kili::{Error, Kili, ProjectQuery};
 
 fn set(name: &str, value: Option<&str>) {

@@ -1,11 +1,11 @@
 //! Labels over real sockets: append (by ids and external ids, batches, types, author, model),
 //! read with every filter, count.
 
-mod common;
+mod client_support;
 
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use client_support::*;
 use kili::{Error, Kili, LabelQuery, LabelType, NewLabels};
 use serde_json::{Value, json};
 

@@ -1,11 +1,11 @@
 //! Pagination edges, counted in requests: 0 rows, exactly 100, 101, `first` smaller than a
 //! page, `skip` past the end, a window across pages, laziness and progress.
 
-mod common;
+mod client_support;
 
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use client_support::*;
 use kili::local_server::LocalServer;
 use kili::{AssetQuery, Kili};
 

@@ -1,8 +1,8 @@
 //! Projects over real sockets: create, read, filter, count, delete.
 
-mod common;
+mod client_support;
 
-use common::*;
+use client_support::*;
 use kili::{Error, InputType, NewProject, ProjectQuery};
 use serde_json::json;
 

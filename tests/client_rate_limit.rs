@@ -1,10 +1,10 @@
 //! The client-side rate limiter, with a small window so the test takes well under 2 s.
 
-mod common;
+mod client_support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use client_support::*;
 use kili::{Kili, ProjectQuery};
 
 const WINDOW: Duration = Duration::from_millis(400);

@@ -1,11 +1,11 @@
 //! Retries: transient statuses then success, Retry-After honoured, what is never retried,
 //! and mutations whose first attempt was lost never duplicating anything.
 
-mod common;
+mod client_support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use client_support::*;
 use kili::{
     AssetQuery, Error, InputType, Kili, LabelQuery, LabelType, NewAssets, NewLabels, NewProject,
     ProjectQuery,

@@ -2,12 +2,12 @@
 //! TLS in front of the local server. The default roots reject it (and that is not retried);
 //! the CA bundle or turning verification off accept it; native-tls works the same way.
 
-mod common;
+mod client_support;
 
 use std::sync::atomic::Ordering;
 
-use common::tls::{TlsFront, data};
-use common::*;
+use client_support::tls::{TlsFront, data};
+use client_support::*;
 use kili::{Error, Kili, ProjectQuery, TlsProvider};
 
 #[test]

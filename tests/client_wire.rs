@@ -1,9 +1,9 @@
 //! What goes on the wire: the SDK's headers, documents with operation names and `data:`
 //! aliases, and variables without nulls (except inside `labelsData`, as the SDK sends them).
 
-mod common;
+mod client_support;
 
-use common::*;
+use client_support::*;
 use kili::{AssetQuery, LabelQuery, LabelType, NewAssets, NewLabels, ProjectQuery};
 use serde_json::{Value, json};
 

@@ -14,6 +14,7 @@ mod transport;
 
 use std::sync::Arc;
 
+pub use crate::progress::Progress;
 use config::Config;
 pub use config::{DEFAULT_ENDPOINT, KiliBuilder, TlsProvider};
 pub use paginate::Paginated;
