@@ -430,9 +430,9 @@ pub(crate) fn asset_where(
 impl Kili {
     /// Adds assets to a project and returns the new assets' ids, in input order.
     ///
-    /// Like the SDK: external ids that already exist in the project are skipped (checked with
-    /// `filterExistingAssets` first, each one logged with `log::warn!`), as are repeats within
-    /// the input; the rest is sent with `appendManyAssets` in batches of 100, each asset with
+    /// Like the SDK: when external ids are given, those that already exist in the project are
+    /// skipped (checked with `filterExistingAssets` first, each one logged with `log::warn!`),
+    /// as are repeats within the input; the rest is sent with `appendManyAssets` in batches of 100, each asset with
     /// an id generated here (`idArray`). Contents are sent as they are (URLs of hosted data).
     /// If every external id already exists, nothing is sent and the list is empty.
     ///
