@@ -3,7 +3,14 @@
 use std::fmt;
 use std::time::Duration;
 
-/// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`Error::source`].
+/// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`std::error::Error::source`].
+///
+/// # Examples
+///
+/// ```
+/// let source: kili::BoxError = "refused".into();
+/// assert_eq!(source.to_string(), "refused");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in this crate.
@@ -81,6 +88,13 @@ pub enum Error {
 }
 
 /// One entry of a GraphQL response's `errors` array.
+///
+/// # Examples
+///
+/// ```
+/// let e = kili::GraphQlError::from_json(&serde_json::json!({"message": "no access", "path": ["data"]}));
+/// assert_eq!(e.to_string(), "no access (at data)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GraphQlError {
@@ -102,7 +116,11 @@ impl GraphQlError {
     /// assert_eq!(e.message, "boom");
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
-        GraphQlError { message: message.into(), path: Vec::new(), code: None }
+        GraphQlError {
+            message: message.into(),
+            path: Vec::new(),
+            code: None,
+        }
     }
 
     /// Parses one entry of a GraphQL `errors` array, tolerating missing fields.
@@ -117,12 +135,20 @@ impl GraphQlError {
             Some(m) => m.to_owned(),
             None => value.to_string(),
         };
-        let path = value.get("path").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let path = value
+            .get("path")
+            .and_then(|p| p.as_array())
+            .cloned()
+            .unwrap_or_default();
         let code = value
             .pointer("/extensions/code")
             .and_then(|c| c.as_str())
             .map(str::to_owned);
-        GraphQlError { message, path, code }
+        GraphQlError {
+            message,
+            path,
+            code,
+        }
     }
 }
 
@@ -150,23 +176,38 @@ impl fmt::Display for GraphQlError {
 impl Error {
     /// Builds a [`Error::Transport`] from a context and any error.
     pub(crate) fn transport(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Transport { context: context.into(), source: source.into() }
+        Error::Transport {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     /// Builds a [`Error::Decode`] from a context and any error.
     pub(crate) fn decode(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Decode { context: context.into(), source: source.into() }
+        Error::Decode {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 
     /// Builds a [`Error::InvalidInput`].
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Error::InvalidInput { message: message.into() }
+        Error::InvalidInput {
+            message: message.into(),
+        }
     }
 
     /// Whether trying the same thing again later may succeed: transport failures, timeouts and
     /// the HTTP statuses Kili uses for overload (429, 502, 503, 504, 520-522).
     ///
     /// Authentication, GraphQL and input errors are never retryable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kili::Error::Http { status: 503, body: String::new() }.is_retryable());
+    /// assert!(!kili::Error::Http { status: 400, body: String::new() }.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
@@ -176,11 +217,25 @@ impl Error {
     }
 
     /// Whether this is an authentication failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kili::Error::Authentication { message: "bad key".into() }.is_authentication());
+    /// ```
     pub fn is_authentication(&self) -> bool {
         matches!(self, Error::Authentication { .. })
     }
 
     /// The GraphQL errors, if this is a [`Error::GraphQl`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = kili::Error::GraphQl { errors: vec![kili::GraphQlError::new("boom")] };
+    /// assert_eq!(e.graphql_errors().unwrap()[0].message, "boom");
+    /// assert!(kili::Error::Closed.graphql_errors().is_none());
+    /// ```
     pub fn graphql_errors(&self) -> Option<&[GraphQlError]> {
         match self {
             Error::GraphQl { errors } => Some(errors),
@@ -238,6 +293,15 @@ impl std::error::Error for Error {
 }
 
 /// `Result` with this crate's [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// fn count() -> kili::Result<u64> {
+///     Ok(3)
+/// }
+/// assert_eq!(count().unwrap(), 3);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -249,18 +313,38 @@ mod tests {
     fn display_is_lowercase_and_source_not_repeated() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let e = Error::transport("connecting to 127.0.0.1:1", io);
-        assert_eq!(e.to_string(), "transport error while connecting to 127.0.0.1:1");
-        assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("refused"));
+        assert_eq!(
+            e.to_string(),
+            "transport error while connecting to 127.0.0.1:1"
+        );
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("refused")
+        );
         assert!(e.is_retryable());
     }
 
     #[test]
     fn transient_statuses() {
         for s in [429, 502, 503, 504, 520, 521, 522] {
-            assert!(Error::Http { status: s, body: String::new() }.is_retryable(), "{s}");
+            assert!(
+                Error::Http {
+                    status: s,
+                    body: String::new()
+                }
+                .is_retryable(),
+                "{s}"
+            );
         }
         for s in [400, 401, 403, 404, 500, 523] {
-            assert!(!Error::Http { status: s, body: String::new() }.is_retryable(), "{s}");
+            assert!(
+                !Error::Http {
+                    status: s,
+                    body: String::new()
+                }
+                .is_retryable(),
+                "{s}"
+            );
         }
     }
 

@@ -10,11 +10,16 @@
 mod client;
 mod error;
 mod models;
+mod progress;
 mod subscription;
 
 #[cfg(feature = "local-server")]
 pub mod local_server;
 
-pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, TlsProvider};
+pub use client::Paginated;
+pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
+pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
+pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
+pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress, TlsProvider};
 pub use error::{BoxError, Error, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, User};

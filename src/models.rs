@@ -112,6 +112,16 @@ string_enum! {
 }
 
 /// A Kili user, as embedded in other objects (e.g. a label's author).
+///
+/// # Examples
+///
+/// ```
+/// let label = kili::Label::from_json(&serde_json::json!({"id": "l", "author": {"email": "me@x"}}))?;
+/// let author: &kili::User = label.author.as_ref().unwrap();
+/// assert_eq!(author.email.as_deref(), Some("me@x"));
+/// assert_eq!(author.id, None);
+/// # Ok::<(), kili::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct User {
@@ -123,13 +133,25 @@ pub struct User {
 
 impl User {
     fn from_json(v: &Value) -> Self {
-        User { id: str_field(v, "id"), email: str_field(v, "email") }
+        User {
+            id: str_field(v, "id"),
+            email: str_field(v, "email"),
+        }
     }
 }
 
 /// A label: one annotation of one asset.
 ///
 /// Only the fields that were selected are filled; the others are `None` (or `Null`).
+///
+/// # Examples
+///
+/// ```
+/// let label = kili::Label::from_json(&serde_json::json!({"id": "l1", "labelType": "REVIEW"}))?;
+/// assert_eq!(label.label_type, Some(kili::LabelType::Review));
+/// assert!(label.json_response.is_null(), "not selected");
+/// # Ok::<(), kili::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Label {
@@ -219,6 +241,14 @@ impl Label {
 }
 
 /// A project.
+///
+/// # Examples
+///
+/// ```
+/// let p = kili::Project::from_json(&serde_json::json!({"id": "p", "jsonInterface": "{\"jobs\":{}}"}))?;
+/// assert_eq!(p.json_interface["jobs"], serde_json::json!({}));
+/// # Ok::<(), kili::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Project {
@@ -279,6 +309,15 @@ impl Project {
 }
 
 /// An asset: one item to label (an image URL, a text, ...).
+///
+/// # Examples
+///
+/// ```
+/// let a = kili::Asset::from_json(&serde_json::json!({"id": "a", "externalId": "car_1", "labels": []}))?;
+/// assert_eq!(a.external_id.as_deref(), Some("car_1"));
+/// assert_eq!(a.labels, Some(vec![]));
+/// # Ok::<(), kili::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Asset {

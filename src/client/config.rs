@@ -8,9 +8,25 @@ use crate::client::Kili;
 use crate::error::{Error, Result};
 
 /// Kili's cloud endpoint, used when none is given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_ENDPOINT.ends_with("/api/label/v2/graphql"));
+/// ```
 pub const DEFAULT_ENDPOINT: &str = "https://cloud.kili-technology.com/api/label/v2/graphql";
 
 /// Which TLS implementation secures `https://` and `wss://` connections.
+///
+/// # Examples
+///
+/// ```
+/// let kili = kili::Kili::builder()
+///     .api_key("k")
+///     .tls_provider(kili::TlsProvider::Rustls)
+///     .build()?;
+/// # Ok::<(), kili::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TlsProvider {
@@ -24,7 +40,7 @@ pub enum TlsProvider {
 #[derive(Debug, Clone)]
 pub(crate) struct TlsSettings {
     pub(crate) provider: TlsProvider,
-    /// Extra trusted roots, PEM.
+    /// Trusted roots (PEM) that replace the provider's defaults.
     pub(crate) ca_bundle: Option<PathBuf>,
     /// `false` disables certificate verification (as `KILI_VERIFY=false`); dangerous.
     pub(crate) verify: bool,
@@ -53,6 +69,10 @@ pub(crate) struct Config {
     pub(crate) retry: RetrySettings,
     /// Calls per minute; `None` turns the limiter off.
     pub(crate) rate_limit: Option<u32>,
+    /// The limiter's window (a minute unless set with [`KiliBuilder::rate_limit_per`]).
+    pub(crate) rate_limit_window: Duration,
+    // Builds without a TLS feature never read it.
+    #[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
     pub(crate) tls: TlsSettings,
     /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
     pub(crate) proxy_from_env: bool,
@@ -81,6 +101,7 @@ pub struct KiliBuilder {
     request_timeout: Duration,
     retry: RetrySettings,
     rate_limit: Option<u32>,
+    rate_limit_window: Duration,
     tls: TlsSettings,
     proxy_from_env: bool,
 }
@@ -99,6 +120,7 @@ impl Default for KiliBuilder {
                 budget: Duration::from_secs(180),
             },
             rate_limit: Some(500),
+            rate_limit_window: Duration::from_secs(60),
             tls: TlsSettings {
                 provider: if cfg!(feature = "rustls") {
                     TlsProvider::Rustls
@@ -115,6 +137,16 @@ impl Default for KiliBuilder {
 
 impl KiliBuilder {
     /// The API key sent as `Authorization: X-API-Key: <key>`. Required.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .api_key("my-key")
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -124,6 +156,16 @@ impl KiliBuilder {
     /// URL with `ws(s)://`.
     ///
     /// Defaults to [`DEFAULT_ENDPOINT`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .endpoint("http://127.0.0.1:4000/api/label/v2/graphql")
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into();
         self
@@ -132,6 +174,17 @@ impl KiliBuilder {
     /// Time allowed to open a connection (TCP and TLS).
     ///
     /// Defaults to 10 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -140,6 +193,17 @@ impl KiliBuilder {
     /// Time allowed for one HTTP request, from sending to the end of the response body.
     ///
     /// Defaults to 60 s, like the official SDK.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .request_timeout(Duration::from_secs(120))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -148,6 +212,16 @@ impl KiliBuilder {
     /// How many times a transient failure is retried (0 turns retries off).
     ///
     /// Defaults to 10, like the official SDK.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .max_retries(3)
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
         self
@@ -156,6 +230,17 @@ impl KiliBuilder {
     /// The first and the largest delay between retries; delays double with full jitter.
     ///
     /// Defaults to 100 ms and 10 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .retry_backoff(Duration::from_millis(200), Duration::from_secs(5))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry.initial_backoff = initial;
         self.retry.max_backoff = max.max(initial);
@@ -165,6 +250,17 @@ impl KiliBuilder {
     /// The total time one call may spend across its attempts and waits.
     ///
     /// Defaults to 180 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .retry_budget(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn retry_budget(mut self, budget: Duration) -> Self {
         self.retry.budget = budget;
         self
@@ -174,22 +270,75 @@ impl KiliBuilder {
     /// client; `None` turns it off.
     ///
     /// Defaults to `Some(500)`, like the official SDK.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .rate_limit(None) // off
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn rate_limit(mut self, calls_per_minute: Option<u32>) -> Self {
         self.rate_limit = calls_per_minute;
+        self.rate_limit_window = Duration::from_secs(60);
+        self
+    }
+
+    /// Allows at most `calls` requests in any sliding `window`, shared by all clones of the
+    /// client (e.g. `rate_limit_per(5, Duration::from_secs(1))`). Every HTTP attempt counts,
+    /// retries included.
+    ///
+    /// Defaults to 500 per minute.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .rate_limit_per(10, Duration::from_secs(1))
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn rate_limit_per(mut self, calls: u32, window: Duration) -> Self {
+        self.rate_limit = Some(calls);
+        self.rate_limit_window = window;
         self
     }
 
     /// Which TLS implementation to use.
     ///
     /// Defaults to [`TlsProvider::Rustls`] when the `rustls` feature is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .tls_provider(kili::TlsProvider::Rustls)
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn tls_provider(mut self, provider: TlsProvider) -> Self {
         self.tls.provider = provider;
         self
     }
 
-    /// A PEM file of extra root certificates to trust (e.g. a corporate CA).
+    /// A PEM file of root certificates to trust *instead of* the provider's default roots
+    /// (e.g. a corporate CA), as a path in `KILI_VERIFY` or the SDK's `verify=` does.
     ///
-    /// Defaults to none.
+    /// Defaults to none: rustls trusts the Mozilla roots, native-tls the platform's.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .endpoint("https://kili.example.internal/api/label/v2/graphql")
+    ///     .ca_bundle("/etc/ssl/corporate-ca.pem")
+    ///     .build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
         self.tls.ca_bundle = Some(path.into());
         self
@@ -199,6 +348,18 @@ impl KiliBuilder {
     /// makes the connection open to interception; use it only against a test server.
     ///
     /// Defaults to `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .verify_tls(false) // test servers only
+    ///     .build()?;
+    /// # let _ = Duration::ZERO;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn verify_tls(mut self, verify: bool) -> Self {
         self.tls.verify = verify;
         self
@@ -207,6 +368,18 @@ impl KiliBuilder {
     /// Whether to use the proxy named by `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`).
     ///
     /// Defaults to `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let kili = kili::Kili::builder()
+    ///     .api_key("k")
+    ///     .proxy_from_env(false)
+    ///     .build()?;
+    /// # let _ = Duration::ZERO;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn proxy_from_env(mut self, yes: bool) -> Self {
         self.proxy_from_env = yes;
         self
@@ -218,6 +391,14 @@ impl KiliBuilder {
     ///
     /// [`Error::InvalidInput`] if the API key is missing or empty, or the endpoint is not an
     /// `http(s)://` URL; [`Error::Io`] if the CA bundle cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(kili::Kili::builder().build().is_err(), "an API key is required");
+    /// let kili = kili::Kili::builder().api_key("k").build()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
     pub fn build(self) -> Result<Kili> {
         let api_key = match self.api_key {
             Some(k) if !k.trim().is_empty() => k,
@@ -236,6 +417,7 @@ impl KiliBuilder {
             request_timeout: self.request_timeout,
             retry: self.retry,
             rate_limit: self.rate_limit,
+            rate_limit_window: self.rate_limit_window,
             tls: self.tls,
             proxy_from_env: self.proxy_from_env,
         };

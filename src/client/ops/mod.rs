@@ -1,0 +1,43 @@
+//! Kili's operations as typed methods on [`Kili`](crate::Kili): one file per kind of object.
+//!
+//! Each file holds the GraphQL documents (the SDK's, with their operation names and `data:`
+//! aliases), pure functions that build the variables (unit-tested for their exact shapes) and
+//! the methods.
+
+pub(crate) mod assets;
+pub(crate) mod labels;
+pub(crate) mod projects;
+
+/// Items per mutation batch and per page, as in the SDK.
+pub(crate) const BATCH_SIZE: usize = 100;
+
+use crate::client::Kili;
+use crate::client::retry::{self, Failure, Outcome, Safety};
+use crate::error::Result;
+
+/// Runs one mutation batch with retries, made safe by reconciliation.
+///
+/// `step(maybe_applied)` sends the batch's pending part. When the previous attempt failed with
+/// an unknown outcome (it may have been applied), `maybe_applied` is true and `step` must first
+/// ask the server what that attempt did and drop what is already there from its pending part
+/// (sending nothing if nothing is left). Failures that certainly were not processed are simply
+/// resent; definite failures end the loop.
+pub(crate) fn send_reconciled<T>(
+    kili: &Kili,
+    what: &str,
+    mut step: impl FnMut(bool) -> std::result::Result<T, Failure>,
+) -> Result<T> {
+    let mut maybe_applied = false;
+    retry::run(&kili.inner.config.retry, Safety::Idempotent, what, || {
+        let result = step(maybe_applied);
+        maybe_applied = matches!(&result, Err(f) if f.outcome == Outcome::Unknown);
+        result
+    })
+}
+
+/// Splits `0..len` into batch ranges of [`BATCH_SIZE`].
+pub(crate) fn batches(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..len)
+        .step_by(BATCH_SIZE)
+        .map(move |start| start..(start + BATCH_SIZE).min(len))
+}
