@@ -57,7 +57,11 @@ impl Kili {
     where
         F: FnMut(&LabelEvent) + Send + 'static,
     {
-        self.label_created_or_updated_with_options(project_id, SubscriptionOptions::default(), callback)
+        self.label_created_or_updated_with_options(
+            project_id,
+            SubscriptionOptions::default(),
+            callback,
+        )
     }
 
     /// [`label_created_or_updated`](Self::label_created_or_updated) with options.
@@ -89,7 +93,12 @@ impl Kili {
         F: FnMut(&LabelEvent) + Send + 'static,
     {
         let feed = self.label_feed(project_id, &options)?;
-        self.start(feed, Sink::Callback(Box::new(callback)), label_operation(project_id, self.api_key()), options)
+        self.start(
+            feed,
+            Sink::Callback(Box::new(callback)),
+            label_operation(project_id, self.api_key()),
+            options,
+        )
     }
 
     /// The labels created or updated in a project, as a stream to read in a loop (see
@@ -121,10 +130,19 @@ impl Kili {
     /// # Errors
     ///
     /// As [`label_created_or_updated`](Self::label_created_or_updated).
-    pub fn label_events_with_options(&self, project_id: &str, options: SubscriptionOptions) -> Result<LabelStream> {
+    pub fn label_events_with_options(
+        &self,
+        project_id: &str,
+        options: SubscriptionOptions,
+    ) -> Result<LabelStream> {
         let feed = self.label_feed(project_id, &options)?;
         let (tx, rx) = unbounded();
-        let sub = self.start(feed, Sink::Channel(Some(tx)), label_operation(project_id, self.api_key()), options)?;
+        let sub = self.start(
+            feed,
+            Sink::Channel(Some(tx)),
+            label_operation(project_id, self.api_key()),
+            options,
+        )?;
         Ok(EventStream::new(sub, rx))
     }
 
@@ -192,7 +210,11 @@ impl Kili {
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn subscription_events(&self, query: &str, variables: Value) -> Result<EventStream<RawEvent>> {
+    pub fn subscription_events(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<EventStream<RawEvent>> {
         self.subscription_events_with_options(query, variables, SubscriptionOptions::default())
     }
 
@@ -217,7 +239,12 @@ impl Kili {
         if project_id.trim().is_empty() {
             return Err(Error::invalid("the project id is empty"));
         }
-        Ok(LabelFeed::new(self.clone(), project_id.to_owned(), options.dedupe_capacity, options.catch_up_margin))
+        Ok(LabelFeed::new(
+            self.clone(),
+            project_id.to_owned(),
+            options.dedupe_capacity,
+            options.catch_up_margin,
+        ))
     }
 
     fn start<F: Feed>(
@@ -228,13 +255,22 @@ impl Kili {
         options: SubscriptionOptions,
     ) -> Result<Subscription> {
         let config = &self.inner.config;
-        let endpoint = Endpoint::new(&config.endpoint, &config.tls, options.protocol, config.connect_timeout)?;
+        let endpoint = Endpoint::new(
+            &config.endpoint,
+            &config.tls,
+            options.protocol,
+            config.connect_timeout,
+        )?;
         let name = match &options.thread_name {
             Some(n) => n.clone(),
             None => format!("kili-sub-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
         };
         let shared = Arc::new(Shared::new(name));
-        log::debug!("subscription {}: connecting to {}", shared.name, endpoint.url());
+        log::debug!(
+            "subscription {}: connecting to {}",
+            shared.name,
+            endpoint.url()
+        );
         // A reset closes the old connection, then connects, handshakes, waits for the ack and
         // the probe: the longest it can take, plus a second.
         let reply_wait = options.close_timeout
@@ -242,7 +278,14 @@ impl Kili {
             + options.ack_timeout.saturating_mul(2)
             + Duration::from_secs(1);
         let outlet = Outlet::new(sink, options.on_lifecycle.clone(), shared.clone());
-        let core = Core { feed, outlet, endpoint, init_payload, operation, options };
+        let core = Core {
+            feed,
+            outlet,
+            endpoint,
+            init_payload,
+            operation,
+            options,
+        };
         Subscription::start(Box::new(core), shared, reply_wait)
     }
 }
@@ -283,9 +326,17 @@ fn raw_operation(query: &str, variables: Value, api_key: &str) -> Result<(Value,
     let variables = match variables {
         Value::Null => json!({}),
         v @ Value::Object(_) => v,
-        other => return Err(Error::invalid(format!("variables must be a JSON object, got {other}"))),
+        other => {
+            return Err(Error::invalid(format!(
+                "variables must be a JSON object, got {other}"
+            )));
+        }
     };
-    let operation = Operation { query: query.to_owned(), variables, start_extra: with_headers(api_key) };
+    let operation = Operation {
+        query: query.to_owned(),
+        variables,
+        start_extra: with_headers(api_key),
+    };
     Ok((init_payload(api_key), operation))
 }
 
@@ -303,7 +354,10 @@ mod tests {
         );
         assert_eq!(op.variables, json!({"projectID": "proj1"}));
         assert_eq!(op.start_extra["headers"], init["headers"]);
-        assert!(op.query.contains("data: labelCreatedOrUpdated(projectID: $projectID)"));
+        assert!(
+            op.query
+                .contains("data: labelCreatedOrUpdated(projectID: $projectID)")
+        );
         assert!(op.query.contains(crate::subscription::feed::LABEL_FIELDS));
     }
 
@@ -311,7 +365,13 @@ mod tests {
     fn raw_operations_are_checked() {
         assert!(raw_operation(" ", json!({}), "k").is_err());
         assert!(raw_operation("subscription { x }", json!([1]), "k").is_err());
-        assert_eq!(raw_operation("subscription { x }", Value::Null, "k").unwrap().1.variables, json!({}));
+        assert_eq!(
+            raw_operation("subscription { x }", Value::Null, "k")
+                .unwrap()
+                .1
+                .variables,
+            json!({})
+        );
     }
 
     #[test]

@@ -18,7 +18,12 @@ pub(crate) struct Backoff {
 impl Backoff {
     /// A backoff between `min` and `max` (`max` is raised to `min` if smaller).
     pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff { min, max: max.max(min), attempt: 0, rng: Rng::new() }
+        Backoff {
+            min,
+            max: max.max(min),
+            attempt: 0,
+            rng: Rng::new(),
+        }
     }
 
     /// The upper bound of the delay of attempt `attempt` (from 1).
@@ -58,7 +63,11 @@ impl Rng {
     /// A generator with a fresh random seed.
     pub(crate) fn new() -> Rng {
         let mut h = RandomState::new().build_hasher();
-        h.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+        h.write_u64(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+        );
         Rng(h.finish() | 1)
     }
 
@@ -75,7 +84,9 @@ impl Rng {
     /// `n` random ASCII letters and digits (the SDK's operation ids are 6 of them).
     pub(crate) fn alphanumeric(&mut self, n: usize) -> String {
         const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n).map(|_| CHARS[(self.next() % CHARS.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| CHARS[(self.next() % CHARS.len() as u64) as usize] as char)
+            .collect()
     }
 }
 
@@ -102,8 +113,13 @@ mod tests {
     #[test]
     fn jitter_spreads_delays() {
         let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(1));
-        let delays: std::collections::HashSet<Duration> = (0..50).map(|_| b.next_delay().1).collect();
-        assert!(delays.len() > 40, "full jitter should rarely repeat: {}", delays.len());
+        let delays: std::collections::HashSet<Duration> =
+            (0..50).map(|_| b.next_delay().1).collect();
+        assert!(
+            delays.len() > 40,
+            "full jitter should rarely repeat: {}",
+            delays.len()
+        );
     }
 
     #[test]

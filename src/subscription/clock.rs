@@ -16,7 +16,12 @@ pub(crate) fn format_millis(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    let (h, min, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
+    let (h, min, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
@@ -30,7 +35,13 @@ pub(crate) fn parse_millis(s: &str) -> Option<i64> {
         }
         std::str::from_utf8(part).ok()?.parse().ok()
     };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
@@ -102,7 +113,10 @@ mod tests {
     fn known_instants() {
         assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(parse_millis("1970-01-01T00:00:00.000Z"), Some(0));
-        assert_eq!(parse_millis("2021-12-08T16:10:37.123Z"), Some(1_638_979_837_123));
+        assert_eq!(
+            parse_millis("2021-12-08T16:10:37.123Z"),
+            Some(1_638_979_837_123)
+        );
         assert_eq!(format_millis(1_638_979_837_123), "2021-12-08T16:10:37.123Z");
         assert_eq!(format_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(format_millis(-1), "1969-12-31T23:59:59.999Z");
@@ -114,23 +128,44 @@ mod tests {
         assert_eq!(parse_millis("2024-05-01T12:00:00Z"), Some(base));
         assert_eq!(parse_millis("2024-05-01 12:00:00"), Some(base));
         assert_eq!(parse_millis("2024-05-01T12:00:00.5Z"), Some(base + 500));
-        assert_eq!(parse_millis("2024-05-01T12:00:00.123456Z"), Some(base + 123));
+        assert_eq!(
+            parse_millis("2024-05-01T12:00:00.123456Z"),
+            Some(base + 123)
+        );
         assert_eq!(parse_millis("2024-05-01T14:00:00+02:00"), Some(base));
         assert_eq!(parse_millis("2024-05-01T11:30:00-00:30"), Some(base));
     }
 
     #[test]
     fn garbage_is_none_not_a_panic() {
-        for s in ["", "2024", "2024-05-01", "2024-13-01T00:00:00Z", "2024-05-01T25:00:00Z", "2024-05-01T12:00:00.Z",
-            "2024-05-01T12:00:00+0200", "2024-05-01T12:00:00Zjunk", "2024-05-01X12:00:00Z", "é024-05-01T12:00:00Z",
-            "+024-05-01T12:00:00Z"] {
+        for s in [
+            "",
+            "2024",
+            "2024-05-01",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01T25:00:00Z",
+            "2024-05-01T12:00:00.Z",
+            "2024-05-01T12:00:00+0200",
+            "2024-05-01T12:00:00Zjunk",
+            "2024-05-01X12:00:00Z",
+            "é024-05-01T12:00:00Z",
+            "+024-05-01T12:00:00Z",
+        ] {
             assert_eq!(parse_millis(s), None, "{s:?}");
         }
     }
 
     #[test]
     fn round_trips() {
-        for ms in [0, 1, 999, 86_399_999, 1_700_000_000_000, 4_102_444_800_000, -86_400_000 * 365] {
+        for ms in [
+            0,
+            1,
+            999,
+            86_399_999,
+            1_700_000_000_000,
+            4_102_444_800_000,
+            -86_400_000 * 365,
+        ] {
             assert_eq!(parse_millis(&format_millis(ms)), Some(ms), "{ms}");
         }
         let now = millis(SystemTime::now());

@@ -40,7 +40,11 @@ pub(crate) fn ws_url(endpoint: &str) -> Result<String> {
     let ws = match scheme.to_ascii_lowercase().as_str() {
         "http" | "ws" => "ws",
         "https" | "wss" => "wss",
-        other => return Err(Error::invalid(format!("endpoint scheme {other:?} is not http(s) or ws(s)"))),
+        other => {
+            return Err(Error::invalid(format!(
+                "endpoint scheme {other:?} is not http(s) or ws(s)"
+            )));
+        }
     };
     Ok(format!("{ws}://{rest}"))
 }
@@ -70,7 +74,9 @@ impl Endpoint {
         connect_timeout: Duration,
     ) -> Result<Endpoint> {
         let url = ws_url(http_endpoint)?;
-        let uri: Uri = url.parse().map_err(|e| Error::invalid(format!("invalid endpoint {url:?}: {e}")))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| Error::invalid(format!("invalid endpoint {url:?}: {e}")))?;
         let secure = uri.scheme_str() == Some("wss");
         let host = uri
             .host()
@@ -84,7 +90,15 @@ impl Endpoint {
             WsProtocol::Negotiate => vec![Dialect::GraphqlTransportWs, Dialect::GraphqlWs],
             _ => vec![Dialect::GraphqlWs],
         };
-        Ok(Endpoint { tls: tls::configure(tls, secure)?, url, uri, host, port, offered, connect_timeout })
+        Ok(Endpoint {
+            tls: tls::configure(tls, secure)?,
+            url,
+            uri,
+            host,
+            port,
+            offered,
+            connect_timeout,
+        })
     }
 
     /// The `ws(s)://` URL.
@@ -193,7 +207,10 @@ pub(crate) struct Link {
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Link").field("peer", &self.tcp.peer_addr().ok()).field("dialect", &self.dialect).finish()
+        f.debug_struct("Link")
+            .field("peer", &self.tcp.peer_addr().ok())
+            .field("dialect", &self.dialect)
+            .finish()
     }
 }
 
@@ -216,7 +233,8 @@ impl Link {
         };
         tcp.set_nodelay(true).map_err(io("setting TCP_NODELAY"))?;
         // Writes are small; a peer that stops reading for this long is as good as gone.
-        tcp.set_write_timeout(Some(timeout.max(Duration::from_secs(1)))).map_err(io("setting a write timeout"))?;
+        tcp.set_write_timeout(Some(timeout.max(Duration::from_secs(1))))
+            .map_err(io("setting a write timeout"))?;
         let read_side = tcp.try_clone().map_err(io("cloning the socket"))?;
         let write_side = tcp.try_clone().map_err(io("cloning the socket"))?;
 
@@ -227,23 +245,37 @@ impl Link {
             .spawn(move || read_loop(read_side, tx))
             .map_err(io("spawning the socket reader thread"))?;
         let deadline = Arc::new(Mutex::new(Some(Instant::now() + timeout)));
-        let stream =
-            ChanStream { rx: rx.clone(), buf: Vec::new(), pos: 0, eof: false, deadline: deadline.clone(), out: write_side };
+        let stream = ChanStream {
+            rx: rx.clone(),
+            buf: Vec::new(),
+            pos: 0,
+            eof: false,
+            deadline: deadline.clone(),
+            out: write_side,
+        };
 
         let mut request = ClientRequestBuilder::new(ep.uri.clone());
         for d in &ep.offered {
             request = request.with_sub_protocol(d.subprotocol());
         }
-        let config = WebSocketConfig::default().read_buffer_size(16 * 1024).write_buffer_size(0);
-        let handshake = tungstenite::client_tls_with_config(request, stream, Some(config), Some(ep.tls.connector()));
+        let config = WebSocketConfig::default()
+            .read_buffer_size(16 * 1024)
+            .write_buffer_size(0);
+        let handshake = tungstenite::client_tls_with_config(
+            request,
+            stream,
+            Some(config),
+            Some(ep.tls.connector()),
+        );
         let (ws, response) = match handshake {
             Ok(ok) => ok,
             Err(e) => {
                 let err = match e {
                     HandshakeError::Failure(e) => handshake_error(e, ep, timeout),
-                    HandshakeError::Interrupted(_) => {
-                        Error::Timeout { operation: "websocket handshake".into(), after: timeout }
-                    }
+                    HandshakeError::Interrupted(_) => Error::Timeout {
+                        operation: "websocket handshake".into(),
+                        after: timeout,
+                    },
                 };
                 // Stop the reader: shut the socket down, unblock it, join it.
                 let _ = tcp.shutdown(Shutdown::Both);
@@ -252,10 +284,22 @@ impl Link {
                 return Err(err);
             }
         };
-        let chosen = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok());
-        let dialect = chosen.and_then(Dialect::from_subprotocol).unwrap_or(ep.offered[0]);
+        let chosen = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok());
+        let dialect = chosen
+            .and_then(Dialect::from_subprotocol)
+            .unwrap_or(ep.offered[0]);
         *deadline.lock() = None;
-        Ok(Link { ws, rx, tcp, reader: Some(reader), deadline, dialect })
+        Ok(Link {
+            ws,
+            rx,
+            tcp,
+            reader: Some(reader),
+            deadline,
+            dialect,
+        })
     }
 
     /// The protocol the server picked.
@@ -270,7 +314,9 @@ impl Link {
 
     /// Sends a text frame.
     pub(crate) fn send_text(&mut self, text: String) -> Result<()> {
-        self.ws.send(Message::text(text)).map_err(|e| Error::transport("writing to the subscription socket", e))
+        self.ws
+            .send(Message::text(text))
+            .map_err(|e| Error::transport("writing to the subscription socket", e))
     }
 
     /// Sends a WebSocket ping.
@@ -285,14 +331,19 @@ impl Link {
         match self.ws.read() {
             Ok(m) => Read1::Message(m),
             Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Read1::Idle,
-            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => Read1::Over(None),
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                Read1::Over(None)
+            }
             Err(e) => Read1::Over(Some(e)),
         }
     }
 
     /// Sends a close frame and waits up to `timeout` for the peer's, then drops the connection.
     pub(crate) fn close(mut self, timeout: Duration) {
-        let frame = CloseFrame { code: CloseCode::Normal, reason: "".into() };
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
         if self.ws.close(Some(frame)).is_ok() && self.ws.flush().is_ok() {
             *self.deadline.lock() = Some(Instant::now() + timeout);
             // Frames still in flight are read and dropped: the subscription is closing.
@@ -342,13 +393,19 @@ fn read_loop(mut tcp: TcpStream, tx: crossbeam_channel::Sender<Chunk>) {
 
 fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
     let context = || format!("connecting to {host}:{port}");
-    let addrs: Vec<_> = (host, port).to_socket_addrs().map_err(|e| Error::transport(context(), e))?.collect();
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::transport(context(), e))?
+        .collect();
     let mut last = None;
     for addr in &addrs {
         match TcpStream::connect_timeout(addr, timeout) {
             Ok(s) => return Ok(s),
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                last = Some(Error::Timeout { operation: context(), after: timeout });
+                last = Some(Error::Timeout {
+                    operation: context(),
+                    after: timeout,
+                });
             }
             Err(e) => last = Some(Error::transport(context(), e)),
         }
@@ -358,20 +415,37 @@ fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
 
 fn handshake_error(e: tungstenite::Error, ep: &Endpoint, timeout: Duration) -> Error {
     match e {
-        tungstenite::Error::Io(io) if matches!(io.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-            Error::Timeout { operation: "websocket handshake".into(), after: timeout }
+        tungstenite::Error::Io(io)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ) =>
+        {
+            Error::Timeout {
+                operation: "websocket handshake".into(),
+                after: timeout,
+            }
         }
         tungstenite::Error::Http(resp) => {
             let status = resp.status().as_u16();
-            let body = resp.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+            let body = resp
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default()
+                .into_owned();
             match status {
-                401 | 403 => Error::Authentication { message: format!("http status {status}: {}", body.trim()) },
+                401 | 403 => Error::Authentication {
+                    message: format!("http status {status}: {}", body.trim()),
+                },
                 _ => Error::Http { status, body },
             }
         }
-        tungstenite::Error::Protocol(tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(p)) => {
-            Error::Protocol { message: format!("{} does not speak the offered subprotocols: {p}", ep.url) }
-        }
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(p),
+        ) => Error::Protocol {
+            message: format!("{} does not speak the offered subprotocols: {p}", ep.url),
+        },
         other => Error::transport(format!("opening {}", ep.url), other),
     }
 }
@@ -382,13 +456,19 @@ mod tests {
 
     #[test]
     fn ws_url_changes_the_scheme_only() {
-        assert_eq!(ws_url("http://127.0.0.1:4000/api/label/v2/graphql").unwrap(), "ws://127.0.0.1:4000/api/label/v2/graphql");
+        assert_eq!(
+            ws_url("http://127.0.0.1:4000/api/label/v2/graphql").unwrap(),
+            "ws://127.0.0.1:4000/api/label/v2/graphql"
+        );
         assert_eq!(
             ws_url("https://cloud.kili-technology.com/api/label/v2/graphql").unwrap(),
             "wss://cloud.kili-technology.com/api/label/v2/graphql"
         );
         // The SDK's `.replace("http", "ws")` would mangle this host.
-        assert_eq!(ws_url("https://http-proxy.example/graphql").unwrap(), "wss://http-proxy.example/graphql");
+        assert_eq!(
+            ws_url("https://http-proxy.example/graphql").unwrap(),
+            "wss://http-proxy.example/graphql"
+        );
         assert_eq!(ws_url("HTTP://h/").unwrap(), "ws://h/");
         assert!(ws_url("ftp://h/").is_err());
         assert!(ws_url("no-scheme").is_err());
@@ -404,7 +484,10 @@ mod tests {
         let t = Duration::from_secs(1);
         let ep = Endpoint::new("http://[::1]:4000/g", &tls, WsProtocol::Negotiate, t).unwrap();
         assert_eq!((ep.host.as_str(), ep.port), ("::1", 4000));
-        assert_eq!(ep.offered, vec![Dialect::GraphqlTransportWs, Dialect::GraphqlWs]);
+        assert_eq!(
+            ep.offered,
+            vec![Dialect::GraphqlTransportWs, Dialect::GraphqlWs]
+        );
         assert_eq!(ep.url(), "ws://[::1]:4000/g");
         let ep = Endpoint::new("http://localhost/g", &tls, WsProtocol::GraphqlWs, t).unwrap();
         assert_eq!(ep.port, 80);
@@ -415,10 +498,23 @@ mod tests {
     #[test]
     fn refused_connections_are_transport_errors() {
         // Bind then drop: the port is (almost certainly) closed now.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let tls = TlsSettings { provider: crate::client::config::TlsProvider::Rustls, ca_bundle: None, verify: true };
-        let ep = Endpoint::new(&format!("http://127.0.0.1:{port}/g"), &tls, WsProtocol::GraphqlWs, Duration::from_secs(2))
-            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let tls = TlsSettings {
+            provider: crate::client::config::TlsProvider::Rustls,
+            ca_bundle: None,
+            verify: true,
+        };
+        let ep = Endpoint::new(
+            &format!("http://127.0.0.1:{port}/g"),
+            &tls,
+            WsProtocol::GraphqlWs,
+            Duration::from_secs(2),
+        )
+        .unwrap();
         let err = Link::open(&ep, "test-reader").unwrap_err();
         assert!(err.is_retryable(), "{err:?}");
     }
@@ -427,9 +523,18 @@ mod tests {
     fn a_silent_peer_times_the_handshake_out() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let tls = TlsSettings { provider: crate::client::config::TlsProvider::Rustls, ca_bundle: None, verify: true };
-        let ep = Endpoint::new(&format!("http://127.0.0.1:{port}/g"), &tls, WsProtocol::GraphqlWs, Duration::from_millis(300))
-            .unwrap();
+        let tls = TlsSettings {
+            provider: crate::client::config::TlsProvider::Rustls,
+            ca_bundle: None,
+            verify: true,
+        };
+        let ep = Endpoint::new(
+            &format!("http://127.0.0.1:{port}/g"),
+            &tls,
+            WsProtocol::GraphqlWs,
+            Duration::from_millis(300),
+        )
+        .unwrap();
         let err = Link::open(&ep, "test-reader").unwrap_err();
         assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
         drop(listener);

@@ -16,7 +16,11 @@ pub(crate) struct Dedupe {
 impl Dedupe {
     /// A set that remembers up to `capacity` keys (at least one).
     pub(crate) fn new(capacity: usize) -> Dedupe {
-        Dedupe { capacity: capacity.max(1), order: VecDeque::new(), set: HashSet::new() }
+        Dedupe {
+            capacity: capacity.max(1),
+            order: VecDeque::new(),
+            set: HashSet::new(),
+        }
     }
 
     /// Records `key`; returns `true` if it was not already remembered.

@@ -62,13 +62,21 @@ pub struct RawEvent {
 impl RawEvent {
     pub(crate) fn from_frame(subscription_id: String, frame: Value) -> RawEvent {
         let payload = frame.get("payload");
-        let data = payload.and_then(|p| p.get("data")).cloned().unwrap_or(Value::Null);
+        let data = payload
+            .and_then(|p| p.get("data"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let errors = payload
             .and_then(|p| p.get("errors"))
             .and_then(Value::as_array)
             .map(|list| list.iter().map(GraphQlError::from_json).collect())
             .unwrap_or_default();
-        RawEvent { data, errors, subscription_id, frame }
+        RawEvent {
+            data,
+            errors,
+            subscription_id,
+            frame,
+        }
     }
 }
 

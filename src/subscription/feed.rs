@@ -50,14 +50,18 @@ impl Feed for RawFeed {
     type Event = RawEvent;
 
     fn live(&mut self, subscription_id: &str, frame: Value) -> Result<Option<RawEvent>> {
-        Ok(Some(RawEvent::from_frame(subscription_id.to_owned(), frame)))
+        Ok(Some(RawEvent::from_frame(
+            subscription_id.to_owned(),
+            frame,
+        )))
     }
 }
 
 /// The fields selected by the subscription and by the catch-up query, in the SDK's order
 /// (`createdAt` added for the catch-up); the subscription document embeds them verbatim.
 #[cfg(test)]
-pub(crate) const LABEL_FIELDS: &str = "\nid\nauthor {\n  email\n}\nlabelOf {\n  id\n}\nlabelType\njsonResponse\ncreatedAt\n";
+pub(crate) const LABEL_FIELDS: &str =
+    "\nid\nauthor {\n  email\n}\nlabelOf {\n  id\n}\nlabelType\njsonResponse\ncreatedAt\n";
 
 /// The catch-up query: labels of a project created since a time, a page at a time.
 const CATCH_UP_QUERY: &str = "query labels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {\n  data: labels(where: $where, first: $first, skip: $skip) {\n    id\n    author {\n      email\n    }\n    labelOf {\n      id\n    }\n    labelType\n    jsonResponse\n    createdAt\n  }\n}\n";
@@ -80,13 +84,29 @@ pub(crate) struct LabelFeed {
 }
 
 impl LabelFeed {
-    pub(crate) fn new(kili: Kili, project_id: String, dedupe_capacity: usize, margin: Option<Duration>) -> Self {
-        LabelFeed { kili, project_id, seen: Dedupe::new(dedupe_capacity), margin, newest: None, baseline: None }
+    pub(crate) fn new(
+        kili: Kili,
+        project_id: String,
+        dedupe_capacity: usize,
+        margin: Option<Duration>,
+    ) -> Self {
+        LabelFeed {
+            kili,
+            project_id,
+            seen: Dedupe::new(dedupe_capacity),
+            margin,
+            newest: None,
+            baseline: None,
+        }
     }
 
     /// Records a label; returns whether it is new.
     fn record(&mut self, label_json: &Value) -> bool {
-        if let Some(ms) = label_json.get("createdAt").and_then(Value::as_str).and_then(clock::parse_millis) {
+        if let Some(ms) = label_json
+            .get("createdAt")
+            .and_then(Value::as_str)
+            .and_then(clock::parse_millis)
+        {
             self.newest = Some(self.newest.map_or(ms, |n| n.max(ms)));
         }
         self.seen.insert(version_key(label_json))
@@ -103,7 +123,12 @@ impl LabelFeed {
             let data = self.kili.graphql(CATCH_UP_QUERY, vars)?;
             let page = match data.get("data") {
                 Some(Value::Array(list)) => list.clone(),
-                _ => return Err(Error::decode("the catch-up labels", format!("expected a list, got {data}"))),
+                _ => {
+                    return Err(Error::decode(
+                        "the catch-up labels",
+                        format!("expected a list, got {data}"),
+                    ));
+                }
             };
             let n = page.len();
             out.extend(page);
@@ -128,12 +153,22 @@ impl Feed for LabelFeed {
         let label_json = frame
             .pointer("/payload/data/data")
             .filter(|v| v.is_object())
-            .ok_or_else(|| Error::decode("a label event", format!("no label at payload.data.data in {frame}")))?;
+            .ok_or_else(|| {
+                Error::decode(
+                    "a label event",
+                    format!("no label at payload.data.data in {frame}"),
+                )
+            })?;
         let label = Label::from_json(label_json)?;
         if !self.record(&frame["payload"]["data"]["data"]) {
             return Ok(None);
         }
-        Ok(Some(LabelEvent { label, subscription_id: subscription_id.to_owned(), frame, origin: EventOrigin::Live }))
+        Ok(Some(LabelEvent {
+            label,
+            subscription_id: subscription_id.to_owned(),
+            frame,
+            origin: EventOrigin::Live,
+        }))
     }
 
     fn established(&mut self) {
@@ -143,13 +178,22 @@ impl Feed for LabelFeed {
     }
 
     fn missed(&mut self, subscription_id: &str, frame_type: &str) -> Result<Vec<LabelEvent>> {
-        let Some(margin) = self.margin else { return Ok(Vec::new()) };
-        let Some(since) = self.newest.or(self.baseline) else { return Ok(Vec::new()) };
+        let Some(margin) = self.margin else {
+            return Ok(Vec::new());
+        };
+        let Some(since) = self.newest.or(self.baseline) else {
+            return Ok(Vec::new());
+        };
         let margin_ms = i64::try_from(margin.as_millis()).unwrap_or(i64::MAX);
         let since = clock::format_millis(since.saturating_sub(margin_ms));
         let mut labels = self.fetch_since(&since)?;
         // Oldest first; labels without a parsable date last, in the server's order.
-        labels.sort_by_key(|l| l.get("createdAt").and_then(Value::as_str).and_then(clock::parse_millis).unwrap_or(i64::MAX));
+        labels.sort_by_key(|l| {
+            l.get("createdAt")
+                .and_then(Value::as_str)
+                .and_then(clock::parse_millis)
+                .unwrap_or(i64::MAX)
+        });
         let mut events = Vec::new();
         for label_json in labels {
             let label = match Label::from_json(&label_json) {
@@ -229,24 +273,44 @@ mod tests {
     #[test]
     fn live_labels_are_decoded_and_deduplicated_by_version() {
         let mut f = feed();
-        let e = f.live("s", frame("l1", "{}", "2024-01-01T00:00:01.000Z")).unwrap().unwrap();
+        let e = f
+            .live("s", frame("l1", "{}", "2024-01-01T00:00:01.000Z"))
+            .unwrap()
+            .unwrap();
         assert_eq!(e.label.id, "l1");
         assert_eq!(e.label.asset_id.as_deref(), Some("a"));
         assert_eq!(e.origin, EventOrigin::Live);
         assert_eq!(e.frame["type"], "data");
-        assert!(f.live("s", frame("l1", "{}", "2024-01-01T00:00:01.000Z")).unwrap().is_none());
+        assert!(
+            f.live("s", frame("l1", "{}", "2024-01-01T00:00:01.000Z"))
+                .unwrap()
+                .is_none()
+        );
         // An update (new content) of the same label is a new version.
-        assert!(f.live("s", frame("l1", "{\"a\":1}", "2024-01-01T00:00:01.000Z")).unwrap().is_some());
+        assert!(
+            f.live("s", frame("l1", "{\"a\":1}", "2024-01-01T00:00:01.000Z"))
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(f.newest, clock::parse_millis("2024-01-01T00:00:01.000Z"));
-        f.live("s", frame("l0", "{}", "2023-01-01T00:00:00.000Z")).unwrap();
-        assert_eq!(f.newest, clock::parse_millis("2024-01-01T00:00:01.000Z"), "newest never goes back");
+        f.live("s", frame("l0", "{}", "2023-01-01T00:00:00.000Z"))
+            .unwrap();
+        assert_eq!(
+            f.newest,
+            clock::parse_millis("2024-01-01T00:00:01.000Z"),
+            "newest never goes back"
+        );
     }
 
     #[test]
     fn frames_without_a_label_are_errors() {
         let mut f = feed();
-        for bad in [json!({}), json!({"payload": {"data": null}}), json!({"payload": {"data": {"data": 3}}}),
-            json!({"payload": {"data": {"data": {"noid": 1}}}})] {
+        for bad in [
+            json!({}),
+            json!({"payload": {"data": null}}),
+            json!({"payload": {"data": {"data": 3}}}),
+            json!({"payload": {"data": {"data": {"noid": 1}}}}),
+        ] {
             assert!(f.live("s", bad.clone()).is_err(), "{bad}");
         }
     }
@@ -263,11 +327,17 @@ mod tests {
     #[test]
     fn no_catch_up_without_a_reference_time_or_margin() {
         let mut f = feed();
-        assert!(f.missed("s", "data").unwrap().is_empty(), "never established: nothing to fetch");
+        assert!(
+            f.missed("s", "data").unwrap().is_empty(),
+            "never established: nothing to fetch"
+        );
         let kili = Kili::new("k", "http://127.0.0.1:9/g").unwrap();
         let mut off = LabelFeed::new(kili, "p".into(), 4, None);
         off.established();
-        assert!(off.missed("s", "data").unwrap().is_empty(), "catch-up turned off");
+        assert!(
+            off.missed("s", "data").unwrap().is_empty(),
+            "catch-up turned off"
+        );
         f.established();
         f.restarted();
         assert!(f.baseline.is_none() && f.newest.is_none());

@@ -52,11 +52,23 @@ const PANICKED: &str = "the subscription thread panicked";
 
 impl Subscription {
     /// Starts the subscription's thread and waits until it is established (or failed).
-    pub(crate) fn start(core: Box<dyn Parked>, shared: Arc<Shared>, reply_wait: Duration) -> Result<Subscription> {
+    pub(crate) fn start(
+        core: Box<dyn Parked>,
+        shared: Arc<Shared>,
+        reply_wait: Duration,
+    ) -> Result<Subscription> {
         let (commands, rx) = unbounded();
         let thread = launch(core, &shared, rx, false).map_err(|(e, _)| e)?;
-        let control = Control { commands, thread: Some(thread), parked: None, reply_wait };
-        Ok(Subscription { shared, control: Mutex::new(control) })
+        let control = Control {
+            commands,
+            thread: Some(thread),
+            parked: None,
+            reply_wait,
+        };
+        Ok(Subscription {
+            shared,
+            control: Mutex::new(control),
+        })
     }
 
     /// Stops delivering events: they are still read from the connection, and dropped (counted
@@ -87,7 +99,9 @@ impl Subscription {
     /// [`Error::Protocol`] if the subscription's thread had panicked.
     pub fn close(&self) -> Result<()> {
         let mut c = self.control.lock();
-        let Some(thread) = c.thread.take() else { return Ok(()) };
+        let Some(thread) = c.thread.take() else {
+            return Ok(());
+        };
         let _ = c.commands.send(Command::Close);
         if thread.thread().id() == std::thread::current().id() {
             c.thread = Some(thread);
@@ -98,7 +112,9 @@ impl Subscription {
                 c.parked = Some(core);
                 Ok(())
             }
-            Err(_) => Err(Error::Protocol { message: PANICKED.into() }),
+            Err(_) => Err(Error::Protocol {
+                message: PANICKED.into(),
+            }),
         }
     }
 
@@ -129,9 +145,10 @@ impl Subscription {
                 }
                 return match rx.recv_timeout(c.reply_wait) {
                     Ok(outcome) => outcome,
-                    Err(RecvTimeoutError::Timeout) => {
-                        Err(Error::Timeout { operation: "reset_timeout".into(), after: c.reply_wait })
-                    }
+                    Err(RecvTimeoutError::Timeout) => Err(Error::Timeout {
+                        operation: "reset_timeout".into(),
+                        after: c.reply_wait,
+                    }),
                     Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
                 };
             }
@@ -140,7 +157,11 @@ impl Subscription {
         if let Some(thread) = c.thread.take() {
             match thread.join() {
                 Ok(core) => c.parked = Some(core),
-                Err(_) => return Err(Error::Protocol { message: PANICKED.into() }),
+                Err(_) => {
+                    return Err(Error::Protocol {
+                        message: PANICKED.into(),
+                    });
+                }
             }
         }
         let core = match c.parked.take() {
@@ -196,13 +217,20 @@ fn launch(
     restart: bool,
 ) -> std::result::Result<JoinHandle<Box<dyn Parked>>, (Error, Option<Box<dyn Parked>>)> {
     let (tx, rx) = bounded(1);
-    let thread = core.spawn(shared.clone(), commands, tx, restart).map_err(|e| (e, None))?;
+    let thread = core
+        .spawn(shared.clone(), commands, tx, restart)
+        .map_err(|e| (e, None))?;
     match rx.recv() {
         Ok(Ok(())) => Ok(thread),
         Ok(Err(e)) => Err((e, thread.join().ok())),
         Err(_) => {
             let _ = thread.join();
-            Err((Error::Protocol { message: PANICKED.into() }, None))
+            Err((
+                Error::Protocol {
+                    message: PANICKED.into(),
+                },
+                None,
+            ))
         }
     }
 }

@@ -94,7 +94,10 @@ impl fmt::Debug for SubscriptionOptions {
             .field("dedupe_capacity", &self.dedupe_capacity)
             .field("catch_up_margin", &self.catch_up_margin)
             .field("thread_name", &self.thread_name)
-            .field("on_lifecycle", &self.on_lifecycle.as_ref().map(|_| "Fn(&Lifecycle)"))
+            .field(
+                "on_lifecycle",
+                &self.on_lifecycle.as_ref().map(|_| "Fn(&Lifecycle)"),
+            )
             .finish()
     }
 }

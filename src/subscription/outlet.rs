@@ -32,7 +32,9 @@ impl<E> std::fmt::Debug for Outlet<E> {
             Sink::Channel(Some(_)) => "channel",
             Sink::Channel(None) => "ended channel",
         };
-        f.debug_struct("Outlet").field("sink", &kind).finish_non_exhaustive()
+        f.debug_struct("Outlet")
+            .field("sink", &kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +56,10 @@ impl<E> Outlet<E> {
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&event))) {
                     let message = panic_message(panic.as_ref());
                     Counters::bump(&self.shared.counters.callback_panics);
-                    log::error!("subscription {}: the callback panicked: {message}; going on", self.shared.name);
+                    log::error!(
+                        "subscription {}: the callback panicked: {message}; going on",
+                        self.shared.name
+                    );
                     self.lifecycle(Lifecycle::CallbackPanicked { message });
                 }
             }

@@ -50,7 +50,9 @@ impl Dialect {
     pub(crate) fn from_subprotocol(token: &str) -> Option<Dialect> {
         match token.trim() {
             t if t.eq_ignore_ascii_case("graphql-ws") => Some(Dialect::GraphqlWs),
-            t if t.eq_ignore_ascii_case("graphql-transport-ws") => Some(Dialect::GraphqlTransportWs),
+            t if t.eq_ignore_ascii_case("graphql-transport-ws") => {
+                Some(Dialect::GraphqlTransportWs)
+            }
             _ => None,
         }
     }
@@ -210,7 +212,10 @@ impl Machine {
         match input {
             Input::Opened => self.on_opened(),
             Input::Text(text) => self.on_text(text),
-            Input::Binary(b) => vec![Action::Ignored(format!("binary frame of {} bytes", b.len()))],
+            Input::Binary(b) => vec![Action::Ignored(format!(
+                "binary frame of {} bytes",
+                b.len()
+            ))],
             Input::Closed { code, reason } => self.on_closed(code, reason),
             Input::AckTimeout(after) => match self.phase {
                 Phase::Opening | Phase::AwaitingAck => self.end(End::Retry(Error::Timeout {
@@ -242,7 +247,13 @@ impl Machine {
         vec![Action::Send(frame.to_string())]
     }
 
-    fn start_frame(&self, id: &str, query: &str, variables: &Value, extra: &Map<String, Value>) -> String {
+    fn start_frame(
+        &self,
+        id: &str,
+        query: &str,
+        variables: &Value,
+        extra: &Map<String, Value>,
+    ) -> String {
         let mut payload = Map::new();
         if self.dialect == Dialect::GraphqlWs {
             payload.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -258,7 +269,9 @@ impl Machine {
 
     fn on_ack(&mut self) -> Vec<Action> {
         if self.phase != Phase::AwaitingAck {
-            return vec![Action::Ignored("connection_ack when not waiting for one".into())];
+            return vec![Action::Ignored(
+                "connection_ack when not waiting for one".into(),
+            )];
         }
         self.phase = Phase::Confirming;
         let op = &self.operation;
@@ -288,7 +301,9 @@ impl Machine {
             Phase::AwaitingAck => {}
         }
         if self.dialect == Dialect::GraphqlWs {
-            out.push(Action::Send(json!({"type": "connection_terminate"}).to_string()));
+            out.push(Action::Send(
+                json!({"type": "connection_terminate"}).to_string(),
+            ));
         }
         self.held.clear();
         self.phase = Phase::Closing;
@@ -314,16 +329,27 @@ impl Machine {
         };
         let end = match (self.dialect, code) {
             (Dialect::GraphqlTransportWs, Some(4403)) => End::Fatal(Error::Authentication {
-                message: if reason.is_empty() { "forbidden".into() } else { reason.to_owned() },
+                message: if reason.is_empty() {
+                    "forbidden".into()
+                } else {
+                    reason.to_owned()
+                },
             }),
             (Dialect::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429 | 4500)) => {
-                End::Fatal(Error::Protocol { message: describe() })
+                End::Fatal(Error::Protocol {
+                    message: describe(),
+                })
             }
             // A close while waiting for the ack with a policy or protocol code is a refusal.
             (_, Some(1002 | 1008)) if self.phase == Phase::AwaitingAck => {
-                End::Fatal(Error::Authentication { message: describe() })
+                End::Fatal(Error::Authentication {
+                    message: describe(),
+                })
             }
-            _ => End::Retry(Error::transport("reading from the subscription socket", describe())),
+            _ => End::Retry(Error::transport(
+                "reading from the subscription socket",
+                describe(),
+            )),
         };
         self.end(end)
     }
@@ -331,10 +357,18 @@ impl Machine {
     fn on_text(&mut self, text: &str) -> Vec<Action> {
         let frame: Value = match serde_json::from_str(text) {
             Ok(v) => v,
-            Err(e) => return vec![Action::Ignored(format!("frame is not JSON ({e}): {}", clip(text)))],
+            Err(e) => {
+                return vec![Action::Ignored(format!(
+                    "frame is not JSON ({e}): {}",
+                    clip(text)
+                ))];
+            }
         };
         let Some(kind) = frame.get("type").and_then(Value::as_str).map(str::to_owned) else {
-            return vec![Action::Ignored(format!("frame without a string `type`: {}", clip(text)))];
+            return vec![Action::Ignored(format!(
+                "frame without a string `type`: {}",
+                clip(text)
+            ))];
         };
         let id = frame.get("id").and_then(Value::as_str).map(str::to_owned);
         match (self.dialect, kind.as_str()) {
@@ -372,7 +406,9 @@ impl Machine {
             };
         }
         if id != self.id {
-            return vec![Action::Ignored(format!("data for unknown operation {id:?}"))];
+            return vec![Action::Ignored(format!(
+                "data for unknown operation {id:?}"
+            ))];
         }
         match self.phase {
             Phase::Confirming | Phase::Active => {}
@@ -381,11 +417,17 @@ impl Machine {
         // A first result with errors and no data is how many servers report an invalid
         // document or variables: as fatal as an `error` frame.
         let payload = frame.get("payload");
-        let data_missing = payload.and_then(|p| p.get("data")).is_none_or(Value::is_null);
-        let errors = payload.and_then(|p| p.get("errors")).and_then(Value::as_array);
+        let data_missing = payload
+            .and_then(|p| p.get("data"))
+            .is_none_or(Value::is_null);
+        let errors = payload
+            .and_then(|p| p.get("errors"))
+            .and_then(Value::as_array);
         if !self.saw_data && data_missing && errors.is_some_and(|e| !e.is_empty()) {
             let errors = errors.map(|e| e.iter().map(GraphQlError::from_json).collect());
-            return self.end(End::Fatal(Error::GraphQl { errors: errors.unwrap_or_default() }));
+            return self.end(End::Fatal(Error::GraphQl {
+                errors: errors.unwrap_or_default(),
+            }));
         }
         self.saw_data = true;
         let action = Action::Deliver { id, frame };
@@ -413,7 +455,9 @@ impl Machine {
                         vec![GraphQlError::new("the server rejected the subscription")]
                     }
                     Some(other) => match other.get("errors").and_then(Value::as_array) {
-                        Some(list) if !list.is_empty() => list.iter().map(GraphQlError::from_json).collect(),
+                        Some(list) if !list.is_empty() => {
+                            list.iter().map(GraphQlError::from_json).collect()
+                        }
                         _ => vec![GraphQlError::from_json(other)],
                     },
                 };
@@ -450,7 +494,10 @@ fn error_message(payload: Option<&Value>) -> String {
     match payload {
         None | Some(Value::Null) => "the server refused the connection".into(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(list)) => list.first().map(|e| error_message(Some(e))).unwrap_or_default(),
+        Some(Value::Array(list)) => list
+            .first()
+            .map(|e| error_message(Some(e)))
+            .unwrap_or_default(),
         Some(v) => match v.get("message").and_then(Value::as_str) {
             Some(m) => m.to_owned(),
             None => v.to_string(),

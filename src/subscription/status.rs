@@ -132,7 +132,10 @@ impl Shared {
 
     /// A server-side subscription just started.
     pub(crate) fn mark_established(&self) {
-        *self.span.lock() = Span { since: Some(Instant::now()), until: None };
+        *self.span.lock() = Span {
+            since: Some(Instant::now()),
+            until: None,
+        };
     }
 
     /// The connection ended.
@@ -146,7 +149,10 @@ impl Shared {
     pub(crate) fn lifetime(&self) -> Duration {
         let span = *self.span.lock();
         match span.since {
-            Some(since) => span.until.unwrap_or_else(Instant::now).saturating_duration_since(since),
+            Some(since) => span
+                .until
+                .unwrap_or_else(Instant::now)
+                .saturating_duration_since(since),
             None => Duration::ZERO,
         }
     }
@@ -156,14 +162,30 @@ impl Shared {
 /// Sources become their message.
 pub(crate) fn duplicate(e: &Error) -> Error {
     match e {
-        Error::InvalidInput { message } => Error::InvalidInput { message: message.clone() },
-        Error::Authentication { message } => Error::Authentication { message: message.clone() },
-        Error::Http { status, body } => Error::Http { status: *status, body: body.clone() },
-        Error::GraphQl { errors } => Error::GraphQl { errors: errors.clone() },
-        Error::Timeout { operation, after } => Error::Timeout { operation: operation.clone(), after: *after },
-        Error::Transport { context, source } => Error::transport(context.clone(), source.to_string()),
+        Error::InvalidInput { message } => Error::InvalidInput {
+            message: message.clone(),
+        },
+        Error::Authentication { message } => Error::Authentication {
+            message: message.clone(),
+        },
+        Error::Http { status, body } => Error::Http {
+            status: *status,
+            body: body.clone(),
+        },
+        Error::GraphQl { errors } => Error::GraphQl {
+            errors: errors.clone(),
+        },
+        Error::Timeout { operation, after } => Error::Timeout {
+            operation: operation.clone(),
+            after: *after,
+        },
+        Error::Transport { context, source } => {
+            Error::transport(context.clone(), source.to_string())
+        }
         Error::Decode { context, source } => Error::decode(context.clone(), source.to_string()),
-        Error::Protocol { message } => Error::Protocol { message: message.clone() },
+        Error::Protocol { message } => Error::Protocol {
+            message: message.clone(),
+        },
         Error::Closed => Error::Closed,
         Error::Io { context, source } => Error::Io {
             context: context.clone(),
@@ -171,6 +193,8 @@ pub(crate) fn duplicate(e: &Error) -> Error {
         },
         // Variants added later (the enum is shared and grows additively).
         #[allow(unreachable_patterns)]
-        other => Error::Protocol { message: other.to_string() },
+        other => Error::Protocol {
+            message: other.to_string(),
+        },
     }
 }

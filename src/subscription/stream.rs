@@ -62,7 +62,10 @@ impl<T> EventStream<T> {
     ///
     /// [`RecvTimeoutError::Timeout`] if none came in time, [`RecvTimeoutError::Disconnected`]
     /// once the stream has ended.
-    pub fn recv_timeout(&self, timeout: Duration) -> std::result::Result<StreamEvent<T>, RecvTimeoutError> {
+    pub fn recv_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<StreamEvent<T>, RecvTimeoutError> {
         self.rx.recv_timeout(timeout)
     }
 

@@ -59,7 +59,11 @@ pub(crate) fn configure(tls: &TlsSettings, secure: bool) -> Result<Tls> {
         #[allow(unreachable_patterns)] // reachable when a TLS feature is off
         other => Err(Error::invalid(format!(
             "wss:// with {other:?} needs the crate feature {}",
-            if other == TlsProvider::NativeTls { "native-tls" } else { "rustls" }
+            if other == TlsProvider::NativeTls {
+                "native-tls"
+            } else {
+                "rustls"
+            }
         ))),
     }
 }
@@ -91,14 +95,18 @@ fn rustls_connector(tls: &TlsSettings) -> Result<Tls> {
             let pem = read_bundle(path)?;
             let mut added = 0;
             for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| Error::decode(format!("the CA bundle {}", path.display()), e))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| Error::decode(format!("a certificate of {}", path.display()), e))?;
+                let cert = cert
+                    .map_err(|e| Error::decode(format!("the CA bundle {}", path.display()), e))?;
+                roots.add(cert).map_err(|e| {
+                    Error::decode(format!("a certificate of {}", path.display()), e)
+                })?;
                 added += 1;
             }
             if added == 0 {
-                return Err(Error::invalid(format!("no certificate in the CA bundle {}", path.display())));
+                return Err(Error::invalid(format!(
+                    "no certificate in the CA bundle {}",
+                    path.display()
+                )));
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()
@@ -115,20 +123,26 @@ fn rustls_connector(tls: &TlsSettings) -> Result<Tls> {
 fn native_connector(tls: &TlsSettings) -> Result<Tls> {
     let mut b = native_tls::TlsConnector::builder();
     if !tls.verify {
-        b.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+        b.danger_accept_invalid_certs(true)
+            .danger_accept_invalid_hostnames(true);
     }
     if let Some(path) = &tls.ca_bundle {
         let pem = read_bundle(path)?;
         let certs = native_tls::Certificate::stack_from_pem(&pem)
             .map_err(|e| Error::decode(format!("the CA bundle {}", path.display()), e))?;
         if certs.is_empty() {
-            return Err(Error::invalid(format!("no certificate in the CA bundle {}", path.display())));
+            return Err(Error::invalid(format!(
+                "no certificate in the CA bundle {}",
+                path.display()
+            )));
         }
         for cert in certs {
             b.add_root_certificate(cert);
         }
     }
-    b.build().map(Tls::Native).map_err(|e| Error::transport("configuring TLS", e))
+    b.build()
+        .map(Tls::Native)
+        .map_err(|e| Error::transport("configuring TLS", e))
 }
 
 /// `verify = false`: accept any certificate (signatures are still checked, so the handshake
@@ -163,7 +177,12 @@ mod unverified {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
         }
 
         fn verify_tls13_signature(
@@ -172,7 +191,12 @@ mod unverified {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -186,30 +210,49 @@ mod tests {
     use super::*;
 
     fn settings(provider: TlsProvider) -> TlsSettings {
-        TlsSettings { provider, ca_bundle: None, verify: true }
+        TlsSettings {
+            provider,
+            ca_bundle: None,
+            verify: true,
+        }
     }
 
     #[test]
     fn plain_for_ws() {
-        assert!(matches!(configure(&settings(TlsProvider::Rustls), false), Ok(Tls::Plain)));
+        assert!(matches!(
+            configure(&settings(TlsProvider::Rustls), false),
+            Ok(Tls::Plain)
+        ));
     }
 
     #[cfg(feature = "rustls")]
     #[test]
     fn rustls_configs_build() {
-        assert!(matches!(configure(&settings(TlsProvider::Rustls), true), Ok(Tls::Rustls(_))));
-        let unverified = TlsSettings { verify: false, ..settings(TlsProvider::Rustls) };
+        assert!(matches!(
+            configure(&settings(TlsProvider::Rustls), true),
+            Ok(Tls::Rustls(_))
+        ));
+        let unverified = TlsSettings {
+            verify: false,
+            ..settings(TlsProvider::Rustls)
+        };
         assert!(matches!(configure(&unverified, true), Ok(Tls::Rustls(_))));
     }
 
     #[test]
     fn a_missing_or_empty_bundle_is_an_error() {
         for provider in [TlsProvider::Rustls, TlsProvider::NativeTls] {
-            let missing = TlsSettings { ca_bundle: Some("/nonexistent/ca.pem".into()), ..settings(provider) };
+            let missing = TlsSettings {
+                ca_bundle: Some("/nonexistent/ca.pem".into()),
+                ..settings(provider)
+            };
             assert!(configure(&missing, true).is_err());
             let dir = std::env::temp_dir().join(format!("kili-empty-{}.pem", std::process::id()));
             std::fs::write(&dir, "not a certificate\n").unwrap();
-            let empty = TlsSettings { ca_bundle: Some(dir.clone()), ..settings(provider) };
+            let empty = TlsSettings {
+                ca_bundle: Some(dir.clone()),
+                ..settings(provider)
+            };
             assert!(configure(&empty, true).is_err(), "{provider:?}");
             let _ = std::fs::remove_file(dir);
         }

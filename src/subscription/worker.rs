@@ -64,7 +64,10 @@ pub(crate) struct Core<F: Feed> {
 
 impl<F: Feed> std::fmt::Debug for Core<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core").field("endpoint", &self.endpoint.url()).field("outlet", &self.outlet).finish_non_exhaustive()
+        f.debug_struct("Core")
+            .field("endpoint", &self.endpoint.url())
+            .field("outlet", &self.outlet)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +91,10 @@ impl<F: Feed> Parked for Core<F> {
                 let worker = Worker::new(*self, shared, commands, waiter, restart);
                 Box::new(worker.run())
             })
-            .map_err(|source| Error::Io { context: "spawning the subscription thread".into(), source })
+            .map_err(|source| Error::Io {
+                context: "spawning the subscription thread".into(),
+                source,
+            })
     }
 }
 
@@ -158,7 +164,9 @@ impl<F: Feed> Worker<F> {
                     log::error!("subscription {}: {e}; not retrying", self.shared.name);
                     let shared_err = Arc::new(duplicate(&e));
                     if self.established {
-                        self.core.outlet.lifecycle(Lifecycle::Failed { error: shared_err.clone() });
+                        self.core.outlet.lifecycle(Lifecycle::Failed {
+                            error: shared_err.clone(),
+                        });
                     }
                     if let Some(w) = self.waiter.take() {
                         let _ = w.send(Err(e));
@@ -172,11 +180,16 @@ impl<F: Feed> Worker<F> {
                     self.catch_up = self.established;
                     self.backoff.reset();
                 }
-                Ending::Lost { cause, completed, active_for } => {
+                Ending::Lost {
+                    cause,
+                    completed,
+                    active_for,
+                } => {
                     if !self.established {
                         // The first connection of this thread: fail fast, the caller decides.
                         if let Some(w) = self.waiter.take() {
-                            self.shared.set_state(SubscriptionState::Failed(Arc::new(duplicate(&cause))));
+                            self.shared
+                                .set_state(SubscriptionState::Failed(Arc::new(duplicate(&cause))));
                             let _ = w.send(Err(cause));
                             break;
                         }
@@ -202,9 +215,15 @@ impl<F: Feed> Worker<F> {
     }
 
     /// Logs, reports and sleeps the backoff delay; `false` if told to close meanwhile.
-    fn wait_before_reconnecting(&mut self, cause: Error, completed: bool, active_for: Duration) -> bool {
+    fn wait_before_reconnecting(
+        &mut self,
+        cause: Error,
+        completed: bool,
+        active_for: Duration,
+    ) -> bool {
         self.catch_up = self.catch_up || self.established;
-        let held = active_for >= self.backoff.max() || (completed && active_for >= self.core.options.backoff_min);
+        let held = active_for >= self.backoff.max()
+            || (completed && active_for >= self.core.options.backoff_min);
         if held {
             self.backoff.reset();
         }
@@ -216,7 +235,11 @@ impl<F: Feed> Worker<F> {
         );
         self.shared.set_state(SubscriptionState::Reconnecting);
         self.shared.mark_ended();
-        self.core.outlet.lifecycle(Lifecycle::Reconnecting { attempt, delay, cause: Arc::new(cause) });
+        self.core.outlet.lifecycle(Lifecycle::Reconnecting {
+            attempt,
+            delay,
+            cause: Arc::new(cause),
+        });
         match self.commands.recv_timeout(delay) {
             Ok(Command::Close) | Err(RecvTimeoutError::Disconnected) => false,
             Ok(Command::Reset(w)) => {
@@ -233,13 +256,24 @@ impl<F: Feed> Worker<F> {
         let reader_name = format!("{}-rd", self.shared.name);
         let mut link = match Link::open(&self.core.endpoint, &reader_name) {
             Ok(link) => link,
-            Err(e) if e.is_retryable() => return Ending::Lost { cause: e, completed: false, active_for: Duration::ZERO },
+            Err(e) if e.is_retryable() => {
+                return Ending::Lost {
+                    cause: e,
+                    completed: false,
+                    active_for: Duration::ZERO,
+                };
+            }
             Err(e) => return Ending::Fatal(e),
         };
         let id = self.rng.alphanumeric(6);
         let probe = format!("{id}-ready");
-        let mut machine =
-            Machine::new(link.dialect(), id, probe, self.core.init_payload.clone(), self.core.operation.clone());
+        let mut machine = Machine::new(
+            link.dialect(),
+            id,
+            probe,
+            self.core.init_payload.clone(),
+            self.core.operation.clone(),
+        );
         let opts = &self.core.options;
         let (ack_timeout, keep_alive) = (opts.ack_timeout, opts.keep_alive);
         let silence_limit = keep_alive.map(|k| k.saturating_mul(opts.watchdog_multiple));
@@ -289,7 +323,9 @@ impl<F: Feed> Worker<F> {
                 },
                 Phase::Closing | Phase::Ended => {
                     // The machine only gets there with an `End` action, handled above.
-                    let e = Error::Protocol { message: format!("internal: connection left in {:?}", machine.phase()) };
+                    let e = Error::Protocol {
+                        message: format!("internal: connection left in {:?}", machine.phase()),
+                    };
                     return lost(e, ready_at);
                 }
             };
@@ -312,7 +348,10 @@ impl<F: Feed> Worker<F> {
                         return Ending::Closed;
                     }
                     Ok(Command::Reset(w)) => {
-                        log::info!("subscription {}: reset: opening a fresh connection", self.shared.name);
+                        log::info!(
+                            "subscription {}: reset: opening a fresh connection",
+                            self.shared.name
+                        );
                         self.waiter = Some(w);
                         self.close_link(link, &mut machine);
                         return Ending::Reset;
@@ -323,9 +362,14 @@ impl<F: Feed> Worker<F> {
                 None => {
                     let now = Instant::now();
                     actions = match machine.phase() {
-                        Phase::Opening | Phase::AwaitingAck => machine.handle(Input::AckTimeout(ack_timeout)),
+                        Phase::Opening | Phase::AwaitingAck => {
+                            machine.handle(Input::AckTimeout(ack_timeout))
+                        }
                         Phase::Confirming => {
-                            log::debug!("subscription {}: the server did not answer the probe", self.shared.name);
+                            log::debug!(
+                                "subscription {}: the server did not answer the probe",
+                                self.shared.name
+                            );
                             machine.handle(Input::ConfirmTimeout)
                         }
                         _ => match (silence_limit, next_ping) {
@@ -364,8 +408,12 @@ impl<F: Feed> Worker<F> {
         loop {
             match link.read() {
                 Read1::Idle => return actions,
-                Read1::Message(Message::Text(t)) => actions.extend(machine.handle(Input::Text(t.as_str()))),
-                Read1::Message(Message::Binary(b)) => actions.extend(machine.handle(Input::Binary(&b))),
+                Read1::Message(Message::Text(t)) => {
+                    actions.extend(machine.handle(Input::Text(t.as_str())))
+                }
+                Read1::Message(Message::Binary(b)) => {
+                    actions.extend(machine.handle(Input::Binary(&b)))
+                }
                 Read1::Message(Message::Close(frame)) => {
                     let (code, reason) = match &frame {
                         Some(f) => (Some(u16::from(f.code)), f.reason.as_str()),
@@ -378,7 +426,10 @@ impl<F: Feed> Worker<F> {
                 Read1::Message(_) => {}
                 Read1::Over(err) => {
                     let reason = err.map(|e| e.to_string()).unwrap_or_default();
-                    actions.extend(machine.handle(Input::Closed { code: None, reason: &reason }));
+                    actions.extend(machine.handle(Input::Closed {
+                        code: None,
+                        reason: &reason,
+                    }));
                     return actions;
                 }
             }
@@ -399,7 +450,11 @@ impl<F: Feed> Worker<F> {
         }
         let mut missed = 0;
         if self.catch_up {
-            let frame_type = if dialect == Dialect::GraphqlWs { "data" } else { "next" };
+            let frame_type = if dialect == Dialect::GraphqlWs {
+                "data"
+            } else {
+                "next"
+            };
             match self.core.feed.missed(id, frame_type) {
                 Ok(events) => {
                     for event in events {
@@ -411,19 +466,32 @@ impl<F: Feed> Worker<F> {
                     }
                 }
                 Err(e) => {
-                    log::warn!("subscription {}: could not fetch the events missed while disconnected: {e}", self.shared.name);
-                    self.core.outlet.lifecycle(Lifecycle::CatchUpFailed { error: Arc::new(e) });
+                    log::warn!(
+                        "subscription {}: could not fetch the events missed while disconnected: {e}",
+                        self.shared.name
+                    );
+                    self.core
+                        .outlet
+                        .lifecycle(Lifecycle::CatchUpFailed { error: Arc::new(e) });
                 }
             }
         }
         let subscription_id = id.to_owned();
         if self.established {
             Counters::bump(&self.shared.counters.reconnects);
-            log::info!("subscription {}: reconnected ({missed} missed events delivered)", self.shared.name);
-            self.core.outlet.lifecycle(Lifecycle::Reconnected { subscription_id, missed });
+            log::info!(
+                "subscription {}: reconnected ({missed} missed events delivered)",
+                self.shared.name
+            );
+            self.core.outlet.lifecycle(Lifecycle::Reconnected {
+                subscription_id,
+                missed,
+            });
         } else {
             log::debug!("subscription {}: established", self.shared.name);
-            self.core.outlet.lifecycle(Lifecycle::Connected { subscription_id });
+            self.core
+                .outlet
+                .lifecycle(Lifecycle::Connected { subscription_id });
         }
         self.established = true;
         self.catch_up = false;
@@ -458,12 +526,21 @@ impl<F: Feed> Worker<F> {
             End::Fatal(e) => Ending::Fatal(e),
             End::Retry(cause) => {
                 drop(link);
-                Ending::Lost { cause, completed: false, active_for }
+                Ending::Lost {
+                    cause,
+                    completed: false,
+                    active_for,
+                }
             }
             End::Completed => {
                 link.close(self.core.options.close_timeout);
-                let cause = Error::transport("receiving events", "the server completed the subscription");
-                Ending::Lost { cause, completed: true, active_for }
+                let cause =
+                    Error::transport("receiving events", "the server completed the subscription");
+                Ending::Lost {
+                    cause,
+                    completed: true,
+                    active_for,
+                }
             }
         }
     }
@@ -482,5 +559,9 @@ impl<F: Feed> Worker<F> {
 }
 
 fn lost(cause: Error, ready_at: Option<Instant>) -> Ending {
-    Ending::Lost { cause, completed: false, active_for: ready_at.map_or(Duration::ZERO, |t| t.elapsed()) }
+    Ending::Lost {
+        cause,
+        completed: false,
+        active_for: ready_at.map_or(Duration::ZERO, |t| t.elapsed()),
+    }
 }
