@@ -63,7 +63,6 @@ fn assert_fails_fast(protocol: WsProtocol) {
         .endpoint(proxy.endpoint())
         .build()
         .unwrap();
-    let threads = thread_count();
     let options = SubscriptionOptions::new()
         .protocol(protocol)
         .thread_name("kili-wrong-key");

@@ -442,11 +442,14 @@ impl<F: Feed> Worker<F> {
     fn on_ready(&mut self, id: &str, dialect: Dialect) {
         self.shared.mark_established();
         self.shared.set_state(SubscriptionState::Active);
+        if self.established {
+            Counters::bump(&self.shared.counters.reconnects);
+        } else {
+            self.core.feed.established();
+        }
+        // The waiter learns of the connection before the catch-up, which may take a while.
         if let Some(w) = self.waiter.take() {
             let _ = w.send(Ok(()));
-        }
-        if !self.established {
-            self.core.feed.established();
         }
         let mut missed = 0;
         if self.catch_up {
@@ -478,7 +481,6 @@ impl<F: Feed> Worker<F> {
         }
         let subscription_id = id.to_owned();
         if self.established {
-            Counters::bump(&self.shared.counters.reconnects);
             log::info!(
                 "subscription {}: reconnected ({missed} missed events delivered)",
                 self.shared.name
