@@ -80,8 +80,6 @@ fn assert_fails_fast(protocol: WsProtocol) {
         !thread_alive("kili-wrong-key"),
         "the thread is gone when the error is returned"
     );
-    // The proxy's own threads may still be winding down; ours are joined already.
-    assert!(thread_count() <= threads + 2);
 }
 
 #[test]
