@@ -42,13 +42,18 @@ pub struct Subscription {
 
 struct Control {
     commands: Sender<Command>,
-    thread: Option<JoinHandle<Box<dyn Parked>>>,
+    thread: Option<Worker>,
     parked: Option<Box<dyn Parked>>,
     /// How long `reset_timeout` waits for the new connection.
     reply_wait: Duration,
 }
 
 const PANICKED: &str = "the subscription thread panicked";
+
+/// A subscription thread; it gives back what it ran on when it ends.
+type Worker = JoinHandle<Box<dyn Parked>>;
+/// Why a launch failed, and what the thread gave back (for a later restart).
+type LaunchError = (Error, Option<Box<dyn Parked>>);
 
 impl Subscription {
     /// Starts the subscription's thread and waits until it is established (or failed).
@@ -215,7 +220,7 @@ fn launch(
     shared: &Arc<Shared>,
     commands: Receiver<Command>,
     restart: bool,
-) -> std::result::Result<JoinHandle<Box<dyn Parked>>, (Error, Option<Box<dyn Parked>>)> {
+) -> std::result::Result<Worker, LaunchError> {
     let (tx, rx) = bounded(1);
     let thread = core
         .spawn(shared.clone(), commands, tx, restart)

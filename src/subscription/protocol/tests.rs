@@ -196,7 +196,8 @@ fn connection_error_is_an_authentication_failure() {
 
 #[test]
 fn close_codes_of_graphql_transport_ws() {
-    let cases: [(u16, fn(&End) -> bool); 5] = [
+    type Check = fn(&End) -> bool;
+    let cases: [(u16, Check); 5] = [
         (4403, |e| {
             matches!(e, End::Fatal(Error::Authentication { .. }))
         }),
