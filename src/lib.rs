@@ -23,3 +23,10 @@ pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress, TlsProvider};
 pub use error::{BoxError, Error, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, User};
+pub use subscription::{
+    EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent, StreamEvent,
+    Subscription, SubscriptionOptions, SubscriptionState, SubscriptionStats, WsProtocol,
+};
+/// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
+/// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).
+pub use subscription::{RecvError, RecvTimeoutError, TryRecvError};

@@ -1,0 +1,210 @@
+//! [`SubscriptionOptions`]: how a subscription connects, watches and reconnects.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::subscription::events::Lifecycle;
+
+/// Which GraphQL-over-WebSocket protocol to speak.
+///
+/// ```
+/// use kili::{SubscriptionOptions, WsProtocol};
+/// let opts = SubscriptionOptions::new().protocol(WsProtocol::GraphqlTransportWs);
+/// assert!(format!("{opts:?}").contains("GraphqlTransportWs"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WsProtocol {
+    /// Subprotocol `graphql-ws`: Apollo's legacy protocol, the one Kili speaks.
+    #[default]
+    GraphqlWs,
+    /// Subprotocol `graphql-transport-ws`: the protocol of the `graphql-ws` library.
+    GraphqlTransportWs,
+    /// Offer both and speak the one the server picks.
+    Negotiate,
+}
+
+/// A function called with the subscription's lifecycle events (connected, reconnecting, a
+/// panicking callback, ...), on the subscription's thread.
+pub(crate) type LifecycleHook = Arc<dyn Fn(&Lifecycle) + Send + Sync>;
+
+/// Settings of one subscription.
+///
+/// Built with chainable setters; every setting has a default suited to Kili.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let opts = kili::SubscriptionOptions::new()
+///     .keep_alive(Some(Duration::from_secs(10)))
+///     .backoff(Duration::from_millis(200), Duration::from_secs(10))
+///     .thread_name("labels-watcher");
+/// assert!(format!("{opts:?}").contains("labels-watcher"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+#[must_use]
+pub struct SubscriptionOptions {
+    pub(crate) protocol: WsProtocol,
+    pub(crate) keep_alive: Option<Duration>,
+    pub(crate) watchdog_multiple: u32,
+    pub(crate) ack_timeout: Duration,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+    pub(crate) stack_size: usize,
+    pub(crate) close_timeout: Duration,
+    pub(crate) dedupe_capacity: usize,
+    pub(crate) catch_up_margin: Option<Duration>,
+    pub(crate) thread_name: Option<String>,
+    pub(crate) on_lifecycle: Option<LifecycleHook>,
+}
+
+impl Default for SubscriptionOptions {
+    fn default() -> Self {
+        SubscriptionOptions {
+            protocol: WsProtocol::GraphqlWs,
+            keep_alive: Some(Duration::from_secs(30)),
+            watchdog_multiple: 3,
+            ack_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(30),
+            stack_size: 256 * 1024,
+            close_timeout: Duration::from_secs(2),
+            dedupe_capacity: 4096,
+            catch_up_margin: Some(Duration::from_secs(10)),
+            thread_name: None,
+            on_lifecycle: None,
+        }
+    }
+}
+
+impl fmt::Debug for SubscriptionOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscriptionOptions")
+            .field("protocol", &self.protocol)
+            .field("keep_alive", &self.keep_alive)
+            .field("watchdog_multiple", &self.watchdog_multiple)
+            .field("ack_timeout", &self.ack_timeout)
+            .field("backoff_min", &self.backoff_min)
+            .field("backoff_max", &self.backoff_max)
+            .field("stack_size", &self.stack_size)
+            .field("close_timeout", &self.close_timeout)
+            .field("dedupe_capacity", &self.dedupe_capacity)
+            .field("catch_up_margin", &self.catch_up_margin)
+            .field("thread_name", &self.thread_name)
+            .field(
+                "on_lifecycle",
+                &self.on_lifecycle.as_ref().map(|_| "Fn(&Lifecycle)"),
+            )
+            .finish()
+    }
+}
+
+impl SubscriptionOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The protocol to speak.
+    ///
+    /// Defaults to [`WsProtocol::GraphqlWs`], Kili's.
+    pub fn protocol(mut self, protocol: WsProtocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The server's keep-alive interval: after this long without any frame from the server the
+    /// subscription asks for a sign of life (a WebSocket ping, or a `ping` message on
+    /// `graphql-transport-ws`), and after [`watchdog_multiple`](Self::watchdog_multiple) times
+    /// this long it considers the connection dead and reconnects. `None` turns the watchdog off.
+    ///
+    /// Defaults to `Some(30 s)`.
+    pub fn keep_alive(mut self, interval: Option<Duration>) -> Self {
+        self.keep_alive = interval.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// How many keep-alive intervals of silence make a connection dead (at least 1).
+    ///
+    /// Defaults to 3.
+    pub fn watchdog_multiple(mut self, multiple: u32) -> Self {
+        self.watchdog_multiple = multiple.max(1);
+        self
+    }
+
+    /// How long to wait for `connection_ack` (and for the server to confirm the subscription).
+    ///
+    /// Defaults to 10 s.
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// The first and the largest delay between reconnection attempts. Attempt `n` waits a
+    /// random time up to `min(max, min * 2^(n-1))` (full jitter). The count starts over when a
+    /// connection held for `max`, or when the server ended a subscription that had run for
+    /// at least `min`.
+    ///
+    /// Defaults to 100 ms and 30 s.
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.backoff_min = min;
+        self.backoff_max = max.max(min);
+        self
+    }
+
+    /// The stack size of the subscription's thread, where the callback runs (at least 64 KiB).
+    ///
+    /// Defaults to 256 KiB.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = bytes.max(64 * 1024);
+        self
+    }
+
+    /// How long [`close`](crate::Subscription::close) waits for the server to acknowledge the
+    /// close before dropping the connection.
+    ///
+    /// Defaults to 2 s.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// How many recent labels are remembered to deliver each one once across reconnections.
+    ///
+    /// Defaults to 4096.
+    pub fn dedupe_capacity(mut self, capacity: usize) -> Self {
+        self.dedupe_capacity = capacity.max(1);
+        self
+    }
+
+    /// After an unplanned reconnection, the label subscriptions fetch the labels created since
+    /// the last one seen, minus this margin (labels are not always published in `createdAt`
+    /// order), and deliver those not delivered yet. `None` turns the catch-up off.
+    ///
+    /// Defaults to `Some(10 s)`.
+    pub fn catch_up_margin(mut self, margin: Option<Duration>) -> Self {
+        self.catch_up_margin = margin;
+        self
+    }
+
+    /// The name of the subscription's thread.
+    ///
+    /// Defaults to `kili-sub-N`, N counting the subscriptions of the process.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = Some(name.into());
+        self
+    }
+
+    /// A function called on the subscription's thread with every [`Lifecycle`] event: the way
+    /// for the callback form to see reconnections and panicking callbacks (the stream form
+    /// receives them in the stream as well).
+    ///
+    /// Defaults to none.
+    pub fn on_lifecycle(mut self, hook: impl Fn(&Lifecycle) + Send + Sync + 'static) -> Self {
+        self.on_lifecycle = Some(Arc::new(hook));
+        self
+    }
+}

@@ -1,0 +1,518 @@
+//! The GraphQL-over-WebSocket protocols as a pure state machine: no sockets, no clocks.
+//!
+//! The worker feeds it [`Input`]s (the socket opened, a text frame arrived, the peer closed, a
+//! timer fired, the user asked to close) and carries out the [`Action`]s it returns (send this
+//! text, the subscription is established, deliver this frame, end the connection). Both dialects
+//! are spoken:
+//!
+//! - [`Dialect::GraphqlWs`]: subprotocol `graphql-ws`, Apollo's legacy protocol, the one Kili
+//!   speaks (`connection_init`, `connection_ack`, `ka`, `start`, `data`, `error`, `complete`,
+//!   `stop`, `connection_terminate`);
+//! - [`Dialect::GraphqlTransportWs`]: subprotocol `graphql-transport-ws` (`subscribe`, `next`,
+//!   `ping`/`pong`, close codes 44xx).
+//!
+//! After `connection_ack` the machine sends the subscription's `start` and then a *probe*: a
+//! one-shot `{ __typename }` query under another id. Servers answer operations in order, so the
+//! probe's answer tells that the subscription is registered (events published afterwards reach
+//! it) and that it passed validation. Frames of the subscription that arrive before the probe's
+//! answer are held back and released after [`Action::Ready`], so the worker can deliver missed
+//! events first. A server that does not answer the probe is tolerated: the worker feeds
+//! [`Input::ConfirmTimeout`] and the machine goes on as if it had answered.
+//!
+//! Nothing here panics on any input: malformed frames become [`Action::Ignored`].
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, GraphQlError};
+
+/// The probe's document: valid on every GraphQL schema.
+const PROBE_QUERY: &str = "query { __typename }";
+
+/// A resolved protocol (after the WebSocket handshake picked one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Subprotocol `graphql-ws` (Apollo subscriptions-transport-ws).
+    GraphqlWs,
+    /// Subprotocol `graphql-transport-ws` (the `graphql-ws` npm library).
+    GraphqlTransportWs,
+}
+
+impl Dialect {
+    /// The `Sec-WebSocket-Protocol` token.
+    pub(crate) fn subprotocol(self) -> &'static str {
+        match self {
+            Dialect::GraphqlWs => "graphql-ws",
+            Dialect::GraphqlTransportWs => "graphql-transport-ws",
+        }
+    }
+
+    /// The dialect named by a `Sec-WebSocket-Protocol` token.
+    pub(crate) fn from_subprotocol(token: &str) -> Option<Dialect> {
+        match token.trim() {
+            t if t.eq_ignore_ascii_case("graphql-ws") => Some(Dialect::GraphqlWs),
+            t if t.eq_ignore_ascii_case("graphql-transport-ws") => {
+                Some(Dialect::GraphqlTransportWs)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The operation to subscribe to.
+#[derive(Debug, Clone)]
+pub(crate) struct Operation {
+    /// The GraphQL document.
+    pub(crate) query: String,
+    /// Its variables.
+    pub(crate) variables: Value,
+    /// Extra members of the `start` payload (`graphql-ws` only): the SDK sends its headers there.
+    pub(crate) start_extra: Map<String, Value>,
+}
+
+/// What happened, as seen by the machine.
+#[derive(Debug)]
+pub(crate) enum Input<'a> {
+    /// The WebSocket handshake completed.
+    Opened,
+    /// A text frame arrived.
+    Text(&'a str),
+    /// A binary frame arrived (neither protocol uses them).
+    Binary(&'a [u8]),
+    /// The peer closed the connection: with a close frame (`code`), or without one (`None`).
+    Closed {
+        /// The close code, if a close frame was received.
+        code: Option<u16>,
+        /// The close reason (empty if none).
+        reason: &'a str,
+    },
+    /// `connection_ack` did not arrive within the given time.
+    AckTimeout(std::time::Duration),
+    /// The probe was not answered in time.
+    ConfirmTimeout,
+    /// The user wants the connection closed.
+    Close,
+}
+
+/// Why a connection ended, and what to do next.
+#[derive(Debug)]
+pub(crate) enum End {
+    /// Do not retry (wrong API key, invalid document, broken protocol).
+    Fatal(Error),
+    /// Reconnect with backoff.
+    Retry(Error),
+    /// The server completed the subscription normally (e.g. its lifetime ended): resubscribe.
+    Completed,
+    /// Our own close finished.
+    Closed,
+}
+
+/// What the worker must do.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// Send this text frame.
+    Send(String),
+    /// The subscription is established (acknowledged, started and confirmed or timed out).
+    Ready,
+    /// A result of the subscription: the whole frame (`{"type","id","payload"}`).
+    Deliver {
+        /// The operation id it belongs to.
+        id: String,
+        /// The frame, as received.
+        frame: Value,
+    },
+    /// A frame was dropped; the text says why (for logs).
+    Ignored(String),
+    /// The connection is over.
+    End(End),
+}
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Waiting for the WebSocket to open.
+    Opening,
+    /// `connection_init` sent, waiting for `connection_ack`.
+    AwaitingAck,
+    /// `start` and the probe sent, waiting for the probe's answer.
+    Confirming,
+    /// Events flow.
+    Active,
+    /// We asked to close; waiting for the peer.
+    Closing,
+    /// Over.
+    Ended,
+}
+
+/// One connection's protocol state.
+#[derive(Debug)]
+pub(crate) struct Machine {
+    dialect: Dialect,
+    phase: Phase,
+    id: String,
+    probe_id: String,
+    init_payload: Value,
+    operation: Operation,
+    /// Frames of the subscription held back while confirming.
+    held: Vec<Action>,
+    /// Whether a data frame of the subscription was seen on this connection.
+    saw_data: bool,
+}
+
+impl Machine {
+    /// A machine for one connection. `id` names the subscription, `probe_id` the probe; they
+    /// must differ.
+    pub(crate) fn new(
+        dialect: Dialect,
+        id: String,
+        probe_id: String,
+        init_payload: Value,
+        operation: Operation,
+    ) -> Machine {
+        Machine {
+            dialect,
+            phase: Phase::Opening,
+            id,
+            probe_id,
+            init_payload,
+            operation,
+            held: Vec::new(),
+            saw_data: false,
+        }
+    }
+
+    /// The current phase.
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The subscription's operation id on this connection.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The dialect spoken.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The frame that asks the server for a sign of life, if the dialect has one (`ping` on
+    /// `graphql-transport-ws`; `graphql-ws` has none, the worker uses a WebSocket ping).
+    pub(crate) fn keepalive_ping(&self) -> Option<String> {
+        match self.dialect {
+            Dialect::GraphqlTransportWs => Some(json!({"type": "ping"}).to_string()),
+            Dialect::GraphqlWs => None,
+        }
+    }
+
+    /// Feeds one input; returns what to do, in order.
+    pub(crate) fn handle(&mut self, input: Input<'_>) -> Vec<Action> {
+        if self.phase == Phase::Ended {
+            return vec![Action::Ignored("input after the connection ended".into())];
+        }
+        match input {
+            Input::Opened => self.on_opened(),
+            Input::Text(text) => self.on_text(text),
+            Input::Binary(b) => vec![Action::Ignored(format!(
+                "binary frame of {} bytes",
+                b.len()
+            ))],
+            Input::Closed { code, reason } => self.on_closed(code, reason),
+            Input::AckTimeout(after) => match self.phase {
+                Phase::Opening | Phase::AwaitingAck => self.end(End::Retry(Error::Timeout {
+                    operation: "connection_ack".into(),
+                    after,
+                })),
+                _ => vec![],
+            },
+            Input::ConfirmTimeout => match self.phase {
+                Phase::Confirming => self.become_ready(),
+                _ => vec![],
+            },
+            Input::Close => self.on_close(),
+        }
+    }
+
+    fn end(&mut self, end: End) -> Vec<Action> {
+        self.phase = Phase::Ended;
+        self.held.clear();
+        vec![Action::End(end)]
+    }
+
+    fn on_opened(&mut self) -> Vec<Action> {
+        if self.phase != Phase::Opening {
+            return vec![Action::Ignored("opened twice".into())];
+        }
+        self.phase = Phase::AwaitingAck;
+        let frame = json!({"type": "connection_init", "payload": self.init_payload});
+        vec![Action::Send(frame.to_string())]
+    }
+
+    fn start_frame(
+        &self,
+        id: &str,
+        query: &str,
+        variables: &Value,
+        extra: &Map<String, Value>,
+    ) -> String {
+        let mut payload = Map::new();
+        if self.dialect == Dialect::GraphqlWs {
+            payload.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        payload.insert("query".into(), Value::String(query.to_owned()));
+        payload.insert("variables".into(), variables.clone());
+        let kind = match self.dialect {
+            Dialect::GraphqlWs => "start",
+            Dialect::GraphqlTransportWs => "subscribe",
+        };
+        json!({"id": id, "type": kind, "payload": payload}).to_string()
+    }
+
+    fn on_ack(&mut self) -> Vec<Action> {
+        if self.phase != Phase::AwaitingAck {
+            return vec![Action::Ignored(
+                "connection_ack when not waiting for one".into(),
+            )];
+        }
+        self.phase = Phase::Confirming;
+        let op = &self.operation;
+        let start = self.start_frame(&self.id, &op.query, &op.variables, &op.start_extra);
+        let probe = self.start_frame(&self.probe_id, PROBE_QUERY, &json!({}), &op.start_extra);
+        vec![Action::Send(start), Action::Send(probe)]
+    }
+
+    fn become_ready(&mut self) -> Vec<Action> {
+        self.phase = Phase::Active;
+        let mut out = vec![Action::Ready];
+        out.append(&mut self.held);
+        out
+    }
+
+    fn on_close(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        match self.phase {
+            Phase::Opening => return self.end(End::Closed),
+            Phase::Closing | Phase::Ended => return out,
+            Phase::Confirming | Phase::Active => {
+                out.push(Action::Send(self.stop_frame(&self.id)));
+                if self.phase == Phase::Confirming {
+                    out.push(Action::Send(self.stop_frame(&self.probe_id)));
+                }
+            }
+            Phase::AwaitingAck => {}
+        }
+        if self.dialect == Dialect::GraphqlWs {
+            out.push(Action::Send(
+                json!({"type": "connection_terminate"}).to_string(),
+            ));
+        }
+        self.held.clear();
+        self.phase = Phase::Closing;
+        out
+    }
+
+    fn stop_frame(&self, id: &str) -> String {
+        let kind = match self.dialect {
+            Dialect::GraphqlWs => "stop",
+            Dialect::GraphqlTransportWs => "complete",
+        };
+        json!({"id": id, "type": kind}).to_string()
+    }
+
+    fn on_closed(&mut self, code: Option<u16>, reason: &str) -> Vec<Action> {
+        if self.phase == Phase::Closing {
+            return self.end(End::Closed);
+        }
+        let describe = || match code {
+            Some(c) if reason.is_empty() => format!("the server closed the connection (code {c})"),
+            Some(c) => format!("the server closed the connection (code {c}: {reason})"),
+            None => "the connection was lost".to_owned(),
+        };
+        let end = match (self.dialect, code) {
+            (Dialect::GraphqlTransportWs, Some(4403)) => End::Fatal(Error::Authentication {
+                message: if reason.is_empty() {
+                    "forbidden".into()
+                } else {
+                    reason.to_owned()
+                },
+            }),
+            (Dialect::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429 | 4500)) => {
+                End::Fatal(Error::Protocol {
+                    message: describe(),
+                })
+            }
+            // A close while waiting for the ack with a policy or protocol code is a refusal.
+            (_, Some(1002 | 1008)) if self.phase == Phase::AwaitingAck => {
+                End::Fatal(Error::Authentication {
+                    message: describe(),
+                })
+            }
+            _ => End::Retry(Error::transport(
+                "reading from the subscription socket",
+                describe(),
+            )),
+        };
+        self.end(end)
+    }
+
+    fn on_text(&mut self, text: &str) -> Vec<Action> {
+        let frame: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return vec![Action::Ignored(format!(
+                    "frame is not JSON ({e}): {}",
+                    clip(text)
+                ))];
+            }
+        };
+        let Some(kind) = frame.get("type").and_then(Value::as_str).map(str::to_owned) else {
+            return vec![Action::Ignored(format!(
+                "frame without a string `type`: {}",
+                clip(text)
+            ))];
+        };
+        let id = frame.get("id").and_then(Value::as_str).map(str::to_owned);
+        match (self.dialect, kind.as_str()) {
+            (_, "connection_ack") => self.on_ack(),
+            (Dialect::GraphqlWs, "connection_error") => {
+                let message = error_message(frame.get("payload"));
+                if matches!(self.phase, Phase::AwaitingAck | Phase::Opening) {
+                    self.end(End::Fatal(Error::Authentication { message }))
+                } else {
+                    vec![Action::Ignored(format!("connection_error: {message}"))]
+                }
+            }
+            (Dialect::GraphqlWs, "ka") => vec![],
+            (Dialect::GraphqlTransportWs, "ping") => {
+                vec![Action::Send(json!({"type": "pong"}).to_string())]
+            }
+            (Dialect::GraphqlTransportWs, "pong") => vec![],
+            (Dialect::GraphqlWs, "data") | (Dialect::GraphqlTransportWs, "next") => {
+                self.on_data(id, frame)
+            }
+            (_, "error") => self.on_error(id, &frame),
+            (_, "complete") => self.on_complete(id),
+            (_, other) => vec![Action::Ignored(format!("unknown frame type {other:?}"))],
+        }
+    }
+
+    fn on_data(&mut self, id: Option<String>, frame: Value) -> Vec<Action> {
+        let Some(id) = id else {
+            return vec![Action::Ignored("data frame without an id".into())];
+        };
+        if id == self.probe_id {
+            return match self.phase {
+                Phase::Confirming => self.become_ready(),
+                _ => vec![],
+            };
+        }
+        if id != self.id {
+            return vec![Action::Ignored(format!(
+                "data for unknown operation {id:?}"
+            ))];
+        }
+        match self.phase {
+            Phase::Confirming | Phase::Active => {}
+            _ => return vec![Action::Ignored("data frame outside a subscription".into())],
+        }
+        // A first result with errors and no data is how many servers report an invalid
+        // document or variables: as fatal as an `error` frame.
+        let payload = frame.get("payload");
+        let data_missing = payload
+            .and_then(|p| p.get("data"))
+            .is_none_or(Value::is_null);
+        let errors = payload
+            .and_then(|p| p.get("errors"))
+            .and_then(Value::as_array);
+        if !self.saw_data && data_missing && errors.is_some_and(|e| !e.is_empty()) {
+            let errors = errors.map(|e| e.iter().map(GraphQlError::from_json).collect());
+            return self.end(End::Fatal(Error::GraphQl {
+                errors: errors.unwrap_or_default(),
+            }));
+        }
+        self.saw_data = true;
+        let action = Action::Deliver { id, frame };
+        if self.phase == Phase::Confirming {
+            self.held.push(action);
+            vec![]
+        } else {
+            vec![action]
+        }
+    }
+
+    fn on_error(&mut self, id: Option<String>, frame: &Value) -> Vec<Action> {
+        match id {
+            Some(id) if id == self.probe_id => match self.phase {
+                // The server refuses one-shot queries over the socket: it still answered.
+                Phase::Confirming => self.become_ready(),
+                _ => vec![],
+            },
+            Some(id) if id == self.id && self.phase != Phase::Closing => {
+                let errors = match frame.get("payload") {
+                    Some(Value::Array(list)) if !list.is_empty() => {
+                        list.iter().map(GraphQlError::from_json).collect()
+                    }
+                    Some(Value::Array(_)) | None | Some(Value::Null) => {
+                        vec![GraphQlError::new("the server rejected the subscription")]
+                    }
+                    Some(other) => match other.get("errors").and_then(Value::as_array) {
+                        Some(list) if !list.is_empty() => {
+                            list.iter().map(GraphQlError::from_json).collect()
+                        }
+                        _ => vec![GraphQlError::from_json(other)],
+                    },
+                };
+                self.end(End::Fatal(Error::GraphQl { errors }))
+            }
+            _ => vec![Action::Ignored("error frame for another operation".into())],
+        }
+    }
+
+    fn on_complete(&mut self, id: Option<String>) -> Vec<Action> {
+        match id {
+            Some(id) if id == self.probe_id => match self.phase {
+                Phase::Confirming => self.become_ready(),
+                _ => vec![],
+            },
+            Some(id) if id == self.id => match self.phase {
+                Phase::Closing => vec![],
+                Phase::Confirming => {
+                    // Completed before it ever ran: keep what arrived, then resubscribe.
+                    let mut out = self.become_ready();
+                    self.phase = Phase::Ended;
+                    out.push(Action::End(End::Completed));
+                    out
+                }
+                _ => self.end(End::Completed),
+            },
+            _ => vec![Action::Ignored("complete for another operation".into())],
+        }
+    }
+}
+
+/// A human message out of a `connection_error`/`error` payload (an object, a list or a string).
+fn error_message(payload: Option<&Value>) -> String {
+    match payload {
+        None | Some(Value::Null) => "the server refused the connection".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(list)) => list
+            .first()
+            .map(|e| error_message(Some(e)))
+            .unwrap_or_default(),
+        Some(v) => match v.get("message").and_then(Value::as_str) {
+            Some(m) => m.to_owned(),
+            None => v.to_string(),
+        },
+    }
+}
+
+/// The first 200 characters of a frame, for logs.
+fn clip(text: &str) -> String {
+    let mut s: String = text.chars().take(200).collect();
+    if s.len() < text.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests;

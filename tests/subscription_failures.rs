@@ -1,0 +1,193 @@
+//! Failures: a silent server, a wrong API key, a panicking callback, a refused document.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::*;
+use kili::local_server::LocalServer;
+use kili::{
+    Error, Kili, Lifecycle, StreamEvent, SubscriptionOptions, SubscriptionState, WsProtocol,
+};
+use serde_json::json;
+
+const LABEL_IDS: &str =
+    "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }";
+
+#[test]
+fn the_watchdog_reconnects_from_a_silent_server() {
+    let silent = SilentServer::start();
+    let kili = Kili::builder()
+        .api_key("k")
+        .endpoint(silent.endpoint())
+        .build()
+        .unwrap();
+    let options = SubscriptionOptions::new()
+        .ack_timeout(Duration::from_millis(300)) // the probe is never answered either
+        .keep_alive(Some(Duration::from_millis(150)))
+        .watchdog_multiple(3)
+        .backoff(Duration::from_millis(10), Duration::from_millis(50));
+    let events = kili
+        .subscription_events_with_options(LABEL_IDS, json!({"projectID": "p"}), options)
+        .unwrap();
+    assert_eq!(silent.connections.load(Ordering::SeqCst), 1);
+    let cause = loop {
+        match events.recv_timeout(PATIENCE).expect("the watchdog fires") {
+            StreamEvent::Lifecycle(Lifecycle::Reconnecting { cause, .. }) => break cause,
+            _ => continue,
+        }
+    };
+    assert!(
+        matches!(*cause, Error::Timeout { ref operation, .. } if operation.contains("keep-alive")),
+        "{cause}"
+    );
+    assert!(
+        wait_for(PATIENCE, || silent.connections.load(Ordering::SeqCst) >= 2),
+        "a new connection is opened"
+    );
+    assert!(wait_for(PATIENCE, || events
+        .subscription()
+        .stats()
+        .reconnects
+        >= 1));
+    events.close().unwrap();
+}
+
+fn assert_fails_fast(protocol: WsProtocol) {
+    let server = LocalServer::builder().api_key("right-key").start().unwrap();
+    let proxy = CountingProxy::start(server.addr());
+    let kili = Kili::builder()
+        .api_key("wrong-key")
+        .endpoint(proxy.endpoint())
+        .build()
+        .unwrap();
+    let options = SubscriptionOptions::new()
+        .protocol(protocol)
+        .thread_name("kili-wrong-key");
+    let err = kili
+        .label_created_or_updated_with_options("p", options, |_| {})
+        .unwrap_err();
+    assert!(err.is_authentication(), "{protocol:?}: {err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(
+        proxy.connections.load(Ordering::SeqCst),
+        1,
+        "{protocol:?}: one attempt, no retry loop"
+    );
+    assert!(
+        !thread_alive("kili-wrong-key"),
+        "the thread is gone when the error is returned"
+    );
+}
+
+#[test]
+fn a_wrong_api_key_fails_fast_on_graphql_ws() {
+    assert_fails_fast(WsProtocol::GraphqlWs);
+}
+
+#[test]
+fn a_wrong_api_key_fails_fast_on_graphql_transport_ws() {
+    assert_fails_fast(WsProtocol::GraphqlTransportWs);
+}
+
+#[test]
+fn an_unreachable_server_fails_fast_on_the_first_connection() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kili = Kili::new("k", format!("http://127.0.0.1:{port}/api/label/v2/graphql")).unwrap();
+    let err = kili.label_created_or_updated("p", |_| {}).unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+}
+
+#[test]
+fn an_invalid_document_is_a_graphql_error_not_a_retry_loop() {
+    let server = LocalServer::builder().start().unwrap();
+    let kili = kili_for(&server);
+    for protocol in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
+        let options = SubscriptionOptions::new().protocol(protocol);
+        let err = kili
+            .subscribe_with_options("subscription { noSuchField }", json!({}), options, |_| {})
+            .unwrap_err();
+        assert!(err.graphql_errors().is_some(), "{protocol:?}: {err:?}");
+    }
+}
+
+#[test]
+fn a_panicking_callback_is_reported_and_the_subscription_goes_on() {
+    let server = LocalServer::builder().start().unwrap();
+    let kili = kili_for(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let panics = Arc::new(AtomicUsize::new(0));
+    let (c, p) = (calls.clone(), panics.clone());
+    let options = SubscriptionOptions::new().on_lifecycle(move |event| {
+        if matches!(event, Lifecycle::CallbackPanicked { message } if message.contains("boom")) {
+            p.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let sub = kili
+        .label_created_or_updated_with_options(&project, options, move |_| {
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("boom");
+            }
+        })
+        .unwrap();
+    append_label(&kili, &asset);
+    append_label(&kili, &asset);
+    assert!(
+        wait_for(PATIENCE, || calls.load(Ordering::SeqCst) == 2),
+        "the second event still arrives"
+    );
+    assert_eq!(panics.load(Ordering::SeqCst), 1);
+    assert_eq!(sub.stats().callback_panics, 1);
+    assert!(sub.state().is_active());
+    sub.close().unwrap();
+}
+
+#[test]
+fn closing_from_inside_the_callback_stops_after_it_returns() {
+    let server = LocalServer::builder().start().unwrap();
+    let kili = kili_for(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let slot: Arc<parking_lot::Mutex<Option<Arc<kili::Subscription>>>> = Arc::default();
+    let inner = slot.clone();
+    let sub = Arc::new(
+        kili.label_created_or_updated(&project, move |_| {
+            if let Some(sub) = inner.lock().as_ref() {
+                sub.close().unwrap();
+            }
+        })
+        .unwrap(),
+    );
+    *slot.lock() = Some(sub.clone());
+    append_label(&kili, &asset);
+    assert!(wait_for(PATIENCE, || matches!(
+        sub.state(),
+        SubscriptionState::Closed
+    )));
+    slot.lock().take();
+    sub.close().unwrap();
+    assert!(!thread_alive(sub.thread_name()));
+}
+
+#[test]
+fn wss_to_a_plain_server_is_an_error_not_a_panic() {
+    let server = LocalServer::builder().start().unwrap();
+    let endpoint = server.endpoint().replace("http://", "https://");
+    let kili = Kili::builder()
+        .api_key(server.api_key())
+        .endpoint(endpoint)
+        .verify_tls(false)
+        .build()
+        .unwrap();
+    let err = kili.label_created_or_updated("p", |_| {}).unwrap_err();
+    assert!(
+        matches!(err, Error::Transport { .. } | Error::Timeout { .. }),
+        "{err:?}"
+    );
+}

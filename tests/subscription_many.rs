@@ -1,0 +1,76 @@
+//! Many subscriptions at once, and their threads going away. One test in this file: it counts
+//! the process's threads.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use kili::SubscriptionOptions;
+use kili::local_server::LocalServer;
+
+#[test]
+fn two_hundred_subscriptions_then_no_thread_left() {
+    let server = LocalServer::builder().start().unwrap();
+    let kili = kili_for(&server);
+    let (project, asset) = project_with_asset(&kili);
+    append_label(&kili, &asset); // the HTTP connection (and its server thread) exists from here on
+    let baseline = thread_count();
+
+    const N: usize = 200;
+    const LABELS: usize = 5;
+    let received = Arc::new(AtomicUsize::new(0));
+    let subs: Vec<_> = (0..N)
+        .map(|i| {
+            let r = received.clone();
+            let options = SubscriptionOptions::new().thread_name(format!("many-{i}"));
+            kili.label_created_or_updated_with_options(&project, options, move |_| {
+                r.fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap()
+        })
+        .collect();
+    assert!(
+        thread_count() > baseline + N,
+        "one thread per subscription (and per connection reader)"
+    );
+    append_labels(&kili, &asset, LABELS);
+    assert!(
+        wait_for(PATIENCE, || received.load(Ordering::Relaxed) == N * LABELS),
+        "every subscription receives every event: {} of {}",
+        received.load(Ordering::Relaxed),
+        N * LABELS
+    );
+    for sub in &subs {
+        assert_eq!(sub.stats().delivered, LABELS as u64);
+        sub.close().unwrap();
+    }
+    drop(subs);
+    assert!(
+        wait_for(PATIENCE, || thread_count() <= baseline),
+        "threads after close: {} (baseline {baseline})",
+        thread_count()
+    );
+
+    // Dropped without close(): the threads end on their own.
+    let dropped: Vec<_> = (0..20)
+        .map(|i| {
+            let options = SubscriptionOptions::new().thread_name(format!("dropped-{i}"));
+            kili.label_created_or_updated_with_options(&project, options, |_| {})
+                .unwrap()
+        })
+        .collect();
+    assert!(thread_count() > baseline);
+    drop(dropped);
+    assert!(
+        wait_for(PATIENCE, || thread_count() <= baseline),
+        "threads after drop: {} (baseline {baseline})",
+        thread_count()
+    );
+    assert!(
+        !thread_names()
+            .iter()
+            .any(|n| n.starts_with("dropped-") || n.starts_with("many-"))
+    );
+}
