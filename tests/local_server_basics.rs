@@ -108,3 +108,12 @@ fn a_restart_on_the_same_port_keeps_the_data() {
     );
     assert_eq!(data["projects"][0]["title"], "survives");
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<LocalServer>();
+    check::<kili::local_server::LocalServerBuilder>();
+    check::<kili::local_server::ServerState>();
+    check::<kili::local_server::RecordedRequest>();
+}

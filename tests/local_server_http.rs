@@ -171,6 +171,20 @@ fn bodies_over_the_limit_are_413_even_when_gzipped() {
     assert_eq!(server.state().project_count(), 0);
 }
 
+#[test]
+fn a_client_sending_a_huge_body_still_reads_its_413() {
+    let server = LocalServer::builder().max_body_bytes(1024).start().unwrap();
+    let body = json!({"query": "{ viewer { id } }", "variables": {"pad": "y".repeat(4 << 20)}});
+    let mut resp = agent()
+        .post(server.endpoint())
+        .header("Authorization", format!("X-API-Key: {}", server.api_key()))
+        .send_json(&body)
+        .expect("the answer, not a connection reset");
+    assert_eq!(resp.status().as_u16(), 413);
+    let v: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(v["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(bytes).unwrap();

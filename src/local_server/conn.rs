@@ -2,7 +2,8 @@
 //! of WebSocket upgrades to `ws`.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
 
 use super::RecordedRequest;
 use super::auth::key_from_authorization;
@@ -29,8 +30,8 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, conn_id: u64) {
         let head = match read_head(&mut stream, &mut buf) {
             Some(Ok(head)) => head,
             Some(Err(message)) => {
-                let resp = Response::graphql_error(400, "BAD_REQUEST", &message).closing();
-                let _ = stream.write_all(&resp.to_bytes());
+                let resp = Response::graphql_error(400, "BAD_REQUEST", &message);
+                answer_and_close(&mut stream, &resp);
                 return;
             }
             None => return,
@@ -43,7 +44,7 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, conn_id: u64) {
         let body = match read_body(&mut stream, &mut buf, &head, shared) {
             Ok(body) => body,
             Err(resp) => {
-                let _ = stream.write_all(&resp.closing().to_bytes());
+                answer_and_close(&mut stream, &resp);
                 return;
             }
         };
@@ -53,6 +54,37 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, conn_id: u64) {
         }
         if stream.write_all(&resp.to_bytes()).is_err() || resp.close {
             return;
+        }
+    }
+}
+
+/// How long we keep reading (and discarding) after an error answer, so the client gets to
+/// read it instead of a connection reset caused by its unread request body.
+const LINGER: Duration = Duration::from_secs(2);
+/// The most we discard while lingering.
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+
+/// Writes an error answer, then closes gracefully: shut our side, drain what the client still
+/// sends (bounded in time and size), then drop the socket.
+pub(crate) fn answer_and_close(stream: &mut TcpStream, resp: &Response) {
+    if stream
+        .write_all(&resp.clone().closing().to_bytes())
+        .is_err()
+    {
+        return;
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut chunk = [0u8; 16 * 1024];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
         }
     }
 }
@@ -156,9 +188,8 @@ fn handle_upgrade(
     conn_id: u64,
 ) {
     if head.path != GRAPHQL_PATH {
-        let resp =
-            Response::graphql_error(404, "NOT_FOUND", "no WebSocket endpoint here").closing();
-        let _ = stream.write_all(&resp.to_bytes());
+        let resp = Response::graphql_error(404, "NOT_FOUND", "no WebSocket endpoint here");
+        answer_and_close(&mut stream, &resp);
         return;
     }
     match ws::handshake(&head) {
@@ -168,8 +199,8 @@ fn handle_upgrade(
             }
         }
         Err(message) => {
-            let resp = Response::graphql_error(400, "BAD_REQUEST", &message).closing();
-            let _ = stream.write_all(&resp.to_bytes());
+            let resp = Response::graphql_error(400, "BAD_REQUEST", &message);
+            answer_and_close(&mut stream, &resp);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The accept loop, the registry of live connections, and stopping.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -173,7 +173,13 @@ fn refuse(mut stream: TcpStream, status: u16) {
     .with_header("Retry-After", "1")
     .closing();
     let _ = stream.write_all(&resp.to_bytes());
-    let _ = stream.shutdown(Shutdown::Both);
+    let _ = stream.shutdown(Shutdown::Write);
+    // Runs on the accept thread, so never block: only discard what the client already sent,
+    // so that closing does not reset the connection before the client reads the answer.
+    if stream.set_nonblocking(true).is_ok() {
+        let mut chunk = [0u8; 16 * 1024];
+        while matches!(stream.read(&mut chunk), Ok(n) if n > 0) {}
+    }
 }
 
 /// Stops accepting, shuts every live socket, and waits (bounded) for their threads.
@@ -185,10 +191,17 @@ pub(crate) fn stop(shared: &Shared, addr: SocketAddr, accept: Option<JoinHandle<
             let _ = s.shutdown(Shutdown::Both);
         }
     }
-    // Wake the accept loop, which blocks in accept().
-    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
-    if let Some(handle) = accept {
-        let _ = handle.join();
+    // Wake the accept loop, which blocks in accept(). If even that fails, leave the thread
+    // detached (it ends at its next connection) rather than hang here.
+    let woken = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok();
+    match accept {
+        Some(handle) if woken => {
+            let _ = handle.join();
+        }
+        Some(_) => {
+            log::warn!("local server: could not wake the accept thread; leaving it detached")
+        }
+        None => {}
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut conns = shared.conns.lock();

@@ -65,9 +65,25 @@ def main(endpoint, api_key):
     project = kili.projects(project_id=project_id)[0]
     check(project["jsonInterface"] == JSON_INTERFACE, "projects returns the json interface")
 
+    # The SDK gzips request bodies of 1 MB or more.
+    big = kili.create_project(
+        input_type="TEXT", json_interface=JSON_INTERFACE, title="big", description="x" * (2 << 20)
+    )["id"]
+    fetched = kili.projects(project_id=big, fields=["description"])[0]["description"]
+    check(len(fetched) == 2 << 20, "a 2 MiB (gzipped) create_project went through")
+    kili.delete_project(big)
+    check(kili.count_projects(project_id=big) == 0, "delete_project removed it")
+
     kili.append_many_to_dataset(
         project_id=project_id, content_array=[CAR], external_id_array=["car_1"]
     )
+    try:
+        kili.append_many_to_dataset(
+            project_id=project_id, content_array=[CAR], external_id_array=["car_1"]
+        )
+        check(False, "re-importing car_1 is refused by the SDK's filterExistingAssets check")
+    except Exception as err:  # noqa: BLE001 - the SDK's ImportValidationError
+        check("already exist" in str(err), "re-importing car_1 is refused (filterExistingAssets)")
     assets = kili.assets(project_id=project_id, fields=["id", "externalId", "content"])
     check(len(assets) == 1, "assets returns the one asset")
     check(assets[0]["externalId"] == "car_1" and assets[0]["content"] == CAR, "asset fields")
