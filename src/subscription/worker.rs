@@ -24,6 +24,16 @@ use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, Dialect, End, Input, Machine, Operation, Phase};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, duplicate};
 
+/// Messages handled per wake-up before commands get a look in.
+const READ_BATCH: usize = 64;
+
+/// What woke the thread.
+enum Wake {
+    Socket,
+    Command,
+    Timer,
+}
+
 /// What the handle asks of the thread.
 #[derive(Debug)]
 pub(crate) enum Command {
@@ -284,6 +294,7 @@ impl<F: Feed> Worker<F> {
         let mut next_ping = keep_alive.map(|k| last_heard + k);
 
         let mut actions = machine.handle(Input::Opened);
+        let mut more_to_read = false;
         loop {
             let mut end = None;
             for action in std::mem::take(&mut actions) {
@@ -329,20 +340,39 @@ impl<F: Feed> Worker<F> {
                     return lost(e, ready_at);
                 }
             };
-            let mut select = Select::new();
-            let on_socket = select.recv(link.readiness());
-            let on_command = select.recv(&self.commands);
-            let ready = match deadline {
-                Some(d) => select.ready_deadline(d).ok(),
-                None => Some(select.ready()),
+            let overdue = deadline.is_some_and(|d| Instant::now() >= d);
+            let wake = if overdue {
+                // A busy socket must not keep a deadline from firing.
+                Wake::Timer
+            } else if more_to_read {
+                // Bytes may wait in the stream's buffers, unseen by the channel: read on, but
+                // let a command in first.
+                if self.commands.is_empty() {
+                    Wake::Socket
+                } else {
+                    Wake::Command
+                }
+            } else {
+                let mut select = Select::new();
+                let on_socket = select.recv(link.readiness());
+                select.recv(&self.commands);
+                let ready = match deadline {
+                    Some(d) => select.ready_deadline(d).ok(),
+                    None => Some(select.ready()),
+                };
+                match ready {
+                    Some(i) if i == on_socket => Wake::Socket,
+                    Some(_) => Wake::Command,
+                    None => Wake::Timer,
+                }
             };
-            match ready {
-                Some(i) if i == on_socket => {
+            match wake {
+                Wake::Socket => {
                     last_heard = Instant::now();
                     next_ping = keep_alive.map(|k| last_heard + k);
-                    actions = self.read_available(&mut link, &mut machine);
+                    (actions, more_to_read) = self.read_available(&mut link, &mut machine);
                 }
-                Some(i) if i == on_command => match self.commands.try_recv() {
+                Wake::Command => match self.commands.try_recv() {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
                         self.close_link(link, &mut machine);
                         return Ending::Closed;
@@ -358,8 +388,7 @@ impl<F: Feed> Worker<F> {
                     }
                     Err(TryRecvError::Empty) => {}
                 },
-                Some(_) => {}
-                None => {
+                Wake::Timer => {
                     let now = Instant::now();
                     actions = match machine.phase() {
                         Phase::Opening | Phase::AwaitingAck => {
@@ -402,12 +431,13 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// Reads every message available now and feeds them to the machine.
-    fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> Vec<Action> {
+    /// Reads the messages available now (up to a batch, so that commands are not starved by
+    /// a flood) and feeds them to the machine; `true` if there may be more.
+    fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> (Vec<Action>, bool) {
         let mut actions = Vec::new();
-        loop {
+        for _ in 0..READ_BATCH {
             match link.read() {
-                Read1::Idle => return actions,
+                Read1::Idle => return (actions, false),
                 Read1::Message(Message::Text(t)) => {
                     actions.extend(machine.handle(Input::Text(t.as_str())))
                 }
@@ -430,13 +460,14 @@ impl<F: Feed> Worker<F> {
                         code: None,
                         reason: &reason,
                     }));
-                    return actions;
+                    return (actions, false);
                 }
             }
             if actions.iter().any(|a| matches!(a, Action::End(_))) {
-                return actions;
+                return (actions, false);
             }
         }
+        (actions, true)
     }
 
     fn on_ready(&mut self, id: &str, dialect: Dialect) {
