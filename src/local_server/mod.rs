@@ -1,1 +1,267 @@
-//! The embedded Kili-compatible server (in progress).
+//! An embedded server that speaks Kili's wire protocol, for tests, examples and offline work.
+//!
+//! Enabled by the cargo feature `local-server` (this repository's own tests, examples and
+//! benches have it on without flags). A program that uses `kili` only as a client compiles
+//! neither this module nor its dependencies.
+//!
+//! # Starting it
+//!
+//! From code, on a free port of 127.0.0.1:
+//!
+//! ```
+//! use kili::local_server::LocalServer;
+//!
+//! # fn main() -> kili::Result<()> {
+//! let server = LocalServer::builder().api_key("my-key").start()?;
+//! assert!(server.endpoint().ends_with("/api/label/v2/graphql"));
+//! assert_eq!(server.api_key(), "my-key");
+//! // ... point a client at server.endpoint() with server.api_key() ...
+//! server.stop(); // dropping the handle does the same
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! From a shell, with this repository checked out:
+//!
+//! ```text
+//! $ cargo run --example local_server -- --port 4000 --api-key my-key
+//! endpoint: http://127.0.0.1:4000/api/label/v2/graphql
+//! api key: my-key
+//! ```
+//!
+//! `--port 0` picks a free port; without `--api-key` a key is generated. It serves until killed.
+//!
+//! # What it emulates
+//!
+//! One port serves:
+//!
+//! * `POST /api/label/v2/graphql`: GraphQL over HTTP/1.1 (keep-alive, JSON, gzip request
+//!   bodies, single or batched requests). The key goes in `Authorization: X-API-Key: <key>`;
+//!   without a known key the answer is `401` with a GraphQL-shaped error
+//!   (`{"errors":[{"message":..,"extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`).
+//! * `GET /api/label/v2/version`: `{"version":"..."}`; the version includes a hash of the
+//!   schema, so it changes whenever the schema does (the Python SDK caches schemas by version).
+//! * A WebSocket upgrade on `/api/label/v2/graphql` with subprotocol `graphql-ws` (the legacy
+//!   Apollo protocol Kili's SDK uses: `connection_init`/`connection_ack`, `ka`, `start`,
+//!   `data`, `error`, `complete`, `stop`, `connection_terminate`) or `graphql-transport-ws`.
+//!   The key goes in the `connection_init` payload, as `Authorization` or
+//!   `headers.Authorization`; without it, `graphql-ws` gets `connection_error` then a close,
+//!   `graphql-transport-ws` a close with code 4403.
+//!
+//! A real GraphQL engine (async-graphql, run with `futures::executor::block_on` on plain
+//! threads; no async runtime) executes a schema whose type, field, argument and input names are
+//! Kili's, with introspection on. The official Python SDK 26.2.4 runs its start-up checks and
+//! the webhooks tutorial against it unmodified (`tests/python/tutorial_sdk.py`).
+//!
+//! Operations: `viewer`, `me`, `users`, `countUsers`, `apiKeys`, `projects`, `countProjects`,
+//! `createProject`, `deleteProject`, `deleteProjectAsynchronously`, `appendManyAssets`,
+//! `appendManyToDataset`, `filterExistingAssets`, `assets`, `countAssets`,
+//! `deleteManyFromDataset`, `appendManyLabels`, `appendToLabels`, `labels`, `countLabels`, and
+//! the subscription `labelCreatedOrUpdated(projectID: ID!)`.
+//!
+//! * Filters honoured: ids (`id`, `idIn`, `idNotIn`), project, asset, external ids
+//!   (`externalIdStrictlyIn` exact, `externalIdIn` substring), `statusIn`, label `typeIn`,
+//!   `authorIn` (author id, email, first, last or full name), `createdAt`,
+//!   `createdAtGte`/`createdAtLte` and `updatedAt...` (ISO 8601), `user`, `search` and
+//!   `jsonResponseContains` (substring of the label's JSON), asset `metadata` (key equality),
+//!   project `searchQuery` (title substring). `first` (a `PageSize`, 0 to 500, default 100) and
+//!   `skip` page exactly, in creation order.
+//! * JSON-valued fields (`jsonInterface`, `jsonMetadata`, `jsonResponse`) travel as strings, as
+//!   on Kili, and are checked to be JSON on input.
+//! * Labels get unique ids and a `createdAt` with millisecond precision (`...T..:..:..mmmZ`)
+//!   that strictly increases in creation order. Every label created (by either mutation) is
+//!   pushed at once to every subscriber of its project, each with its own selection set.
+//!   A subscription is completed by the server after its lifetime (30 days by default, as on
+//!   Kili; [`LocalServerBuilder::subscription_lifetime`]).
+//! * Projects belong to the user whose key created them; another user's key does not see them
+//!   (queries return nothing) and cannot change or subscribe to them (a GraphQL error).
+//! * Batches are all or nothing: arrays of different lengths, an unknown asset, or a non-JSON
+//!   `jsonResponse` fail the whole mutation and write nothing. `appendManyAssets` honours the
+//!   client's `idArray`, and an id that already exists in the project is returned as is rather
+//!   than duplicated, so retrying a batch is safe.
+//! * Bad input gets a clear answer and changes nothing: malformed JSON `400`, unknown path
+//!   `404`, wrong method `405`, body over [`LocalServerBuilder::max_body_bytes`] `413`, other
+//!   content encodings `415`, GraphQL syntax and validation errors, queries deeper than 16 or
+//!   more complex than 2000 (GraphQL `errors`), a WebSocket upgrade without a subprotocol above
+//!   (`400`, handshake refused), connections beyond [`LocalServerBuilder::max_connections`]
+//!   (`503` and closed).
+//!
+//! # What it does not emulate
+//!
+//! * Storage is in memory only, behind `parking_lot` locks: everything is lost when the last
+//!   [`ServerState`] clone is dropped. No persistence, no replication lag.
+//! * No workflow steps, reviews, consensus, honeypots, issues, assignments, tags, organisations
+//!   or roles beyond the owner (as `ADMIN`); filters on those match nothing (or are ignored when
+//!   they exclude). No uploads: asset `content` is stored as given and never fetched.
+//! * No TLS (plain `http://` and `ws://` on 127.0.0.1 only), no rate limiting, no
+//!   `x-complexity` header, no deprecation warnings.
+//! * Labels are only ever created, so `labelCreatedOrUpdated` pushes creations.
+//! * Other operations of Kili's API are absent (a GraphQL validation error).
+//!
+//! For tests there are extras Kili does not have: [`LocalServer::fail_next_requests`],
+//! [`LocalServer::recorded_requests`], [`LocalServer::connection_count`], and restarts on the
+//! same data through [`LocalServerBuilder::state`].
+
+mod auth;
+mod builder;
+mod conn;
+mod http;
+mod ids;
+mod schema;
+mod server;
+mod store;
+mod time;
+mod ws;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use builder::LocalServerBuilder;
+pub use store::ServerState;
+
+use crate::error::Result;
+use server::Shared;
+
+/// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
+pub const DEFAULT_EMAIL: &str = "user@local.kili";
+
+/// A GraphQL request the server received over HTTP (see [`LocalServerBuilder::record_requests`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The `operationName`, if the body had one.
+    pub operation_name: Option<String>,
+    /// The GraphQL document.
+    pub query: String,
+    /// The `variables` (`Null` if absent).
+    pub variables: serde_json::Value,
+    /// The HTTP request headers, in the order received.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RecordedRequest {
+    /// The first header with this name (case-insensitive).
+    ///
+    /// ```
+    /// # use kili::local_server::RecordedRequest;
+    /// # fn check(r: &RecordedRequest) {
+    /// let auth = r.header("authorization");
+    /// # }
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A running local server. Dropping it (or [`LocalServer::stop`]) stops it and closes every
+/// connection, WebSockets included.
+///
+/// See the [module docs](self) for what it emulates.
+pub struct LocalServer {
+    addr: SocketAddr,
+    api_key: String,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalServer")
+            .field("addr", &self.addr)
+            .field("connections", &self.connection_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalServer {
+    /// A builder with the defaults.
+    pub fn builder() -> LocalServerBuilder {
+        LocalServerBuilder::default()
+    }
+
+    /// Starts a server with the defaults: a free port and one user with a generated key.
+    ///
+    /// # Errors
+    ///
+    /// As [`LocalServerBuilder::start`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = kili::local_server::LocalServer::start()?;
+    /// assert!(!server.api_key().is_empty());
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn start() -> Result<LocalServer> {
+        LocalServer::builder().start()
+    }
+
+    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}{}", self.addr, conn::GRAPHQL_PATH)
+    }
+
+    /// The WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
+    pub fn ws_endpoint(&self) -> String {
+        format!("ws://{}{}", self.addr, conn::GRAPHQL_PATH)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first user's API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The shared in-memory store (a cheap clone).
+    pub fn state(&self) -> ServerState {
+        self.shared.state.clone()
+    }
+
+    /// Makes the next `count` GraphQL POSTs fail with `status` (and `Retry-After: <seconds>`
+    /// if given) without executing them; for retry tests. Replaces any earlier plan.
+    pub fn fail_next_requests(&self, count: usize, status: u16, retry_after: Option<Duration>) {
+        let mut plan = self.shared.fail.lock();
+        plan.remaining = count;
+        plan.status = status;
+        plan.retry_after = retry_after;
+    }
+
+    /// Every GraphQL POST received since start, oldest first (empty unless
+    /// [`LocalServerBuilder::record_requests`] is on). A batch counts as one per operation.
+    pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.recorded.lock().clone()
+    }
+
+    /// How many TCP connections (HTTP and WebSocket) are open.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connection_count()
+    }
+
+    /// Stops accepting, closes every connection and waits for their threads (a few seconds at
+    /// most). Dropping the handle does the same.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            server::stop(&self.shared, self.addr, Some(accept));
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,221 @@
+//! [`LocalServerBuilder`]: the settings of a local server, and starting it.
+
+use std::fmt;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::server::{self, Config, Shared};
+use super::{DEFAULT_EMAIL, LocalServer, ServerState, schema};
+use crate::error::{Error, Result};
+
+/// Settings for a [`LocalServer`]; start it with [`LocalServerBuilder::start`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use kili::local_server::LocalServer;
+///
+/// # fn main() -> kili::Result<()> {
+/// let server = LocalServer::builder()
+///     .api_key("alice-key")
+///     .user("bob-key", "bob@example.com")
+///     .keep_alive(None)
+///     .subscription_lifetime(Duration::from_secs(60))
+///     .start()?;
+/// assert_eq!(server.api_key(), "alice-key");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct LocalServerBuilder {
+    port: u16,
+    api_key: Option<String>,
+    users: Vec<(String, String)>,
+    keep_alive: Option<Duration>,
+    subscription_lifetime: Duration,
+    max_body_bytes: usize,
+    max_connections: usize,
+    idle_timeout: Duration,
+    record_requests: bool,
+    state: Option<ServerState>,
+}
+
+impl fmt::Debug for LocalServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalServerBuilder")
+            .field("port", &self.port)
+            .field("users", &(self.users.len() + 1))
+            .field("keep_alive", &self.keep_alive)
+            .field("subscription_lifetime", &self.subscription_lifetime)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("record_requests", &self.record_requests)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LocalServerBuilder {
+    fn default() -> Self {
+        LocalServerBuilder {
+            port: 0,
+            api_key: None,
+            users: Vec::new(),
+            keep_alive: Some(Duration::from_secs(10)),
+            subscription_lifetime: Duration::from_secs(30 * 86_400),
+            max_body_bytes: 32 * 1024 * 1024,
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(60),
+            record_requests: false,
+            state: None,
+        }
+    }
+}
+
+impl LocalServerBuilder {
+    /// The port to bind on 127.0.0.1; 0 picks a free one.
+    ///
+    /// Defaults to 0.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The API key of the first user (email [`DEFAULT_EMAIL`]).
+    ///
+    /// Defaults to a generated random key (see [`LocalServer::api_key`]).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Adds another user with their own key, e.g. to test that users cannot see each other's
+    /// projects.
+    ///
+    /// Defaults to no other user.
+    pub fn user(mut self, key: impl Into<String>, email: impl Into<String>) -> Self {
+        self.users.push((key.into(), email.into()));
+        self
+    }
+
+    /// How often a `graphql-ws` connection gets a `ka` frame (one is also sent right after
+    /// `connection_ack`); `None` sends none. `graphql-transport-ws` has no `ka`.
+    ///
+    /// Defaults to 10 seconds.
+    pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
+        self.keep_alive = every;
+        self
+    }
+
+    /// After how long the server ends a subscription with `complete`.
+    ///
+    /// Defaults to 30 days, as Kili does.
+    pub fn subscription_lifetime(mut self, lifetime: Duration) -> Self {
+        self.subscription_lifetime = lifetime;
+        self
+    }
+
+    /// The largest request body (after gzip decoding) and WebSocket message accepted; larger
+    /// HTTP bodies get `413`.
+    ///
+    /// Defaults to 32 MiB.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// How many connections (HTTP and WebSocket) may be open at once; more are answered `503`
+    /// and closed.
+    ///
+    /// Defaults to 256.
+    pub fn max_connections(mut self, count: usize) -> Self {
+        self.max_connections = count;
+        self
+    }
+
+    /// How long an HTTP connection may sit idle (or stall mid-request) before it is closed.
+    /// WebSocket connections are not subject to it.
+    ///
+    /// Defaults to 60 seconds.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Whether to keep every GraphQL POST for [`LocalServer::recorded_requests`].
+    ///
+    /// Defaults to `false`.
+    pub fn record_requests(mut self, record: bool) -> Self {
+        self.record_requests = record;
+        self
+    }
+
+    /// Serves an existing store instead of a new one. Stopping a server and starting another
+    /// on the same port with the same state simulates a restart.
+    ///
+    /// Defaults to a new, empty [`ServerState`].
+    pub fn state(mut self, state: ServerState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts serving on background threads.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the port cannot be bound or a thread cannot be spawned;
+    /// [`Error::InvalidInput`] for an empty API key or a zero `max_connections`.
+    pub fn start(self) -> Result<LocalServer> {
+        if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty())
+            || self.users.iter().any(|(k, _)| k.trim().is_empty())
+        {
+            return Err(Error::invalid("api keys must not be empty"));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::invalid("max_connections must be at least 1"));
+        }
+        let state = self.state.unwrap_or_default();
+        let key = match self.api_key {
+            Some(k) => k,
+            None => state.generate_key(),
+        };
+        state.ensure_user(&key, DEFAULT_EMAIL);
+        for (k, email) in &self.users {
+            state.ensure_user(k, email);
+        }
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|source| Error::Io {
+            context: format!("binding the local server to 127.0.0.1:{}", self.port),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            context: "reading the local server's address".into(),
+            source,
+        })?;
+        let config = Config {
+            keep_alive: self.keep_alive,
+            subscription_lifetime: self.subscription_lifetime,
+            max_body_bytes: self.max_body_bytes,
+            max_connections: self.max_connections,
+            idle_timeout: self.idle_timeout,
+            record_requests: self.record_requests,
+        };
+        let shared = Arc::new(Shared::new(schema::build(state.clone()), state, config));
+        let accept_shared = Arc::clone(&shared);
+        let accept = std::thread::Builder::new()
+            .name(format!("kili-local-accept-{}", addr.port()))
+            .spawn(move || server::accept_loop(listener, accept_shared))
+            .map_err(|source| Error::Io {
+                context: "spawning the local server's accept thread".into(),
+                source,
+            })?;
+        Ok(LocalServer {
+            addr,
+            api_key: key,
+            shared,
+            accept: Some(accept),
+        })
+    }
+}

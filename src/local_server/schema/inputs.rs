@@ -1,0 +1,287 @@
+//! GraphQL input objects and the `PageSize` scalar, named as Kili's.
+//!
+//! Every field any version of the official SDK may send is declared (async-graphql rejects
+//! unknown input fields), even when the local server gives it no meaning; see the module docs of
+//! `kili::local_server` for which filters are honoured.
+
+use async_graphql::{
+    ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,
+};
+
+use super::enums::{AssetStatus, InputType, LabelType};
+
+/// The largest page a query may ask for.
+pub(crate) const MAX_PAGE_SIZE: i32 = 500;
+
+/// A page size: an `Int` from 0 to 500.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PageSize(pub(crate) i32);
+
+#[Scalar(name = "PageSize")]
+impl ScalarType for PageSize {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::Number(n) => match n.as_i64() {
+                Some(x) if (0..=i64::from(MAX_PAGE_SIZE)).contains(&x) => {
+                    Ok(PageSize(i32::try_from(x).unwrap_or(MAX_PAGE_SIZE)))
+                }
+                _ => Err(InputValueError::custom(format!(
+                    "PageSize must be an Int from 0 to {MAX_PAGE_SIZE}"
+                ))),
+            },
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::Number(self.0.into())
+    }
+}
+
+type Strings = Option<Vec<String>>;
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "OrganizationWhere")]
+pub(crate) struct OrganizationWhere {
+    pub(crate) id: Option<ID>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "UserWhere")]
+pub(crate) struct UserWhere {
+    pub(crate) activated: Option<bool>,
+    pub(crate) api_key: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) id: Option<ID>,
+    pub(crate) id_in: Option<Vec<ID>>,
+    pub(crate) organization: Option<OrganizationWhere>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "ApiKeyWhere")]
+pub(crate) struct ApiKeyWhere {
+    pub(crate) id: Option<ID>,
+    pub(crate) key: Option<String>,
+    pub(crate) user: Option<UserWhere>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "ProjectWhere")]
+pub(crate) struct ProjectWhere {
+    pub(crate) id: Option<ID>,
+    pub(crate) id_in: Option<Vec<ID>>,
+    pub(crate) search_query: Option<String>,
+    pub(crate) should_relaunch_kpi_computation: Option<bool>,
+    pub(crate) starred: Option<bool>,
+    pub(crate) updated_at_gte: Option<String>,
+    pub(crate) updated_at_lte: Option<String>,
+    pub(crate) created_at_gte: Option<String>,
+    pub(crate) created_at_lte: Option<String>,
+    pub(crate) organization_id: Option<String>,
+    pub(crate) tag_ids: Option<Vec<ID>>,
+    pub(crate) deleted: Option<bool>,
+    pub(crate) archived: Option<bool>,
+}
+
+/// The `label` part of an `AssetWhere`: the asset must have a label matching all of these.
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "AssetLabelWhere")]
+pub(crate) struct AssetLabelWhere {
+    pub(crate) type_in: Option<Vec<LabelType>>,
+    pub(crate) author_in: Strings,
+    pub(crate) consensus_mark_gte: Option<f64>,
+    pub(crate) consensus_mark_lte: Option<f64>,
+    pub(crate) created_at: Option<String>,
+    pub(crate) created_at_gte: Option<String>,
+    pub(crate) created_at_lte: Option<String>,
+    pub(crate) honeypot_mark_gte: Option<f64>,
+    pub(crate) honeypot_mark_lte: Option<f64>,
+    pub(crate) search: Option<String>,
+    pub(crate) labeler_in: Strings,
+    pub(crate) labeler_not_in: Strings,
+    pub(crate) reviewer_in: Strings,
+    pub(crate) reviewer_not_in: Strings,
+    pub(crate) json_response_contains: Strings,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "IssueWhere")]
+pub(crate) struct IssueWhere {
+    #[graphql(name = "type")]
+    pub(crate) type_: Option<String>,
+    pub(crate) status: Option<String>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "StepIdAndStatus")]
+pub(crate) struct StepIdAndStatus {
+    pub(crate) step_id: Option<ID>,
+    pub(crate) status: Option<String>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "DatasetAssetWhere")]
+pub(crate) struct DatasetAssetWhere {
+    pub(crate) id: Option<ID>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "AssetWhere")]
+pub(crate) struct AssetWhere {
+    pub(crate) id: Option<ID>,
+    pub(crate) project: Option<ProjectWhere>,
+    pub(crate) external_id_strictly_in: Strings,
+    pub(crate) external_id_in: Strings,
+    pub(crate) status_in: Option<Vec<AssetStatus>>,
+    pub(crate) consensus_mark_gte: Option<f64>,
+    pub(crate) consensus_mark_lte: Option<f64>,
+    pub(crate) honeypot_mark_gte: Option<f64>,
+    pub(crate) honeypot_mark_lte: Option<f64>,
+    pub(crate) id_in: Option<Vec<ID>>,
+    pub(crate) id_not_in: Option<Vec<ID>>,
+    pub(crate) metadata: Option<Json<serde_json::Value>>,
+    pub(crate) assignee_in: Strings,
+    pub(crate) assignee_not_in: Strings,
+    pub(crate) label: Option<AssetLabelWhere>,
+    pub(crate) skipped: Option<bool>,
+    pub(crate) updated_at_gte: Option<String>,
+    pub(crate) updated_at_lte: Option<String>,
+    pub(crate) created_at_gte: Option<String>,
+    pub(crate) created_at_lte: Option<String>,
+    pub(crate) inference_mark_gte: Option<f64>,
+    pub(crate) inference_mark_lte: Option<f64>,
+    pub(crate) issue: Option<IssueWhere>,
+    pub(crate) step_id_in: Option<Vec<ID>>,
+    pub(crate) step_id_not_in: Option<Vec<ID>>,
+    pub(crate) step_status_in: Strings,
+    pub(crate) step_status_not_in: Strings,
+    pub(crate) step_id_and_status_in: Option<Vec<StepIdAndStatus>>,
+    pub(crate) step_id_and_status_not_in: Option<Vec<StepIdAndStatus>>,
+    pub(crate) group_name_in: Strings,
+    pub(crate) group_name_not_in: Strings,
+    pub(crate) dataset_asset: Option<DatasetAssetWhere>,
+}
+
+#[derive(InputObject, Default, Clone, Debug)]
+#[graphql(name = "LabelWhere")]
+pub(crate) struct LabelWhere {
+    pub(crate) asset: Option<AssetWhere>,
+    pub(crate) author_in: Strings,
+    pub(crate) consensus_mark_gte: Option<f64>,
+    pub(crate) consensus_mark_lte: Option<f64>,
+    pub(crate) created_at: Option<String>,
+    pub(crate) created_at_gte: Option<String>,
+    pub(crate) created_at_lte: Option<String>,
+    pub(crate) honeypot_mark_gte: Option<f64>,
+    pub(crate) honeypot_mark_lte: Option<f64>,
+    pub(crate) id: Option<ID>,
+    pub(crate) id_in: Option<Vec<ID>>,
+    pub(crate) labeler_in: Strings,
+    pub(crate) project: Option<ProjectWhere>,
+    pub(crate) reviewer_in: Strings,
+    pub(crate) search: Option<String>,
+    pub(crate) type_in: Option<Vec<LabelType>>,
+    pub(crate) user: Option<UserWhere>,
+    pub(crate) json_response_contains: Strings,
+    pub(crate) skipped: Option<bool>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "CreateProjectData")]
+pub(crate) struct CreateProjectData {
+    pub(crate) title: String,
+    pub(crate) description: Option<String>,
+    pub(crate) input_type: Option<InputType>,
+    pub(crate) json_interface: Option<String>,
+    pub(crate) project_type: Option<String>,
+    pub(crate) from_demo_project: Option<String>,
+    pub(crate) compliance_tags: Strings,
+    pub(crate) pixel_labeling: Option<bool>,
+    pub(crate) author: Option<String>,
+}
+
+/// Parallel arrays, one entry per asset (`appendManyAssets`).
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "AppendManyAssetsData")]
+pub(crate) struct AppendManyAssetsData {
+    pub(crate) content_array: Strings,
+    #[graphql(name = "externalIDArray")]
+    pub(crate) external_id_array: Strings,
+    #[graphql(name = "idArray")]
+    pub(crate) id_array: Option<Vec<ID>>,
+    pub(crate) is_honeypot_array: Option<Vec<bool>>,
+    pub(crate) json_content_array: Strings,
+    pub(crate) json_metadata_array: Strings,
+    pub(crate) status_array: Option<Vec<AssetStatus>>,
+    pub(crate) upload_type: Option<String>,
+}
+
+/// Parallel arrays, one entry per asset (the older `appendManyToDataset`).
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "AppendManyToDatasetData")]
+pub(crate) struct AppendManyToDatasetData {
+    pub(crate) content_array: Strings,
+    #[graphql(name = "externalIDArray")]
+    pub(crate) external_id_array: Strings,
+    #[graphql(name = "idArray")]
+    pub(crate) id_array: Option<Vec<ID>>,
+    pub(crate) is_honeypot_array: Option<Vec<bool>>,
+    pub(crate) json_content_array: Strings,
+    pub(crate) json_metadata_array: Strings,
+    pub(crate) status_array: Option<Vec<AssetStatus>>,
+    pub(crate) upload_type: Option<String>,
+}
+
+impl From<AppendManyToDatasetData> for AppendManyAssetsData {
+    fn from(d: AppendManyToDatasetData) -> Self {
+        AppendManyAssetsData {
+            content_array: d.content_array,
+            external_id_array: d.external_id_array,
+            id_array: d.id_array,
+            is_honeypot_array: d.is_honeypot_array,
+            json_content_array: d.json_content_array,
+            json_metadata_array: d.json_metadata_array,
+            status_array: d.status_array,
+            upload_type: d.upload_type,
+        }
+    }
+}
+
+/// One label of `appendManyLabels`.
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "AppendLabelData")]
+pub(crate) struct AppendLabelData {
+    #[graphql(name = "assetID")]
+    pub(crate) asset_id: ID,
+    #[graphql(name = "authorID")]
+    pub(crate) author_id: Option<ID>,
+    pub(crate) client_version: Option<i32>,
+    pub(crate) json_response: String,
+    pub(crate) model_name: Option<String>,
+    pub(crate) referenced_label_id: Option<ID>,
+    pub(crate) seconds_to_label: Option<f64>,
+    pub(crate) skipped: Option<bool>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "AppendManyLabelsData")]
+pub(crate) struct AppendManyLabelsData {
+    pub(crate) label_type: LabelType,
+    pub(crate) labels_data: Vec<AppendLabelData>,
+    pub(crate) overwrite: Option<bool>,
+    pub(crate) step_id: Option<ID>,
+    pub(crate) step_name: Option<String>,
+}
+
+#[derive(InputObject, Clone, Debug)]
+#[graphql(name = "AppendToLabelsData")]
+pub(crate) struct AppendToLabelsData {
+    #[graphql(name = "authorID")]
+    pub(crate) author_id: Option<ID>,
+    pub(crate) client_version: Option<i32>,
+    pub(crate) json_response: String,
+    pub(crate) label_type: Option<LabelType>,
+    pub(crate) model_name: Option<String>,
+    pub(crate) seconds_to_label: Option<f64>,
+    pub(crate) skipped: Option<bool>,
+}

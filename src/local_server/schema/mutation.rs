@@ -1,0 +1,276 @@
+//! The `Mutation` root. Every mutation validates its whole input before writing anything.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::enums::{InputType, LabelType};
+use super::filters::asset_matches;
+use super::inputs::{
+    AppendManyAssetsData, AppendManyLabelsData, AppendManyToDatasetData, AppendToLabelsData,
+    AssetWhere, CreateProjectData, ProjectWhere,
+};
+use super::objects::{Asset, Label, Project};
+use super::query::matching_assets;
+use super::{bad_input, no_access, state, store_error, viewer};
+use crate::local_server::store::{NewAsset, NewLabel, NewProject};
+
+/// Kili's `Mutation` type (the subset the SDK uses).
+pub(crate) struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Creates a project owned by the caller.
+    async fn create_project(&self, ctx: &Context<'_>, data: CreateProjectData) -> Result<Project> {
+        let me = viewer(ctx)?;
+        if data.title.trim().is_empty() {
+            return Err(bad_input("title must not be empty"));
+        }
+        let json_interface = data.json_interface.unwrap_or_else(|| "{}".to_owned());
+        if serde_json::from_str::<serde_json::Value>(&json_interface).is_err() {
+            return Err(bad_input("jsonInterface is not valid JSON"));
+        }
+        let rec = state(ctx)?.create_project(
+            &me.id,
+            NewProject {
+                title: data.title,
+                description: data.description.unwrap_or_default(),
+                input_type: data.input_type.unwrap_or(InputType::Image),
+                json_interface,
+                compliance_tags: data.compliance_tags.unwrap_or_default(),
+            },
+        );
+        Ok(Project(rec))
+    }
+
+    /// Deletes a project (at once, despite the name); returns its id.
+    async fn delete_project_asynchronously(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: ProjectWhere,
+    ) -> Result<ID> {
+        let me = viewer(ctx)?;
+        let id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+        state(ctx)?
+            .delete_project(&me.id, &id)
+            .map(ID)
+            .map_err(store_error)
+    }
+
+    /// Deletes a project; returns it as it was.
+    async fn delete_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: ProjectWhere,
+    ) -> Result<Project> {
+        let me = viewer(ctx)?;
+        let id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+        let st = state(ctx)?;
+        let before = st.read().owned_project(&me.id, &id).cloned();
+        let before = before.ok_or_else(|| no_access("project", &id))?;
+        st.delete_project(&me.id, &id).map_err(store_error)?;
+        Ok(Project(before))
+    }
+
+    /// Appends assets to the project `where.id`: parallel arrays of equal length.
+    async fn append_many_assets(
+        &self,
+        ctx: &Context<'_>,
+        data: AppendManyAssetsData,
+        #[graphql(name = "where")] where_: ProjectWhere,
+    ) -> Result<Vec<Asset>> {
+        append_assets(ctx, data, where_)
+    }
+
+    /// Appends assets (the older name of `appendManyAssets`).
+    async fn append_many_to_dataset(
+        &self,
+        ctx: &Context<'_>,
+        data: AppendManyToDatasetData,
+        #[graphql(name = "where")] where_: ProjectWhere,
+    ) -> Result<Vec<Asset>> {
+        append_assets(ctx, data.into(), where_)
+    }
+
+    /// Deletes the caller's assets matching `where`, with their labels; returns their project.
+    async fn delete_many_from_dataset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: AssetWhere,
+    ) -> Result<Option<Project>> {
+        let assets = matching_assets(ctx, &where_)?;
+        let st = state(ctx)?;
+        let project = assets
+            .first()
+            .and_then(|a| st.read().project(&a.project_id).cloned());
+        let ids: Vec<String> = assets.into_iter().map(|a| a.id).collect();
+        st.delete_assets(&ids);
+        Ok(project.map(Project))
+    }
+
+    /// Appends labels, one per `labelsData` entry; each asset must match `where`.
+    async fn append_many_labels(
+        &self,
+        ctx: &Context<'_>,
+        data: AppendManyLabelsData,
+        #[graphql(name = "where")] where_: AssetWhere,
+    ) -> Result<Vec<Label>> {
+        let me = viewer(ctx)?;
+        let rows: Vec<NewLabel> = data
+            .labels_data
+            .into_iter()
+            .map(|l| NewLabel {
+                asset_id: l.asset_id.0,
+                author_id: l.author_id.map(|a| a.0),
+                label_type: data.label_type,
+                json_response: l.json_response,
+                model_name: l.model_name,
+                seconds_to_label: l.seconds_to_label,
+                skipped: l.skipped.unwrap_or(false),
+                client_version: l.client_version,
+                referenced_label_id: l.referenced_label_id.map(|r| r.0),
+            })
+            .collect();
+        check_assets_match(ctx, &rows, &where_)?;
+        let made = state(ctx)?
+            .append_labels(&me.id, None, rows)
+            .map_err(store_error)?;
+        Ok(made.into_iter().map(Label).collect())
+    }
+
+    /// Appends one label to the asset matching `where` (the older single-label mutation).
+    async fn append_to_labels(
+        &self,
+        ctx: &Context<'_>,
+        data: AppendToLabelsData,
+        #[graphql(name = "where")] where_: AssetWhere,
+    ) -> Result<Label> {
+        let me = viewer(ctx)?;
+        let assets = matching_assets(ctx, &where_)?;
+        let asset = match assets.as_slice() {
+            [one] => one.id.clone(),
+            [] => {
+                return Err(no_access(
+                    "asset",
+                    where_.id.as_ref().map_or("(none)", |i| i.as_str()),
+                ));
+            }
+            _ => return Err(bad_input("where matches more than one asset")),
+        };
+        let row = NewLabel {
+            asset_id: asset,
+            author_id: data.author_id.map(|a| a.0),
+            label_type: data.label_type.unwrap_or(LabelType::Default),
+            json_response: data.json_response,
+            model_name: data.model_name,
+            seconds_to_label: data.seconds_to_label,
+            skipped: data.skipped.unwrap_or(false),
+            client_version: data.client_version,
+            referenced_label_id: None,
+        };
+        let mut made = state(ctx)?
+            .append_labels(&me.id, None, vec![row])
+            .map_err(store_error)?;
+        made.pop()
+            .map(Label)
+            .ok_or_else(|| bad_input("no label was created"))
+    }
+}
+
+/// Every label's asset must be one of the caller's and match `where`.
+fn check_assets_match(ctx: &Context<'_>, rows: &[NewLabel], w: &AssetWhere) -> Result<()> {
+    let me = viewer(ctx)?;
+    let d = state(ctx)?.read();
+    for row in rows {
+        match d.owned_asset(&me.id, &row.asset_id) {
+            Some(a) if asset_matches(&d, a, w)? => {}
+            Some(_) => {
+                return Err(bad_input(format!(
+                    "asset {} does not match the mutation's where",
+                    row.asset_id
+                )));
+            }
+            None => return Err(no_access("asset", &row.asset_id)),
+        }
+    }
+    Ok(())
+}
+
+fn append_assets(
+    ctx: &Context<'_>,
+    data: AppendManyAssetsData,
+    where_: ProjectWhere,
+) -> Result<Vec<Asset>> {
+    let me = viewer(ctx)?;
+    let project_id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+    let rows = asset_rows(data)?;
+    let made = state(ctx)?
+        .append_assets(&me.id, &project_id, rows)
+        .map_err(store_error)?;
+    Ok(made.into_iter().map(Asset).collect())
+}
+
+/// Zips the parallel arrays; every array given must have the same length.
+fn asset_rows(data: AppendManyAssetsData) -> Result<Vec<NewAsset>> {
+    let lens = [
+        ("contentArray", data.content_array.as_ref().map(Vec::len)),
+        (
+            "externalIDArray",
+            data.external_id_array.as_ref().map(Vec::len),
+        ),
+        ("idArray", data.id_array.as_ref().map(Vec::len)),
+        (
+            "isHoneypotArray",
+            data.is_honeypot_array.as_ref().map(Vec::len),
+        ),
+        (
+            "jsonContentArray",
+            data.json_content_array.as_ref().map(Vec::len),
+        ),
+        (
+            "jsonMetadataArray",
+            data.json_metadata_array.as_ref().map(Vec::len),
+        ),
+        ("statusArray", data.status_array.as_ref().map(Vec::len)),
+    ];
+    let given: Vec<(&str, usize)> = lens
+        .iter()
+        .filter_map(|(n, l)| l.map(|l| (*n, l)))
+        .collect();
+    let Some(&(_, n)) = given.first() else {
+        return Err(bad_input("no asset arrays given"));
+    };
+    if let Some((name, len)) = given.iter().find(|(_, l)| *l != n) {
+        let (first_name, _) = given[0];
+        return Err(bad_input(format!(
+            "arrays must have the same length: {first_name} has {n}, {name} has {len}"
+        )));
+    }
+    let mut content = data.content_array.unwrap_or_default().into_iter();
+    let mut external = data.external_id_array.map(Vec::into_iter);
+    let mut ids = data.id_array.map(Vec::into_iter);
+    let mut honeypot = data.is_honeypot_array.unwrap_or_default().into_iter();
+    let mut json_content = data.json_content_array.unwrap_or_default().into_iter();
+    let mut metadata = data.json_metadata_array.unwrap_or_default().into_iter();
+    let mut status = data.status_array.map(Vec::into_iter);
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let json_metadata = match metadata.next() {
+            Some(m) if !m.trim().is_empty() => m,
+            _ => "{}".to_owned(),
+        };
+        if serde_json::from_str::<serde_json::Value>(&json_metadata).is_err() {
+            return Err(bad_input(format!(
+                "jsonMetadataArray[{i}] is not valid JSON"
+            )));
+        }
+        rows.push(NewAsset {
+            id: ids.as_mut().and_then(Iterator::next).map(|id| id.0),
+            content: content.next().unwrap_or_default(),
+            external_id: external.as_mut().and_then(Iterator::next),
+            json_content: json_content.next().unwrap_or_default(),
+            json_metadata,
+            is_honeypot: honeypot.next().unwrap_or(false),
+            status: status.as_mut().and_then(Iterator::next),
+        });
+    }
+    Ok(rows)
+}
