@@ -59,15 +59,12 @@ fn serve(tls: rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>
     let Ok(mut ws) = tungstenite::accept_hdr(tls, echo) else {
         return;
     };
-    let mut read_json =
-        || -> Option<Value> { serde_json::from_str(ws.read().ok()?.to_text().ok()?).ok() };
-    let Some(init) = read_json() else { return };
+    let Some(init) = read_json(&mut ws) else {
+        return;
+    };
     assert_eq!(init["type"], "connection_init");
-    drop(read_json);
     let _ = ws.send(Message::text(json!({"type": "connection_ack"}).to_string()));
-    let mut read_json =
-        || -> Option<Value> { serde_json::from_str(ws.read().ok()?.to_text().ok()?).ok() };
-    let (Some(start), Some(probe)) = (read_json(), read_json()) else {
+    let (Some(start), Some(probe)) = (read_json(&mut ws), read_json(&mut ws)) else {
         return;
     };
     let _ = ws.send(Message::text(
@@ -77,6 +74,12 @@ fn serve(tls: rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>
     let frame = json!({"type": "data", "id": start["id"], "payload": {"data": {"data": label}}});
     let _ = ws.send(Message::text(frame.to_string()));
     while ws.read().is_ok() {}
+}
+
+fn read_json<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+) -> Option<Value> {
+    serde_json::from_str(ws.read().ok()?.to_text().ok()?).ok()
 }
 
 fn first_label(kili: &Kili) -> kili::Result<String> {
