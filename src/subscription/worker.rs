@@ -22,7 +22,7 @@ use crate::subscription::feed::Feed;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, Dialect, End, Input, Machine, Operation, Phase};
-use crate::subscription::status::{Counters, Shared, SubscriptionState, duplicate};
+use crate::subscription::status::{Counters, Shared, SubscriptionState, describe, duplicate};
 
 /// Messages handled per wake-up before commands get a look in.
 const READ_BATCH: usize = 64;
@@ -171,7 +171,11 @@ impl<F: Feed> Worker<F> {
                     break;
                 }
                 Ending::Fatal(e) => {
-                    log::error!("subscription {}: {e}; not retrying", self.shared.name);
+                    log::error!(
+                        "subscription {}: {}; not retrying",
+                        self.shared.name,
+                        describe(&e)
+                    );
                     let shared_err = Arc::new(duplicate(&e));
                     if self.established {
                         self.core.outlet.lifecycle(Lifecycle::Failed {
@@ -239,8 +243,9 @@ impl<F: Feed> Worker<F> {
         }
         let (attempt, delay) = self.backoff.next_delay();
         log::info!(
-            "subscription {}: {cause}; reconnecting in {} ms (attempt {attempt})",
+            "subscription {}: {}; reconnecting in {} ms (attempt {attempt})",
             self.shared.name,
+            describe(&cause),
             delay.as_millis()
         );
         self.shared.set_state(SubscriptionState::Reconnecting);
@@ -501,8 +506,9 @@ impl<F: Feed> Worker<F> {
                 }
                 Err(e) => {
                     log::warn!(
-                        "subscription {}: could not fetch the events missed while disconnected: {e}",
-                        self.shared.name
+                        "subscription {}: could not fetch the events missed while disconnected: {}",
+                        self.shared.name,
+                        describe(&e)
                     );
                     self.core
                         .outlet
@@ -537,7 +543,11 @@ impl<F: Feed> Worker<F> {
                 self.hand_over(event);
             }
             Ok(None) => Counters::bump(&self.shared.counters.duplicates),
-            Err(e) => log::warn!("subscription {}: skipping an event: {e}", self.shared.name),
+            Err(e) => log::warn!(
+                "subscription {}: skipping an event: {}",
+                self.shared.name,
+                describe(&e)
+            ),
         }
     }
 
