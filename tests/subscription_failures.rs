@@ -18,6 +18,17 @@ const LABEL_IDS: &str =
 
 #[test]
 fn the_watchdog_reconnects_from_a_silent_server() {
+    // graphql-ws: WebSocket pings go unanswered.
+    watchdog_reconnects(WsProtocol::GraphqlWs);
+}
+
+#[test]
+fn the_watchdog_reconnects_from_a_silent_graphql_transport_ws_server() {
+    // graphql-transport-ws: `ping` messages go unanswered.
+    watchdog_reconnects(WsProtocol::GraphqlTransportWs);
+}
+
+fn watchdog_reconnects(protocol: WsProtocol) {
     let silent = SilentServer::start();
     let kili = Kili::builder()
         .api_key("k")
@@ -25,6 +36,7 @@ fn the_watchdog_reconnects_from_a_silent_server() {
         .build()
         .unwrap();
     let options = SubscriptionOptions::new()
+        .protocol(protocol)
         .ack_timeout(Duration::from_millis(300)) // the probe is never answered either
         .keep_alive(Some(Duration::from_millis(150)))
         .watchdog_multiple(3)
