@@ -94,8 +94,9 @@ impl Subscription {
     }
 
     /// Closes the subscription: sends `stop` and `connection_terminate`, closes the WebSocket,
-    /// waits up to the close timeout for the server, and joins the thread. Events after this
-    /// are not delivered. Calling it again does nothing.
+    /// waits up to the close timeout for the server, and joins the thread (after the callback
+    /// in progress, if any, returns). Events after this are not delivered. Calling it again
+    /// does nothing.
     ///
     /// Called from the subscription's own callback, it asks the thread to stop once the
     /// callback returns, and does not wait.
