@@ -18,6 +18,17 @@ const LABEL_IDS: &str =
 
 #[test]
 fn the_watchdog_reconnects_from_a_silent_server() {
+    // graphql-ws: WebSocket pings go unanswered.
+    watchdog_reconnects(WsProtocol::GraphqlWs);
+}
+
+#[test]
+fn the_watchdog_reconnects_from_a_silent_graphql_transport_ws_server() {
+    // graphql-transport-ws: `ping` messages go unanswered.
+    watchdog_reconnects(WsProtocol::GraphqlTransportWs);
+}
+
+fn watchdog_reconnects(protocol: WsProtocol) {
     let silent = SilentServer::start();
     let kili = Kili::builder()
         .api_key("k")
@@ -25,6 +36,7 @@ fn the_watchdog_reconnects_from_a_silent_server() {
         .build()
         .unwrap();
     let options = SubscriptionOptions::new()
+        .protocol(protocol)
         .ack_timeout(Duration::from_millis(300)) // the probe is never answered either
         .keep_alive(Some(Duration::from_millis(150)))
         .watchdog_multiple(3)
@@ -189,5 +201,54 @@ fn wss_to_a_plain_server_is_an_error_not_a_panic() {
     assert!(
         matches!(err, Error::Transport { .. } | Error::Timeout { .. }),
         "{err:?}"
+    );
+}
+
+#[test]
+fn a_flood_of_events_does_not_starve_close() {
+    // The server acknowledges, then sends results as fast as it can, forever.
+    let server = ScriptedServer::start(|mut ws| {
+        let _init = ws.read();
+        let _ = ws.send(tungstenite::Message::text(r#"{"type":"connection_ack"}"#));
+        let start: serde_json::Value = match ws.read() {
+            Ok(m) => serde_json::from_str(m.to_text().unwrap_or("{}")).unwrap_or_default(),
+            Err(_) => return,
+        };
+        let id = start["id"].as_str().unwrap_or_default().to_owned();
+        let frame = json!({"type": "data", "id": id, "payload": {"data": {"data": {"id": "l"}}}})
+            .to_string();
+        while ws.write(tungstenite::Message::text(frame.clone())).is_ok() && ws.flush().is_ok() {}
+    });
+    let kili = Kili::builder()
+        .api_key("k")
+        .endpoint(server.endpoint())
+        .build()
+        .unwrap();
+    let received = Arc::new(AtomicUsize::new(0));
+    let r = received.clone();
+    let options = SubscriptionOptions::new()
+        .ack_timeout(Duration::from_millis(200)) // the probe is never answered
+        .close_timeout(Duration::from_millis(200));
+    let sub = kili
+        .subscribe_with_options(LABEL_IDS, json!({"projectID": "p"}), options, move |_| {
+            r.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+    assert!(wait_for(PATIENCE, || received.load(Ordering::Relaxed) > 1000));
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let closed = sub.close();
+        let _ = done_tx.send((closed, sub.thread_name().to_owned()));
+    });
+    let (closed, name) = done_rx
+        .recv_timeout(PATIENCE)
+        .expect("close() returns during a flood");
+    closed.unwrap();
+    assert!(!thread_alive(&name));
+    let after = received.load(Ordering::Relaxed);
+    assert_eq!(
+        received.load(Ordering::Relaxed),
+        after,
+        "nothing is delivered after close"
     );
 }

@@ -24,7 +24,10 @@ fn two_hundred_subscriptions_then_no_thread_left() {
     let subs: Vec<_> = (0..N)
         .map(|i| {
             let r = received.clone();
-            let options = SubscriptionOptions::new().thread_name(format!("many-{i}"));
+            // The smallest stack allowed: plenty for ws:// and a small callback.
+            let options = SubscriptionOptions::new()
+                .thread_name(format!("many-{i}"))
+                .stack_size(128 * 1024);
             kili.label_created_or_updated_with_options(&project, options, move |_| {
                 r.fetch_add(1, Ordering::Relaxed);
             })

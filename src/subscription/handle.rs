@@ -63,7 +63,8 @@ impl Subscription {
         reply_wait: Duration,
     ) -> Result<Subscription> {
         let (commands, rx) = unbounded();
-        let thread = launch(core, &shared, rx, false).map_err(|(e, _)| e)?;
+        let thread =
+            launch(core, &shared, (&commands, rx), false, reply_wait).map_err(|(e, _)| e)?;
         let control = Control {
             commands,
             thread: Some(thread),
@@ -93,8 +94,9 @@ impl Subscription {
     }
 
     /// Closes the subscription: sends `stop` and `connection_terminate`, closes the WebSocket,
-    /// waits up to the close timeout for the server, and joins the thread. Events after this
-    /// are not delivered. Calling it again does nothing.
+    /// waits up to the close timeout for the server, and joins the thread (after the callback
+    /// in progress, if any, returns). Events after this are not delivered. Calling it again
+    /// does nothing.
     ///
     /// Called from the subscription's own callback, it asks the thread to stop once the
     /// callback returns, and does not wait.
@@ -178,7 +180,7 @@ impl Subscription {
         };
         let (commands, rx) = unbounded();
         c.commands = commands;
-        match launch(core, &self.shared, rx, true) {
+        match launch(core, &self.shared, (&c.commands, rx), true, c.reply_wait) {
             Ok(thread) => {
                 c.thread = Some(thread);
                 Ok(())
@@ -213,31 +215,35 @@ impl Subscription {
     }
 }
 
-/// Spawns the thread and waits for its first connection. On failure the thread is joined and
-/// what it gave back is returned with the error (for a later restart).
+/// Spawns the thread and waits (at most `wait`) for its first connection. On failure the
+/// thread is joined and what it gave back is returned with the error (for a later restart).
 fn launch(
     core: Box<dyn Parked>,
     shared: &Arc<Shared>,
-    commands: Receiver<Command>,
+    (commands, rx): (&Sender<Command>, Receiver<Command>),
     restart: bool,
+    wait: Duration,
 ) -> std::result::Result<Worker, LaunchError> {
-    let (tx, rx) = bounded(1);
+    let (tx, outcome) = bounded(1);
     let thread = core
-        .spawn(shared.clone(), commands, tx, restart)
+        .spawn(shared.clone(), rx, tx, restart)
         .map_err(|e| (e, None))?;
-    match rx.recv() {
-        Ok(Ok(())) => Ok(thread),
-        Ok(Err(e)) => Err((e, thread.join().ok())),
-        Err(_) => {
-            let _ = thread.join();
-            Err((
-                Error::Protocol {
-                    message: PANICKED.into(),
-                },
-                None,
-            ))
+    let error = match outcome.recv_timeout(wait) {
+        Ok(Ok(())) => return Ok(thread),
+        Ok(Err(e)) => e,
+        Err(RecvTimeoutError::Timeout) => {
+            // Should not happen (every step has its own timeout); never hang the caller.
+            let _ = commands.send(Command::Close);
+            Error::Timeout {
+                operation: "establishing the subscription".into(),
+                after: wait,
+            }
         }
-    }
+        Err(RecvTimeoutError::Disconnected) => Error::Protocol {
+            message: PANICKED.into(),
+        },
+    };
+    Err((error, thread.join().ok()))
 }
 
 impl Drop for Subscription {

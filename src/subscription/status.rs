@@ -198,3 +198,41 @@ pub(crate) fn duplicate(e: &Error) -> Error {
         },
     }
 }
+
+/// An error with its chain of sources, for logs: `transport error while ...: connection refused`.
+pub(crate) fn describe(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_shows_the_chain() {
+        let e = Error::transport("receiving events", "the server completed the subscription");
+        assert_eq!(
+            describe(&e),
+            "transport error while receiving events: the server completed the subscription"
+        );
+        assert_eq!(describe(&Error::Closed), "closed");
+    }
+
+    #[test]
+    fn duplicates_keep_the_kind_and_message() {
+        let e = duplicate(&Error::transport("x", "y"));
+        assert!(e.is_retryable());
+        assert_eq!(describe(&e), "transport error while x: y");
+        let e = duplicate(&Error::Authentication {
+            message: "no".into(),
+        });
+        assert!(e.is_authentication());
+    }
+}

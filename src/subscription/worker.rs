@@ -22,7 +22,17 @@ use crate::subscription::feed::Feed;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, Dialect, End, Input, Machine, Operation, Phase};
-use crate::subscription::status::{Counters, Shared, SubscriptionState, duplicate};
+use crate::subscription::status::{Counters, Shared, SubscriptionState, describe, duplicate};
+
+/// Messages handled per wake-up before commands get a look in.
+const READ_BATCH: usize = 64;
+
+/// What woke the thread.
+enum Wake {
+    Socket,
+    Command,
+    Timer,
+}
 
 /// What the handle asks of the thread.
 #[derive(Debug)]
@@ -161,7 +171,11 @@ impl<F: Feed> Worker<F> {
                     break;
                 }
                 Ending::Fatal(e) => {
-                    log::error!("subscription {}: {e}; not retrying", self.shared.name);
+                    log::error!(
+                        "subscription {}: {}; not retrying",
+                        self.shared.name,
+                        describe(&e)
+                    );
                     let shared_err = Arc::new(duplicate(&e));
                     if self.established {
                         self.core.outlet.lifecycle(Lifecycle::Failed {
@@ -229,8 +243,9 @@ impl<F: Feed> Worker<F> {
         }
         let (attempt, delay) = self.backoff.next_delay();
         log::info!(
-            "subscription {}: {cause}; reconnecting in {} ms (attempt {attempt})",
+            "subscription {}: {}; reconnecting in {} ms (attempt {attempt})",
             self.shared.name,
+            describe(&cause),
             delay.as_millis()
         );
         self.shared.set_state(SubscriptionState::Reconnecting);
@@ -284,6 +299,7 @@ impl<F: Feed> Worker<F> {
         let mut next_ping = keep_alive.map(|k| last_heard + k);
 
         let mut actions = machine.handle(Input::Opened);
+        let mut more_to_read = false;
         loop {
             let mut end = None;
             for action in std::mem::take(&mut actions) {
@@ -329,20 +345,39 @@ impl<F: Feed> Worker<F> {
                     return lost(e, ready_at);
                 }
             };
-            let mut select = Select::new();
-            let on_socket = select.recv(link.readiness());
-            let on_command = select.recv(&self.commands);
-            let ready = match deadline {
-                Some(d) => select.ready_deadline(d).ok(),
-                None => Some(select.ready()),
+            let overdue = deadline.is_some_and(|d| Instant::now() >= d);
+            let wake = if overdue {
+                // A busy socket must not keep a deadline from firing.
+                Wake::Timer
+            } else if more_to_read {
+                // Bytes may wait in the stream's buffers, unseen by the channel: read on, but
+                // let a command in first.
+                if self.commands.is_empty() {
+                    Wake::Socket
+                } else {
+                    Wake::Command
+                }
+            } else {
+                let mut select = Select::new();
+                let on_socket = select.recv(link.readiness());
+                select.recv(&self.commands);
+                let ready = match deadline {
+                    Some(d) => select.ready_deadline(d).ok(),
+                    None => Some(select.ready()),
+                };
+                match ready {
+                    Some(i) if i == on_socket => Wake::Socket,
+                    Some(_) => Wake::Command,
+                    None => Wake::Timer,
+                }
             };
-            match ready {
-                Some(i) if i == on_socket => {
+            match wake {
+                Wake::Socket => {
                     last_heard = Instant::now();
                     next_ping = keep_alive.map(|k| last_heard + k);
-                    actions = self.read_available(&mut link, &mut machine);
+                    (actions, more_to_read) = self.read_available(&mut link, &mut machine);
                 }
-                Some(i) if i == on_command => match self.commands.try_recv() {
+                Wake::Command => match self.commands.try_recv() {
                     Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
                         self.close_link(link, &mut machine);
                         return Ending::Closed;
@@ -358,8 +393,7 @@ impl<F: Feed> Worker<F> {
                     }
                     Err(TryRecvError::Empty) => {}
                 },
-                Some(_) => {}
-                None => {
+                Wake::Timer => {
                     let now = Instant::now();
                     actions = match machine.phase() {
                         Phase::Opening | Phase::AwaitingAck => {
@@ -402,12 +436,13 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// Reads every message available now and feeds them to the machine.
-    fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> Vec<Action> {
+    /// Reads the messages available now (up to a batch, so that commands are not starved by
+    /// a flood) and feeds them to the machine; `true` if there may be more.
+    fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> (Vec<Action>, bool) {
         let mut actions = Vec::new();
-        loop {
+        for _ in 0..READ_BATCH {
             match link.read() {
-                Read1::Idle => return actions,
+                Read1::Idle => return (actions, false),
                 Read1::Message(Message::Text(t)) => {
                     actions.extend(machine.handle(Input::Text(t.as_str())))
                 }
@@ -430,13 +465,14 @@ impl<F: Feed> Worker<F> {
                         code: None,
                         reason: &reason,
                     }));
-                    return actions;
+                    return (actions, false);
                 }
             }
             if actions.iter().any(|a| matches!(a, Action::End(_))) {
-                return actions;
+                return (actions, false);
             }
         }
+        (actions, true)
     }
 
     fn on_ready(&mut self, id: &str, dialect: Dialect) {
@@ -470,8 +506,9 @@ impl<F: Feed> Worker<F> {
                 }
                 Err(e) => {
                     log::warn!(
-                        "subscription {}: could not fetch the events missed while disconnected: {e}",
-                        self.shared.name
+                        "subscription {}: could not fetch the events missed while disconnected: {}",
+                        self.shared.name,
+                        describe(&e)
                     );
                     self.core
                         .outlet
@@ -506,7 +543,11 @@ impl<F: Feed> Worker<F> {
                 self.hand_over(event);
             }
             Ok(None) => Counters::bump(&self.shared.counters.duplicates),
-            Err(e) => log::warn!("subscription {}: skipping an event: {e}", self.shared.name),
+            Err(e) => log::warn!(
+                "subscription {}: skipping an event: {}",
+                self.shared.name,
+                describe(&e)
+            ),
         }
     }
 

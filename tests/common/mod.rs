@@ -173,6 +173,47 @@ impl SilentServer {
     }
 }
 
+/// A WebSocket server that runs `script` on each connection (after the handshake, which echoes
+/// the first offered subprotocol), each in its own thread.
+pub struct ScriptedServer {
+    pub port: u16,
+}
+
+type Ws = tungstenite::WebSocket<TcpStream>;
+
+impl ScriptedServer {
+    #[allow(clippy::result_large_err)] // tungstenite's handshake callback type
+    pub fn start(script: impl Fn(Ws) + Send + Sync + 'static) -> ScriptedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let script = Arc::new(script);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let script = script.clone();
+                std::thread::spawn(move || {
+                    let echo = |req: &tungstenite::handshake::server::Request,
+                                mut resp: tungstenite::handshake::server::Response| {
+                        if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+                            let first = p.to_str().unwrap().split(',').next().unwrap().trim().to_owned();
+                            resp.headers_mut().insert("Sec-WebSocket-Protocol", first.parse().unwrap());
+                        }
+                        Ok(resp)
+                    };
+                    if let Ok(ws) = tungstenite::accept_hdr(stream, echo) {
+                        script(ws);
+                    }
+                });
+            }
+        });
+        ScriptedServer { port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/api/label/v2/graphql", self.port)
+    }
+}
+
 /// A TCP proxy to `upstream` that counts the connections it accepts.
 pub struct CountingProxy {
     pub port: u16,
