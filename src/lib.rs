@@ -12,6 +12,7 @@ mod error;
 mod models;
 mod progress;
 mod subscription;
+mod time;
 
 #[cfg(feature = "local-server")]
 pub mod local_server;

@@ -1,7 +1,6 @@
 //! The blocking [`Kili`] client.
 
 pub(crate) mod config;
-mod datetime;
 mod document;
 mod fields;
 mod ids;

@@ -20,8 +20,9 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::client::config::RetrySettings;
-use crate::client::{datetime, ids};
+use crate::client::ids;
 use crate::error::{Error, Result};
+use crate::time as datetime;
 
 /// What a failure tells about whether the server ran the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

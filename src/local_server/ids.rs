@@ -54,7 +54,7 @@ impl IdGen {
 /// A per-process random seed, from std's randomly keyed hasher and the clock.
 fn seed() -> u64 {
     let mut h = RandomState::new().build_hasher();
-    h.write_i64(super::time::now_ms());
+    h.write_i64(crate::time::now_ms());
     h.write_u32(std::process::id());
     h.finish()
 }

@@ -110,7 +110,6 @@ mod ids;
 mod schema;
 mod server;
 mod store;
-mod time;
 mod ws;
 
 use std::fmt;

@@ -12,7 +12,7 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
 use super::ids::IdGen;
 use super::schema::enums::{AssetStatus, InputType, LabelType};
-use super::time::now_ms;
+use crate::time::now_ms;
 
 /// The shared in-memory store of a local server.
 ///

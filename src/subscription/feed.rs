@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::models::Label;
-use crate::subscription::clock;
 use crate::subscription::dedupe::Dedupe;
 use crate::subscription::events::{EventOrigin, LabelEvent, RawEvent};
+use crate::time as clock;
 
 /// Turns frames into events.
 pub(crate) trait Feed: Send + 'static {
@@ -105,7 +105,7 @@ impl LabelFeed {
         if let Some(ms) = label_json
             .get("createdAt")
             .and_then(Value::as_str)
-            .and_then(clock::parse_millis)
+            .and_then(clock::parse_iso)
         {
             self.newest = Some(self.newest.map_or(ms, |n| n.max(ms)));
         }
@@ -185,13 +185,13 @@ impl Feed for LabelFeed {
             return Ok(Vec::new());
         };
         let margin_ms = i64::try_from(margin.as_millis()).unwrap_or(i64::MAX);
-        let since = clock::format_millis(since.saturating_sub(margin_ms));
+        let since = clock::format_ms(since.saturating_sub(margin_ms));
         let mut labels = self.fetch_since(&since)?;
         // Oldest first; labels without a parsable date last, in the server's order.
         labels.sort_by_key(|l| {
             l.get("createdAt")
                 .and_then(Value::as_str)
-                .and_then(clock::parse_millis)
+                .and_then(clock::parse_iso)
                 .unwrap_or(i64::MAX)
         });
         let mut events = Vec::new();
@@ -292,12 +292,12 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        assert_eq!(f.newest, clock::parse_millis("2024-01-01T00:00:01.000Z"));
+        assert_eq!(f.newest, clock::parse_iso("2024-01-01T00:00:01.000Z"));
         f.live("s", frame("l0", "{}", "2023-01-01T00:00:00.000Z"))
             .unwrap();
         assert_eq!(
             f.newest,
-            clock::parse_millis("2024-01-01T00:00:01.000Z"),
+            clock::parse_iso("2024-01-01T00:00:01.000Z"),
             "newest never goes back"
         );
     }

@@ -11,7 +11,6 @@
 
 mod api;
 mod backoff;
-mod clock;
 mod connect;
 mod dedupe;
 mod events;

@@ -11,10 +11,11 @@ use crate::client::ops::assets::{AssetQuery, asset_where};
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::retry::{Failure, Safety};
-use crate::client::{Kili, datetime, take_data};
+use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
 use crate::models::{Label, LabelType};
 use crate::progress::Progress;
+use crate::time as datetime;
 
 pub(crate) const APPEND_MANY_LABELS: &str =
     "mutation appendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {

@@ -9,7 +9,7 @@ use async_graphql::{ID, Result};
 
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
 use crate::local_server::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
-use crate::local_server::time::parse_iso;
+use crate::time::parse_iso;
 
 /// A `[lower, upper]` time range from optional ISO strings; an unparsable string is an error.
 fn range(name: &str, gte: &Option<String>, lte: &Option<String>) -> Result<(i64, i64)> {

@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use super::enums::{AssetStatus, InputType, LabelType};
 use super::state;
 use crate::local_server::store::{AssetRec, LabelRec, ProjectRec, UserRec};
-use crate::local_server::time::format_ms;
+use crate::time::format_ms;
 
 /// How long a generated API key is valid (Kili keys default to a year).
 const KEY_VALIDITY_MS: i64 = 365 * 86_400_000;

@@ -1,15 +1,28 @@
-//! Timestamps as Kili writes them: ISO 8601, UTC, millisecond precision, `Z` suffix.
+//! Timestamps as Kili writes them (`2024-05-01T12:34:56.789Z`: ISO 8601, UTC, millisecond
+//! precision) and HTTP dates (`Retry-After`), to and from milliseconds since the Unix epoch.
 //!
-//! Pure functions; the store keeps times as milliseconds since the Unix epoch.
+//! Pure functions shared by the client, the subscriptions and the local server; no calendar
+//! crate is needed for two fixed formats.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the Unix epoch, now (0 if the clock is before 1970).
+/// Milliseconds since the epoch of `t` (negative before 1970).
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+#[cfg_attr(not(feature = "local-server"), allow(dead_code))] // the local server's clock
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    millis(SystemTime::now())
+}
+
+/// Formats a time as Kili does: `2024-05-01T12:34:56.789Z`.
+pub(crate) fn format_iso8601(t: SystemTime) -> String {
+    format_ms(millis(t))
 }
 
 /// Formats `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -34,6 +47,9 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
         Some(i) => (&t[..i], Some(&t[i + 1..])),
         None => (t, None),
     };
+    if !date.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return None;
+    }
     let mut parts = date.split('-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
@@ -79,9 +95,13 @@ fn split_offset(time: &str) -> Option<(&str, i64)> {
     match time.rfind(['+', '-']) {
         Some(i) => {
             let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
-            let (oh, om) = time[i + 1..]
-                .split_once(':')
-                .unwrap_or((&time[i + 1..], "0"));
+            let (oh, om) = time[i + 1..].split_once(':')?;
+            if oh.len() != 2
+                || om.len() != 2
+                || !(oh.bytes().chain(om.bytes())).all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
             let minutes = oh.parse::<i64>().ok()? * 60 + om.parse::<i64>().ok()?;
             Some((&time[..i], sign * minutes * 60_000))
         }
@@ -112,6 +132,44 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP date format servers
+/// must send. Obsolete formats are not accepted.
+pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let (_, rest) = s.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':');
+    let h: u64 = hms.next()?.parse().ok()?;
+    let mi: u64 = hms.next()?.parse().ok()?;
+    let se: u64 = hms.next()?.parse().ok()?;
+    if parts.next()? != "GMT" || parts.next().is_some() || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    if !(1..=31).contains(&day) || year < 1970 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + se;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -147,5 +205,42 @@ mod tests {
         ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn formats_system_times() {
+        assert_eq!(format_iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789); // a leap-year day
+        assert_eq!(format_iso8601(t), "2024-02-29T12:34:56.789Z");
+        assert_eq!(format_ms(-1), "1969-12-31T23:59:59.999Z");
+        let now = millis(SystemTime::now());
+        assert_eq!(parse_iso(&format_ms(now)), Some(now));
+    }
+
+    #[test]
+    fn variants_and_garbage() {
+        let base = parse_iso("2024-05-01T12:00:00.000Z").unwrap();
+        assert_eq!(parse_iso("2024-05-01 12:00:00"), Some(base));
+        assert_eq!(parse_iso("2024-05-01T12:00:00.123456Z"), Some(base + 123));
+        assert_eq!(parse_iso("2024-05-01T11:30:00-00:30"), Some(base));
+        for s in [
+            "2024-05-01T25:00:00Z",
+            "2024-05-01T12:00:00+0200",
+            "2024-05-01T12:00:00Zjunk",
+            "2024-05-01X12:00:00Z",
+            "\u{e9}024-05-01T12:00:00Z",
+            "+024-05-01T12:00:00Z",
+        ] {
+            assert_eq!(parse_iso(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn parses_imf_fixdate() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.duration_since(UNIX_EPOCH).unwrap().as_secs(), 784_111_777);
+        assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
+        assert!(parse_http_date("120").is_none());
+        assert!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC").is_none());
     }
 }
