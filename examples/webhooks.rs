@@ -36,8 +36,7 @@ type Outcome<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> ExitCode {
     // The crate logs through `log`; show its info-level messages unless RUST_LOG says otherwise.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("kili=info"))
-        .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("kili=info")).init();
     match run() {
         Ok(()) => {
             println!("All checks passed.");
@@ -117,7 +116,10 @@ fn run() -> Outcome<()> {
     let assets = kili
         .assets(&AssetQuery::new(&project_id).fields(["id"]))?
         .collect_all()?;
-    check(assets.len() == 1, format!("one asset, got {}", assets.len()))?;
+    check(
+        assets.len() == 1,
+        format!("one asset, got {}", assets.len()),
+    )?;
     let asset_id = assets[0].id.clone();
 
     // The callback prints the whole frame, as the tutorial's does, and tells `run` which label
@@ -196,7 +198,10 @@ fn run() -> Outcome<()> {
             | Ok(Lifecycle::Reconnected {
                 subscription_id, ..
             }) => {
-                println!("{} reconnected (subscription {subscription_id})", utc_time());
+                println!(
+                    "{} reconnected (subscription {subscription_id})",
+                    utc_time()
+                );
                 break;
             }
             Ok(_) => continue,
@@ -217,7 +222,10 @@ fn run() -> Outcome<()> {
 
     let count = kili.count_labels(&LabelQuery::new(&project_id))?;
     println!("Labels in the project: {count}");
-    check(count == 4, format!("the project has 4 labels, found {count}"))?;
+    check(
+        count == 4,
+        format!("the project has 4 labels, found {count}"),
+    )?;
 
     sub.close()?;
     Ok(())
@@ -276,5 +284,10 @@ fn utc_time() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
         % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }

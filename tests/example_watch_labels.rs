@@ -1,0 +1,274 @@
+//! The examples as a user runs them: the built `watch_labels` and `webhooks` binaries, as child
+//! processes, against a local server over real sockets.
+//!
+//! `cargo test` builds the examples before it runs the tests. Run alone
+//! (`cargo test --test example_watch_labels`) it uses the examples as last built: run
+//! `cargo build --examples` first.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, unbounded};
+use kili::local_server::LocalServer;
+use kili::{AssetQuery, InputType, Kili, LabelType, NewAssets, NewLabels, NewProject};
+use serde_json::{Value, json};
+
+/// Generous: the machine is shared and slow; nothing waits this long when things work.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The path of a built example, next to this test's executable (`target/<profile>/deps/..`).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests run from target/<profile>/deps");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples; with `--test`, run `cargo build --examples` first",
+        path.display()
+    );
+    path
+}
+
+/// The lines a child writes to a pipe, as they come, on a channel.
+fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = unbounded();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for the child to exit; kills it and fails past the deadline.
+fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the example did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits for a line starting with `prefix`; returns the lines seen before it too.
+fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_deadline(deadline) {
+            Ok(line) => {
+                let found = line.starts_with(prefix);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+            Err(e) => panic!("no line starting with {prefix:?} ({e}); saw {seen:?}"),
+        }
+    }
+}
+
+fn client(server: &LocalServer) -> Kili {
+    Kili::builder()
+        .api_key(server.api_key())
+        .endpoint(server.endpoint())
+        .proxy_from_env(false)
+        .build()
+        .unwrap()
+}
+
+/// A project with one asset; returns (project id, asset id).
+fn project_with_asset(kili: &Kili) -> (String, String) {
+    let project = kili
+        .create_project(&NewProject::new("Watched", InputType::Image))
+        .unwrap();
+    kili.append_many_to_dataset(
+        &NewAssets::new(
+            &project,
+            ["https://storage.googleapis.com/label-public-staging/car/car_1.jpg"],
+        )
+        .external_ids(["car_1"]),
+    )
+    .unwrap();
+    let asset = kili
+        .assets(&AssetQuery::new(&project))
+        .unwrap()
+        .collect_all()
+        .unwrap()
+        .remove(0)
+        .id;
+    (project, asset)
+}
+
+fn add_label(kili: &Kili, asset: &str, n: u64) -> String {
+    let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}], "n": n}});
+    kili.append_labels(&NewLabels::for_assets([asset], [response]).label_type(LabelType::Inference))
+        .unwrap()
+        .remove(0)
+}
+
+/// Starts `watch_labels` against the server, stdin kept open, and waits for "connected".
+fn start_watcher(
+    server: &LocalServer,
+    project: &str,
+    extra: &[&str],
+) -> (Child, Receiver<String>, Receiver<String>) {
+    let mut child = Command::new(example("watch_labels"))
+        .args(["--endpoint", &server.endpoint()])
+        .args(["--api-key", server.api_key()])
+        .args(["--project-id", project])
+        .args(extra)
+        .env_remove("KILI_API_KEY")
+        .env_remove("KILI_API_ENDPOINT")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    wait_line(&stderr, "connected");
+    (child, stdout, stderr)
+}
+
+fn three_labels_then_exit(protocol: &str) {
+    let server = LocalServer::start().unwrap();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let (mut child, stdout, _stderr) =
+        start_watcher(&server, &project, &["--count", "3", "--protocol", protocol]);
+
+    let ids: Vec<String> = (0..3).map(|n| add_label(&kili, &asset, n)).collect();
+    let status = wait_exit(&mut child, PATIENCE);
+    assert!(status.success(), "{status}");
+
+    // The process has exited: its stdout is complete once the reader sees the end.
+    let lines: Vec<String> = stdout.iter().collect();
+    assert_eq!(lines.len(), 3, "exactly three lines: {lines:?}");
+    for (n, (line, id)) in lines.iter().zip(&ids).enumerate() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(v["id"], id.as_str(), "{line}");
+        assert_eq!(v["assetId"], asset.as_str());
+        assert_eq!(v["labelType"], "INFERENCE");
+        assert_eq!(v["jsonResponse"]["JOB_0"]["n"], n as u64);
+        assert_eq!(v["origin"], "live");
+    }
+}
+
+#[test]
+fn watch_labels_prints_three_json_lines_and_exits() {
+    three_labels_then_exit("graphql-ws");
+}
+
+#[test]
+fn watch_labels_speaks_graphql_transport_ws() {
+    three_labels_then_exit("graphql-transport-ws");
+}
+
+#[test]
+fn watch_labels_exits_cleanly_at_the_end_of_input() {
+    let server = LocalServer::start().unwrap();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let (mut child, stdout, stderr) = start_watcher(&server, &project, &[]);
+    let id = add_label(&kili, &asset, 0);
+    let line = stdout.recv_timeout(PATIENCE).expect("a line for the label");
+    assert!(line.contains(&id), "{line}");
+
+    drop(child.stdin.take()); // end of input
+    let status = wait_exit(&mut child, PATIENCE);
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = stderr.iter().collect();
+    assert!(
+        rest.iter().any(|l| l.contains("end of input")),
+        "stderr says why it stopped: {rest:?}"
+    );
+    assert!(
+        rest.iter().any(|l| l == "closed"),
+        "the subscription was closed: {rest:?}"
+    );
+}
+
+#[test]
+fn watch_labels_rejects_bad_usage() {
+    let out = Command::new(example("watch_labels"))
+        .args(["--api-key", "k", "--count", "0"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+}
+
+#[test]
+fn webhooks_runs_the_tutorial_in_order() {
+    let mut child = Command::new(example("webhooks"))
+        .env_remove("KILI_API_KEY")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child, PATIENCE);
+    let out: Vec<String> = stdout.iter().collect();
+    let err: Vec<String> = stderr.iter().collect();
+    assert!(
+        status.success(),
+        "{status}\nstdout: {out:#?}\nstderr: {err:#?}"
+    );
+
+    let position = |what: &str, pred: &dyn Fn(&str) -> bool| {
+        out.iter()
+            .position(|l| pred(l))
+            .unwrap_or_else(|| panic!("no {what} line in {out:#?}"))
+    };
+    assert!(out[0].contains("embedded local server"), "{out:#?}");
+    let progress = position("progress", &|l| l.contains("1/1 assets imported"));
+    let new_data: Vec<usize> = (0..out.len())
+        .filter(|&i| out[i].starts_with("New data: "))
+        .collect();
+    assert_eq!(new_data.len(), 2, "two labels printed: {out:#?}");
+    for &i in &new_data {
+        let frame: Value = serde_json::from_str(&out[i]["New data: ".len()..]).unwrap();
+        assert_eq!(frame["type"], "data");
+        assert_eq!(frame["payload"]["data"]["data"]["labelType"], "INFERENCE");
+    }
+    let reconnected = position("reconnected", &|l| l.contains(" reconnected "));
+    let lifetime = position("Lifetime", &|l| l.starts_with("Lifetime: "));
+    let n: f64 = out[lifetime]["Lifetime: ".len()..].parse().unwrap();
+    assert!(n > 0.0, "{}", out[lifetime]);
+    let count = position("count", &|l| l == "Labels in the project: 4");
+    assert!(
+        progress < new_data[0]
+            && new_data[1] < reconnected
+            && reconnected < lifetime
+            && lifetime < count,
+        "in order: {out:#?}"
+    );
+    assert_eq!(out.last().map(String::as_str), Some("All checks passed."));
+    assert!(
+        !err.iter()
+            .any(|l| l.contains("panicked") || l.contains("ERROR")),
+        "no error trace: {err:#?}"
+    );
+}
