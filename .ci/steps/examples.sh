@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every example builds, and the README's first command runs exactly as the README writes it
+# (`cargo run --example webhooks`, from a clean environment: without KILI_API_KEY it uses the
+# embedded local server). The example checks each step of the tutorial and exits non-zero if
+# one fails, which fails this step. The README's other command, `cargo test`, is run by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cargo build --examples
+env -u KILI_API_KEY cargo run --example webhooks
