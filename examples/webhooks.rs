@@ -273,7 +273,7 @@ fn show_progress(bar: &ProgressBar, done: u64, total: u64) {
     bar.set_length(total);
     bar.set_position(done);
     if !std::io::stdout().is_terminal() && (done == total || done == 0) {
-        let percent = if total == 0 { 100 } else { done * 100 / total };
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
         println!("{percent:>3}%| {done}/{total} assets imported");
     }
 }
