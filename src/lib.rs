@@ -180,9 +180,9 @@
 //! # TLS
 //!
 //! `https://` and `wss://` use the same settings. [`KiliBuilder::ca_bundle`] (or a path in
-//! `KILI_VERIFY`) trusts the certificates of a PEM file *instead of* the default roots, e.g. a
-//! corporate CA; [`KiliBuilder::verify_tls`]`(false)` (or `KILI_VERIFY=false`) turns
-//! verification off, for test servers only.
+//! `KILI_VERIFY`) trusts the certificates of a PEM file, e.g. a corporate CA;
+//! [`KiliBuilder::verify_tls`]`(false)` (or `KILI_VERIFY=false`) turns verification off, for
+//! test servers only.
 //!
 //! # Proxies
 //!
