@@ -101,11 +101,23 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
         .start()
         .unwrap();
     assert_eq!(server.addr().port(), port);
-    assert!(
-        wait_for(PATIENCE, || sub.state().is_active()),
-        "{:?}",
-        sub.state()
-    );
+    // The catch-up runs before `Reconnected` is reported; live labels come after it, so the
+    // count of caught-up labels is exactly the missed ones.
+    collect(&events, &missed, &mut seen, &mut life);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !life
+        .iter()
+        .any(|l| matches!(l, Lifecycle::Reconnected { .. }))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left) {
+            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id).or_default() += 1,
+            Ok(StreamEvent::Lifecycle(l)) => life.push(l),
+            Ok(_) => {}
+            Err(e) => panic!("no reconnection reported: {e} ({:?})", sub.state()),
+        }
+    }
+    assert!(sub.state().is_active(), "{:?}", sub.state());
     let live = append_labels(&kili, &asset, 5);
     expected.extend(live);
     collect(&events, &expected, &mut seen, &mut life);

@@ -1,4 +1,4 @@
-//! TLS for `wss://`, from the client's [`TlsSettings`]: the same provider, extra roots and
+//! TLS for `wss://`, from the client's [`TlsSettings`]: the same provider, CA bundle and
 //! verification switch as the HTTP side.
 
 use tungstenite::Connector;
@@ -89,8 +89,11 @@ fn rustls_connector(tls: &TlsSettings) -> Result<Tls> {
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::transport("configuring TLS", e))?;
     let config = if tls.verify {
+        // A CA bundle replaces the default roots, as it does for HTTP (KiliBuilder::ca_bundle).
         let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if tls.ca_bundle.is_none() {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
         if let Some(path) = &tls.ca_bundle {
             let pem = read_bundle(path)?;
             let mut added = 0;
@@ -136,6 +139,8 @@ fn native_connector(tls: &TlsSettings) -> Result<Tls> {
                 path.display()
             )));
         }
+        // The bundle replaces the platform's roots, as it does for HTTP.
+        b.disable_built_in_roots(true);
         for cert in certs {
             b.add_root_certificate(cert);
         }
