@@ -150,6 +150,9 @@ pub(crate) struct Data {
     pub(crate) assets: Vec<AssetRec>,
     pub(crate) labels: Vec<Arc<LabelRec>>,
     asset_index: HashMap<String, usize>,
+    /// Per (asset, author): the newest label's `created_at`, and the newest `DEFAULT` one's.
+    /// Entries of deleted assets may stay: every later label is newer than them.
+    latest: HashMap<(String, String), (i64, Option<i64>)>,
     ids: IdGen,
     last_ms: i64,
 }
@@ -188,6 +191,20 @@ pub(crate) struct NewLabel {
 }
 
 impl Data {
+    /// Whether a label of the same author on the same asset is newer than `label` (of type
+    /// `DEFAULT` only, if `default_only`). Constant time, so reading `isLatestLabelForUser` on
+    /// every label of a large project stays linear.
+    pub(crate) fn has_newer(&self, label: &LabelRec, default_only: bool) -> bool {
+        let key = (label.asset_id.clone(), label.author_id.clone());
+        match self.latest.get(&key) {
+            Some((any, default)) => {
+                let newest = if default_only { *default } else { Some(*any) };
+                newest.is_some_and(|t| t > label.created_at)
+            }
+            None => false,
+        }
+    }
+
     fn new() -> Self {
         Data {
             users: Vec::new(),
@@ -195,6 +212,7 @@ impl Data {
             assets: Vec::new(),
             labels: Vec::new(),
             asset_index: HashMap::new(),
+            latest: HashMap::new(),
             ids: IdGen::new(),
             last_ms: 0,
         }
@@ -480,6 +498,14 @@ impl ServerState {
                     LabelType::Review => AssetStatus::Reviewed,
                     _ => asset.status,
                 };
+            }
+            let latest = d
+                .latest
+                .entry((label.asset_id.clone(), label.author_id.clone()))
+                .or_insert((label.created_at, None));
+            latest.0 = latest.0.max(label.created_at);
+            if label.label_type == LabelType::Default {
+                latest.1 = Some(label.created_at);
             }
             d.labels.push(Arc::clone(&label));
             out.push(label);

@@ -150,8 +150,11 @@ impl Feed for LabelFeed {
     type Event = LabelEvent;
 
     fn live(&mut self, subscription_id: &str, frame: Value) -> Result<Option<LabelEvent>> {
+        // Chained lookups: `pointer` allocates for every event.
         let label_json = frame
-            .pointer("/payload/data/data")
+            .get("payload")
+            .and_then(|p| p.get("data"))
+            .and_then(|d| d.get("data"))
             .filter(|v| v.is_object())
             .ok_or_else(|| {
                 Error::decode(
@@ -160,7 +163,7 @@ impl Feed for LabelFeed {
                 )
             })?;
         let label = Label::from_json(label_json)?;
-        if !self.record(&frame["payload"]["data"]["data"]) {
+        if !self.record(label_json) {
             return Ok(None);
         }
         Ok(Some(LabelEvent {

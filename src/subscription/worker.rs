@@ -441,6 +441,9 @@ impl<F: Feed> Worker<F> {
     fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> (Vec<Action>, bool) {
         let mut actions = Vec::new();
         for _ in 0..READ_BATCH {
+            // Only the actions this message adds need checking: checking them all made a
+            // sustained burst quadratic.
+            let before = actions.len();
             match link.read() {
                 Read1::Idle => return (actions, false),
                 Read1::Message(Message::Text(t)) => {
@@ -468,7 +471,10 @@ impl<F: Feed> Worker<F> {
                     return (actions, false);
                 }
             }
-            if actions.iter().any(|a| matches!(a, Action::End(_))) {
+            if actions[before..]
+                .iter()
+                .any(|a| matches!(a, Action::End(_)))
+            {
                 return (actions, false);
             }
         }

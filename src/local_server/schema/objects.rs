@@ -435,13 +435,12 @@ impl Label {
     }
     /// Whether no later label of the same author exists on the same asset.
     async fn is_latest_label_for_user(&self, ctx: &Context<'_>) -> Result<bool> {
-        self.is_latest(ctx, |_| true)
+        Ok(!state(ctx)?.read().has_newer(&self.0, false))
     }
     /// Whether this is a `DEFAULT` label and no later one of the same author exists on the
     /// same asset.
     async fn is_latest_default_label_for_user(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.0.label_type == LabelType::Default
-            && self.is_latest(ctx, |l| l.label_type == LabelType::Default)?)
+        Ok(self.0.label_type == LabelType::Default && !state(ctx)?.read().has_newer(&self.0, true))
     }
     async fn is_sent_back_to_queue(&self) -> bool {
         false
@@ -464,18 +463,5 @@ impl Label {
                     .map(|o| i32::try_from(o.len()).unwrap_or(i32::MAX))
             })
             .unwrap_or(0)
-    }
-}
-
-impl Label {
-    fn is_latest(&self, ctx: &Context<'_>, kind: impl Fn(&LabelRec) -> bool) -> Result<bool> {
-        let me = &self.0;
-        let d = state(ctx)?.read();
-        Ok(!d.labels.iter().any(|l| {
-            l.asset_id == me.asset_id
-                && l.author_id == me.author_id
-                && l.created_at > me.created_at
-                && kind(l)
-        }))
     }
 }

@@ -153,8 +153,15 @@ impl QueryRoot {
         first: Option<PageSize>,
         skip: Option<i32>,
     ) -> Result<Vec<Label>> {
+        // Matching stops once the page is full.
+        let wanted = usize::try_from(skip.unwrap_or(0)).unwrap_or(0)
+            + first
+                .as_ref()
+                .map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
         page(
-            matching_labels(ctx, &where_)?.into_iter().map(Label),
+            matching_labels(ctx, &where_, wanted)?
+                .into_iter()
+                .map(Label),
             first,
             skip,
         )
@@ -166,7 +173,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "where")] where_: LabelWhere,
     ) -> Result<i32> {
-        Ok(count(matching_labels(ctx, &where_)?.len()))
+        Ok(count(matching_labels(ctx, &where_, usize::MAX)?.len()))
     }
 }
 
@@ -200,9 +207,11 @@ pub(crate) fn matching_assets(
     Ok(out)
 }
 
+/// The caller's labels matching `w`, in creation order, at most `limit` of them.
 fn matching_labels(
     ctx: &Context<'_>,
     w: &LabelWhere,
+    limit: usize,
 ) -> Result<Vec<Arc<crate::local_server::store::LabelRec>>> {
     let me = viewer(ctx)?;
     let d = state(ctx)?.read();
@@ -214,6 +223,9 @@ fn matching_labels(
         .collect();
     let mut out = Vec::new();
     for l in &d.labels {
+        if out.len() >= limit {
+            break;
+        }
         if mine.contains(l.project_id.as_str()) && label_matches(&d, l, w)? {
             out.push(Arc::clone(l));
         }
