@@ -1,0 +1,66 @@
+//! Process statistics from `/proc` (Linux): resident memory, CPU time, threads.
+
+use std::time::Duration;
+
+/// `/proc` reports CPU times in USER_HZ ticks, 100 per second on Linux.
+const USER_HZ: u64 = 100;
+
+fn status_field_kib(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// This process's resident memory (`VmRSS`), KiB.
+pub fn rss_kib() -> u64 {
+    status_field_kib("self", "VmRSS:")
+}
+
+/// Another process's resident memory, KiB.
+pub fn rss_kib_of(pid: u32) -> u64 {
+    status_field_kib(&pid.to_string(), "VmRSS:")
+}
+
+/// This process's peak resident memory since start or the last [`reset_peak`] (`VmHWM`), KiB.
+pub fn peak_rss_kib() -> u64 {
+    status_field_kib("self", "VmHWM:")
+}
+
+/// Resets `VmHWM` to the current RSS (writing 5 to `clear_refs`); `false` if not allowed.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The threads of this process.
+pub fn thread_count() -> usize {
+    status_field_kib("self", "Threads:") as usize
+}
+
+/// User plus system CPU time of this process (all threads), from `/proc/self/stat`
+/// (10 ms resolution).
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 (utime) and 15 (stime) of the whole line are 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 1000 / USER_HZ)
+}
+
+/// Whether a thread of this process has exactly this name (as Linux truncates it, 15 bytes).
+pub fn thread_named(name: &str) -> bool {
+    let want: String = name.chars().take(15).collect();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return false;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .any(|comm| comm.trim_end() == want)
+}
