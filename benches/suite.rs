@@ -4,6 +4,7 @@
 //! ```text
 //! cargo bench --bench suite                       # everything (about 3 minutes)
 //! cargo bench --bench suite -- throughput idle    # some sections
+//! cargo bench --bench suite -- quick              # everything, smaller sizes (a smoke test)
 //! ```
 //!
 //! Sections: `throughput`, `latency`, `control`, `idle`, `http`, `python`.
@@ -19,10 +20,14 @@ const SECTIONS: [&str; 6] = ["throughput", "latency", "control", "idle", "http",
 
 fn main() {
     support::child::serve_if_child();
-    let wanted: Vec<String> = std::env::args()
+    let mut wanted: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let quick = wanted.iter().any(|w| w == "quick");
+    wanted.retain(|w| w != "quick");
+    // Sizes divided by 10 in quick mode (figures then are for a smoke test only).
+    let n = |full: usize| if quick { (full / 10).max(1) } else { full };
     for w in &wanted {
         if !SECTIONS.contains(&w.as_str()) {
             eprintln!("unknown section {w:?}; sections: {}", SECTIONS.join(", "));
@@ -33,22 +38,22 @@ fn main() {
     let started = Instant::now();
     let mut report = Report::default();
     if on("throughput") {
-        sections::throughput::run(&mut report, 100_000, 3);
+        sections::throughput::run(&mut report, n(100_000), 3);
     }
     if on("latency") {
-        sections::latency::run(&mut report, 200, 10_000);
+        sections::latency::run(&mut report, n(200), n(10_000));
     }
     if on("control") {
-        sections::control::run(&mut report, 200);
+        sections::control::run(&mut report, n(200));
     }
     if on("idle") {
-        sections::idle::run(&mut report, 1000, Duration::from_secs(10));
+        sections::idle::run(&mut report, n(1000), Duration::from_secs(n(10) as u64));
     }
     if on("http") {
-        sections::http::run(&mut report, 10_000, 100_000);
+        sections::http::run(&mut report, n(10_000), n(100_000));
     }
     if on("python") {
-        sections::python::run(&mut report, 2000, 5);
+        sections::python::run(&mut report, n(2000), 5);
     }
     println!(
         "\n== Summary (Markdown), {:.0} s in all\n\n{}",
