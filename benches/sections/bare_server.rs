@@ -38,6 +38,18 @@ pub fn label_frame(op_id: &str, i: usize) -> String {
     .to_string()
 }
 
+/// How the frames are written.
+pub enum Mode {
+    /// All at once, as fast as possible; `started` gets the instant the first write began
+    /// and the size of a frame.
+    Burst,
+    /// One frame each time `go` yields; `sent` gets the instant just before its write.
+    Paced {
+        go: Receiver<()>,
+        sent: Sender<Instant>,
+    },
+}
+
 /// A server for one connection.
 pub struct BareServer {
     addr: SocketAddr,
@@ -49,6 +61,11 @@ impl BareServer {
     /// Listens on a free port; the connection it accepts gets `frames` label frames once it
     /// subscribed (and, if `expect_probe`, once its readiness probe was answered).
     pub fn start(frames: usize, expect_probe: bool) -> BareServer {
+        BareServer::with_mode(frames, expect_probe, Mode::Burst)
+    }
+
+    /// As [`start`](Self::start), writing the frames as `mode` says.
+    pub fn with_mode(frames: usize, expect_probe: bool, mode: Mode) -> BareServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the bare server");
         let addr = listener.local_addr().expect("its address");
         let (tx, started) = bounded(1);
@@ -56,7 +73,7 @@ impl BareServer {
             .name("bare-server".into())
             .spawn(move || {
                 if let Ok((tcp, _)) = listener.accept() {
-                    serve(tcp, frames, expect_probe, &tx);
+                    serve(tcp, frames, expect_probe, &tx, mode);
                 }
             })
             .expect("spawning the bare server");
@@ -91,7 +108,13 @@ impl Drop for BareServer {
     }
 }
 
-fn serve(tcp: TcpStream, frames: usize, expect_probe: bool, started: &Sender<(Instant, usize)>) {
+fn serve(
+    tcp: TcpStream,
+    frames: usize,
+    expect_probe: bool,
+    started: &Sender<(Instant, usize)>,
+    mode: Mode,
+) {
     let _ = tcp.set_nodelay(true);
     let pick_protocol = |req: &Request, mut resp: Response| {
         let offered = req
@@ -142,7 +165,11 @@ fn serve(tcp: TcpStream, frames: usize, expect_probe: bool, started: &Sender<(In
         }
         if let (false, true, Some(op)) = (streamed, probed, &subscription) {
             streamed = true;
-            if stream(&mut ws, op, frames, started).is_err() {
+            let written = match &mode {
+                Mode::Burst => stream(&mut ws, op, frames, started),
+                Mode::Paced { go, sent } => paced(&mut ws, op, frames, go, sent),
+            };
+            if written.is_err() {
                 return;
             }
         }
@@ -166,4 +193,22 @@ fn stream(
         }
     }
     ws.flush()
+}
+
+fn paced(
+    ws: &mut WebSocket<TcpStream>,
+    op_id: &str,
+    frames: usize,
+    go: &Receiver<()>,
+    sent: &Sender<Instant>,
+) -> tungstenite::Result<()> {
+    for i in 0..frames {
+        if go.recv().is_err() {
+            return Ok(());
+        }
+        let text = label_frame(op_id, i);
+        let _ = sent.send(Instant::now());
+        ws.send(Message::text(text))?;
+    }
+    Ok(())
 }

@@ -4,8 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::unbounded;
-use kili::LabelEvent;
+use crossbeam_channel::{bounded, unbounded};
+use kili::{Kili, LabelEvent, SubscriptionOptions};
+
+use super::bare_server::{BareServer, Mode};
 
 use crate::support::child::ChildServer;
 use crate::support::report::{Report, Stats, Verdict, dur, table};
@@ -57,6 +59,8 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
         }
     }
     let _ = sub.close();
+    drop(server);
+    let ws = ws_path(warmup, events);
     let cb = Stats::of(&to_callback);
     let http = Stats::of(&to_return);
     let row = |name: &str, s: &Stats| {
@@ -75,6 +79,7 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
         &[
             row("append call → callback invoked", &cb),
             row("append call → append returned (HTTP only)", &http),
+            row("WebSocket only: frame written → callback", &ws),
         ],
     );
     let complete = cb.count == events;
@@ -90,4 +95,50 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
         "of which the HTTP append alone: p50 / p99",
         format!("{} / {}", dur(http.p50), dur(http.p99)),
     );
+    report.info(
+        SECTION,
+        "WebSocket path alone (bare server frame → callback): p50 / p99 / max",
+        format!("{} / {} / {}", dur(ws.p50), dur(ws.p99), dur(ws.max)),
+    );
+}
+
+/// The subscription's own share: a frame written by a bare server in this process to the
+/// callback, one at a time.
+fn ws_path(warmup: usize, events: usize) -> Stats {
+    let (go_tx, go) = bounded(1);
+    let (sent, sent_rx) = unbounded();
+    let server = BareServer::with_mode(warmup + events, true, Mode::Paced { go, sent });
+    let kili = Kili::builder()
+        .api_key("bench")
+        .endpoint(server.endpoint())
+        .proxy_from_env(false)
+        .build()
+        .expect("a client");
+    let (tx, rx) = unbounded::<Instant>();
+    let sub = kili
+        .label_created_or_updated_with_options(
+            "project",
+            SubscriptionOptions::new().keep_alive(None),
+            move |_e: &LabelEvent| {
+                let _ = tx.send(Instant::now());
+            },
+        )
+        .expect("subscribing");
+    let mut samples = Vec::with_capacity(events);
+    for i in 0..warmup + events {
+        if go_tx.send(()).is_err() {
+            break;
+        }
+        let (Ok(written), Ok(called)) = (sent_rx.recv_timeout(PATIENCE), rx.recv_timeout(PATIENCE))
+        else {
+            println!("  frame {i} never reached the callback");
+            break;
+        };
+        if i >= warmup {
+            samples.push(called.duration_since(written));
+        }
+    }
+    drop(go_tx);
+    let _ = sub.close();
+    Stats::of(&samples)
 }
