@@ -123,8 +123,10 @@ fn serve(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if offered.split(',').any(|p| p.trim() == "graphql-ws") {
-            resp.headers_mut()
-                .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-ws"));
+            resp.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                HeaderValue::from_static("graphql-ws"),
+            );
         }
         Ok(resp)
     };

@@ -85,7 +85,13 @@ pub fn run(report: &mut Report, iterations: usize) {
     let r = Stats::of(&resets);
     let e = Stats::of(&reset_to_event);
     let row = |name: &str, s: &Stats| {
-        vec![name.to_owned(), s.count.to_string(), dur(s.p50), dur(s.p99), dur(s.max)]
+        vec![
+            name.to_owned(),
+            s.count.to_string(),
+            dur(s.p50),
+            dur(s.p99),
+            dur(s.max),
+        ]
     };
     table(
         &format!("{SECTION}: call → effect"),

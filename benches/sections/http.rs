@@ -67,7 +67,10 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
     let t2 = Instant::now();
     let mut rows = 0usize;
     let mut checksum = 0usize;
-    for label in kili.labels(&LabelQuery::new(&project).fields(READ_FIELDS)).expect("a labels query") {
+    for label in kili
+        .labels(&LabelQuery::new(&project).fields(READ_FIELDS))
+        .expect("a labels query")
+    {
         let label = label.expect("a label");
         checksum = checksum.wrapping_add(label.id.len());
         rows += 1;
@@ -90,11 +93,39 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
     let read_rate = rows as f64 / read_time.as_secs_f64();
     table(
         &format!("{SECTION}: client against a local server in a child process"),
-        &["measure", "rows", "time", "rows/s", "client CPU", "rows/client-CPU-s"],
         &[
-            vec!["append_labels (batches of 100)".into(), append.to_string(), dur(append_time), rate(append_rate), dur(append_cpu), per_cpu(append, append_cpu)],
-            vec!["append_labels, filling up (chunks of 10,000)".into(), fill.to_string(), dur(fill_time), rate(fill as f64 / fill_time.as_secs_f64().max(1e-9)), String::new(), String::new()],
-            vec!["labels read, lazy iterator (pages of 100)".into(), rows.to_string(), dur(read_time), rate(read_rate), dur(read_cpu), per_cpu(rows, read_cpu)],
+            "measure",
+            "rows",
+            "time",
+            "rows/s",
+            "client CPU",
+            "rows/client-CPU-s",
+        ],
+        &[
+            vec![
+                "append_labels (batches of 100)".into(),
+                append.to_string(),
+                dur(append_time),
+                rate(append_rate),
+                dur(append_cpu),
+                per_cpu(append, append_cpu),
+            ],
+            vec![
+                "append_labels, filling up (chunks of 10,000)".into(),
+                fill.to_string(),
+                dur(fill_time),
+                rate(fill as f64 / fill_time.as_secs_f64().max(1e-9)),
+                String::new(),
+                String::new(),
+            ],
+            vec![
+                "labels read, lazy iterator (pages of 100)".into(),
+                rows.to_string(),
+                dur(read_time),
+                rate(read_rate),
+                dur(read_cpu),
+                per_cpu(rows, read_cpu),
+            ],
         ],
     );
     table(
@@ -105,27 +136,53 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
             vec![format!("after {tenth} rows"), kib(rss_tenth as f64)],
             vec![format!("after {rows} rows"), kib(rss_end as f64)],
             vec!["max sampled (every 1,000 rows)".into(), kib(rss_max as f64)],
-            vec!["peak (VmHWM, reset before the read)".into(), kib(peak as f64)],
+            vec![
+                "peak (VmHWM, reset before the read)".into(),
+                kib(peak as f64),
+            ],
         ],
     );
     report.add(
         SECTION,
-        format!("`append_labels` of {} rows: rows/s (client CPU per 1,000 rows)", setup_count(append)),
-        format!("{} ({})", rate(append_rate), dur(append_cpu / (append.max(1000) / 1000) as u32)),
+        format!(
+            "`append_labels` of {} rows: rows/s (client CPU per 1,000 rows)",
+            setup_count(append)
+        ),
+        format!(
+            "{} ({})",
+            rate(append_rate),
+            dur(append_cpu / (append.max(1000) / 1000) as u32)
+        ),
         "",
         Verdict::Info,
     );
     report.add(
         SECTION,
-        format!("`labels` read of {} rows (lazy): rows/s (client CPU per 1,000 rows)", setup_count(rows)),
-        format!("{} ({})", rate(read_rate), dur(read_cpu / (rows.max(1000) / 1000) as u32)),
+        format!(
+            "`labels` read of {} rows (lazy): rows/s (client CPU per 1,000 rows)",
+            setup_count(rows)
+        ),
+        format!(
+            "{} ({})",
+            rate(read_rate),
+            dur(read_cpu / (rows.max(1000) / 1000) as u32)
+        ),
         "",
         Verdict::Info,
     );
     report.add(
         SECTION,
-        format!("client RSS after {} rows → after {} rows (peak)", setup_count(tenth), setup_count(rows)),
-        format!("{} → {} ({})", kib(rss_tenth as f64), kib(rss_end as f64), kib(peak as f64)),
+        format!(
+            "client RSS after {} rows → after {} rows (peak)",
+            setup_count(tenth),
+            setup_count(rows)
+        ),
+        format!(
+            "{} → {} ({})",
+            kib(rss_tenth as f64),
+            kib(rss_end as f64),
+            kib(peak as f64)
+        ),
         "flat",
         Verdict::of(rows == read && growth <= FLAT_KIB && peak <= rss_tenth + FLAT_KIB),
     );
@@ -143,4 +200,3 @@ fn per_cpu(rows: usize, cpu: std::time::Duration) -> String {
 fn setup_count(n: usize) -> String {
     crate::support::report::count(n as f64)
 }
-

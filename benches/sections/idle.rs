@@ -15,7 +15,10 @@ const SECTION: &str = "4. Idle";
 
 /// Runs the section: `subs` subscriptions idle for `window`.
 pub fn run(report: &mut Report, subs: usize, window: Duration) {
-    println!("\n[{SECTION}] {subs} idle subscriptions for {} s", window.as_secs());
+    println!(
+        "\n[{SECTION}] {subs} idle subscriptions for {} s",
+        window.as_secs()
+    );
     // Every subscription is one WebSocket; the HTTP client needs a few more.
     let server = ChildServer::spawn(subs + 64);
     let kili = setup::client(&server.endpoint, &server.api_key);
@@ -65,19 +68,35 @@ pub fn run(report: &mut Report, subs: usize, window: Duration) {
     let per_sub = (rss_end.saturating_sub(rss_before)) as f64 / started.max(1) as f64;
     let cpu_share = cpu.as_secs_f64() / wall.as_secs_f64();
     table(
-        &format!("{SECTION}: {started} subscriptions, idle {} s", window.as_secs()),
+        &format!(
+            "{SECTION}: {started} subscriptions, idle {} s",
+            window.as_secs()
+        ),
         &["measure", "value"],
         &[
-            vec!["subscriptions active at the end".into(), format!("{active} / {started}")],
+            vec![
+                "subscriptions active at the end".into(),
+                format!("{active} / {started}"),
+            ],
             vec![
                 "started in (sequentially)".into(),
-                format!("{} ({})", dur(start_time), rate(started as f64 / start_time.as_secs_f64())),
+                format!(
+                    "{} ({})",
+                    dur(start_time),
+                    rate(started as f64 / start_time.as_secs_f64())
+                ),
             ],
             vec!["threads added".into(), threads.to_string()],
             vec!["CPU time during the idle window".into(), dur(cpu)],
-            vec!["CPU share of one core".into(), format!("{:.3} %", cpu_share * 100.0)],
+            vec![
+                "CPU share of one core".into(),
+                format!("{:.3} %", cpu_share * 100.0),
+            ],
             vec!["RSS before".into(), kib(rss_before as f64)],
-            vec!["RSS after start / after the window".into(), format!("{} / {}", kib(rss_start as f64), kib(rss_end as f64))],
+            vec![
+                "RSS after start / after the window".into(),
+                format!("{} / {}", kib(rss_start as f64), kib(rss_end as f64)),
+            ],
             vec!["RSS per subscription".into(), kib(per_sub)],
             vec!["server (child) RSS".into(), kib(server_rss as f64)],
             vec!["closing them all (sequentially)".into(), dur(close_time)],
@@ -85,7 +104,10 @@ pub fn run(report: &mut Report, subs: usize, window: Duration) {
     );
     report.add(
         SECTION,
-        format!("CPU of {started} idle subscriptions over {} s", window.as_secs()),
+        format!(
+            "CPU of {started} idle subscriptions over {} s",
+            window.as_secs()
+        ),
         format!("{} ({:.3} % of a core)", dur(cpu), cpu_share * 100.0),
         "near zero",
         Verdict::of(active == subs && cpu_share < 0.01),

@@ -50,7 +50,10 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
             }
         };
         let Some(at) = arrived else {
-            println!("  label {i} never reached the callback (stats {:?})", sub.stats());
+            println!(
+                "  label {i} never reached the callback (stats {:?})",
+                sub.stats()
+            );
             break;
         };
         if i >= warmup {
@@ -85,7 +88,10 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
     let complete = cb.count == events;
     report.add(
         SECTION,
-        format!("append_labels → callback, {} events: p50 / p99 / max", cb.count),
+        format!(
+            "append_labels → callback, {} events: p50 / p99 / max",
+            cb.count
+        ),
         format!("{} / {} / {}", dur(cb.p50), dur(cb.p99), dur(cb.max)),
         "p99 < 2 ms",
         Verdict::of(complete && cb.p99 < Duration::from_millis(2)),

@@ -22,7 +22,9 @@ const BIG_BURST: usize = 2000;
 
 /// Runs the section: `rows` labels appended, bursts of `events` labels.
 pub fn run(report: &mut Report, rows: usize, events: usize) {
-    println!("\n[{SECTION}] append_labels of {rows} rows; a burst of {events} labels to a subscription");
+    println!(
+        "\n[{SECTION}] append_labels of {rows} rows; a burst of {events} labels to a subscription"
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = match find_python(root) {
         Ok(p) => p,
@@ -39,7 +41,9 @@ pub fn run(report: &mut Report, rows: usize, events: usize) {
     let kili = setup::client(&server.endpoint, &server.api_key);
     let (project, assets) = setup::project(&kili, "ours vs sdk", 100);
     let t0 = Instant::now();
-    let ids = kili.append_labels(&setup::labels(&assets, rows)).expect("appending");
+    let ids = kili
+        .append_labels(&setup::labels(&assets, rows))
+        .expect("appending");
     let our_append = t0.elapsed();
     assert_eq!(ids.len(), rows);
     let (our_small, our_big) = our_bursts(&kili, &project, &assets, events);
@@ -191,7 +195,9 @@ fn find_python(root: &Path) -> Result<std::path::PathBuf, String> {
     }
     let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if path.is_empty() || !Path::new(&path).exists() {
-        return Err(format!(".ci/python-venv.sh printed no usable python ({path:?})"));
+        return Err(format!(
+            ".ci/python-venv.sh printed no usable python ({path:?})"
+        ));
     }
     Ok(path.into())
 }
@@ -249,7 +255,10 @@ fn run_python(
         .and_then(|l| serde_json::from_str(l).ok())
         .ok_or_else(|| format!("{status}, no JSON result; stderr tail: {}", tail(&err)))?;
     if let Some(e) = value.get("error") {
-        return Err(format!("the script failed: {e}; stderr tail: {}", tail(&err)));
+        return Err(format!(
+            "the script failed: {e}; stderr tail: {}",
+            tail(&err)
+        ));
     }
     if value.get("live") != Some(&Value::Bool(true)) {
         return Err("the SDK's subscription never delivered a label".into());

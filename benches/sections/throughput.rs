@@ -75,7 +75,11 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
                 r.name().to_owned(),
                 rate(*m),
                 format!("{:.1} MB/s", m * frame_bytes as f64 / 1e6),
-                if bare > 0.0 { format!("{:.2}", m / bare) } else { "-".into() },
+                if bare > 0.0 {
+                    format!("{:.2}", m / bare)
+                } else {
+                    "-".into()
+                },
             ]
         })
         .collect();
@@ -149,11 +153,12 @@ fn bare(server: &BareServer, frames: usize, parse: bool) -> Result<Instant, Stri
     let tcp = TcpStream::connect(server.addr()).map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let uri = format!("ws://{}/api/label/v2/graphql", server.addr());
-    let request =
-        ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?).with_sub_protocol("graphql-ws");
+    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
+        .with_sub_protocol("graphql-ws");
     let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
     let send = |ws: &mut tungstenite::WebSocket<TcpStream>, v: Value| {
-        ws.send(Message::text(v.to_string())).map_err(|e| e.to_string())
+        ws.send(Message::text(v.to_string()))
+            .map_err(|e| e.to_string())
     };
     send(&mut ws, json!({"type": "connection_init", "payload": {}}))?;
     send(
@@ -187,7 +192,12 @@ fn bare(server: &BareServer, frames: usize, parse: bool) -> Result<Instant, Stri
 }
 
 /// A counter that reports the instant the N-th event arrived.
-fn counter(frames: usize) -> (impl Fn() + Send + Sync + 'static, crossbeam_channel::Receiver<Instant>) {
+fn counter(
+    frames: usize,
+) -> (
+    impl Fn() + Send + Sync + 'static,
+    crossbeam_channel::Receiver<Instant>,
+) {
     let count = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = bounded(1);
     let tick = move || {
@@ -204,9 +214,9 @@ fn callback(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let sub = kili
         .label_created_or_updated_with_options("project", options(), move |_event| tick())
         .map_err(|e| e.to_string())?;
-    let end = done.recv_timeout(PATIENCE).map_err(|_| {
-        format!("timed out; stats {:?}", sub.stats())
-    })?;
+    let end = done
+        .recv_timeout(PATIENCE)
+        .map_err(|_| format!("timed out; stats {:?}", sub.stats()))?;
     check(sub.stats(), frames)?;
     sub.close().map_err(|e| e.to_string())?;
     Ok(end)
@@ -223,9 +233,9 @@ fn raw(server: &BareServer, frames: usize) -> Result<Instant, String> {
             move |_event| tick(),
         )
         .map_err(|e| e.to_string())?;
-    let end = done.recv_timeout(PATIENCE).map_err(|_| {
-        format!("timed out; stats {:?}", sub.stats())
-    })?;
+    let end = done
+        .recv_timeout(PATIENCE)
+        .map_err(|_| format!("timed out; stats {:?}", sub.stats()))?;
     sub.close().map_err(|e| e.to_string())?;
     Ok(end)
 }
@@ -257,4 +267,3 @@ fn check(stats: kili::SubscriptionStats, frames: usize) -> Result<(), String> {
     }
     Ok(())
 }
-

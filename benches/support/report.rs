@@ -76,7 +76,8 @@ impl Report {
 
     /// The Markdown summary, for the README.
     pub fn markdown(&self) -> String {
-        let mut out = String::from("| Section | Measure | Result | Goal | Met |\n|---|---|---|---|---|\n");
+        let mut out =
+            String::from("| Section | Measure | Result | Goal | Met |\n|---|---|---|---|---|\n");
         for r in &self.rows {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
@@ -123,7 +124,11 @@ pub fn table(title: &str, headers: &[&str], rows: &[Vec<String>]) {
     line(headers.to_vec());
     println!(
         "  {}",
-        widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  ")
     );
     for row in rows {
         line(row.iter().map(String::as_str).collect());

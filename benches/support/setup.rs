@@ -31,7 +31,8 @@ pub fn project(kili: &Kili, title: &str, assets: usize) -> (String, Vec<String>)
     let contents = (0..assets).map(|i| format!("https://example.com/car_{i}.jpg"));
     let ids = kili
         .append_many_to_dataset(
-            &NewAssets::new(&project, contents).external_ids((0..assets).map(|i| format!("car_{i}"))),
+            &NewAssets::new(&project, contents)
+                .external_ids((0..assets).map(|i| format!("car_{i}"))),
         )
         .expect("adding the bench assets");
     (project, ids)
