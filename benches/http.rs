@@ -5,6 +5,8 @@
 //! cargo bench --bench http
 //! ```
 
+// Shared with the suite, of which this bench uses a part.
+#[allow(dead_code)]
 mod support;
 
 #[path = "sections/http.rs"]

@@ -116,6 +116,8 @@ fn serve(
     mode: Mode,
 ) {
     let _ = tcp.set_nodelay(true);
+    // The error type is tungstenite's (an HTTP response), large by its nature.
+    #[allow(clippy::result_large_err)]
     let pick_protocol = |req: &Request, mut resp: Response| {
         let offered = req
             .headers()

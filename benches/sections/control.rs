@@ -1,4 +1,4 @@
-//! 3. Control latency: `close()` (returns with its threads gone) and `reset_timeout()`
+//! Section 3, Control latency: `close()` (returns with its threads gone) and `reset_timeout()`
 //! (returns with a new connection acknowledged and subscribed), against a local server in a
 //! child process.
 

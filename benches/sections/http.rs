@@ -1,4 +1,4 @@
-//! 5. HTTP: `append_labels` rows per second, and a lazy `labels` read of many rows: rows per
+//! Section 5, HTTP: `append_labels` rows per second, and a lazy `labels` read of many rows: rows per
 //! second and resident memory while reading (it must stay flat). The local server runs in a
 //! child process, so that the memory measured is the client's alone.
 
@@ -74,7 +74,7 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
         let label = label.expect("a label");
         checksum = checksum.wrapping_add(label.id.len());
         rows += 1;
-        if rows % 1000 == 0 {
+        if rows.is_multiple_of(1000) {
             let rss = procfs::rss_kib();
             rss_max = rss_max.max(rss);
             if rows == tenth {

@@ -1,4 +1,4 @@
-//! 4. Idle cost: many idle label subscriptions in this process, against a local server in a
+//! Section 4, Idle cost: many idle label subscriptions in this process, against a local server in a
 //! child process (so that only the client side is measured): CPU time over an idle window and
 //! resident memory per subscription.
 

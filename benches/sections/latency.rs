@@ -1,4 +1,4 @@
-//! 2. End-to-end latency: a label appended over HTTP (`append_labels`) to the subscription's
+//! Section 2, End-to-end latency: a label appended over HTTP (`append_labels`) to the subscription's
 //! callback, one at a time (append, wait for the callback, next), against a local server in a
 //! child process.
 

@@ -1,4 +1,4 @@
-//! 6. The official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
+//! Section 6, The official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
 //! against the same local server (a child process), in the same run: `append_labels` rows per
 //! second and subscription events per second. Skipped, with a message, without Python.
 

@@ -1,4 +1,4 @@
-//! 1. Subscription throughput: N label frames written as fast as the server can, read by our
+//! Section 1, Subscription throughput: N label frames written as fast as the server can, read by our
 //! subscription (callback, pull form, generic callback) and by a bare tungstenite read loop,
 //! in interleaved rounds of the same run.
 
