@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tungstenite::{ClientRequestBuilder, Message};
 
 use super::bare_server::BareServer;
-use crate::support::report::{Report, Verdict, median, rate, table};
+use crate::support::procfs;
+use crate::support::report::{Report, Verdict, kib, median, rate, table};
 
 const SECTION: &str = "1. Throughput";
 /// Give up on a run after this long.
@@ -26,15 +27,20 @@ enum Reader {
     Callback,
     Pull,
     Raw,
+    Slow,
 }
 
+/// The work a slow callback does per event.
+const SLOW_WORK: Duration = Duration::from_micros(20);
+
 impl Reader {
-    const ALL: [Reader; 5] = [
+    const ALL: [Reader; 6] = [
         Reader::Bare,
         Reader::BareParse,
         Reader::Callback,
         Reader::Pull,
         Reader::Raw,
+        Reader::Slow,
     ];
 
     fn name(self) -> &'static str {
@@ -44,6 +50,7 @@ impl Reader {
             Reader::Callback => "ours: label_created_or_updated (callback)",
             Reader::Pull => "ours: label_events (pull)",
             Reader::Raw => "ours: subscribe (generic callback)",
+            Reader::Slow => "ours: callback busy 20 µs per event",
         }
     }
 }
@@ -52,14 +59,21 @@ impl Reader {
 pub fn run(report: &mut Report, frames: usize, rounds: usize) {
     println!("\n[{SECTION}] {frames} frames per run, {rounds} interleaved rounds");
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); Reader::ALL.len()];
+    let mut peaks: Vec<u64> = vec![0; Reader::ALL.len()];
     let mut frame_bytes = 0;
     for round in 1..=rounds {
         for (i, reader) in Reader::ALL.iter().enumerate() {
             match run_once(*reader, frames) {
-                Ok((r, bytes)) => {
+                Ok((r, bytes, growth)) => {
                     frame_bytes = bytes;
-                    println!("  round {round}: {:<44} {}", reader.name(), rate(r));
+                    println!(
+                        "  round {round}: {:<44} {:>12}  peak RSS +{}",
+                        reader.name(),
+                        rate(r),
+                        kib(growth as f64)
+                    );
                     rates[i].push(r);
+                    peaks[i] = peaks[i].max(growth);
                 }
                 Err(e) => println!("  round {round}: {:<44} FAILED: {e}", reader.name()),
             }
@@ -70,7 +84,8 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
     let rows: Vec<Vec<String>> = Reader::ALL
         .iter()
         .zip(&med)
-        .map(|(r, m)| {
+        .zip(&peaks)
+        .map(|((r, m), peak)| {
             vec![
                 r.name().to_owned(),
                 rate(*m),
@@ -80,12 +95,19 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
                 } else {
                     "-".into()
                 },
+                kib(*peak as f64),
             ]
         })
         .collect();
     table(
         &format!("{SECTION}: events/s, median of {rounds} ({frame_bytes}-byte frames)"),
-        &["reader", "events/s", "throughput", "vs bare"],
+        &[
+            "reader",
+            "events/s",
+            "throughput",
+            "vs bare",
+            "peak RSS growth",
+        ],
         &rows,
     );
     let ratio = |m: f64| if bare > 0.0 { m / bare } else { 0.0 };
@@ -104,6 +126,30 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
         "≥ 0.8 × bare",
         Verdict::of(ratio(med[3]) >= 0.8),
     );
+    // If the callback's work simply adds to each event's cost, this is the rate to expect.
+    let ideal = if med[2] > 0.0 {
+        1.0 / (1.0 / med[2] + SLOW_WORK.as_secs_f64())
+    } else {
+        0.0
+    };
+    let slow_ratio = if ideal > 0.0 { med[5] / ideal } else { 0.0 };
+    println!(
+        "  a callback busy {} µs per event: {} for an expected {} ({slow_ratio:.2} of it)",
+        SLOW_WORK.as_micros(),
+        rate(med[5]),
+        rate(ideal)
+    );
+    report.add(
+        SECTION,
+        format!(
+            "callback busy {} µs per event: events/s (ratio to 1 / (1/callback rate + {} µs))",
+            SLOW_WORK.as_micros(),
+            SLOW_WORK.as_micros()
+        ),
+        format!("{} ({slow_ratio:.2})", rate(med[5])),
+        "no collapse (≥ 0.8)",
+        Verdict::of(slow_ratio >= 0.8),
+    );
     report.info(
         SECTION,
         "generic `subscribe` callback (ratio); bare + JSON parse (ratio)",
@@ -118,8 +164,10 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
 }
 
 /// One run: events per second from the server's first write to the N-th event.
-fn run_once(reader: Reader, frames: usize) -> Result<(f64, usize), String> {
+fn run_once(reader: Reader, frames: usize) -> Result<(f64, usize, u64), String> {
     let ours = !matches!(reader, Reader::Bare | Reader::BareParse);
+    procfs::reset_peak();
+    let rss0 = procfs::rss_kib();
     let server = BareServer::start(frames, ours);
     let end = match reader {
         Reader::Bare => bare(&server, frames, false)?,
@@ -127,12 +175,15 @@ fn run_once(reader: Reader, frames: usize) -> Result<(f64, usize), String> {
         Reader::Callback => callback(&server, frames)?,
         Reader::Pull => pull(&server, frames)?,
         Reader::Raw => raw(&server, frames)?,
+        Reader::Slow => slow(&server, frames)?,
     };
     let (start, bytes) = server
         .started(Duration::from_secs(1))
         .ok_or("the server never started writing")?;
     let secs = end.duration_since(start).as_secs_f64();
-    Ok((frames as f64 / secs, bytes))
+    // The server's pre-serialised frames count too, the same for every reader.
+    let growth = procfs::peak_rss_kib().saturating_sub(rss0);
+    Ok((frames as f64 / secs, bytes, growth))
 }
 
 fn client(server: &BareServer) -> Kili {
@@ -213,6 +264,27 @@ fn callback(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let (tick, done) = counter(frames);
     let sub = kili
         .label_created_or_updated_with_options("project", options(), move |_event| tick())
+        .map_err(|e| e.to_string())?;
+    let end = done
+        .recv_timeout(PATIENCE)
+        .map_err(|_| format!("timed out; stats {:?}", sub.stats()))?;
+    check(sub.stats(), frames)?;
+    sub.close().map_err(|e| e.to_string())?;
+    Ok(end)
+}
+
+/// The callback form with a callback that works [`SLOW_WORK`] per event (a busy loop).
+fn slow(server: &BareServer, frames: usize) -> Result<Instant, String> {
+    let kili = client(server);
+    let (tick, done) = counter(frames);
+    let sub = kili
+        .label_created_or_updated_with_options("project", options(), move |_event| {
+            let t = Instant::now();
+            while t.elapsed() < SLOW_WORK {
+                std::hint::spin_loop();
+            }
+            tick()
+        })
         .map_err(|e| e.to_string())?;
     let end = done
         .recv_timeout(PATIENCE)
