@@ -36,6 +36,7 @@ fn main() {
     }
     let on = |s: &str| wanted.is_empty() || wanted.iter().any(|w| w == s);
     let started = Instant::now();
+    let load_before = support::procfs::load_average();
     let mut report = Report::default();
     if on("throughput") {
         sections::throughput::run(&mut report, n(100_000), 3);
@@ -55,6 +56,11 @@ fn main() {
     if on("python") {
         sections::python::run(&mut report, n(2000), 5);
     }
+    report.note(format!(
+        "Load average (1 min) at start / end: {load_before} / {} on {} CPUs.",
+        support::procfs::load_average(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    ));
     println!(
         "\n== Summary (Markdown), {:.0} s in all\n\n{}",
         started.elapsed().as_secs_f64(),

@@ -64,3 +64,11 @@ pub fn thread_named(name: &str) -> bool {
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
         .any(|comm| comm.trim_end() == want)
 }
+
+/// The one-minute load average, as `/proc/loadavg` writes it (`?` if unreadable).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
