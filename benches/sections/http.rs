@@ -37,11 +37,14 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
     let (project, assets) = setup::project(&kili, "http", 100);
 
     let batch = setup::labels(&assets, append);
+    procfs::reset_peak();
+    let rss_before_append = procfs::rss_kib();
     let cpu0 = procfs::cpu_time();
     let t0 = Instant::now();
     let ids = kili.append_labels(&batch).expect("appending labels");
     let append_time = t0.elapsed();
     let append_cpu = procfs::cpu_time().saturating_sub(cpu0);
+    let append_peak = procfs::peak_rss_kib().saturating_sub(rss_before_append);
     assert_eq!(ids.len(), append, "every label gets an id");
     drop(batch);
 
@@ -129,9 +132,13 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
         ],
     );
     table(
-        &format!("{SECTION}: client RSS during the read"),
+        &format!("{SECTION}: client RSS"),
         &["point", "RSS"],
         &[
+            vec![
+                format!("append_labels of {append} rows: peak growth"),
+                kib(append_peak as f64),
+            ],
             vec!["before the read".into(), kib(rss_start as f64)],
             vec![format!("after {tenth} rows"), kib(rss_tenth as f64)],
             vec![format!("after {rows} rows"), kib(rss_end as f64)],
@@ -169,6 +176,14 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
         ),
         "",
         Verdict::Info,
+    );
+    report.info(
+        SECTION,
+        format!(
+            "client peak RSS growth during `append_labels` of {}",
+            setup_count(append)
+        ),
+        kib(append_peak as f64),
     );
     report.add(
         SECTION,
