@@ -407,6 +407,16 @@ impl<F: Feed> Worker<F> {
                             machine.handle(Input::ConfirmTimeout)
                         }
                         _ => match (silence_limit, next_ping) {
+                            // Frames that arrived while a slow callback ran are not
+                            // silence: read them instead of reconnecting.
+                            (Some(limit), _)
+                                if now >= last_heard + limit
+                                    && (more_to_read || !link.readiness().is_empty()) =>
+                            {
+                                last_heard = now;
+                                next_ping = keep_alive.map(|k| now + k);
+                                vec![]
+                            }
                             (Some(limit), _) if now >= last_heard + limit => {
                                 log::warn!(
                                     "subscription {}: no frame from the server for {} ms",
