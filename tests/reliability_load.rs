@@ -19,7 +19,7 @@ mod reliability_support;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{PATIENCE, thread_count, wait_for};
+use common::{PATIENCE, wait_for};
 use kili::local_server::LocalServer;
 use kili::{Kili, Subscription, SubscriptionOptions};
 use reliability_support::*;
@@ -103,7 +103,7 @@ fn load(subscribers: usize, writers: usize, labels_per_writer: usize, projects: 
         .max_connections(subscribers + 4 * writers + 64)
         .start()
         .unwrap();
-    let baseline = thread_count();
+    let baseline = worker_baseline(&["kili-local-accept"]);
     let kili = resilient_client(server.api_key(), &server.endpoint());
     let projects: Vec<_> = (0..projects).map(|_| project(&kili)).collect();
 
@@ -189,7 +189,7 @@ fn a_soak_with_server_restarts_keeps_counts_exact() {
         server.api_key().to_owned(),
         server.state(),
     );
-    let baseline = thread_count();
+    let baseline = worker_baseline(&["kili-local-accept"]);
     let kili = resilient_client(&key, &server.endpoint());
     let projects: Vec<_> = (0..2).map(|_| project(&kili)).collect();
     let subs = subscribe_all(&kili, &projects, 20);

@@ -17,7 +17,7 @@ use kili::{Kili, LabelEvent, LabelQuery, LabelType, NewLabels};
 use parking_lot::Mutex;
 use serde_json::json;
 
-use crate::common::{PATIENCE, thread_alive, thread_count, wait_for};
+use crate::common::{PATIENCE, thread_alive, thread_names, wait_for};
 
 /// A client for `endpoint` with millisecond retries and short timeouts, for tests where the
 /// server or the path to it misbehaves on purpose.
@@ -189,8 +189,29 @@ pub fn assert_writer_in_store(report: &WriterReport, store: &HashSet<String>) {
     assert!(store.len() >= report.ids.len());
 }
 
-/// Waits until the process's threads are back to `baseline`, no thread named like `prefix`
-/// lives, and the server has no open connection.
+/// How many of the process's threads are not the test harness's, from `/proc/self/task`.
+///
+/// The harness names its threads after the tests (Rust identifiers, no `-`) and starts the
+/// next test's thread whenever one finishes, which would move a plain count (from
+/// `/proc/self/status`) while a test waits for its turn. Every thread of the crate (server,
+/// subscriptions, their readers), of the fault proxy and of the writers has a `-` in its name.
+pub fn worker_threads() -> usize {
+    thread_names().iter().filter(|n| n.contains('-')).count()
+}
+
+/// [`worker_threads`] once the threads named by `started` run: a thread takes its name
+/// itself when it starts, so a count taken right after spawning may miss it.
+pub fn worker_baseline(started: &[&str]) -> usize {
+    assert!(
+        wait_for(PATIENCE, || started.iter().all(|p| thread_alive(p))),
+        "not started: {started:?} in {:?}",
+        thread_names()
+    );
+    worker_threads()
+}
+
+/// Waits until the worker threads are back to `baseline` (see [`worker_threads`]), no thread
+/// named like `prefix` lives, and the server has no open connection.
 pub fn assert_no_leak(baseline: usize, server: &LocalServer, prefix: &str) {
     assert!(
         wait_for(PATIENCE, || server.connection_count() == 0),
@@ -202,10 +223,10 @@ pub fn assert_no_leak(baseline: usize, server: &LocalServer, prefix: &str) {
         "a thread named {prefix}* is still alive"
     );
     assert!(
-        wait_for(PATIENCE, || thread_count() <= baseline),
+        wait_for(PATIENCE, || worker_threads() <= baseline),
         "threads: {} > baseline {baseline}: {:?}",
-        thread_count(),
-        crate::common::thread_names()
+        worker_threads(),
+        thread_names()
     );
 }
 
