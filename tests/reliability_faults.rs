@@ -234,3 +234,44 @@ fn a_server_refusing_service_gets_paced_attempts_not_a_storm() {
     }
     assert!(stats.reconnects >= 2, "{stats:?}");
 }
+
+#[test]
+fn writes_through_a_faulty_network_land_exactly_once() {
+    let _serial = serial();
+    let rig = rig();
+    // The writer goes through the proxy this time: responses get lost or cut, and the client
+    // must retry without duplicating (it reconciles an ambiguous batch before resending).
+    let via_proxy = resilient_client(rig.server.api_key(), &rig.proxy.endpoint());
+    let writer = Writer::start(via_proxy, &rig.asset, MAX_LABELS, PACE);
+    for round in 0..6 {
+        writer.wait_for_more(5);
+        if round % 2 == 0 {
+            rig.proxy.drop_connections();
+        } else {
+            rig.proxy.cut_next_frame();
+            assert!(wait_for(PATIENCE, || !rig.proxy.cut_pending()));
+        }
+    }
+    writer.wait_for_more(5);
+    let report = writer.finish();
+    let store = store_label_ids(&rig.direct, &rig.project);
+    eprintln!(
+        "writes through faults: {} labels, {} errors, proxy accepted {}",
+        report.ids.len(),
+        report.errors,
+        rig.proxy.accepted()
+    );
+    assert_eq!(report.errors, 0, "every append succeeded after retries");
+    assert_writer_in_store(&report, &store);
+    assert_eq!(store.len(), report.ids.len(), "no label created twice");
+    let Rig {
+        server,
+        proxy,
+        direct,
+        baseline,
+        ..
+    } = rig;
+    drop(direct);
+    assert!(wait_for(PATIENCE, || proxy.open_connections() == 0));
+    assert_no_leak(baseline, &server, "rel-writer");
+}

@@ -238,6 +238,8 @@ fn a_soak_with_server_restarts_keeps_counts_exact() {
         subs.len()
     );
     assert_eq!(write_errors, 0);
+    let written: usize = reports.iter().map(|r| r.ids.len()).sum();
+    assert_eq!(all.len(), written, "each write created one label");
     close_all(subs);
     drop(kili);
     assert_no_leak(baseline, &server, "load-");

@@ -34,6 +34,9 @@ pub fn resilient_client(key: &str, endpoint: &str) -> Kili {
         .expect("client builds")
 }
 
+/// Numbers the labels the writers of the process append.
+static NEXT_LABEL: AtomicUsize = AtomicUsize::new(0);
+
 /// A thread appending one label at a time to one asset, through the crate's client (which
 /// retries without duplicating), until told to stop or `max` labels are written.
 pub struct Writer {
@@ -62,9 +65,11 @@ impl Writer {
             .name("rel-writer".into())
             .spawn(move || {
                 let mut report = WriterReport::default();
-                let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
                 while !s.load(Ordering::SeqCst) && report.ids.len() + report.errors < max {
-                    let labels = NewLabels::for_assets([asset.as_str()], [response.clone()])
+                    // Each label unique, so that a retry's reconciliation can tell them apart.
+                    let n = NEXT_LABEL.fetch_add(1, Ordering::SeqCst);
+                    let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}, "n": n});
+                    let labels = NewLabels::for_assets([asset.as_str()], [response])
                         .label_type(LabelType::Inference);
                     match kili.append_labels(&labels) {
                         Ok(ids) => report.ids.extend(ids),
@@ -178,7 +183,7 @@ pub fn store_label_ids(kili: &Kili, project: &str) -> HashSet<String> {
     labels.into_iter().map(|l| l.id).collect()
 }
 
-/// Checks that the writer's successful appends are all in the store.
+/// Checks that the writer's successful appends are all in the store, each a different label.
 pub fn assert_writer_in_store(report: &WriterReport, store: &HashSet<String>) {
     for id in &report.ids {
         assert!(
@@ -186,6 +191,8 @@ pub fn assert_writer_in_store(report: &WriterReport, store: &HashSet<String>) {
             "label {id} returned by the server is not in its store"
         );
     }
+    let distinct: HashSet<&String> = report.ids.iter().collect();
+    assert_eq!(distinct.len(), report.ids.len(), "an id was returned twice");
     assert!(store.len() >= report.ids.len());
 }
 
