@@ -25,35 +25,20 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// The keys the decoders look at, so that generated objects often hit real fields.
-const KEYS: &[&str] = &[
-    "id",
-    "author",
-    "email",
-    "labelOf",
-    "assetId",
-    "labelType",
-    "jsonResponse",
-    "createdAt",
-    "modelName",
-    "secondsToLabel",
-    "isLatestLabelForUser",
-    "title",
-    "description",
-    "inputType",
-    "jsonInterface",
-    "numberOfAssets",
-    "externalId",
-    "content",
-    "jsonMetadata",
-    "labels",
-    "status",
-    "data",
-    "errors",
-    "message",
-    "extensions",
-    "path",
-];
+/// The keys the decoders look at (the crate's default fields, and the members of responses
+/// and errors), so that generated objects often hit real fields.
+fn keys() -> Vec<String> {
+    let fields = kili::DEFAULT_LABEL_FIELDS
+        .iter()
+        .chain(kili::DEFAULT_PROJECT_FIELDS)
+        .chain(kili::DEFAULT_ASSET_FIELDS)
+        .flat_map(|f| f.split('.'));
+    let envelope = ["data", "errors", "message", "extensions", "path", "labelOf"];
+    let mut keys: Vec<String> = fields.chain(envelope).map(str::to_owned).collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
 
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -71,10 +56,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
             prop::collection::vec(
-                (
-                    prop_oneof![prop::sample::select(KEYS).prop_map(str::to_owned), ".{0,6}"],
-                    inner
-                ),
+                (prop_oneof![prop::sample::select(keys()), ".{0,6}"], inner),
                 0..6
             )
             .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),

@@ -61,23 +61,11 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
         .collect_all()
         .unwrap();
     assert!(all_mine.iter().all(|p| p.id != project), "{all_mine:?}");
-    assert!(
-        intruder
-            .assets(&AssetQuery::new(project))
-            .unwrap()
-            .collect_all()
-            .unwrap()
-            .is_empty()
-    );
+    let asset_rows = intruder.assets(&AssetQuery::new(project)).unwrap();
+    assert!(asset_rows.collect_all().unwrap().is_empty());
     assert_eq!(intruder.count_assets(&AssetQuery::new(project)).unwrap(), 0);
-    assert!(
-        intruder
-            .labels(&LabelQuery::new(project))
-            .unwrap()
-            .collect_all()
-            .unwrap()
-            .is_empty()
-    );
+    let label_rows = intruder.labels(&LabelQuery::new(project)).unwrap();
+    assert!(label_rows.collect_all().unwrap().is_empty());
     assert_eq!(intruder.count_labels(&LabelQuery::new(project)).unwrap(), 0);
 
     // Writing is refused.
