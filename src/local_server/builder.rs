@@ -136,7 +136,10 @@ impl LocalServerBuilder {
         self
     }
 
-    /// How long an HTTP connection may sit idle (or stall mid-request) before it is closed.
+    /// How long an HTTP connection may sit idle before it is closed; also how long a request
+    /// head may take to arrive as a whole (a head trickled in slowly gets `408`), and the most
+    /// a body may pause between two reads. A WebSocket must send `connection_init` within
+    /// this or 10 seconds, whichever is shorter (else it is closed with 4408); after that,
     /// WebSocket connections are not subject to it.
     ///
     /// Defaults to 60 seconds.

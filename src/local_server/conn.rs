@@ -25,18 +25,32 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, conn_id: u64) {
     {
         return;
     }
+    let idle = shared.config.idle_timeout;
     let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
     loop {
-        let head = match read_head(&mut stream, &mut buf) {
-            Some(Ok(head)) => head,
-            Some(Err(message)) => {
+        let head = match read_head(&mut stream, &mut buf, idle) {
+            Head::Complete(head) => head,
+            Head::Invalid(message) => {
                 let resp = Response::graphql_error(400, "BAD_REQUEST", &message);
                 answer_and_close(&mut stream, &resp);
                 return;
             }
-            None => return,
+            Head::TooSlow => {
+                let resp = Response::graphql_error(
+                    408,
+                    "REQUEST_TIMEOUT",
+                    "the request head did not arrive within the idle timeout",
+                );
+                answer_and_close(&mut stream, &resp);
+                return;
+            }
+            Head::Gone => return,
         };
         buf.drain(..head.len);
+        // The body is read with the idle timeout between reads.
+        if stream.set_read_timeout(Some(idle)).is_err() {
+            return;
+        }
         if is_upgrade(&head) {
             handle_upgrade(stream, head, buf, shared, conn_id);
             return;
@@ -89,20 +103,38 @@ pub(crate) fn answer_and_close(stream: &mut TcpStream, resp: &Response) {
     }
 }
 
-/// Reads until a full head is buffered. `None`: the peer left, idled out, or the socket failed.
-fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Result<RequestHead, String>> {
+/// How reading a request head ended.
+enum Head {
+    Complete(RequestHead),
+    /// Not HTTP: answer 400.
+    Invalid(String),
+    /// Part of a head came, the rest not within the idle timeout: answer 408.
+    TooSlow,
+    /// The peer left or idled out between requests, or the socket failed.
+    Gone,
+}
+
+/// Reads until a full head is buffered, within `within` as a whole: a head trickled in a byte
+/// at a time holds the connection no longer than an idle one.
+fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, within: Duration) -> Head {
+    let deadline = Instant::now() + within;
     loop {
         if !buf.is_empty() {
             match parse_head(buf) {
-                Parse::Complete(head) => return Some(Ok(head)),
+                Parse::Complete(head) => return Head::Complete(head),
                 Parse::Invalid(message) => {
-                    return Some(Err(format!("malformed request: {message}")));
+                    return Head::Invalid(format!("malformed request: {message}"));
                 }
                 Parse::Partial => {}
             }
         }
-        if !fill(stream, buf) {
-            return None;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() || !fill(stream, buf) {
+            return if buf.is_empty() || Instant::now() < deadline {
+                Head::Gone
+            } else {
+                Head::TooSlow
+            };
         }
     }
 }

@@ -62,10 +62,25 @@ impl RequestHead {
         if self.header("transfer-encoding").is_some() {
             return Err(411);
         }
-        match self.header("content-length") {
-            None => Ok(0),
-            Some(v) => v.trim().parse().map_err(|_| 400),
+        // Digits only (no sign), and repeated headers must agree: otherwise two parsers on the
+        // way could disagree about where the body ends (request smuggling).
+        let mut length = None;
+        for (_, v) in self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        {
+            let v = v.trim();
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(400);
+            }
+            let n: usize = v.parse().map_err(|_| 400u16)?;
+            if length.is_some_and(|l| l != n) {
+                return Err(400);
+            }
+            length = Some(n);
         }
+        Ok(length.unwrap_or(0))
     }
 }
 
@@ -116,6 +131,7 @@ pub(crate) fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         411 => "Length Required",
         413 => "Payload Too Large",
         415 => "Unsupported Media Type",
@@ -261,6 +277,39 @@ mod tests {
         assert!(!h.keep_alive());
         let big = vec![b'a'; MAX_HEAD_BYTES + 10];
         assert!(matches!(parse_head(&big), Parse::Invalid(_)));
+    }
+
+    #[test]
+    fn content_length_is_digits_and_agrees_with_itself() {
+        let length = |headers: &str| {
+            let raw = format!("POST / HTTP/1.1\r\n{headers}\r\n");
+            match parse_head(raw.as_bytes()) {
+                Parse::Complete(h) => h.content_length(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(length(""), Ok(0));
+        assert_eq!(length("Content-Length:  12 \r\n"), Ok(12));
+        assert_eq!(length("Content-Length: 3\r\ncontent-length: 3\r\n"), Ok(3));
+        for bad in [
+            "+2",
+            "-1",
+            "1e3",
+            "0x10",
+            "",
+            "2, 2",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(
+                length(&format!("Content-Length: {bad}\r\n")),
+                Err(400),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            length("Content-Length: 2\r\nContent-Length: 40\r\n"),
+            Err(400)
+        );
     }
 
     #[test]

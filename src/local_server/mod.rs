@@ -84,7 +84,9 @@
 //!   content encodings `415`, GraphQL syntax and validation errors, queries deeper than 16 or
 //!   more complex than 2000 (GraphQL `errors`), a WebSocket upgrade without a subprotocol above
 //!   (`400`, handshake refused), connections beyond [`LocalServerBuilder::max_connections`]
-//!   (`503` and closed).
+//!   (`503` and closed), a `Content-Length` that is not digits or disagrees with another
+//!   (`400`), a request head that does not arrive within [`LocalServerBuilder::idle_timeout`]
+//!   (`408`).
 //!
 //! # What it does not emulate
 //!

@@ -6,10 +6,11 @@
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -27,7 +28,9 @@ struct Shared {
     upstream: Mutex<SocketAddr>,
     controls: Mutex<Controls>,
     unstalled: Condvar,
-    conns: Mutex<Vec<TcpStream>>,
+    /// The open connections by id: (client side, server side).
+    conns: Mutex<HashMap<u64, (TcpStream, TcpStream)>>,
+    next_id: AtomicU64,
     accepted: AtomicUsize,
     stop: AtomicBool,
 }
@@ -48,7 +51,8 @@ impl FaultProxy {
             upstream: Mutex::new(upstream),
             controls: Mutex::new(Controls::default()),
             unstalled: Condvar::new(),
-            conns: Mutex::new(Vec::new()),
+            conns: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
             accepted: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
@@ -57,7 +61,11 @@ impl FaultProxy {
             .name("fault-proxy-accept".into())
             .spawn(move || accept_loop(listener, s))
             .expect("spawn proxy");
-        FaultProxy { addr, shared, accept: Some(accept) }
+        FaultProxy {
+            addr,
+            shared,
+            accept: Some(accept),
+        }
     }
 
     /// The address clients should connect to.
@@ -82,13 +90,14 @@ impl FaultProxy {
 
     /// How many proxied connections are open now.
     pub fn open_connections(&self) -> usize {
-        self.shared.conns.lock().len() / 2
+        self.shared.conns.lock().len()
     }
 
     /// Closes every open connection abruptly (both sides see a reset or EOF).
     pub fn drop_connections(&self) {
-        for c in self.shared.conns.lock().drain(..) {
+        for (_, (c, s)) in self.shared.conns.lock().drain() {
             let _ = c.shutdown(Shutdown::Both);
+            let _ = s.shutdown(Shutdown::Both);
         }
     }
 
@@ -152,20 +161,31 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         let _ = client.set_nodelay(true);
         let _ = server.set_nodelay(true);
-        let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) =
-            (client.try_clone(), server.try_clone(), client.try_clone(), server.try_clone())
-        else {
+        let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) = (
+            client.try_clone(),
+            server.try_clone(),
+            client.try_clone(),
+            server.try_clone(),
+        ) else {
             continue;
         };
-        shared.conns.lock().extend([c3, s3]);
+        let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
+        shared.conns.lock().insert(id, (c3, s3));
         let sh = shared.clone();
-        std::thread::spawn(move || pump(client, server, sh, false));
+        let up = std::thread::Builder::new()
+            .name("fault-proxy-up".into())
+            .spawn(move || pump(client, server, sh, id, false));
         let sh = shared.clone();
-        std::thread::spawn(move || pump(s2, c2, sh, true));
+        let down = std::thread::Builder::new()
+            .name("fault-proxy-down".into())
+            .spawn(move || pump(s2, c2, sh, id, true));
+        if up.is_err() || down.is_err() {
+            close(&shared, id);
+        }
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, downstream: bool) {
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, id: u64, downstream: bool) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match from.read(&mut buf) {
@@ -197,9 +217,13 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, downstream:
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
-    let (fa, ta) = (from.peer_addr().ok(), to.peer_addr().ok());
-    shared.conns.lock().retain(|c| {
-        let p = c.peer_addr().ok();
-        p.is_some() && p != fa && p != ta
-    });
+    close(&shared, id);
+}
+
+/// Shuts both sides of a connection and forgets it (the first of its pumps to end does it).
+fn close(shared: &Shared, id: u64) {
+    if let Some((c, s)) = shared.conns.lock().remove(&id) {
+        let _ = c.shutdown(Shutdown::Both);
+        let _ = s.shutdown(Shutdown::Both);
+    }
 }

@@ -28,7 +28,7 @@ use crate::local_server::schema::Viewer;
 use crate::local_server::server::Shared;
 use crate::local_server::store::UserRec;
 
-/// How long a client has to send `connection_init`.
+/// How long a client has to send `connection_init` (or the idle timeout, if shorter).
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long we wait for the client's close frame after sending ours.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -198,7 +198,7 @@ impl Conn<'_> {
             Some(every) => tick(every),
             None => never(),
         };
-        let init_deadline = Instant::now() + INIT_TIMEOUT;
+        let init_deadline = Instant::now() + INIT_TIMEOUT.min(self.shared.config.idle_timeout);
         while !self.done {
             let timeout = self
                 .next_deadline(init_deadline)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Reliability: the property tests (arbitrary bytes, JSON, HTTP responses, WebSocket frames and
+# GraphQL documents against the client, the subscription and the local server) again, with more
+# cases than `cargo test` uses, bounded in time. The README's `cargo test` step built them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PROPTEST_CASES="${PROPTEST_CASES:-128}"
+timeout 90 cargo test --quiet \
+  --test security_client_decode \
+  --test security_ws_decode \
+  --test security_local_server_fuzz
