@@ -13,10 +13,6 @@ use kili::SubscriptionOptions;
 use kili::local_server::LocalServer;
 
 #[test]
-#[ignore = "bug: the watchdog counts time spent in the callback as server silence; after a \
-            callback longer than keep_alive x watchdog_multiple on a quiet connection the \
-            subscription reconnects (worker.rs: last_heard is only refreshed when the select \
-            runs, and the silence check comes before the ping)"]
 fn a_slow_callback_is_not_a_dead_connection() {
     // No `ka` frames: the connection is quiet unless asked (the subscription pings it).
     let server = LocalServer::builder().keep_alive(None).start().unwrap();

@@ -9,7 +9,7 @@ PY=$(bash .ci/python-venv.sh)
 
 out=$(mktemp)
 home=$(mktemp -d)
-./target/debug/examples/local_server --port 0 >"$out" &
+"${CARGO_TARGET_DIR:-target}/debug/examples/local_server" --port 0 >"$out" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$out" "$home"' EXIT
 

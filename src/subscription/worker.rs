@@ -302,6 +302,7 @@ impl<F: Feed> Worker<F> {
         let mut more_to_read = false;
         loop {
             let mut end = None;
+            let mut delivered = false;
             for action in std::mem::take(&mut actions) {
                 match action {
                     Action::Send(text) => {
@@ -313,7 +314,10 @@ impl<F: Feed> Worker<F> {
                         ready_at = Some(Instant::now());
                         self.on_ready(machine.id(), machine.dialect());
                     }
-                    Action::Deliver { id, frame } => self.deliver_live(&id, frame),
+                    Action::Deliver { id, frame } => {
+                        self.deliver_live(&id, frame);
+                        delivered = true;
+                    }
                     Action::Ignored(why) => {
                         log::debug!("subscription {}: ignored a frame: {why}", self.shared.name);
                     }
@@ -325,6 +329,12 @@ impl<F: Feed> Worker<F> {
             }
             if let Some(end) = end {
                 return self.ending(end, link, ready_at);
+            }
+            if delivered {
+                // Silence is measured from the end of the last delivery: while a slow callback
+                // ran, the thread could neither read nor ask the server for a sign of life.
+                last_heard = Instant::now();
+                next_ping = keep_alive.map(|k| last_heard + k);
             }
             if machine.phase() == Phase::Confirming && confirm_deadline.is_none() {
                 confirm_deadline = Some(Instant::now() + ack_timeout);
