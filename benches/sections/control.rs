@@ -37,8 +37,15 @@ pub fn run(report: &mut Report, iterations: usize) {
             println!("  close failed: {e}");
         }
         closes.push(t0.elapsed());
-        // Checked after the clock stopped: close() joined both threads.
-        if procfs::thread_named(&name) || procfs::thread_named(&format!("{name}-rd")) {
+        // Checked after the clock stopped: close() joined both threads. A joined thread's
+        // /proc entry can outlive the join by a moment (the kernel wakes the joiner before it
+        // reaps the task), so a thread counts as left over only if it is still listed 100 ms on.
+        let listed = || procfs::thread_named(&name) || procfs::thread_named(&format!("{name}-rd"));
+        let until = Instant::now() + std::time::Duration::from_millis(100);
+        while listed() && Instant::now() < until {
+            std::thread::yield_now();
+        }
+        if listed() {
             leaks += 1;
         }
     }
