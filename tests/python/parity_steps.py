@@ -10,23 +10,7 @@ import sys
 
 from kili.client import Kili
 
-URL = "https://storage.googleapis.com/label-public-staging/car/car_1.jpg"
-JSON_INTERFACE = {
-    "jobs": {
-        "JOB_0": {
-            "mlTask": "CLASSIFICATION",
-            "required": 1,
-            "content": {
-                "categories": {
-                    "OBJECT_A": {"name": "Object A", "children": []},
-                    "OBJECT_B": {"name": "Object B", "children": []},
-                },
-                "input": "radio",
-            },
-        }
-    }
-}
-RESPONSE = {"JOB_0": {"categories": [{"name": "OBJECT_A"}]}}
+from tutorial_data import CAR as URL, JSON_INTERFACE, RESPONSE  # noqa: E402
 
 
 def step(name: str) -> None:

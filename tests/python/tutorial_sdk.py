@@ -21,23 +21,7 @@ os.environ["HOME"] = tempfile.mkdtemp(prefix="kili-sdk-home-")
 
 from kili.client import Kili  # noqa: E402
 
-JSON_INTERFACE = {
-    "jobs": {
-        "JOB_0": {
-            "mlTask": "CLASSIFICATION",
-            "required": 1,
-            "content": {
-                "categories": {
-                    "OBJECT_A": {"name": "Object A", "children": []},
-                    "OBJECT_B": {"name": "Object B", "children": []},
-                },
-                "input": "radio",
-            },
-        }
-    }
-}
-RESPONSE = {"JOB_0": {"categories": [{"name": "OBJECT_A"}]}}
-CAR = "https://storage.googleapis.com/label-public-staging/car/car_1.jpg"
+from tutorial_data import CAR, JSON_INTERFACE, RESPONSE  # noqa: E402
 # The SDK sleeps 1 s after every frame it reads (ka included), so deliveries take seconds.
 DELIVERY_DEADLINE = 15.0
 # While paused, the SDK reads frames and drops them; it offers no signal that it has read one,
