@@ -684,24 +684,26 @@ impl Kili {
                 self.resolve_external_ids(project, ext)?
             }
         };
-        let prepared: Vec<PreparedLabel> = asset_ids
-            .into_iter()
-            .zip(&labels.json_responses)
-            .enumerate()
-            .map(|(index, (asset_id, r))| PreparedLabel {
-                index,
-                asset_id,
-                json_response: r.clone(),
-            })
-            .collect();
-        let total = prepared.len() as u64;
+        // `validate` makes the lengths equal; the minimum keeps every slice below in bounds.
+        let n = asset_ids.len().min(labels.json_responses.len());
+        let total = n as u64;
         if let Some(p) = &labels.progress {
             p.update(0, total);
         }
-        let mut out: Vec<Option<String>> = vec![None; prepared.len()];
+        let mut out: Vec<Option<String>> = vec![None; n];
         let mut done = 0;
-        for range in batches(prepared.len()) {
-            let mut pending = prepared[range.clone()].to_vec();
+        for range in batches(n) {
+            // Prepared batch by batch: one batch's copies of the responses at a time, not all.
+            let mut pending: Vec<PreparedLabel> = asset_ids[range.clone()]
+                .iter()
+                .zip(&labels.json_responses[range.clone()])
+                .zip(range.clone())
+                .map(|((asset_id, r), index)| PreparedLabel {
+                    index,
+                    asset_id: asset_id.clone(),
+                    json_response: r.clone(),
+                })
+                .collect();
             let started = SystemTime::now();
             send_reconciled(self, "appendManyLabels", |maybe_applied| {
                 if maybe_applied {
