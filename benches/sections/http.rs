@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use kili::LabelQuery;
+use kili::{DEFAULT_LABEL_FIELDS, LabelQuery};
 
 use crate::support::child::ChildServer;
 use crate::support::procfs;
@@ -14,20 +14,6 @@ use crate::support::setup;
 const SECTION: &str = "5. HTTP";
 /// How much the RSS may grow between the 10%-point and the end of the read and still be flat.
 const FLAT_KIB: u64 = 1024;
-/// The default label fields minus `isLatestLabelForUser`, which the local server resolves by
-/// scanning every label for every label returned (100,000 rows would take minutes of server
-/// time; see benches/README.md).
-const READ_FIELDS: [&str; 9] = [
-    "id",
-    "author.id",
-    "author.email",
-    "assetId",
-    "labelType",
-    "jsonResponse",
-    "createdAt",
-    "modelName",
-    "secondsToLabel",
-];
 
 /// Runs the section: append `append` labels (timed), fill up to `read` labels, read them.
 pub fn run(report: &mut Report, append: usize, read: usize) {
@@ -71,7 +57,7 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
     let mut rows = 0usize;
     let mut checksum = 0usize;
     for label in kili
-        .labels(&LabelQuery::new(&project).fields(READ_FIELDS))
+        .labels(&LabelQuery::new(&project).fields(DEFAULT_LABEL_FIELDS.iter().copied()))
         .expect("a labels query")
     {
         let label = label.expect("a label");

@@ -474,13 +474,23 @@ mod tests {
         assert!(ws_url("no-scheme").is_err());
     }
 
-    #[test]
-    fn endpoint_parts() {
-        let tls = TlsSettings {
+    fn plain_tls() -> TlsSettings {
+        TlsSettings {
             provider: crate::client::config::TlsProvider::Rustls,
             ca_bundle: None,
             verify: true,
-        };
+        }
+    }
+
+    /// A graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.
+    fn local_endpoint(port: u16, timeout: Duration) -> Endpoint {
+        let url = format!("http://127.0.0.1:{port}/g");
+        Endpoint::new(&url, &plain_tls(), WsProtocol::GraphqlWs, timeout).unwrap()
+    }
+
+    #[test]
+    fn endpoint_parts() {
+        let tls = plain_tls();
         let t = Duration::from_secs(1);
         let ep = Endpoint::new("http://[::1]:4000/g", &tls, WsProtocol::Negotiate, t).unwrap();
         assert_eq!((ep.host.as_str(), ep.port), ("::1", 4000));
@@ -503,18 +513,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let tls = TlsSettings {
-            provider: crate::client::config::TlsProvider::Rustls,
-            ca_bundle: None,
-            verify: true,
-        };
-        let ep = Endpoint::new(
-            &format!("http://127.0.0.1:{port}/g"),
-            &tls,
-            WsProtocol::GraphqlWs,
-            Duration::from_secs(2),
-        )
-        .unwrap();
+        let ep = local_endpoint(port, Duration::from_secs(2));
         let err = Link::open(&ep, "test-reader").unwrap_err();
         assert!(err.is_retryable(), "{err:?}");
     }
@@ -523,18 +522,7 @@ mod tests {
     fn a_silent_peer_times_the_handshake_out() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let tls = TlsSettings {
-            provider: crate::client::config::TlsProvider::Rustls,
-            ca_bundle: None,
-            verify: true,
-        };
-        let ep = Endpoint::new(
-            &format!("http://127.0.0.1:{port}/g"),
-            &tls,
-            WsProtocol::GraphqlWs,
-            Duration::from_millis(300),
-        )
-        .unwrap();
+        let ep = local_endpoint(port, Duration::from_millis(300));
         let err = Link::open(&ep, "test-reader").unwrap_err();
         assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
         drop(listener);
