@@ -6,7 +6,8 @@ mod client_support;
 
 use std::sync::atomic::Ordering;
 
-use client_support::tls::{TlsFront, data};
+use client_support::tls::TlsFront;
+use client_support::tls_support::data;
 use client_support::*;
 use kili::{Error, Kili, ProjectQuery, TlsProvider};
 

@@ -2,35 +2,19 @@
 //! (which must refuse a private CA). The server is a tiny TLS WebSocket peer in the test.
 
 mod common;
+#[path = "tls_support/mod.rs"]
+mod tls_support;
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use common::PATIENCE;
 use kili::{Kili, StreamEvent, TlsProvider};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
 use tungstenite::Message;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tls-ws");
-
 /// A wss:// server for one label event per connection; returns its https:// endpoint.
 fn tls_label_server() -> String {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(format!("{DIR}/server.pem"))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-    let key = PrivateKeyDer::from_pem_file(format!("{DIR}/server.key")).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let config = Arc::new(config);
+    let config = tls_support::server_config();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -107,7 +91,7 @@ fn wss_with_an_extra_ca() {
             .api_key("k")
             .endpoint(&endpoint)
             .tls_provider(provider)
-            .ca_bundle(format!("{DIR}/ca.pem"))
+            .ca_bundle(tls_support::data("ca.pem"))
             .build()
             .unwrap();
         assert_eq!(first_label(&kili).unwrap(), "tls-label", "{provider:?}");

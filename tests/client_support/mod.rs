@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod tls;
+#[path = "../tls_support/mod.rs"]
+pub mod tls_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
