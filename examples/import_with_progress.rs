@@ -10,8 +10,8 @@
 //! Set `KILI_API_KEY` (and `KILI_API_ENDPOINT`) to run it against Kili instead.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use kili::local_server::LocalServer;
 use kili::{AssetQuery, InputType, Kili, LabelQuery, LabelType, NewAssets, NewLabels, NewProject};
+use kili_local_server::LocalServer;
 use serde_json::json;
 
 /// A progress observer drawing on a fresh bar; the library itself never prints.
@@ -31,7 +31,7 @@ fn bar(message: &'static str) -> impl Fn(u64, u64) + Send + Sync + 'static {
     }
 }
 
-fn main() -> kili::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::init();
     // Keep the server alive for the whole run when we started one.
     let (kili, _server) = match std::env::var("KILI_API_KEY") {

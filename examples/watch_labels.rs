@@ -12,7 +12,7 @@
 //! subscription and exits with status 0. Status 1 means the subscription failed, 2 a usage
 //! error.
 //!
-//! Against the local server (`cargo run --example local_server`, which prints its endpoint and
+//! Against the local server (`cargo run -p kili-local-server`, which prints its endpoint and
 //! key):
 //!
 //! ```text

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kili::local_server::LocalServer;
 use kili::{
     AssetQuery, InputType, Kili, LabelQuery, LabelType, Lifecycle, NewAssets, NewLabels,
     NewProject, SubscriptionOptions, SubscriptionState,
 };
+use kili_local_server::LocalServer;
 use serde_json::json;
 
 const CAR: &str = "https://storage.googleapis.com/label-public-staging/car/car_1.jpg";

@@ -5,9 +5,8 @@
 //! as typed methods, any other GraphQL document through [`Kili::graphql`], and label
 //! subscriptions that run on their own thread, reconnect by themselves and deliver the labels
 //! created while the connection was down. It speaks the same wire protocol as the official
-//! Python SDK, so it works against Kili's cloud, an on-premise Kili, or the embedded local
-//! server (`kili::local_server`, feature `local-server`) used by this crate's tests and
-//! examples.
+//! Python SDK, so it works against Kili's cloud, an on-premise Kili, or the local emulator
+//! that this crate's tests and examples use (the `kili-local-server` crate of its repository).
 //!
 //! No async runtime: HTTP goes through [`ureq`](https://docs.rs/ureq), WebSockets through
 //! [`tungstenite`](https://docs.rs/tungstenite), and each subscription is a plain thread.
@@ -31,7 +30,7 @@
 //!
 //! # A quick tour
 //!
-//! The examples below run against the embedded local server (the hidden lines start it); with
+//! The examples below run against the local emulator (the hidden lines start it); with
 //! `Kili::from_env()` instead of `Kili::new(..)` they run against Kili.
 //!
 //! ## Projects, assets and labels
@@ -44,7 +43,7 @@
 //! use kili::{AssetQuery, InputType, Kili, LabelQuery, LabelType, NewAssets, NewLabels, NewProject};
 //! use serde_json::json;
 //!
-//! # let server = kili::local_server::LocalServer::start()?;
+//! # let server = kili_local_server::LocalServer::start().unwrap();
 //! # let (api_key, endpoint) = (server.api_key().to_owned(), server.endpoint());
 //! let kili = Kili::new(api_key, endpoint)?;
 //! let project_id = kili.create_project(&NewProject::new("Webhook project", InputType::Image))?;
@@ -87,7 +86,7 @@
 //! use std::time::Duration;
 //! use kili::{LabelType, NewLabels};
 //!
-//! # let server = kili::local_server::LocalServer::start()?;
+//! # let server = kili_local_server::LocalServer::start().unwrap();
 //! # let kili = kili::Kili::new(server.api_key(), server.endpoint())?;
 //! # let project_id = kili.create_project(&kili::NewProject::new("p", kili::InputType::Image))?;
 //! # let asset_id = kili.append_many_to_dataset(&kili::NewAssets::new(&project_id, ["https://example.com/a.jpg"]))?.remove(0);
@@ -125,7 +124,7 @@
 //! use std::time::Duration;
 //! use kili::{Lifecycle, StreamEvent};
 //!
-//! # let server = kili::local_server::LocalServer::start()?;
+//! # let server = kili_local_server::LocalServer::start().unwrap();
 //! # let kili = kili::Kili::new(server.api_key(), server.endpoint())?;
 //! # let project_id = kili.create_project(&kili::NewProject::new("p", kili::InputType::Image))?;
 //! # let asset_id = kili.append_many_to_dataset(&kili::NewAssets::new(&project_id, ["https://example.com/a.jpg"]))?.remove(0);
@@ -174,8 +173,6 @@
 //! * `rustls` (default): TLS through rustls with the Mozilla roots (`webpki-roots`).
 //! * `native-tls`: TLS through the platform's library (OpenSSL on Linux); choose it with
 //!   [`KiliBuilder::tls_provider`] when both are compiled in.
-//! * `local-server`: the embedded Kili-compatible server `kili::local_server`, for tests and
-//!   offline work. Off by default: a client-only program compiles none of it.
 //!
 //! # TLS
 //!
@@ -218,9 +215,6 @@ mod models;
 mod progress;
 mod subscription;
 mod time;
-
-#[cfg(feature = "local-server")]
-pub mod local_server;
 
 pub use client::Paginated;
 pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};

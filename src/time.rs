@@ -1,8 +1,8 @@
 //! Timestamps as Kili writes them (`2024-05-01T12:34:56.789Z`: ISO 8601, UTC, millisecond
 //! precision) and HTTP dates (`Retry-After`), to and from milliseconds since the Unix epoch.
 //!
-//! Pure functions shared by the client, the subscriptions and the local server; no calendar
-//! crate is needed for two fixed formats.
+//! Pure functions shared by the client and the subscriptions; no calendar crate is needed for
+//! two fixed formats.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,12 +12,6 @@ pub(crate) fn millis(t: SystemTime) -> i64 {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
     }
-}
-
-/// Milliseconds since the Unix epoch, now.
-#[cfg_attr(not(feature = "local-server"), allow(dead_code))] // the local server's clock
-pub(crate) fn now_ms() -> i64 {
-    millis(SystemTime::now())
 }
 
 /// Formats a time as Kili does: `2024-05-01T12:34:56.789Z`.

@@ -229,7 +229,7 @@ fn dotted_fields_select_nested_objects() {
     assert_eq!(labels[0].label_type, Some(LabelType::Review));
     assert_eq!(
         labels[0].author.as_ref().unwrap().email.as_deref(),
-        Some(kili::local_server::DEFAULT_EMAIL)
+        Some(kili_local_server::DEFAULT_EMAIL)
     );
     assert_eq!(
         assets

@@ -55,7 +55,7 @@ fn append_by_asset_ids_and_read_back() {
     assert_eq!(l.json_response, response("OBJECT_A"));
     assert_eq!(
         l.author.as_ref().unwrap().email.as_deref(),
-        Some(kili::local_server::DEFAULT_EMAIL)
+        Some(kili_local_server::DEFAULT_EMAIL)
     );
     assert!(l.created_at.is_some());
     assert_eq!(kili.count_labels(&LabelQuery::new(&project)).unwrap(), 2);

@@ -6,8 +6,8 @@ mod client_support;
 use std::sync::{Arc, Mutex};
 
 use client_support::*;
-use kili::local_server::LocalServer;
 use kili::{AssetQuery, Kili};
+use kili_local_server::LocalServer;
 
 /// (first, skip) of each `assets` request since the mark.
 fn pages(server: &LocalServer, m: &Mark) -> Vec<(u64, u64)> {

@@ -9,7 +9,7 @@ use kili::{Kili, ProjectQuery};
 
 const WINDOW: Duration = Duration::from_millis(400);
 
-fn limited(server: &kili::local_server::LocalServer) -> Kili {
+fn limited(server: &kili_local_server::LocalServer) -> Kili {
     fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
         .rate_limit_per(5, WINDOW)
         .build()

@@ -11,8 +11,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
-use kili::local_server::LocalServer;
 use kili::{AssetQuery, InputType, Kili, LabelType, NewAssets, NewLabels, NewProject};
+use kili_local_server::LocalServer;
 use serde_json::{Value, json};
 
 /// Generous: the machine is shared and slow; nothing waits this long when things work.

@@ -13,8 +13,8 @@ mod reliability_support;
 use std::time::{Duration, Instant};
 
 use common::*;
-use kili::local_server::LocalServer;
 use kili::{Kili, Subscription, SubscriptionOptions};
+use kili_local_server::LocalServer;
 use proxy::FaultProxy;
 use reliability_support::*;
 

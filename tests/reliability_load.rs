@@ -20,8 +20,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::{PATIENCE, wait_for};
-use kili::local_server::LocalServer;
 use kili::{Kili, Subscription, SubscriptionOptions};
+use kili_local_server::LocalServer;
 use reliability_support::*;
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -157,7 +157,7 @@ fn a_thousand_subscribers_and_eight_writers_all_receive_everything() {
 }
 
 /// Starts a server on `port` (retrying while the old one's port is released).
-fn restart(port: u16, key: &str, state: kili::local_server::ServerState) -> LocalServer {
+fn restart(port: u16, key: &str, state: kili_local_server::ServerState) -> LocalServer {
     let deadline = Instant::now() + PATIENCE;
     loop {
         match LocalServer::builder()

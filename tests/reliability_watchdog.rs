@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use kili::SubscriptionOptions;
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 
 #[test]
 fn a_slow_callback_is_not_a_dead_connection() {

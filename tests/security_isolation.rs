@@ -9,10 +9,10 @@ mod common;
 use std::sync::mpsc;
 
 use client_support::{KEY, OTHER_KEY, fast, project_with_assets, server};
-use kili::local_server::LocalServer;
 use kili::{
     AssetQuery, Kili, LabelQuery, LabelType, NewAssets, NewLabels, ProjectQuery, StreamEvent,
 };
+use kili_local_server::LocalServer;
 use serde_json::json;
 
 fn kili_as(server: &LocalServer, key: &str) -> Kili {

@@ -5,6 +5,7 @@
 //! refusals one by one; the fuzzing is in `security_local_server_fuzz.rs`.)
 
 mod common;
+#[path = "../local-server/tests/local_server_support/mod.rs"]
 mod local_server_support;
 mod reliability_support;
 
@@ -15,8 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use kili::local_server::LocalServer;
 use kili::{LabelQuery, ProjectQuery};
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use reliability_support::{Collector, Writer, resilient_client, store_label_ids};
 use serde_json::json;

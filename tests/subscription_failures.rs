@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::*;
-use kili::local_server::LocalServer;
 use kili::{
     Error, Kili, Lifecycle, StreamEvent, SubscriptionOptions, SubscriptionState, WsProtocol,
 };
+use kili_local_server::LocalServer;
 use serde_json::json;
 
 const LABEL_IDS: &str =

@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use kili::local_server::LocalServer;
 use kili::{Lifecycle, StreamEvent, SubscriptionOptions, WsProtocol};
+use kili_local_server::LocalServer;
 use serde_json::json;
 
 const LABEL_IDS: &str = "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id labelType } }";

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use kili::SubscriptionOptions;
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 
 #[test]
 fn two_hundred_subscriptions_then_no_thread_left() {

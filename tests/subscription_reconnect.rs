@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use kili::local_server::LocalServer;
 use kili::{EventOrigin, LabelStream, Lifecycle, StreamEvent, SubscriptionOptions};
+use kili_local_server::LocalServer;
 
 /// Reads the stream until every id in `want` was seen (or the patience runs out); returns how
 /// many times each label id was delivered, and the lifecycle events met.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use crossbeam_channel::unbounded;
-use kili::local_server::LocalServer;
 use kili::{EventOrigin, LabelEvent, LabelType, SubscriptionState};
+use kili_local_server::LocalServer;
 
 #[test]
 fn the_tutorial_sequence() {

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 
 const ROLE: &str = "KILI_BENCH_ROLE";
 const MAX_CONNECTIONS: &str = "KILI_BENCH_MAX_CONNECTIONS";

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use kili::local_server::{LocalServer, RecordedRequest};
 use kili::{Kili, KiliBuilder};
+use kili_local_server::{LocalServer, RecordedRequest};
 
 pub const KEY: &str = "test-key";
 pub const OTHER_KEY: &str = "other-key";

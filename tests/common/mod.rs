@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kili::Kili;
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use serde_json::{Value, json};
 
 /// Generous: the machine is shared and slow; nothing here waits this long when things work.

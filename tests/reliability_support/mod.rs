@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use kili::local_server::LocalServer;
 use kili::{Kili, LabelEvent, LabelQuery, LabelType, NewLabels};
+use kili_local_server::LocalServer;
 use parking_lot::Mutex;
 use serde_json::json;
 

@@ -177,10 +177,7 @@ impl QueryRoot {
     }
 }
 
-fn matching_projects(
-    ctx: &Context<'_>,
-    w: &ProjectWhere,
-) -> Result<Vec<crate::local_server::store::ProjectRec>> {
+fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<crate::store::ProjectRec>> {
     let me = viewer(ctx)?;
     let d = state(ctx)?.read();
     let mut out = Vec::new();
@@ -195,7 +192,7 @@ fn matching_projects(
 pub(crate) fn matching_assets(
     ctx: &Context<'_>,
     w: &AssetWhere,
-) -> Result<Vec<crate::local_server::store::AssetRec>> {
+) -> Result<Vec<crate::store::AssetRec>> {
     let me = viewer(ctx)?;
     let d = state(ctx)?.read();
     let mut out = Vec::new();
@@ -212,7 +209,7 @@ fn matching_labels(
     ctx: &Context<'_>,
     w: &LabelWhere,
     limit: usize,
-) -> Result<Vec<Arc<crate::local_server::store::LabelRec>>> {
+) -> Result<Vec<Arc<crate::store::LabelRec>>> {
     let me = viewer(ctx)?;
     let d = state(ctx)?.read();
     let mine: std::collections::HashSet<&str> = d

@@ -6,7 +6,7 @@ mod local_server_support;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use serde_json::{Value, json};
 use tungstenite::Message;
@@ -14,7 +14,7 @@ use tungstenite::client::IntoClientRequest;
 
 const KEY: &str = "ws-key";
 
-fn setup(builder: kili::local_server::LocalServerBuilder) -> (LocalServer, String, String) {
+fn setup(builder: kili_local_server::LocalServerBuilder) -> (LocalServer, String, String) {
     let server = builder.api_key(KEY).start().unwrap();
     let project = create_project(&server, KEY, "p");
     let asset = add_assets(&server, KEY, &project, &["x"]).remove(0);

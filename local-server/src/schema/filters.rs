@@ -8,7 +8,7 @@
 use async_graphql::{ID, Result};
 
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
-use crate::local_server::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
+use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
 use crate::time::parse_iso;
 
 /// A `[lower, upper]` time range from optional ISO strings; an unparsable string is an error.

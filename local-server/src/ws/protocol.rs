@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::local_server::store::UserRec;
+use crate::store::UserRec;
 
 /// A WebSocket subprotocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,7 +356,7 @@ mod tests {
     }
 
     fn auth(p: &Value) -> Option<UserRec> {
-        (crate::local_server::auth::key_from_init_payload(p) == Some("k")).then(user)
+        (crate::auth::key_from_init_payload(p) == Some("k")).then(user)
     }
 
     fn sent(actions: &[Action]) -> Vec<Value> {

@@ -5,12 +5,12 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::RecordedRequest;
 use super::auth::key_from_authorization;
 use super::http::{DecodeError, Parse, RequestHead, Response, decode_body, parse_head};
 use super::schema::Viewer;
 use super::server::Shared;
 use super::ws;
+use crate::RecordedRequest;
 
 /// The GraphQL endpoint (HTTP POST and WebSocket upgrade).
 pub(crate) const GRAPHQL_PATH: &str = "/api/label/v2/graphql";

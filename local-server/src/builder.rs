@@ -15,9 +15,9 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use std::time::Duration;
-/// use kili::local_server::LocalServer;
+/// use kili_local_server::LocalServer;
 ///
-/// # fn main() -> kili::Result<()> {
+/// # fn main() -> kili_local_server::Result<()> {
 /// let server = LocalServer::builder()
 ///     .api_key("alice-key")
 ///     .user("bob-key", "bob@example.com")
@@ -170,7 +170,7 @@ impl LocalServerBuilder {
     /// # Errors
     ///
     /// [`Error::Io`] if the port cannot be bound or a thread cannot be spawned;
-    /// [`Error::InvalidInput`] for an empty API key or a zero `max_connections`.
+    /// [`Error::InvalidSettings`] for an empty API key or a zero `max_connections`.
     pub fn start(self) -> Result<LocalServer> {
         if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty())
             || self.users.iter().any(|(k, _)| k.trim().is_empty())
@@ -189,14 +189,13 @@ impl LocalServerBuilder {
         for (k, email) in &self.users {
             state.ensure_user(k, email);
         }
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(|source| Error::Io {
-            context: format!("binding the local server to 127.0.0.1:{}", self.port),
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(|source| Error::Io {
-            context: "reading the local server's address".into(),
-            source,
-        })?;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(Error::io(format!(
+            "binding the local server to 127.0.0.1:{}",
+            self.port
+        )))?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::io("reading the local server's address"))?;
         let config = Config {
             keep_alive: self.keep_alive,
             subscription_lifetime: self.subscription_lifetime,
@@ -210,10 +209,7 @@ impl LocalServerBuilder {
         let accept = std::thread::Builder::new()
             .name(format!("kili-local-accept-{}", addr.port()))
             .spawn(move || server::accept_loop(listener, accept_shared))
-            .map_err(|source| Error::Io {
-                context: "spawning the local server's accept thread".into(),
-                source,
-            })?;
+            .map_err(Error::io("spawning the local server's accept thread"))?;
         Ok(LocalServer {
             addr,
             api_key: key,

@@ -2,7 +2,7 @@
 
 mod local_server_support;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use serde_json::{Value, json};
 

@@ -23,10 +23,10 @@ use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
 use super::protocol::{Action, Protocol, Session};
-use crate::local_server::auth::key_from_init_payload;
-use crate::local_server::schema::Viewer;
-use crate::local_server::server::Shared;
-use crate::local_server::store::UserRec;
+use crate::auth::key_from_init_payload;
+use crate::schema::Viewer;
+use crate::server::Shared;
+use crate::store::UserRec;
 
 /// How long a client has to send `connection_init` (or the idle timeout, if shorter).
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);

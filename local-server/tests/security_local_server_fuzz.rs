@@ -11,7 +11,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use proptest::prelude::*;
 use serde_json::json;

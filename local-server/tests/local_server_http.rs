@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use serde_json::{Value, json};
 
@@ -400,6 +400,9 @@ fn port_in_use_is_an_io_error() {
         .port(first.addr().port())
         .start()
         .unwrap_err();
-    assert!(matches!(err, kili::Error::Io { .. }), "{err:?}");
+    assert!(
+        matches!(err, kili_local_server::Error::Io { .. }),
+        "{err:?}"
+    );
     assert!(LocalServer::builder().api_key(" ").start().is_err());
 }

@@ -23,7 +23,7 @@ use crate::time::now_ms;
 /// # Examples
 ///
 /// ```
-/// use kili::local_server::ServerState;
+/// use kili_local_server::ServerState;
 ///
 /// let state = ServerState::new();
 /// assert_eq!(state.label_count(), 0);

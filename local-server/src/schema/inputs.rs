@@ -2,7 +2,7 @@
 //!
 //! Every field any version of the official SDK may send is declared (async-graphql rejects
 //! unknown input fields), even when the local server gives it no meaning; see the module docs of
-//! `kili::local_server` for which filters are honoured.
+//! the crate docs for which filters are honoured.
 
 use async_graphql::{
     ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 
 use super::enums::{AssetStatus, InputType, LabelType};
 use super::state;
-use crate::local_server::store::{AssetRec, LabelRec, ProjectRec, UserRec};
+use crate::store::{AssetRec, LabelRec, ProjectRec, UserRec};
 use crate::time::format_ms;
 
 /// How long a generated API key is valid (Kili keys default to a year).

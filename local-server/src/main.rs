@@ -1,7 +1,8 @@
-//! Runs the embedded Kili-compatible server until killed.
+//! The local Kili server as a program, for any client (the Python SDK, other languages) to test
+//! against; it serves until killed.
 //!
 //! ```text
-//! cargo run --example local_server -- --port 4000 [--api-key KEY]
+//! cargo run -p kili-local-server -- --port 4000 [--api-key KEY]
 //! ```
 //!
 //! Prints `endpoint: http://127.0.0.1:PORT/api/label/v2/graphql` and `api key: KEY`, one line
@@ -9,7 +10,7 @@
 
 use std::io::Write;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = LocalServer::builder();

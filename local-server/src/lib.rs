@@ -1,17 +1,16 @@
-//! An embedded server that speaks Kili's wire protocol, for tests, examples and offline work.
+//! A local server that speaks Kili's wire protocol, for tests, examples and offline work: the
+//! `kili` crate's tests and examples run against it, and so can another language's SDK.
 //!
-//! Enabled by the cargo feature `local-server` (this repository's own tests, examples and
-//! benches have it on without flags). A program that uses `kili` only as a client compiles
-//! neither this module nor its dependencies.
+//! It is its own crate so that a program using `kili` as a client compiles none of it.
 //!
 //! # Starting it
 //!
 //! From code, on a free port of 127.0.0.1:
 //!
 //! ```
-//! use kili::local_server::LocalServer;
+//! use kili_local_server::LocalServer;
 //!
-//! # fn main() -> kili::Result<()> {
+//! # fn main() -> kili_local_server::Result<()> {
 //! let server = LocalServer::builder().api_key("my-key").start()?;
 //! assert!(server.endpoint().ends_with("/api/label/v2/graphql"));
 //! assert_eq!(server.api_key(), "my-key");
@@ -24,7 +23,7 @@
 //! From a shell, with this repository checked out:
 //!
 //! ```text
-//! $ cargo run --example local_server -- --port 4000 --api-key my-key
+//! $ cargo run -p kili-local-server -- --port 4000 --api-key my-key
 //! endpoint: http://127.0.0.1:4000/api/label/v2/graphql
 //! api key: my-key
 //! ```
@@ -104,14 +103,21 @@
 //! [`LocalServer::recorded_requests`], [`LocalServer::connection_count`], and restarts on the
 //! same data through [`LocalServerBuilder::state`].
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
 mod auth;
 mod builder;
 mod conn;
+mod error;
 mod http;
 mod ids;
+mod recording;
 mod schema;
 mod server;
 mod store;
+mod time;
 mod ws;
 
 use std::fmt;
@@ -121,44 +127,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use builder::LocalServerBuilder;
+pub use error::{Error, Result};
+pub use recording::{OperationSummary, RecordedRequest};
 pub use store::ServerState;
 
-use crate::error::Result;
 use server::Shared;
 
 /// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
 pub const DEFAULT_EMAIL: &str = "user@local.kili";
-
-/// A GraphQL request the server received over HTTP (see [`LocalServerBuilder::record_requests`]).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// The `operationName`, if the body had one.
-    pub operation_name: Option<String>,
-    /// The GraphQL document.
-    pub query: String,
-    /// The `variables` (`Null` if absent).
-    pub variables: serde_json::Value,
-    /// The HTTP request headers, in the order received.
-    pub headers: Vec<(String, String)>,
-}
-
-impl RecordedRequest {
-    /// The first header with this name (case-insensitive).
-    ///
-    /// ```
-    /// # use kili::local_server::RecordedRequest;
-    /// # fn check(r: &RecordedRequest) {
-    /// let auth = r.header("authorization");
-    /// # }
-    /// ```
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// A running local server. Dropping it (or [`LocalServer::stop`]) stops it and closes every
 /// connection, WebSockets included.
@@ -195,9 +171,9 @@ impl LocalServer {
     /// # Examples
     ///
     /// ```
-    /// let server = kili::local_server::LocalServer::start()?;
+    /// let server = kili_local_server::LocalServer::start()?;
     /// assert!(!server.api_key().is_empty());
-    /// # Ok::<(), kili::Error>(())
+    /// # Ok::<(), kili_local_server::Error>(())
     /// ```
     pub fn start() -> Result<LocalServer> {
         LocalServer::builder().start()

@@ -11,7 +11,7 @@ use super::inputs::{
 use super::objects::{Asset, Label, Project};
 use super::query::matching_assets;
 use super::{bad_input, no_access, state, store_error, viewer};
-use crate::local_server::store::{NewAsset, NewLabel, NewProject};
+use crate::store::{NewAsset, NewLabel, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
 pub(crate) struct MutationRoot;

@@ -2,7 +2,7 @@
 
 mod local_server_support;
 
-use kili::local_server::LocalServer;
+use kili_local_server::LocalServer;
 use local_server_support::*;
 use serde_json::json;
 
@@ -113,7 +113,7 @@ fn a_restart_on_the_same_port_keeps_the_data() {
 fn handles_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<LocalServer>();
-    check::<kili::local_server::LocalServerBuilder>();
-    check::<kili::local_server::ServerState>();
-    check::<kili::local_server::RecordedRequest>();
+    check::<kili_local_server::LocalServerBuilder>();
+    check::<kili_local_server::ServerState>();
+    check::<kili_local_server::RecordedRequest>();
 }

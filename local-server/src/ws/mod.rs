@@ -47,7 +47,7 @@ pub(crate) fn handshake(head: &RequestHead) -> Result<(Vec<u8>, Protocol), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local_server::http::{Parse, parse_head};
+    use crate::http::{Parse, parse_head};
 
     fn head(extra: &str) -> RequestHead {
         let raw = format!(

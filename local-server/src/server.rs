@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::RecordedRequest;
 use super::http::Response;
 use super::schema::KiliSchema;
 use super::store::ServerState;
+use crate::RecordedRequest;
 
 /// The settings of a running server.
 #[derive(Debug, Clone)]
