@@ -78,7 +78,7 @@ pub enum Error {
     },
     /// The subscription or server was already closed.
     Closed,
-    /// A local I/O error (e.g. binding the local server's port, reading a CA bundle).
+    /// A local I/O error (e.g. spawning a thread, cloning a socket).
     Io {
         /// What was being done.
         context: String,

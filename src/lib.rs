@@ -209,19 +209,23 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod backoff;
 mod client;
 mod error;
+mod ids;
 mod models;
 mod progress;
 mod subscription;
 mod time;
+mod tls;
 
 pub use client::Paginated;
 pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
 pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
-pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress, TlsProvider};
+pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use error::{BoxError, Error, GraphQlError, Result};
+pub use tls::TlsProvider;
 pub use models::{Asset, InputType, Label, LabelType, Project, User};
 pub use subscription::{
     EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent, StreamEvent,

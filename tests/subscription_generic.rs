@@ -16,12 +16,14 @@ fn raw_events_on_both_protocols() {
     let server = LocalServer::builder().start().unwrap();
     let kili = kili_for(&server);
     let (project, asset) = project_with_asset(&kili);
-    for protocol in [
-        WsProtocol::GraphqlWs,
-        WsProtocol::GraphqlTransportWs,
-        WsProtocol::Negotiate,
+    for offered in [
+        vec![WsProtocol::GraphqlWs],
+        vec![WsProtocol::GraphqlTransportWs],
+        vec![WsProtocol::GraphqlTransportWs, WsProtocol::GraphqlWs],
     ] {
-        let options = SubscriptionOptions::new().protocol(protocol);
+        // The server takes the first protocol offered that it speaks: both are.
+        let protocol = offered[0];
+        let options = SubscriptionOptions::new().protocols(offered);
         let events = kili
             .subscription_events_with_options(LABEL_IDS, json!({"projectID": project}), options)
             .unwrap();

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::backoff::Backoff;
 use crate::client::Kili;
 use crate::error::{Error, Result};
+use crate::tls::{Tls, TlsProvider, TlsSettings};
 
 /// Kili's cloud endpoint, used when none is given.
 ///
@@ -16,45 +18,13 @@ use crate::error::{Error, Result};
 /// ```
 pub const DEFAULT_ENDPOINT: &str = "https://cloud.kili-technology.com/api/label/v2/graphql";
 
-/// Which TLS implementation secures `https://` and `wss://` connections.
-///
-/// # Examples
-///
-/// ```
-/// let kili = kili::Kili::builder()
-///     .api_key("k")
-///     .tls_provider(kili::TlsProvider::Rustls)
-///     .build()?;
-/// # Ok::<(), kili::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TlsProvider {
-    /// rustls with the Mozilla roots (the default; needs the `rustls` feature).
-    Rustls,
-    /// The platform's TLS library (needs the `native-tls` feature).
-    NativeTls,
-}
-
-/// TLS settings shared by the HTTP client and the subscriptions.
-#[derive(Debug, Clone)]
-pub(crate) struct TlsSettings {
-    pub(crate) provider: TlsProvider,
-    /// Trusted roots (PEM) that replace the provider's defaults.
-    pub(crate) ca_bundle: Option<PathBuf>,
-    /// `false` disables certificate verification (as `KILI_VERIFY=false`); dangerous.
-    pub(crate) verify: bool,
-}
-
 /// How failed requests are retried.
 #[derive(Debug, Clone)]
 pub(crate) struct RetrySettings {
     /// Attempts after the first one.
     pub(crate) max_retries: u32,
-    /// First backoff delay.
-    pub(crate) initial_backoff: Duration,
-    /// Largest backoff delay.
-    pub(crate) max_backoff: Duration,
+    /// Delays between attempts.
+    pub(crate) backoff: Backoff,
     /// Total time budget across all attempts of one call.
     pub(crate) budget: Duration,
 }
@@ -71,9 +41,7 @@ pub(crate) struct Config {
     pub(crate) rate_limit: Option<u32>,
     /// The limiter's window (a minute unless set with [`KiliBuilder::rate_limit_per`]).
     pub(crate) rate_limit_window: Duration,
-    // Builds without a TLS feature never read it.
-    #[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
-    pub(crate) tls: TlsSettings,
+    pub(crate) tls: Tls,
     /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
     pub(crate) proxy_from_env: bool,
 }
@@ -115,21 +83,12 @@ impl Default for KiliBuilder {
             request_timeout: Duration::from_secs(60),
             retry: RetrySettings {
                 max_retries: 10,
-                initial_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_secs(10),
+                backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(10)),
                 budget: Duration::from_secs(180),
             },
             rate_limit: Some(500),
             rate_limit_window: Duration::from_secs(60),
-            tls: TlsSettings {
-                provider: if cfg!(feature = "rustls") {
-                    TlsProvider::Rustls
-                } else {
-                    TlsProvider::NativeTls
-                },
-                ca_bundle: None,
-                verify: true,
-            },
+            tls: TlsSettings::default(),
             proxy_from_env: true,
         }
     }
@@ -242,8 +201,7 @@ impl KiliBuilder {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.retry.initial_backoff = initial;
-        self.retry.max_backoff = max.max(initial);
+        self.retry.backoff = Backoff::new(initial, max);
         self
     }
 
@@ -390,7 +348,7 @@ impl KiliBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] if the API key is missing or empty, or the endpoint is not an
-    /// `http(s)://` URL; [`Error::Io`] if the CA bundle cannot be read.
+    /// `http(s)://` URL, or the CA bundle is unusable (unreadable, not PEM, no certificate).
     ///
     /// # Examples
     ///
@@ -418,7 +376,7 @@ impl KiliBuilder {
             retry: self.retry,
             rate_limit: self.rate_limit,
             rate_limit_window: self.rate_limit_window,
-            tls: self.tls,
+            tls: Tls::new(&self.tls)?,
             proxy_from_env: self.proxy_from_env,
         };
         Kili::from_config(Arc::new(config))

@@ -3,19 +3,17 @@
 pub(crate) mod config;
 mod document;
 mod fields;
-mod ids;
 pub(crate) mod ops;
 mod paginate;
 mod rate_limit;
 mod retry;
-mod tls;
 mod transport;
 
 use std::sync::Arc;
 
 pub use crate::progress::Progress;
 use config::Config;
-pub use config::{DEFAULT_ENDPOINT, KiliBuilder, TlsProvider};
+pub use config::{DEFAULT_ENDPOINT, KiliBuilder};
 pub use paginate::Paginated;
 use rate_limit::RateLimiter;
 use retry::{Failure, Safety};

@@ -13,16 +13,14 @@
 //! - **failed**: a definite answer (GraphQL errors, 401, other statuses, a bad certificate):
 //!   resending gives the same answer, so it is never retried.
 //!
-//! Delays: capped exponential backoff with full jitter (a uniform delay between zero and
-//! `min(max, initial * 2^n)`), or exactly the server's `Retry-After` when it sends one, and
+//! Delays: the crate's [`Backoff`](crate::backoff::Backoff) (capped, exponential, full jitter),
+//! or exactly the server's `Retry-After` when it sends one, and
 //! never past the call's total time budget.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::client::config::RetrySettings;
-use crate::client::ids;
 use crate::error::{Error, Result};
-use crate::time as datetime;
 
 /// What a failure tells about whether the server ran the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,21 +75,6 @@ pub(crate) fn may_retry(outcome: Outcome, safety: Safety) -> bool {
     }
 }
 
-/// The upper bound of the `retry`-th backoff delay (0-based): `initial * 2^retry`, capped.
-pub(crate) fn backoff_ceiling(settings: &RetrySettings, retry: u32) -> Duration {
-    let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
-    settings
-        .initial_backoff
-        .checked_mul(factor)
-        .unwrap_or(settings.max_backoff)
-        .min(settings.max_backoff)
-}
-
-/// Full jitter: `unit` (in `[0, 1)`) of the ceiling.
-pub(crate) fn jitter(ceiling: Duration, unit: f64) -> Duration {
-    ceiling.mul_f64(unit.clamp(0.0, 1.0))
-}
-
 /// The delay before the next attempt, or `None` to give up.
 ///
 /// `retry` counts the retries already made, `elapsed` the time spent so far in this call.
@@ -108,7 +91,7 @@ pub(crate) fn next_delay(
     }
     let delay = match failure.retry_after {
         Some(d) => d,
-        None => jitter(backoff_ceiling(settings, retry), unit),
+        None => settings.backoff.delay_with(retry, unit),
     };
     (elapsed.saturating_add(delay) <= settings.budget).then_some(delay)
 }
@@ -139,7 +122,7 @@ pub(crate) fn run<T>(
             safety,
             retry,
             start.elapsed(),
-            ids::random_unit(),
+            fastrand::f64(),
         ) else {
             if may_retry(failure.outcome, safety) && retry > 0 {
                 log::warn!("{what} failed after {retry} retries: {}", failure.error);
@@ -164,19 +147,19 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
-    let at = datetime::parse_http_date(v)?;
+    let at = crate::time::parse_http_date(v)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backoff::Backoff;
 
     fn settings() -> RetrySettings {
         RetrySettings {
             max_retries: 10,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(10),
+            backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(10)),
             budget: Duration::from_secs(180),
         }
     }
@@ -189,27 +172,6 @@ mod tests {
             },
             outcome,
         )
-    }
-
-    #[test]
-    fn ceiling_doubles_then_caps() {
-        let s = settings();
-        let ms: Vec<u128> = (0..10)
-            .map(|r| backoff_ceiling(&s, r).as_millis())
-            .collect();
-        assert_eq!(
-            ms,
-            [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000]
-        );
-        assert_eq!(backoff_ceiling(&s, 1000), Duration::from_secs(10));
-    }
-
-    #[test]
-    fn full_jitter_spans_zero_to_ceiling() {
-        let c = Duration::from_millis(800);
-        assert_eq!(jitter(c, 0.0), Duration::ZERO);
-        assert_eq!(jitter(c, 0.5), Duration::from_millis(400));
-        assert!(jitter(c, 0.999_999) < c);
     }
 
     #[test]
@@ -266,8 +228,7 @@ mod tests {
     #[test]
     fn run_stops_on_definite_errors_and_retries_transient_ones() {
         let mut s = settings();
-        s.initial_backoff = Duration::from_millis(1);
-        s.max_backoff = Duration::from_millis(2);
+        s.backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(2));
         let mut calls = 0;
         let r: Result<()> = run(&s, Safety::Idempotent, "test", || {
             calls += 1;

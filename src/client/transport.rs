@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 
 use crate::client::config::Config;
 use crate::client::retry::{self, Failure, Outcome};
-use crate::client::tls;
 use crate::error::{Error, GraphQlError, Result};
 
 /// The value of `apollographql-client-name`.
@@ -27,12 +26,11 @@ impl Transport {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("kili-rs/", env!("CARGO_PKG_VERSION")));
+        config.tls.check_endpoint(&config.endpoint)?;
         #[cfg(any(feature = "rustls", feature = "native-tls"))]
         {
-            b = b.tls_config(tls::ureq_tls_config(&config.tls)?);
+            b = b.tls_config(config.tls.http());
         }
-        #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-        tls::check_plain_http(&config.endpoint)?;
         if !config.proxy_from_env {
             b = b.proxy(None);
         }

@@ -258,7 +258,7 @@ impl Kili {
         let endpoint = Endpoint::new(
             &config.endpoint,
             &config.tls,
-            options.protocol,
+            &options.protocols,
             config.connect_timeout,
         )?;
         let name = match &options.thread_name {

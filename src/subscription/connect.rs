@@ -21,11 +21,9 @@ use tungstenite::protocol::{CloseFrame, WebSocketConfig, frame::coding::CloseCod
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{ClientRequestBuilder, HandshakeError, Message, WebSocket};
 
-use crate::client::config::TlsSettings;
 use crate::error::{Error, Result};
 use crate::subscription::options::WsProtocol;
-use crate::subscription::protocol::Dialect;
-use crate::subscription::tls::{self, Tls};
+use crate::tls::Tls;
 
 /// Chunks in flight between the reader thread and the subscription thread.
 const CHUNKS_IN_FLIGHT: usize = 64;
@@ -57,7 +55,8 @@ pub(crate) struct Endpoint {
     host: String,
     port: u16,
     tls: Tls,
-    offered: Vec<Dialect>,
+    secure: bool,
+    offered: Vec<WsProtocol>,
     connect_timeout: Duration,
 }
 
@@ -69,8 +68,8 @@ impl Endpoint {
     /// [`Error::InvalidInput`] for a URL that cannot be used; TLS configuration errors.
     pub(crate) fn new(
         http_endpoint: &str,
-        tls: &TlsSettings,
-        protocol: WsProtocol,
+        tls: &Tls,
+        offered: &[WsProtocol],
         connect_timeout: Duration,
     ) -> Result<Endpoint> {
         let url = ws_url(http_endpoint)?;
@@ -85,18 +84,14 @@ impl Endpoint {
             .trim_end_matches(']')
             .to_owned();
         let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        let offered = match protocol {
-            WsProtocol::GraphqlTransportWs => vec![Dialect::GraphqlTransportWs],
-            WsProtocol::Negotiate => vec![Dialect::GraphqlTransportWs, Dialect::GraphqlWs],
-            _ => vec![Dialect::GraphqlWs],
-        };
         Ok(Endpoint {
-            tls: tls::configure(tls, secure)?,
+            tls: tls.clone(),
+            secure,
             url,
             uri,
             host,
             port,
-            offered,
+            offered: offered.to_vec(),
             connect_timeout,
         })
     }
@@ -202,14 +197,14 @@ pub(crate) struct Link {
     tcp: TcpStream,
     reader: Option<JoinHandle<()>>,
     deadline: Arc<Mutex<Option<Instant>>>,
-    dialect: Dialect,
+    protocol: WsProtocol,
 }
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Link")
             .field("peer", &self.tcp.peer_addr().ok())
-            .field("dialect", &self.dialect)
+            .field("protocol", &self.protocol)
             .finish()
     }
 }
@@ -265,7 +260,7 @@ impl Link {
             request,
             stream,
             Some(config),
-            Some(ep.tls.connector()),
+            Some(ep.tls.websocket(ep.secure)?),
         );
         let (ws, response) = match handshake {
             Ok(ok) => ok,
@@ -288,8 +283,8 @@ impl Link {
             .headers()
             .get("Sec-WebSocket-Protocol")
             .and_then(|v| v.to_str().ok());
-        let dialect = chosen
-            .and_then(Dialect::from_subprotocol)
+        let protocol = chosen
+            .and_then(WsProtocol::from_subprotocol)
             .unwrap_or(ep.offered[0]);
         *deadline.lock() = None;
         Ok(Link {
@@ -298,13 +293,13 @@ impl Link {
             tcp,
             reader: Some(reader),
             deadline,
-            dialect,
+            protocol,
         })
     }
 
     /// The protocol the server picked.
-    pub(crate) fn dialect(&self) -> Dialect {
-        self.dialect
+    pub(crate) fn protocol(&self) -> WsProtocol {
+        self.protocol
     }
 
     /// The channel that has bytes when the socket does (for `select`).
@@ -474,35 +469,32 @@ mod tests {
         assert!(ws_url("no-scheme").is_err());
     }
 
-    fn plain_tls() -> TlsSettings {
-        TlsSettings {
-            provider: crate::client::config::TlsProvider::Rustls,
-            ca_bundle: None,
-            verify: true,
-        }
+    fn plain_tls() -> Tls {
+        Tls::new(&crate::tls::TlsSettings::default()).unwrap()
     }
 
     /// A graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.
     fn local_endpoint(port: u16, timeout: Duration) -> Endpoint {
         let url = format!("http://127.0.0.1:{port}/g");
-        Endpoint::new(&url, &plain_tls(), WsProtocol::GraphqlWs, timeout).unwrap()
+        Endpoint::new(&url, &plain_tls(), &[WsProtocol::GraphqlWs], timeout).unwrap()
     }
 
     #[test]
     fn endpoint_parts() {
         let tls = plain_tls();
         let t = Duration::from_secs(1);
-        let ep = Endpoint::new("http://[::1]:4000/g", &tls, WsProtocol::Negotiate, t).unwrap();
+        let both = [WsProtocol::GraphqlTransportWs, WsProtocol::GraphqlWs];
+        let ep = Endpoint::new("http://[::1]:4000/g", &tls, &both, t).unwrap();
         assert_eq!((ep.host.as_str(), ep.port), ("::1", 4000));
         assert_eq!(
             ep.offered,
-            vec![Dialect::GraphqlTransportWs, Dialect::GraphqlWs]
+            vec![WsProtocol::GraphqlTransportWs, WsProtocol::GraphqlWs]
         );
         assert_eq!(ep.url(), "ws://[::1]:4000/g");
-        let ep = Endpoint::new("http://localhost/g", &tls, WsProtocol::GraphqlWs, t).unwrap();
+        let ep = Endpoint::new("http://localhost/g", &tls, &[WsProtocol::GraphqlWs], t).unwrap();
         assert_eq!(ep.port, 80);
-        assert_eq!(ep.offered, vec![Dialect::GraphqlWs]);
-        assert!(Endpoint::new("http:///nohost", &tls, WsProtocol::GraphqlWs, t).is_err());
+        assert_eq!(ep.offered, vec![WsProtocol::GraphqlWs]);
+        assert!(Endpoint::new("http:///nohost", &tls, &[WsProtocol::GraphqlWs], t).is_err());
     }
 
     #[test]

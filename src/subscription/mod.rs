@@ -10,7 +10,6 @@
 //! - `api`: the methods on [`Kili`](crate::Kili).
 
 mod api;
-mod backoff;
 mod connect;
 mod dedupe;
 mod events;
@@ -21,7 +20,6 @@ mod outlet;
 pub(crate) mod protocol;
 mod status;
 mod stream;
-mod tls;
 mod worker;
 
 pub use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::subscription::events::Lifecycle;
 
-/// Which GraphQL-over-WebSocket protocol to speak.
+/// A GraphQL-over-WebSocket protocol, named by its WebSocket subprotocol.
 ///
 /// ```
 /// use kili::{SubscriptionOptions, WsProtocol};
@@ -21,8 +21,27 @@ pub enum WsProtocol {
     GraphqlWs,
     /// Subprotocol `graphql-transport-ws`: the protocol of the `graphql-ws` library.
     GraphqlTransportWs,
-    /// Offer both and speak the one the server picks.
-    Negotiate,
+}
+
+impl WsProtocol {
+    /// The `Sec-WebSocket-Protocol` token.
+    ///
+    /// ```
+    /// assert_eq!(kili::WsProtocol::GraphqlWs.subprotocol(), "graphql-ws");
+    /// ```
+    pub fn subprotocol(self) -> &'static str {
+        match self {
+            WsProtocol::GraphqlWs => "graphql-ws",
+            WsProtocol::GraphqlTransportWs => "graphql-transport-ws",
+        }
+    }
+
+    /// The protocol named by a `Sec-WebSocket-Protocol` token.
+    pub(crate) fn from_subprotocol(token: &str) -> Option<WsProtocol> {
+        [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs]
+            .into_iter()
+            .find(|p| token.trim().eq_ignore_ascii_case(p.subprotocol()))
+    }
 }
 
 /// A function called with the subscription's lifecycle events (connected, reconnecting, a
@@ -47,7 +66,8 @@ pub(crate) type LifecycleHook = Arc<dyn Fn(&Lifecycle) + Send + Sync>;
 #[non_exhaustive]
 #[must_use]
 pub struct SubscriptionOptions {
-    pub(crate) protocol: WsProtocol,
+    /// Offered in order of preference; never empty.
+    pub(crate) protocols: Vec<WsProtocol>,
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) watchdog_multiple: u32,
     pub(crate) ack_timeout: Duration,
@@ -64,7 +84,7 @@ pub struct SubscriptionOptions {
 impl Default for SubscriptionOptions {
     fn default() -> Self {
         SubscriptionOptions {
-            protocol: WsProtocol::GraphqlWs,
+            protocols: vec![WsProtocol::GraphqlWs],
             keep_alive: Some(Duration::from_secs(30)),
             watchdog_multiple: 3,
             ack_timeout: Duration::from_secs(10),
@@ -83,7 +103,7 @@ impl Default for SubscriptionOptions {
 impl fmt::Debug for SubscriptionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubscriptionOptions")
-            .field("protocol", &self.protocol)
+            .field("protocols", &self.protocols)
             .field("keep_alive", &self.keep_alive)
             .field("watchdog_multiple", &self.watchdog_multiple)
             .field("ack_timeout", &self.ack_timeout)
@@ -112,7 +132,25 @@ impl SubscriptionOptions {
     ///
     /// Defaults to [`WsProtocol::GraphqlWs`], Kili's.
     pub fn protocol(mut self, protocol: WsProtocol) -> Self {
-        self.protocol = protocol;
+        self.protocols = vec![protocol];
+        self
+    }
+
+    /// Offers several protocols, in order of preference, and speaks the one the server picks
+    /// (an empty list means the default).
+    ///
+    /// Defaults to [`WsProtocol::GraphqlWs`] alone.
+    pub fn protocols(mut self, protocols: impl IntoIterator<Item = WsProtocol>) -> Self {
+        let mut offered: Vec<WsProtocol> = Vec::new();
+        for p in protocols {
+            if !offered.contains(&p) {
+                offered.push(p);
+            }
+        }
+        if offered.is_empty() {
+            offered.push(WsProtocol::default());
+        }
+        self.protocols = offered;
         self
     }
 

@@ -2,13 +2,13 @@
 //!
 //! The worker feeds it [`Input`]s (the socket opened, a text frame arrived, the peer closed, a
 //! timer fired, the user asked to close) and carries out the [`Action`]s it returns (send this
-//! text, the subscription is established, deliver this frame, end the connection). Both dialects
+//! text, the subscription is established, deliver this frame, end the connection). Both protocols
 //! are spoken:
 //!
-//! - [`Dialect::GraphqlWs`]: subprotocol `graphql-ws`, Apollo's legacy protocol, the one Kili
+//! - [`WsProtocol::GraphqlWs`](crate::WsProtocol::GraphqlWs): subprotocol `graphql-ws`, Apollo's legacy protocol, the one Kili
 //!   speaks (`connection_init`, `connection_ack`, `ka`, `start`, `data`, `error`, `complete`,
 //!   `stop`, `connection_terminate`);
-//! - [`Dialect::GraphqlTransportWs`]: subprotocol `graphql-transport-ws` (`subscribe`, `next`,
+//! - [`WsProtocol::GraphqlTransportWs`](crate::WsProtocol::GraphqlTransportWs): subprotocol `graphql-transport-ws` (`subscribe`, `next`,
 //!   `ping`/`pong`, close codes 44xx).
 //!
 //! After `connection_ack` the machine sends the subscription's `start` and then a *probe*: a
@@ -24,39 +24,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, GraphQlError};
+use crate::subscription::options::WsProtocol;
 
 /// The probe's document: valid on every GraphQL schema.
 const PROBE_QUERY: &str = "query { __typename }";
-
-/// A resolved protocol (after the WebSocket handshake picked one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    /// Subprotocol `graphql-ws` (Apollo subscriptions-transport-ws).
-    GraphqlWs,
-    /// Subprotocol `graphql-transport-ws` (the `graphql-ws` npm library).
-    GraphqlTransportWs,
-}
-
-impl Dialect {
-    /// The `Sec-WebSocket-Protocol` token.
-    pub(crate) fn subprotocol(self) -> &'static str {
-        match self {
-            Dialect::GraphqlWs => "graphql-ws",
-            Dialect::GraphqlTransportWs => "graphql-transport-ws",
-        }
-    }
-
-    /// The dialect named by a `Sec-WebSocket-Protocol` token.
-    pub(crate) fn from_subprotocol(token: &str) -> Option<Dialect> {
-        match token.trim() {
-            t if t.eq_ignore_ascii_case("graphql-ws") => Some(Dialect::GraphqlWs),
-            t if t.eq_ignore_ascii_case("graphql-transport-ws") => {
-                Some(Dialect::GraphqlTransportWs)
-            }
-            _ => None,
-        }
-    }
-}
 
 /// The operation to subscribe to.
 #[derive(Debug, Clone)]
@@ -146,7 +117,7 @@ pub(crate) enum Phase {
 /// One connection's protocol state.
 #[derive(Debug)]
 pub(crate) struct Machine {
-    dialect: Dialect,
+    protocol: WsProtocol,
     phase: Phase,
     id: String,
     probe_id: String,
@@ -162,14 +133,14 @@ impl Machine {
     /// A machine for one connection. `id` names the subscription, `probe_id` the probe; they
     /// must differ.
     pub(crate) fn new(
-        dialect: Dialect,
+        protocol: WsProtocol,
         id: String,
         probe_id: String,
         init_payload: Value,
         operation: Operation,
     ) -> Machine {
         Machine {
-            dialect,
+            protocol,
             phase: Phase::Opening,
             id,
             probe_id,
@@ -190,17 +161,17 @@ impl Machine {
         &self.id
     }
 
-    /// The dialect spoken.
-    pub(crate) fn dialect(&self) -> Dialect {
-        self.dialect
+    /// The protocol spoken.
+    pub(crate) fn protocol(&self) -> WsProtocol {
+        self.protocol
     }
 
-    /// The frame that asks the server for a sign of life, if the dialect has one (`ping` on
+    /// The frame that asks the server for a sign of life, if the protocol has one (`ping` on
     /// `graphql-transport-ws`; `graphql-ws` has none, the worker uses a WebSocket ping).
     pub(crate) fn keepalive_ping(&self) -> Option<String> {
-        match self.dialect {
-            Dialect::GraphqlTransportWs => Some(json!({"type": "ping"}).to_string()),
-            Dialect::GraphqlWs => None,
+        match self.protocol {
+            WsProtocol::GraphqlTransportWs => Some(json!({"type": "ping"}).to_string()),
+            WsProtocol::GraphqlWs => None,
         }
     }
 
@@ -255,14 +226,14 @@ impl Machine {
         extra: &Map<String, Value>,
     ) -> String {
         let mut payload = Map::new();
-        if self.dialect == Dialect::GraphqlWs {
+        if self.protocol == WsProtocol::GraphqlWs {
             payload.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         payload.insert("query".into(), Value::String(query.to_owned()));
         payload.insert("variables".into(), variables.clone());
-        let kind = match self.dialect {
-            Dialect::GraphqlWs => "start",
-            Dialect::GraphqlTransportWs => "subscribe",
+        let kind = match self.protocol {
+            WsProtocol::GraphqlWs => "start",
+            WsProtocol::GraphqlTransportWs => "subscribe",
         };
         json!({"id": id, "type": kind, "payload": payload}).to_string()
     }
@@ -300,7 +271,7 @@ impl Machine {
             }
             Phase::AwaitingAck => {}
         }
-        if self.dialect == Dialect::GraphqlWs {
+        if self.protocol == WsProtocol::GraphqlWs {
             out.push(Action::Send(
                 json!({"type": "connection_terminate"}).to_string(),
             ));
@@ -311,9 +282,9 @@ impl Machine {
     }
 
     fn stop_frame(&self, id: &str) -> String {
-        let kind = match self.dialect {
-            Dialect::GraphqlWs => "stop",
-            Dialect::GraphqlTransportWs => "complete",
+        let kind = match self.protocol {
+            WsProtocol::GraphqlWs => "stop",
+            WsProtocol::GraphqlTransportWs => "complete",
         };
         json!({"id": id, "type": kind}).to_string()
     }
@@ -327,15 +298,15 @@ impl Machine {
             Some(c) => format!("the server closed the connection (code {c}: {reason})"),
             None => "the connection was lost".to_owned(),
         };
-        let end = match (self.dialect, code) {
-            (Dialect::GraphqlTransportWs, Some(4403)) => End::Fatal(Error::Authentication {
+        let end = match (self.protocol, code) {
+            (WsProtocol::GraphqlTransportWs, Some(4403)) => End::Fatal(Error::Authentication {
                 message: if reason.is_empty() {
                     "forbidden".into()
                 } else {
                     reason.to_owned()
                 },
             }),
-            (Dialect::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429 | 4500)) => {
+            (WsProtocol::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429 | 4500)) => {
                 End::Fatal(Error::Protocol {
                     message: describe(),
                 })
@@ -371,9 +342,9 @@ impl Machine {
             ))];
         };
         let id = frame.get("id").and_then(Value::as_str).map(str::to_owned);
-        match (self.dialect, kind.as_str()) {
+        match (self.protocol, kind.as_str()) {
             (_, "connection_ack") => self.on_ack(),
-            (Dialect::GraphqlWs, "connection_error") => {
+            (WsProtocol::GraphqlWs, "connection_error") => {
                 let message = error_message(frame.get("payload"));
                 if matches!(self.phase, Phase::AwaitingAck | Phase::Opening) {
                     self.end(End::Fatal(Error::Authentication { message }))
@@ -381,12 +352,12 @@ impl Machine {
                     vec![Action::Ignored(format!("connection_error: {message}"))]
                 }
             }
-            (Dialect::GraphqlWs, "ka") => vec![],
-            (Dialect::GraphqlTransportWs, "ping") => {
+            (WsProtocol::GraphqlWs, "ka") => vec![],
+            (WsProtocol::GraphqlTransportWs, "ping") => {
                 vec![Action::Send(json!({"type": "pong"}).to_string())]
             }
-            (Dialect::GraphqlTransportWs, "pong") => vec![],
-            (Dialect::GraphqlWs, "data") | (Dialect::GraphqlTransportWs, "next") => {
+            (WsProtocol::GraphqlTransportWs, "pong") => vec![],
+            (WsProtocol::GraphqlWs, "data") | (WsProtocol::GraphqlTransportWs, "next") => {
                 self.on_data(id, frame)
             }
             (_, "error") => self.on_error(id, &frame),

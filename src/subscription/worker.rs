@@ -15,13 +15,15 @@ use serde_json::Value;
 use tungstenite::Message;
 
 use crate::error::{Error, Result};
-use crate::subscription::backoff::{Backoff, Rng};
+use crate::backoff::Backoff;
+use crate::ids;
 use crate::subscription::connect::{Endpoint, Link, Read1};
 use crate::subscription::events::Lifecycle;
 use crate::subscription::feed::Feed;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::Outlet;
-use crate::subscription::protocol::{Action, Dialect, End, Input, Machine, Operation, Phase};
+use crate::subscription::options::WsProtocol;
+use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe, duplicate};
 
 /// Messages handled per wake-up before commands get a look in.
@@ -135,7 +137,8 @@ struct Worker<F: Feed> {
     /// Whether the next established connection must fetch what was missed.
     catch_up: bool,
     backoff: Backoff,
-    rng: Rng,
+    /// Reconnection attempts since the last connection that held.
+    attempt: u32,
 }
 
 impl<F: Feed> Worker<F> {
@@ -158,7 +161,7 @@ impl<F: Feed> Worker<F> {
             established: false,
             catch_up: false,
             backoff,
-            rng: Rng::new(),
+            attempt: 0,
         }
     }
 
@@ -192,7 +195,7 @@ impl<F: Feed> Worker<F> {
                 }
                 Ending::Reset => {
                     self.catch_up = self.established;
-                    self.backoff.reset();
+                    self.attempt = 0;
                 }
                 Ending::Lost {
                     cause,
@@ -239,9 +242,11 @@ impl<F: Feed> Worker<F> {
         let held = active_for >= self.backoff.max()
             || (completed && active_for >= self.core.options.backoff_min);
         if held {
-            self.backoff.reset();
+            self.attempt = 0;
         }
-        let (attempt, delay) = self.backoff.next_delay();
+        let delay = self.backoff.delay(self.attempt);
+        self.attempt = self.attempt.saturating_add(1);
+        let attempt = self.attempt;
         log::info!(
             "subscription {}: {}; reconnecting in {} ms (attempt {attempt})",
             self.shared.name,
@@ -280,10 +285,10 @@ impl<F: Feed> Worker<F> {
             }
             Err(e) => return Ending::Fatal(e),
         };
-        let id = self.rng.alphanumeric(6);
+        let id = ids::new_operation_id();
         let probe = format!("{id}-ready");
         let mut machine = Machine::new(
-            link.dialect(),
+            link.protocol(),
             id,
             probe,
             self.core.init_payload.clone(),
@@ -312,7 +317,7 @@ impl<F: Feed> Worker<F> {
                     }
                     Action::Ready => {
                         ready_at = Some(Instant::now());
-                        self.on_ready(machine.id(), machine.dialect());
+                        self.on_ready(machine.id(), machine.protocol());
                     }
                     Action::Deliver { id, frame } => {
                         self.deliver_live(&id, frame);
@@ -501,7 +506,7 @@ impl<F: Feed> Worker<F> {
         (actions, true)
     }
 
-    fn on_ready(&mut self, id: &str, dialect: Dialect) {
+    fn on_ready(&mut self, id: &str, protocol: WsProtocol) {
         self.shared.mark_established();
         self.shared.set_state(SubscriptionState::Active);
         if self.established {
@@ -515,7 +520,7 @@ impl<F: Feed> Worker<F> {
         }
         let mut missed = 0;
         if self.catch_up {
-            let frame_type = if dialect == Dialect::GraphqlWs {
+            let frame_type = if protocol == WsProtocol::GraphqlWs {
                 "data"
             } else {
                 "next"

@@ -9,7 +9,8 @@ use crate::client::fields::Selection;
 use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::retry::{Failure, Safety};
-use crate::client::{Kili, ids, take_data};
+use crate::client::{Kili, take_data};
+use crate::ids;
 use crate::error::{Error, Result};
 use crate::models::Asset;
 use crate::progress::Progress;
@@ -214,7 +215,7 @@ pub(crate) fn prepare(new: &NewAssets) -> Result<Vec<PreparedAsset>> {
             content: new.contents[i].clone(),
             external_id: match &new.external_ids {
                 Some(e) => e[i].clone(),
-                None => format!("{:016x}{:016x}", ids::random_u64(), ids::random_u64()),
+                None => ids::new_external_id(),
             },
             json_metadata: match &new.json_metadata {
                 Some(m) => m[i].to_string(),

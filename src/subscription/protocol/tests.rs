@@ -14,9 +14,9 @@ fn op() -> Operation {
     }
 }
 
-fn machine(dialect: Dialect) -> Machine {
+fn machine(protocol: WsProtocol) -> Machine {
     Machine::new(
-        dialect,
+        protocol,
         "sub1".into(),
         "probe1".into(),
         json!({"Authorization": "X-API-Key: k"}),
@@ -42,7 +42,7 @@ fn text(m: &mut Machine, v: Value) -> Vec<Action> {
 fn activate(m: &mut Machine) -> Vec<Value> {
     let mut out = sent(&m.handle(Input::Opened));
     out.extend(sent(&text(m, json!({"type": "connection_ack"}))));
-    let kind = if m.dialect() == Dialect::GraphqlWs {
+    let kind = if m.protocol() == WsProtocol::GraphqlWs {
         "data"
     } else {
         "next"
@@ -58,7 +58,7 @@ fn activate(m: &mut Machine) -> Vec<Value> {
 
 #[test]
 fn graphql_ws_happy_path_matches_the_sdk() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     let frames = activate(&mut m);
     assert_eq!(
         frames[0],
@@ -109,7 +109,7 @@ fn graphql_ws_happy_path_matches_the_sdk() {
 
 #[test]
 fn graphql_transport_ws_happy_path() {
-    let mut m = machine(Dialect::GraphqlTransportWs);
+    let mut m = machine(WsProtocol::GraphqlTransportWs);
     let frames = activate(&mut m);
     assert_eq!(frames[1]["type"], "subscribe");
     assert!(
@@ -133,7 +133,7 @@ fn graphql_transport_ws_happy_path() {
 
 #[test]
 fn frames_before_the_probe_answer_are_held_until_ready() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     text(&mut m, json!({"type": "connection_ack"}));
     let early =
@@ -148,7 +148,7 @@ fn frames_before_the_probe_answer_are_held_until_ready() {
 
 #[test]
 fn an_unanswered_probe_times_out_into_ready() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     text(&mut m, json!({"type": "connection_ack"}));
     assert!(matches!(
@@ -158,7 +158,7 @@ fn an_unanswered_probe_times_out_into_ready() {
     // A late answer changes nothing.
     assert!(text(&mut m, json!({"type": "complete", "id": "probe1"})).is_empty());
     // A probe refused with an error also counts as an answer.
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     text(&mut m, json!({"type": "connection_ack"}));
     let acts = text(
@@ -170,7 +170,7 @@ fn an_unanswered_probe_times_out_into_ready() {
 
 #[test]
 fn connection_error_is_an_authentication_failure() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     let acts = text(
         &mut m,
@@ -207,7 +207,7 @@ fn close_codes_of_graphql_transport_ws() {
         (1001, |e| matches!(e, End::Retry(_))),
     ];
     for (code, check) in cases {
-        let mut m = machine(Dialect::GraphqlTransportWs);
+        let mut m = machine(WsProtocol::GraphqlTransportWs);
         activate(&mut m);
         match m
             .handle(Input::Closed {
@@ -220,7 +220,7 @@ fn close_codes_of_graphql_transport_ws() {
             other => panic!("{code}: {other:?}"),
         }
     }
-    let mut m = machine(Dialect::GraphqlTransportWs);
+    let mut m = machine(WsProtocol::GraphqlTransportWs);
     m.handle(Input::Opened);
     let acts = m.handle(Input::Closed {
         code: Some(4403),
@@ -234,7 +234,7 @@ fn close_codes_of_graphql_transport_ws() {
 
 #[test]
 fn lost_connections_and_timeouts_are_retried() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     activate(&mut m);
     let acts = m.handle(Input::Closed {
         code: None,
@@ -244,7 +244,7 @@ fn lost_connections_and_timeouts_are_retried() {
         [Action::End(End::Retry(e))] => assert!(e.is_retryable(), "{e}"),
         other => panic!("{other:?}"),
     }
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     let acts = m.handle(Input::AckTimeout(Duration::from_secs(3)));
     assert!(matches!(
@@ -255,7 +255,7 @@ fn lost_connections_and_timeouts_are_retried() {
 
 #[test]
 fn server_complete_means_resubscribe() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     activate(&mut m);
     let acts = text(&mut m, json!({"type": "complete", "id": "sub1"}));
     assert!(matches!(acts.as_slice(), [Action::End(End::Completed)]));
@@ -264,7 +264,7 @@ fn server_complete_means_resubscribe() {
 #[test]
 fn graphql_errors_are_fatal() {
     // Legacy `error`: one object.
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     activate(&mut m);
     let acts = text(
         &mut m,
@@ -277,7 +277,7 @@ fn graphql_errors_are_fatal() {
         other => panic!("{other:?}"),
     }
     // TWS `error`: an array.
-    let mut m = machine(Dialect::GraphqlTransportWs);
+    let mut m = machine(WsProtocol::GraphqlTransportWs);
     activate(&mut m);
     let acts = text(
         &mut m,
@@ -287,7 +287,7 @@ fn graphql_errors_are_fatal() {
         matches!(acts.as_slice(), [Action::End(End::Fatal(Error::GraphQl { errors }))] if errors.len() == 2)
     );
     // A first result with errors and no data (async-graphql's way of rejecting a document).
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     text(&mut m, json!({"type": "connection_ack"}));
     let acts = text(
@@ -302,7 +302,7 @@ fn graphql_errors_are_fatal() {
         "{acts:?}"
     );
     // Later results with errors are delivered (a resolver error for one event).
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     activate(&mut m);
     text(
         &mut m,
@@ -317,8 +317,8 @@ fn graphql_errors_are_fatal() {
 
 #[test]
 fn malformed_and_unexpected_frames_are_ignored() {
-    for dialect in [Dialect::GraphqlWs, Dialect::GraphqlTransportWs] {
-        let mut m = machine(dialect);
+    for protocol in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
+        let mut m = machine(protocol);
         activate(&mut m);
         let junk = [
             "",
@@ -346,7 +346,7 @@ fn malformed_and_unexpected_frames_are_ignored() {
             for a in m.handle(Input::Text(j)) {
                 assert!(
                     matches!(a, Action::Ignored(_)),
-                    "{dialect:?} {j:?} gave {a:?}"
+                    "{protocol:?} {j:?} gave {a:?}"
                 );
             }
         }
@@ -357,11 +357,11 @@ fn malformed_and_unexpected_frames_are_ignored() {
         assert_eq!(
             m.phase(),
             Phase::Active,
-            "{dialect:?}: junk must not change the phase"
+            "{protocol:?}: junk must not change the phase"
         );
         // A data frame without a payload is still a frame of ours: delivered as is.
         let acts = m.handle(Input::Text(r#"{"type":"data","id":"sub1"}"#));
-        if dialect == Dialect::GraphqlWs {
+        if protocol == WsProtocol::GraphqlWs {
             assert!(
                 matches!(acts.as_slice(), [Action::Deliver { .. }]),
                 "{acts:?}"
@@ -372,14 +372,14 @@ fn malformed_and_unexpected_frames_are_ignored() {
 
 #[test]
 fn close_before_the_ack_and_twice() {
-    let mut m = machine(Dialect::GraphqlWs);
+    let mut m = machine(WsProtocol::GraphqlWs);
     m.handle(Input::Opened);
     assert_eq!(
         sent(&m.handle(Input::Close)),
         vec![json!({"type": "connection_terminate"})]
     );
     assert!(m.handle(Input::Close).is_empty());
-    let mut m = machine(Dialect::GraphqlTransportWs);
+    let mut m = machine(WsProtocol::GraphqlTransportWs);
     assert!(matches!(
         m.handle(Input::Close).as_slice(),
         [Action::End(End::Closed)]
@@ -393,16 +393,16 @@ fn close_before_the_ack_and_twice() {
 #[test]
 fn subprotocol_names() {
     assert_eq!(
-        Dialect::from_subprotocol("graphql-ws"),
-        Some(Dialect::GraphqlWs)
+        WsProtocol::from_subprotocol("graphql-ws"),
+        Some(WsProtocol::GraphqlWs)
     );
     assert_eq!(
-        Dialect::from_subprotocol(" GRAPHQL-TRANSPORT-WS "),
-        Some(Dialect::GraphqlTransportWs)
+        WsProtocol::from_subprotocol(" GRAPHQL-TRANSPORT-WS "),
+        Some(WsProtocol::GraphqlTransportWs)
     );
-    assert_eq!(Dialect::from_subprotocol("mqtt"), None);
-    for d in [Dialect::GraphqlWs, Dialect::GraphqlTransportWs] {
-        assert_eq!(Dialect::from_subprotocol(d.subprotocol()), Some(d));
+    assert_eq!(WsProtocol::from_subprotocol("mqtt"), None);
+    for d in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
+        assert_eq!(WsProtocol::from_subprotocol(d.subprotocol()), Some(d));
     }
 }
 
@@ -453,8 +453,8 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), transport in any::<bool>()) {
-        let dialect = if transport { Dialect::GraphqlTransportWs } else { Dialect::GraphqlWs };
-        let mut m = machine(dialect);
+        let protocol = if transport { WsProtocol::GraphqlTransportWs } else { WsProtocol::GraphqlWs };
+        let mut m = machine(protocol);
         activate(&mut m);
         let text = String::from_utf8_lossy(&bytes);
         let _ = m.handle(Input::Text(&text));
@@ -463,8 +463,8 @@ proptest! {
 
     #[test]
     fn arbitrary_json_sequences_never_panic(frames in prop::collection::vec(arb_json(), 0..12), transport in any::<bool>(), ack_first in any::<bool>()) {
-        let dialect = if transport { Dialect::GraphqlTransportWs } else { Dialect::GraphqlWs };
-        let mut m = machine(dialect);
+        let protocol = if transport { WsProtocol::GraphqlTransportWs } else { WsProtocol::GraphqlWs };
+        let mut m = machine(protocol);
         m.handle(Input::Opened);
         if ack_first {
             text(&mut m, json!({"type": "connection_ack"}));
