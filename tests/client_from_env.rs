@@ -67,5 +67,5 @@ fn from_env_reads_key_endpoint_and_verify() {
     );
 
     set("KILI_VERIFY", Some("/nonexistent/bundle.pem"));
-    assert!(matches!(Kili::from_env(), Err(Error::Io { .. })));
+    assert!(matches!(Kili::from_env(), Err(Error::InvalidInput { .. })));
 }
