@@ -65,17 +65,28 @@ mod tests {
         assert_eq!(b.delay_with(0, 0.5), Duration::from_millis(500));
         assert_eq!(b.delay_with(0, 7.0), Duration::from_secs(1), "clamped");
         let delays: std::collections::HashSet<Duration> = (0..50).map(|_| b.delay(0)).collect();
-        assert!(delays.len() > 40, "full jitter rarely repeats: {}", delays.len());
+        assert!(
+            delays.len() > 40,
+            "full jitter rarely repeats: {}",
+            delays.len()
+        );
     }
 
     #[test]
     fn zero_and_huge_settings_do_not_overflow() {
-        assert_eq!(Backoff::new(Duration::ZERO, Duration::ZERO).delay(3), Duration::ZERO);
+        assert_eq!(
+            Backoff::new(Duration::ZERO, Duration::ZERO).delay(3),
+            Duration::ZERO
+        );
         let b = Backoff::new(Duration::from_secs(u64::MAX / 4), Duration::MAX);
         for n in [0, 1, 31, 32, 70, u32::MAX] {
             assert!(b.delay(n) <= Duration::MAX);
         }
         let b = Backoff::new(Duration::from_secs(5), Duration::from_secs(1));
-        assert_eq!(b.ceiling(0), Duration::from_secs(5), "max is raised to initial");
+        assert_eq!(
+            b.ceiling(0),
+            Duration::from_secs(5),
+            "max is raised to initial"
+        );
     }
 }

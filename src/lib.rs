@@ -225,7 +225,6 @@ pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use error::{BoxError, Error, GraphQlError, Result};
-pub use tls::TlsProvider;
 pub use models::{Asset, InputType, Label, LabelType, Project, User};
 pub use subscription::{
     EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent, StreamEvent,
@@ -234,3 +233,4 @@ pub use subscription::{
 /// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
 /// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).
 pub use subscription::{RecvError, RecvTimeoutError, TryRecvError};
+pub use tls::TlsProvider;

@@ -130,7 +130,9 @@ impl Tls {
     /// Refuses an `https://` endpoint when no TLS feature is compiled in.
     pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<()> {
         if cfg!(not(any(feature = "rustls", feature = "native-tls")))
-            && endpoint.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            && endpoint
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         {
             return Err(Error::invalid(
                 "https:// needs the `rustls` or `native-tls` feature",
@@ -176,7 +178,10 @@ fn missing_feature(provider: TlsProvider) -> Error {
 /// The one error for a CA bundle that cannot be used, whatever the reason.
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn unusable(path: &std::path::Path, why: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("the CA bundle {} is unusable: {why}", path.display()))
+    Error::invalid(format!(
+        "the CA bundle {} is unusable: {why}",
+        path.display()
+    ))
 }
 
 /// The certificates of a PEM file (at least one).

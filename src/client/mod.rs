@@ -2,10 +2,11 @@
 
 pub(crate) mod config;
 mod document;
-mod fields;
+pub(crate) mod fields;
 pub(crate) mod ops;
-mod paginate;
+pub(crate) mod paginate;
 mod rate_limit;
+pub(crate) mod read;
 mod retry;
 mod transport;
 

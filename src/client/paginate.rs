@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::client::Kili;
 use crate::client::ops::BATCH_SIZE;
+use crate::client::read::{Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -37,7 +38,7 @@ use crate::progress::Progress;
 pub struct Paginated<T> {
     kili: Kili,
     query: String,
-    count_query: &'static str,
+    count_query: String,
     where_: Value,
     skip: u64,
     /// Rows still wanted, if `first` was given.
@@ -63,29 +64,33 @@ impl<T> std::fmt::Debug for Paginated<T> {
 }
 
 impl<T> Paginated<T> {
+    /// A lazy read of `resource` filtered by `where_`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for malformed field paths in `page`.
     pub(crate) fn new(
         kili: &Kili,
-        query: String,
-        count_query: &'static str,
+        resource: &Resource,
+        page: &Page,
         where_: Value,
-        first: Option<u64>,
-        skip: u64,
         decode: fn(&Value) -> Result<T>,
-    ) -> Paginated<T> {
-        Paginated {
+    ) -> Result<Paginated<T>> {
+        let selection = resource.selection(page.fields.as_deref())?;
+        Ok(Paginated {
             kili: kili.clone(),
-            query,
-            count_query,
+            query: resource.list_document(&selection),
+            count_query: resource.count_document(),
             where_,
-            skip,
-            remaining: first,
+            skip: page.skip,
+            remaining: page.first,
             page: Vec::new().into_iter(),
             decode,
             done: false,
             progress: None,
             total: None,
             fetched: 0,
-        }
+        })
     }
 
     /// Reports progress to `observer` as pages arrive. The total comes from a count query
@@ -131,7 +136,7 @@ impl<T> Paginated<T> {
             let vars = json!({ "where": self.where_ });
             let count = self
                 .kili
-                .execute_data(self.count_query, &vars, Safety::Idempotent)?;
+                .execute_data(&self.count_query, &vars, Safety::Idempotent)?;
             let count = count.as_u64().ok_or_else(|| {
                 Error::decode(
                     "a count",

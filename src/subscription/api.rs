@@ -11,7 +11,7 @@ use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::subscription::connect::Endpoint;
 use crate::subscription::events::{LabelEvent, RawEvent};
-use crate::subscription::feed::{Feed, LabelFeed, RawFeed};
+use crate::subscription::feed::{Feed, LabelFeed, RawFeed, label_subscription_document};
 use crate::subscription::handle::Subscription;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::{Outlet, Sink};
@@ -19,9 +19,6 @@ use crate::subscription::protocol::Operation;
 use crate::subscription::status::Shared;
 use crate::subscription::stream::{EventStream, LabelStream};
 use crate::subscription::worker::Core;
-
-/// The SDK's label subscription document (`createdAt` added, for catch-ups).
-pub(crate) const LABEL_SUBSCRIPTION: &str = "\nsubscription($projectID: ID!) {\n  data: labelCreatedOrUpdated(projectID: $projectID) {\n    \nid\nauthor {\n  email\n}\nlabelOf {\n  id\n}\nlabelType\njsonResponse\ncreatedAt\n\n  }\n}\n";
 
 /// Numbers the subscriptions of the process, for thread names.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -96,7 +93,7 @@ impl Kili {
         self.start(
             feed,
             Sink::Callback(Box::new(callback)),
-            label_operation(project_id, self.api_key()),
+            label_operation(project_id, self.api_key())?,
             options,
         )
     }
@@ -140,7 +137,7 @@ impl Kili {
         let sub = self.start(
             feed,
             Sink::Channel(Some(tx)),
-            label_operation(project_id, self.api_key()),
+            label_operation(project_id, self.api_key())?,
             options,
         )?;
         Ok(EventStream::new(sub, rx))
@@ -310,13 +307,13 @@ fn with_headers(api_key: &str) -> Map<String, Value> {
     extra
 }
 
-fn label_operation(project_id: &str, api_key: &str) -> (Value, Operation) {
+fn label_operation(project_id: &str, api_key: &str) -> Result<(Value, Operation)> {
     let operation = Operation {
-        query: LABEL_SUBSCRIPTION.to_owned(),
+        query: label_subscription_document()?,
         variables: json!({"projectID": project_id}),
         start_extra: with_headers(api_key),
     };
-    (init_payload(api_key), operation)
+    Ok((init_payload(api_key), operation))
 }
 
 fn raw_operation(query: &str, variables: Value, api_key: &str) -> Result<(Value, Operation)> {
@@ -346,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_sdk_wire_shapes() {
-        let (init, op) = label_operation("proj1", "secret");
+        let (init, op) = label_operation("proj1", "secret").unwrap();
         assert_eq!(
             init,
             json!({"headers": {"Accept": "application/json", "Content-Type": "application/json",
@@ -358,7 +355,10 @@ mod tests {
             op.query
                 .contains("data: labelCreatedOrUpdated(projectID: $projectID)")
         );
-        assert!(op.query.contains(crate::subscription::feed::LABEL_FIELDS));
+        assert!(
+            op.query
+                .contains("id author { email } labelOf { id } labelType jsonResponse createdAt")
+        );
     }
 
     #[test]

@@ -7,11 +7,15 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::client::Kili;
+use crate::client::fields::Selection;
+use crate::client::ops::labels::LabelQuery;
+use crate::client::paginate::Paginated;
+use crate::client::read::{LABELS, Page};
 use crate::error::{Error, Result};
 use crate::models::Label;
 use crate::subscription::dedupe::Dedupe;
 use crate::subscription::events::{EventOrigin, LabelEvent, RawEvent};
-use crate::time as clock;
+use crate::time;
 
 /// Turns frames into events.
 pub(crate) trait Feed: Send + 'static {
@@ -57,17 +61,27 @@ impl Feed for RawFeed {
     }
 }
 
-/// The fields selected by the subscription and by the catch-up query, in the SDK's order
-/// (`createdAt` added for the catch-up); the subscription document embeds them verbatim.
-#[cfg(test)]
-pub(crate) const LABEL_FIELDS: &str =
-    "\nid\nauthor {\n  email\n}\nlabelOf {\n  id\n}\nlabelType\njsonResponse\ncreatedAt\n";
+/// The label fields that label events carry: the SDK's subscription fields, plus `createdAt`
+/// for the catch-up. The subscription document and the catch-up read both select these.
+pub(crate) const LABEL_EVENT_FIELDS: &[&str] = &[
+    "id",
+    "author.email",
+    "labelOf.id",
+    "labelType",
+    "jsonResponse",
+    "createdAt",
+];
 
-/// The catch-up query: labels of a project created since a time, a page at a time.
-const CATCH_UP_QUERY: &str = "query labels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {\n  data: labels(where: $where, first: $first, skip: $skip) {\n    id\n    author {\n      email\n    }\n    labelOf {\n      id\n    }\n    labelType\n    jsonResponse\n    createdAt\n  }\n}\n";
-const PAGE: usize = 100;
+/// The label subscription's document: the SDK's, with [`LABEL_EVENT_FIELDS`].
+pub(crate) fn label_subscription_document() -> Result<String> {
+    let selection = Selection::parse(LABEL_EVENT_FIELDS)?.render();
+    Ok(format!(
+        "subscription($projectID: ID!) {{\n  data: labelCreatedOrUpdated(projectID: $projectID) {{\n    {selection}\n  }}\n}}\n"
+    ))
+}
+
 /// At most this many labels are fetched by one catch-up.
-const MAX_CATCH_UP: usize = 10_000;
+const MAX_CATCH_UP: u64 = 10_000;
 
 /// Label subscriptions: decode, deliver each label version once, fetch what was missed.
 #[derive(Debug)]
@@ -105,7 +119,7 @@ impl LabelFeed {
         if let Some(ms) = label_json
             .get("createdAt")
             .and_then(Value::as_str)
-            .and_then(clock::parse_iso)
+            .and_then(time::parse_iso)
         {
             self.newest = Some(self.newest.map_or(ms, |n| n.max(ms)));
         }
@@ -113,36 +127,23 @@ impl LabelFeed {
     }
 
     fn fetch_since(&self, since: &str) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        loop {
-            let vars = json!({
-                "where": {"project": {"id": self.project_id}, "createdAtGte": since},
-                "first": PAGE,
-                "skip": out.len(),
-            });
-            let data = self.kili.graphql(CATCH_UP_QUERY, vars)?;
-            let page = match data.get("data") {
-                Some(Value::Array(list)) => list.clone(),
-                _ => {
-                    return Err(Error::decode(
-                        "the catch-up labels",
-                        format!("expected a list, got {data}"),
-                    ));
-                }
-            };
-            let n = page.len();
-            out.extend(page);
-            if n < PAGE {
-                return Ok(out);
-            }
-            if out.len() >= MAX_CATCH_UP {
-                log::warn!(
-                    "catch-up of project {} stopped at {MAX_CATCH_UP} labels; older missed labels are not delivered",
-                    self.project_id
-                );
-                return Ok(out);
-            }
+        let filter = LabelQuery::new(&self.project_id).created_at_gte(since);
+        let page = Page {
+            fields: Some(LABEL_EVENT_FIELDS.iter().map(|f| (*f).to_owned()).collect()),
+            first: Some(MAX_CATCH_UP),
+            skip: 0,
+        };
+        let rows: Vec<Value> = Paginated::new(&self.kili, &LABELS, &page, filter.where_()?, |v| {
+            Ok(v.clone())
+        })?
+        .collect::<Result<_>>()?;
+        if rows.len() as u64 >= MAX_CATCH_UP {
+            log::warn!(
+                "catch-up of project {} stopped at {MAX_CATCH_UP} labels; older missed labels are not delivered",
+                self.project_id
+            );
         }
+        Ok(rows)
     }
 }
 
@@ -176,7 +177,7 @@ impl Feed for LabelFeed {
 
     fn established(&mut self) {
         if self.baseline.is_none() {
-            self.baseline = Some(clock::millis(SystemTime::now()));
+            self.baseline = Some(time::millis(SystemTime::now()));
         }
     }
 
@@ -188,13 +189,13 @@ impl Feed for LabelFeed {
             return Ok(Vec::new());
         };
         let margin_ms = i64::try_from(margin.as_millis()).unwrap_or(i64::MAX);
-        let since = clock::format_ms(since.saturating_sub(margin_ms));
+        let since = time::format_ms(since.saturating_sub(margin_ms));
         let mut labels = self.fetch_since(&since)?;
         // Oldest first; labels without a parsable date last, in the server's order.
         labels.sort_by_key(|l| {
             l.get("createdAt")
                 .and_then(Value::as_str)
-                .and_then(clock::parse_iso)
+                .and_then(time::parse_iso)
                 .unwrap_or(i64::MAX)
         });
         let mut events = Vec::new();
@@ -295,12 +296,12 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        assert_eq!(f.newest, clock::parse_iso("2024-01-01T00:00:01.000Z"));
+        assert_eq!(f.newest, time::parse_iso("2024-01-01T00:00:01.000Z"));
         f.live("s", frame("l0", "{}", "2023-01-01T00:00:00.000Z"))
             .unwrap();
         assert_eq!(
             f.newest,
-            clock::parse_iso("2024-01-01T00:00:01.000Z"),
+            time::parse_iso("2024-01-01T00:00:01.000Z"),
             "newest never goes back"
         );
     }

@@ -14,15 +14,15 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender, TryRecvError
 use serde_json::Value;
 use tungstenite::Message;
 
-use crate::error::{Error, Result};
 use crate::backoff::Backoff;
+use crate::error::{Error, Result};
 use crate::ids;
 use crate::subscription::connect::{Endpoint, Link, Read1};
 use crate::subscription::events::Lifecycle;
 use crate::subscription::feed::Feed;
 use crate::subscription::options::SubscriptionOptions;
-use crate::subscription::outlet::Outlet;
 use crate::subscription::options::WsProtocol;
+use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe, duplicate};
 

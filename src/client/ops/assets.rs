@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::client::fields::Selection;
 use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
 use crate::client::paginate::Paginated;
+use crate::client::read::{ASSETS, Page, page_setters};
 use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
-use crate::ids;
 use crate::error::{Error, Result};
+use crate::ids;
 use crate::models::Asset;
 use crate::progress::Progress;
 
@@ -32,25 +32,11 @@ pub(crate) const FILTER_EXISTING_ASSETS: &str =
   external_ids: filterExistingAssets(projectID: $projectID, externalIDs: $externalIDs)
 }";
 
-pub(crate) const COUNT_ASSETS: &str = "query countAssets($where: AssetWhere!) {
-    data: countAssets(where: $where)
-}";
-
 pub(crate) const DELETE_MANY_FROM_DATASET: &str = "mutation($where: AssetWhere!) {
   data: deleteManyFromDataset(where: $where) {
     id
   }
 }";
-
-pub(crate) fn assets_query(selection: &str) -> String {
-    format!(
-        "query assets($where: AssetWhere!, $first: PageSize!, $skip: Int!) {{
-    data: assets(where: $where, skip: $skip, first: $first) {{
-        {selection}
-    }}
-}}"
-    )
-}
 
 /// External ids checked per `filterExistingAssets` request, as in the SDK.
 const FILTER_EXISTING_BATCH: usize = 1000;
@@ -274,9 +260,7 @@ pub struct AssetQuery {
     project_id: String,
     asset_ids: Option<Vec<String>>,
     external_ids: Option<Vec<String>>,
-    fields: Option<Vec<String>>,
-    first: Option<u64>,
-    skip: u64,
+    page: Page,
 }
 
 impl AssetQuery {
@@ -293,9 +277,7 @@ impl AssetQuery {
             project_id: project_id.into(),
             asset_ids: None,
             external_ids: None,
-            fields: None,
-            first: None,
-            skip: 0,
+            page: Page::default(),
         }
     }
 
@@ -333,56 +315,6 @@ impl AssetQuery {
         self
     }
 
-    /// The fields to read, as dotted paths (`labels.author.email`); `id` is always read, and
-    /// `labels.id` whenever labels are.
-    ///
-    /// Defaults to [`DEFAULT_ASSET_FIELDS`]. Ignored by [`Kili::count_assets`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("p").fields(["id", "externalId", "labels.author.email"]);
-    /// # let _ = q;
-    /// ```
-    pub fn fields<I, S>(mut self, fields: I) -> AssetQuery
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.fields = Some(fields.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Reads at most `n` assets.
-    ///
-    /// Defaults to all of them. Ignored by [`Kili::count_assets`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("p").first(10);
-    /// # let _ = q;
-    /// ```
-    pub fn first(mut self, n: u64) -> AssetQuery {
-        self.first = Some(n);
-        self
-    }
-
-    /// Skips the first `n` assets.
-    ///
-    /// Defaults to 0. Ignored by [`Kili::count_assets`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("p").skip(100).first(100); // the second hundred
-    /// # let _ = q;
-    /// ```
-    pub fn skip(mut self, n: u64) -> AssetQuery {
-        self.skip = n;
-        self
-    }
-
     /// The `AssetWhere`, shaped as the SDK's after it strips nulls (the empty `label` and
     /// `issue` objects stay).
     pub(crate) fn where_(&self) -> Result<Value> {
@@ -395,17 +327,9 @@ impl AssetQuery {
             self.external_ids.as_deref(),
         ))
     }
-
-    fn selection(&self) -> Result<String> {
-        let mut sel = match &self.fields {
-            Some(f) => Selection::parse(f)?,
-            None => Selection::parse(DEFAULT_ASSET_FIELDS)?,
-        };
-        sel.ensure("id");
-        sel.ensure_in("labels", "id");
-        Ok(sel.render())
-    }
 }
+
+page_setters!(AssetQuery, "assets", "DEFAULT_ASSET_FIELDS");
 
 /// An `AssetWhere` with the SDK's shape.
 pub(crate) fn asset_where(
@@ -562,20 +486,16 @@ impl Kili {
     ) -> Result<HashSet<String>> {
         debug_assert!(ids.len() <= BATCH_SIZE);
         let where_ = asset_where(project_id, Some(ids), None);
-        Paginated::new(
-            self,
-            assets_query("id"),
-            COUNT_ASSETS,
-            where_,
-            None,
-            0,
-            |v| {
-                v.get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| Error::decode("an asset", "missing id"))
-            },
-        )
+        let page = Page {
+            fields: Some(vec!["id".to_owned()]),
+            ..Page::default()
+        };
+        Paginated::new(self, &ASSETS, &page, where_, |v| {
+            v.get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Error::decode("an asset", "missing id"))
+        })?
         .collect()
     }
 
@@ -600,15 +520,13 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn assets(&self, query: &AssetQuery) -> Result<Paginated<Asset>> {
-        Ok(Paginated::new(
+        Paginated::new(
             self,
-            assets_query(&query.selection()?),
-            COUNT_ASSETS,
+            &ASSETS,
+            &query.page,
             query.where_()?,
-            query.first,
-            query.skip,
             Asset::from_json,
-        ))
+        )
     }
 
     /// Counts the assets matching the query's filters.
@@ -627,7 +545,11 @@ impl Kili {
     /// ```
     pub fn count_assets(&self, query: &AssetQuery) -> Result<u64> {
         let vars = json!({ "where": query.where_()? });
-        super::projects::as_count(self.execute_data(COUNT_ASSETS, &vars, Safety::Idempotent)?)
+        super::projects::as_count(self.execute_data(
+            &ASSETS.count_document(),
+            &vars,
+            Safety::Idempotent,
+        )?)
     }
 
     /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100.
@@ -747,21 +669,6 @@ mod tests {
             json!({"project": {"id": "p"}, "idIn": ["a"], "externalIdStrictlyIn": ["e"], "label": {}, "issue": {}})
         );
         assert!(AssetQuery::new(" ").where_().is_err());
-    }
-
-    #[test]
-    fn selection_always_has_ids() {
-        let q = AssetQuery::new("p").fields(["externalId", "labels.author.email"]);
-        assert_eq!(
-            q.selection().unwrap(),
-            "id externalId labels { id author { email } }"
-        );
-        assert!(
-            AssetQuery::new("p")
-                .fields(["bad field"])
-                .selection()
-                .is_err()
-        );
     }
 
     #[test]

@@ -6,16 +6,15 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use crate::client::fields::Selection;
 use crate::client::ops::assets::{AssetQuery, asset_where};
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
+use crate::client::read::{LABELS, Page, page_setters};
 use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
 use crate::models::{Label, LabelType};
 use crate::progress::Progress;
-use crate::time as datetime;
 
 pub(crate) const APPEND_MANY_LABELS: &str =
     "mutation appendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {
@@ -23,20 +22,6 @@ pub(crate) const APPEND_MANY_LABELS: &str =
         id
     }
 }";
-
-pub(crate) const COUNT_LABELS: &str = "query countLabels($where: LabelWhere!) {
-    data: countLabels(where: $where)
-}";
-
-pub(crate) fn labels_query(selection: &str) -> String {
-    format!(
-        "query labels($where: LabelWhere!, $first: PageSize!, $skip: Int!) {{
-    data: labels(where: $where, first: $first, skip: $skip) {{
-        {selection}
-    }}
-}}"
-    )
-}
 
 /// The fields read when none are given.
 ///
@@ -356,7 +341,7 @@ pub(crate) fn reconcile_where(
     w.insert("typeIn".into(), json!([new.label_type.as_str()]));
     w.insert(
         "createdAtGte".into(),
-        json!(datetime::format_iso8601(since)),
+        json!(crate::time::format_iso8601(since)),
     );
     Value::Object(w)
 }
@@ -437,9 +422,7 @@ pub struct LabelQuery {
     label_types: Option<Vec<LabelType>>,
     created_at_gte: Option<String>,
     created_at_lte: Option<String>,
-    fields: Option<Vec<String>>,
-    first: Option<u64>,
-    skip: u64,
+    page: Page,
 }
 
 impl LabelQuery {
@@ -459,9 +442,7 @@ impl LabelQuery {
             label_types: None,
             created_at_gte: None,
             created_at_lte: None,
-            fields: None,
-            first: None,
-            skip: 0,
+            page: Page::default(),
         }
     }
 
@@ -542,55 +523,6 @@ impl LabelQuery {
         self
     }
 
-    /// The fields to read, as dotted paths (`author.email`); `id` is always read.
-    ///
-    /// Defaults to [`DEFAULT_LABEL_FIELDS`]. Ignored by [`Kili::count_labels`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").fields(["id", "author.email", "labelOf.externalId"]);
-    /// # let _ = q;
-    /// ```
-    pub fn fields<I, S>(mut self, fields: I) -> LabelQuery
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.fields = Some(fields.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Reads at most `n` labels.
-    ///
-    /// Defaults to all of them. Ignored by [`Kili::count_labels`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").first(20);
-    /// # let _ = q;
-    /// ```
-    pub fn first(mut self, n: u64) -> LabelQuery {
-        self.first = Some(n);
-        self
-    }
-
-    /// Skips the first `n` labels.
-    ///
-    /// Defaults to 0. Ignored by [`Kili::count_labels`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").skip(20);
-    /// # let _ = q;
-    /// ```
-    pub fn skip(mut self, n: u64) -> LabelQuery {
-        self.skip = n;
-        self
-    }
-
     /// The `LabelWhere`, shaped as the SDK's after it strips nulls.
     pub(crate) fn where_(&self) -> Result<Value> {
         if self.project_id.trim().is_empty() {
@@ -622,16 +554,9 @@ impl LabelQuery {
         }
         Ok(Value::Object(w))
     }
-
-    fn selection(&self) -> Result<String> {
-        let mut sel = match &self.fields {
-            Some(f) => Selection::parse(f)?,
-            None => Selection::parse(DEFAULT_LABEL_FIELDS)?,
-        };
-        sel.ensure("id");
-        Ok(sel.render())
-    }
 }
+
+page_setters!(LabelQuery, "labels", "DEFAULT_LABEL_FIELDS");
 
 impl Kili {
     /// Adds labels to assets and returns the new labels' ids, in input order.
@@ -747,17 +672,20 @@ impl Kili {
         pending: &[PreparedLabel],
         since: SystemTime,
     ) -> Result<Vec<Label>> {
-        let fields = "id labelType jsonResponse modelName labelOf { id } author { id }";
-        Paginated::new(
-            self,
-            labels_query(fields),
-            COUNT_LABELS,
-            reconcile_where(new, pending, since),
-            None,
-            0,
-            Label::from_json,
-        )
-        .collect()
+        let fields = [
+            "id",
+            "labelType",
+            "jsonResponse",
+            "modelName",
+            "labelOf.id",
+            "author.id",
+        ];
+        let page = Page {
+            fields: Some(fields.map(String::from).to_vec()),
+            ..Page::default()
+        };
+        let where_ = reconcile_where(new, pending, since);
+        Paginated::new(self, &LABELS, &page, where_, Label::from_json)?.collect()
     }
 
     /// Asset ids for external ids, in the same order.
@@ -814,15 +742,13 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn labels(&self, query: &LabelQuery) -> Result<Paginated<Label>> {
-        Ok(Paginated::new(
+        Paginated::new(
             self,
-            labels_query(&query.selection()?),
-            COUNT_LABELS,
+            &LABELS,
+            &query.page,
             query.where_()?,
-            query.first,
-            query.skip,
             Label::from_json,
-        ))
+        )
     }
 
     /// Counts the labels matching the query's filters.
@@ -841,7 +767,11 @@ impl Kili {
     /// ```
     pub fn count_labels(&self, query: &LabelQuery) -> Result<u64> {
         let vars = json!({ "where": query.where_()? });
-        super::projects::as_count(self.execute_data(COUNT_LABELS, &vars, Safety::Idempotent)?)
+        super::projects::as_count(self.execute_data(
+            &LABELS.count_document(),
+            &vars,
+            Safety::Idempotent,
+        )?)
     }
 }
 

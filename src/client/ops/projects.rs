@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
-use crate::client::fields::Selection;
 use crate::client::paginate::Paginated;
+use crate::client::read::{PROJECTS, Page, page_setters};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 use crate::models::{InputType, Project};
@@ -17,23 +17,9 @@ pub(crate) const CREATE_PROJECT: &str = "mutation($data: CreateProjectData!) {
     }
 }";
 
-pub(crate) const COUNT_PROJECTS: &str = "query countProjects($where: ProjectWhere!) {
-    data: countProjects(where: $where)
-}";
-
 pub(crate) const DELETE_PROJECT: &str = "mutation($where: ProjectWhere!) {
   data: deleteProjectAsynchronously(where: $where)
 }";
-
-pub(crate) fn projects_query(selection: &str) -> String {
-    format!(
-        "query projects($where: ProjectWhere!, $first: PageSize!, $skip: Int!) {{
-    data: projects(where: $where, first: $first, skip: $skip) {{
-        {selection}
-    }}
-}}"
-    )
-}
 
 /// The fields read when none are given.
 ///
@@ -154,9 +140,7 @@ pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
 pub struct ProjectQuery {
     id: Option<String>,
     search_query: Option<String>,
-    fields: Option<Vec<String>>,
-    first: Option<u64>,
-    skip: u64,
+    page: Page,
 }
 
 impl ProjectQuery {
@@ -199,55 +183,6 @@ impl ProjectQuery {
         self
     }
 
-    /// The fields to read, as dotted paths (`roles.user.email`); `id` is always read.
-    ///
-    /// Defaults to [`DEFAULT_PROJECT_FIELDS`]. Ignored by [`Kili::count_projects`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new().fields(["id", "title", "roles.user.email"]);
-    /// # let _ = q;
-    /// ```
-    pub fn fields<I, S>(mut self, fields: I) -> ProjectQuery
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.fields = Some(fields.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Reads at most `n` projects.
-    ///
-    /// Defaults to all of them. Ignored by [`Kili::count_projects`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new().first(5);
-    /// # let _ = q;
-    /// ```
-    pub fn first(mut self, n: u64) -> ProjectQuery {
-        self.first = Some(n);
-        self
-    }
-
-    /// Skips the first `n` projects.
-    ///
-    /// Defaults to 0. Ignored by [`Kili::count_projects`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new().skip(5);
-    /// # let _ = q;
-    /// ```
-    pub fn skip(mut self, n: u64) -> ProjectQuery {
-        self.skip = n;
-        self
-    }
-
     pub(crate) fn where_(&self) -> Value {
         let mut w = Map::new();
         if let Some(id) = &self.id {
@@ -258,16 +193,9 @@ impl ProjectQuery {
         }
         Value::Object(w)
     }
-
-    fn selection(&self) -> Result<String> {
-        let mut sel = match &self.fields {
-            Some(f) => Selection::parse(f)?,
-            None => Selection::parse(DEFAULT_PROJECT_FIELDS)?,
-        };
-        sel.ensure("id");
-        Ok(sel.render())
-    }
 }
+
+page_setters!(ProjectQuery, "projects", "DEFAULT_PROJECT_FIELDS");
 
 impl Kili {
     /// Creates a project and returns its id, once the project can be read (like the SDK, it
@@ -309,7 +237,7 @@ impl Kili {
     }
 
     fn wait_until_project_visible(&self, id: &str) -> Result<()> {
-        let query = projects_query("id");
+        let query = PROJECTS.list_document("id");
         let vars = json!({"where": {"id": id}, "first": 1, "skip": 0});
         let start = Instant::now();
         loop {
@@ -346,15 +274,13 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn projects(&self, query: &ProjectQuery) -> Result<Paginated<Project>> {
-        Ok(Paginated::new(
+        Paginated::new(
             self,
-            projects_query(&query.selection()?),
-            COUNT_PROJECTS,
+            &PROJECTS,
+            &query.page,
             query.where_(),
-            query.first,
-            query.skip,
             Project::from_json,
-        ))
+        )
     }
 
     /// Counts the projects matching the query's filters.
@@ -372,7 +298,7 @@ impl Kili {
     /// ```
     pub fn count_projects(&self, query: &ProjectQuery) -> Result<u64> {
         let vars = json!({ "where": query.where_() });
-        as_count(self.execute_data(COUNT_PROJECTS, &vars, Safety::Idempotent)?)
+        as_count(self.execute_data(&PROJECTS.count_document(), &vars, Safety::Idempotent)?)
     }
 
     /// Deletes a project (asynchronously on Kili's side) and returns what the server returns
@@ -442,19 +368,6 @@ mod tests {
         assert_eq!(
             ProjectQuery::new().id("p").search_query("c%").where_(),
             json!({"id": "p", "searchQuery": "c%"})
-        );
-    }
-
-    #[test]
-    fn documents_use_the_data_alias() {
-        let q = projects_query("id title");
-        assert!(
-            q.starts_with("query projects($where: ProjectWhere!, $first: PageSize!, $skip: Int!)")
-        );
-        assert!(q.contains("data: projects(where: $where, first: $first, skip: $skip)"));
-        assert_eq!(
-            ProjectQuery::new().fields(["title"]).selection().unwrap(),
-            "id title"
         );
     }
 }
