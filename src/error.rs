@@ -1,22 +1,26 @@
 //! The crate's one error type.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A boxed error from a lower layer (socket, TLS, HTTP library), kept as [`std::error::Error::source`].
+/// An error from a lower layer (socket, TLS, HTTP library), kept as
+/// [`std::error::Error::source`]; shared, so that [`Error`] is `Clone`.
 ///
 /// # Examples
 ///
 /// ```
-/// let source: kili::BoxError = "refused".into();
+/// let source: kili::ErrorSource = std::sync::Arc::from(Box::<dyn std::error::Error + Send + Sync>::from("refused"));
 /// assert_eq!(source.to_string(), "refused");
 /// ```
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub type ErrorSource = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in this crate.
 ///
 /// Display strings are lowercase and carry no trailing period. Where a lower-level error caused
 /// this one it is returned by [`std::error::Error::source`] and is *not* repeated in `Display`.
+/// Errors are cheap to clone (sources are shared), so a subscription can hand the same failure
+/// to its lifecycle hook, its state and [`Subscription::wait`](crate::Subscription).
 ///
 /// # Examples
 ///
@@ -25,7 +29,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// assert_eq!(err.to_string(), "invalid input: api key is empty");
 /// assert!(!err.is_retryable());
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's input was rejected before any request was sent.
@@ -62,14 +66,14 @@ pub enum Error {
         /// What was being done.
         context: String,
         /// The cause.
-        source: BoxError,
+        source: ErrorSource,
     },
     /// A response could not be decoded into the expected shape.
     Decode {
         /// What was being decoded.
         context: String,
         /// The cause.
-        source: BoxError,
+        source: ErrorSource,
     },
     /// The peer broke the GraphQL-over-WebSocket protocol.
     Protocol {
@@ -83,7 +87,7 @@ pub enum Error {
         /// What was being done.
         context: String,
         /// The cause.
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
 }
 
@@ -173,20 +177,32 @@ impl fmt::Display for GraphQlError {
     }
 }
 
+/// What the constructors accept as a cause (any error, or a message).
+type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
     /// Builds a [`Error::Transport`] from a context and any error.
-    pub(crate) fn transport(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+    pub(crate) fn transport(context: impl Into<String>, source: impl Into<BoxedSource>) -> Self {
         Error::Transport {
             context: context.into(),
-            source: source.into(),
+            source: Arc::from(source.into()),
         }
     }
 
     /// Builds a [`Error::Decode`] from a context and any error.
-    pub(crate) fn decode(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+    pub(crate) fn decode(context: impl Into<String>, source: impl Into<BoxedSource>) -> Self {
         Error::Decode {
             context: context.into(),
-            source: source.into(),
+            source: Arc::from(source.into()),
+        }
+    }
+
+    /// Builds an [`Error::Io`] from a context, for `map_err`.
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let context = context.into();
+        move |source| Error::Io {
+            context,
+            source: Arc::new(source),
         }
     }
 
@@ -286,7 +302,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Transport { source, .. } | Error::Decode { source, .. } => Some(source.as_ref()),
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }

@@ -224,7 +224,7 @@ pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
 pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
-pub use error::{BoxError, Error, GraphQlError, Result};
+pub use error::{Error, ErrorSource, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, User};
 pub use subscription::{
     EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent, StreamEvent,

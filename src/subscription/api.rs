@@ -9,10 +9,10 @@ use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
 use crate::error::{Error, Result};
-use crate::subscription::connect::Endpoint;
 use crate::subscription::events::{LabelEvent, RawEvent};
 use crate::subscription::feed::{Feed, LabelFeed, RawFeed, label_subscription_document};
 use crate::subscription::handle::Subscription;
+use crate::subscription::link::Endpoint;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::{Outlet, Sink};
 use crate::subscription::protocol::Operation;

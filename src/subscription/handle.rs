@@ -42,7 +42,7 @@ pub struct Subscription {
 
 struct Control {
     commands: Sender<Command>,
-    thread: Option<Worker>,
+    thread: Option<Thread>,
     parked: Option<Box<dyn Parked>>,
     /// How long `reset_timeout` waits for the new connection.
     reply_wait: Duration,
@@ -51,7 +51,7 @@ struct Control {
 const PANICKED: &str = "the subscription thread panicked";
 
 /// A subscription thread; it gives back what it ran on when it ends.
-type Worker = JoinHandle<Box<dyn Parked>>;
+type Thread = JoinHandle<Box<dyn Parked>>;
 /// Why a launch failed, and what the thread gave back (for a later restart).
 type LaunchError = (Error, Option<Box<dyn Parked>>);
 
@@ -223,7 +223,7 @@ fn launch(
     (commands, rx): (&Sender<Command>, Receiver<Command>),
     restart: bool,
     wait: Duration,
-) -> std::result::Result<Worker, LaunchError> {
+) -> std::result::Result<Thread, LaunchError> {
     let (tx, outcome) = bounded(1);
     let thread = core
         .spawn(shared.clone(), rx, tx, restart)

@@ -2,24 +2,27 @@
 //! and restart it, reconnection with backoff, and nothing lost across reconnections.
 //!
 //! The layers, from the wire up:
-//! - [`protocol`]: the `graphql-ws` and `graphql-transport-ws` protocols as a pure state machine;
-//! - `backoff`, `dedupe`, `clock`: small pure helpers;
-//! - `tls`, `connect`: opening one connection (TCP, TLS, WebSocket handshake) and its reader;
-//! - `feed`, `outlet`: what frames become (labels, raw events; catch-up) and where they go;
-//! - `worker`: the subscription thread; `handle`, `stream`: what the program holds;
+//! - `protocol`, `timers`: pure logic, no IO: the `graphql-ws` and `graphql-transport-ws`
+//!   protocols as a state machine, and the clocks of a connection (ack, keep-alive, watchdog);
+//! - `link`: one connection (TCP, TLS, WebSocket handshake) and its socket reader;
+//! - `feed`, `dedupe`, `outlet`: what frames become (labels, raw events; catch-up) and where
+//!   they go (a callback or a channel);
+//! - `worker`: the subscription thread that ties them together;
+//! - `handle`, `stream`, `status`, `events`, `options`: what the program holds and sees;
 //! - `api`: the methods on [`Kili`](crate::Kili).
 
 mod api;
-mod connect;
 mod dedupe;
 mod events;
 mod feed;
 mod handle;
+mod link;
 mod options;
 mod outlet;
 pub(crate) mod protocol;
 mod status;
 mod stream;
+mod timers;
 mod worker;
 
 pub use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};

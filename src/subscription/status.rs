@@ -158,47 +158,6 @@ impl Shared {
     }
 }
 
-/// A copy of an error for a second owner (errors are not `Clone`: their sources may not be).
-/// Sources become their message.
-pub(crate) fn duplicate(e: &Error) -> Error {
-    match e {
-        Error::InvalidInput { message } => Error::InvalidInput {
-            message: message.clone(),
-        },
-        Error::Authentication { message } => Error::Authentication {
-            message: message.clone(),
-        },
-        Error::Http { status, body } => Error::Http {
-            status: *status,
-            body: body.clone(),
-        },
-        Error::GraphQl { errors } => Error::GraphQl {
-            errors: errors.clone(),
-        },
-        Error::Timeout { operation, after } => Error::Timeout {
-            operation: operation.clone(),
-            after: *after,
-        },
-        Error::Transport { context, source } => {
-            Error::transport(context.clone(), source.to_string())
-        }
-        Error::Decode { context, source } => Error::decode(context.clone(), source.to_string()),
-        Error::Protocol { message } => Error::Protocol {
-            message: message.clone(),
-        },
-        Error::Closed => Error::Closed,
-        Error::Io { context, source } => Error::Io {
-            context: context.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        // Variants added later (the enum is shared and grows additively).
-        #[allow(unreachable_patterns)]
-        other => Error::Protocol {
-            message: other.to_string(),
-        },
-    }
-}
-
 /// An error with its chain of sources, for logs: `transport error while ...: connection refused`.
 pub(crate) fn describe(e: &Error) -> String {
     let mut text = e.to_string();
@@ -223,16 +182,5 @@ mod tests {
             "transport error while receiving events: the server completed the subscription"
         );
         assert_eq!(describe(&Error::Closed), "closed");
-    }
-
-    #[test]
-    fn duplicates_keep_the_kind_and_message() {
-        let e = duplicate(&Error::transport("x", "y"));
-        assert!(e.is_retryable());
-        assert_eq!(describe(&e), "transport error while x: y");
-        let e = duplicate(&Error::Authentication {
-            message: "no".into(),
-        });
-        assert!(e.is_authentication());
     }
 }

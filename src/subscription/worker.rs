@@ -1,9 +1,10 @@
-//! The subscription's thread: owns the connection, drives the protocol machine, delivers events,
-//! watches for silence, reconnects with backoff and catches up.
+//! The subscription's thread: connects, runs each connection, reconnects with backoff, catches
+//! up on what was missed, and stops on command or on a fatal error.
 //!
-//! The thread waits in one `select` over the socket's byte channel (fed by the connection's
-//! reader thread), its command channel and the next deadline (ack, probe, keep-alive ping,
-//! watchdog). Nothing polls: an idle subscription sleeps until the server sends something, a
+//! One connection is a loop of three steps: carry out the protocol machine's actions (send,
+//! deliver, end), wait for whatever comes first (socket bytes from the reader thread, a command
+//! from the handle, a deadline of [`Timers`]), and turn what came into the machine's next
+//! actions. Nothing polls: an idle subscription sleeps until the server sends something, a
 //! command arrives or a keep-alive interval passes.
 
 use std::sync::Arc;
@@ -17,24 +18,17 @@ use tungstenite::Message;
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::subscription::connect::{Endpoint, Link, Read1};
 use crate::subscription::events::Lifecycle;
 use crate::subscription::feed::Feed;
-use crate::subscription::options::SubscriptionOptions;
-use crate::subscription::options::WsProtocol;
+use crate::subscription::link::{Endpoint, Incoming, Link};
+use crate::subscription::options::{SubscriptionOptions, WsProtocol};
 use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase};
-use crate::subscription::status::{Counters, Shared, SubscriptionState, describe, duplicate};
+use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
+use crate::subscription::timers::{Due, Timers};
 
 /// Messages handled per wake-up before commands get a look in.
 const READ_BATCH: usize = 64;
-
-/// What woke the thread.
-enum Wake {
-    Socket,
-    Command,
-    Timer,
-}
 
 /// What the handle asks of the thread.
 #[derive(Debug)]
@@ -103,27 +97,59 @@ impl<F: Feed> Parked for Core<F> {
                 let worker = Worker::new(*self, shared, commands, waiter, restart);
                 Box::new(worker.run())
             })
-            .map_err(|source| Error::Io {
-                context: "spawning the subscription thread".into(),
-                source,
-            })
+            .map_err(Error::io("spawning the subscription thread"))
     }
 }
 
-/// How a connection ended.
-enum Ending {
-    /// Closed on command.
-    Closed,
-    /// Reset on command: reconnect now.
-    Reset,
+/// What the thread does after a connection.
+enum Next {
+    /// Stop: closed on command.
+    Stop,
+    /// Reconnect at once: reset on command.
+    ReconnectNow,
     /// Stop for good.
-    Fatal(Error),
-    /// Lost (or completed by the server): reconnect with backoff.
-    Lost {
+    Fail(Error),
+    /// Reconnect after a backoff delay: the connection was lost or the server completed it.
+    Reconnect {
         cause: Error,
         completed: bool,
         active_for: Duration,
     },
+}
+
+/// What woke the thread.
+enum Wake {
+    Socket,
+    Command(Command),
+    /// The handle is gone.
+    Orphaned,
+    Timer,
+}
+
+/// One open connection and its protocol and clock state.
+struct Connection {
+    link: Link,
+    machine: Machine,
+    timers: Timers,
+    /// When the subscription was established on it.
+    ready_at: Option<Instant>,
+    /// Bytes may wait in the stream's buffers, unseen by the reader's channel.
+    more_to_read: bool,
+}
+
+impl Connection {
+    fn active_for(&self) -> Duration {
+        self.ready_at.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    /// The connection is gone or unusable: reconnect.
+    fn lost(&self, cause: Error) -> Next {
+        Next::Reconnect {
+            cause,
+            completed: false,
+            active_for: self.active_for(),
+        }
+    }
 }
 
 struct Worker<F: Feed> {
@@ -165,54 +191,39 @@ impl<F: Feed> Worker<F> {
         }
     }
 
+    /// Connections until closed or failed; gives back what it ran on.
     fn run(mut self) -> Core<F> {
         self.shared.set_state(SubscriptionState::Connecting);
         loop {
             match self.connection() {
-                Ending::Closed => {
+                Next::Stop => {
                     self.stop(SubscriptionState::Closed, Lifecycle::Closed);
                     break;
                 }
-                Ending::Fatal(e) => {
-                    log::error!(
-                        "subscription {}: {}; not retrying",
-                        self.shared.name,
-                        describe(&e)
-                    );
-                    let shared_err = Arc::new(duplicate(&e));
-                    if self.established {
-                        self.core.outlet.lifecycle(Lifecycle::Failed {
-                            error: shared_err.clone(),
-                        });
-                    }
-                    if let Some(w) = self.waiter.take() {
-                        let _ = w.send(Err(e));
-                    }
-                    self.shared.set_state(SubscriptionState::Failed(shared_err));
-                    self.shared.mark_ended();
-                    self.core.outlet.end_stream();
+                Next::Fail(e) => {
+                    self.fail(e);
                     break;
                 }
-                Ending::Reset => {
+                Next::ReconnectNow => {
                     self.catch_up = self.established;
                     self.attempt = 0;
                 }
-                Ending::Lost {
+                Next::Reconnect {
                     cause,
                     completed,
                     active_for,
                 } => {
-                    if !self.established {
+                    if !self.established
+                        && let Some(w) = self.waiter.take()
+                    {
                         // The first connection of this thread: fail fast, the caller decides.
-                        if let Some(w) = self.waiter.take() {
-                            self.shared
-                                .set_state(SubscriptionState::Failed(Arc::new(duplicate(&cause))));
-                            let _ = w.send(Err(cause));
-                            break;
-                        }
+                        self.shared
+                            .set_state(SubscriptionState::Failed(Arc::new(cause.clone())));
+                        let _ = w.send(Err(cause));
+                        break;
                     }
                     if let Some(w) = self.waiter.take() {
-                        let _ = w.send(Err(duplicate(&cause)));
+                        let _ = w.send(Err(cause.clone()));
                     }
                     if !self.wait_before_reconnecting(cause, completed, active_for) {
                         self.stop(SubscriptionState::Closed, Lifecycle::Closed);
@@ -228,6 +239,26 @@ impl<F: Feed> Worker<F> {
         self.shared.set_state(state);
         self.shared.mark_ended();
         self.core.outlet.lifecycle(event);
+        self.core.outlet.end_stream();
+    }
+
+    fn fail(&mut self, e: Error) {
+        log::error!(
+            "subscription {}: {}; not retrying",
+            self.shared.name,
+            describe(&e)
+        );
+        let shared_err = Arc::new(e.clone());
+        if self.established {
+            self.core.outlet.lifecycle(Lifecycle::Failed {
+                error: shared_err.clone(),
+            });
+        }
+        if let Some(w) = self.waiter.take() {
+            let _ = w.send(Err(e));
+        }
+        self.shared.set_state(SubscriptionState::Failed(shared_err));
+        self.shared.mark_ended();
         self.core.outlet.end_stream();
     }
 
@@ -270,24 +301,61 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// One connection, from connect to its end.
-    fn connection(&mut self) -> Ending {
+    /// One connection, from connect to its end: perform the machine's actions, wait, react.
+    fn connection(&mut self) -> Next {
+        let mut conn = match self.open() {
+            Ok(conn) => conn,
+            Err(next) => return next,
+        };
+        let mut actions = conn.machine.handle(Input::Opened);
+        loop {
+            if let Some(next) = self.perform(&mut conn, actions) {
+                return next;
+            }
+            actions = match self.wait(&conn) {
+                Wake::Socket => {
+                    conn.timers.heard(Instant::now());
+                    self.read_available(&mut conn)
+                }
+                Wake::Command(Command::Close) | Wake::Orphaned => {
+                    self.close_link(conn);
+                    return Next::Stop;
+                }
+                Wake::Command(Command::Reset(w)) => {
+                    log::info!(
+                        "subscription {}: reset: opening a fresh connection",
+                        self.shared.name
+                    );
+                    self.waiter = Some(w);
+                    self.close_link(conn);
+                    return Next::ReconnectNow;
+                }
+                Wake::Timer => match self.on_timer(&mut conn) {
+                    Ok(actions) => actions,
+                    Err(next) => return next,
+                },
+            };
+        }
+    }
+
+    /// Opens the socket and sets up the machine and clocks of a new connection.
+    fn open(&mut self) -> std::result::Result<Connection, Next> {
         Counters::bump(&self.shared.counters.connection_attempts);
         let reader_name = format!("{}-rd", self.shared.name);
-        let mut link = match Link::open(&self.core.endpoint, &reader_name) {
+        let link = match Link::open(&self.core.endpoint, &reader_name) {
             Ok(link) => link,
             Err(e) if e.is_retryable() => {
-                return Ending::Lost {
+                return Err(Next::Reconnect {
                     cause: e,
                     completed: false,
                     active_for: Duration::ZERO,
-                };
+                });
             }
-            Err(e) => return Ending::Fatal(e),
+            Err(e) => return Err(Next::Fail(e)),
         };
         let id = ids::new_operation_id();
         let probe = format!("{id}-ready");
-        let mut machine = Machine::new(
+        let machine = Machine::new(
             link.protocol(),
             id,
             probe,
@@ -295,215 +363,189 @@ impl<F: Feed> Worker<F> {
             self.core.operation.clone(),
         );
         let opts = &self.core.options;
-        let (ack_timeout, keep_alive) = (opts.ack_timeout, opts.keep_alive);
-        let silence_limit = keep_alive.map(|k| k.saturating_mul(opts.watchdog_multiple));
-        let ack_deadline = Instant::now() + ack_timeout;
-        let mut confirm_deadline = None;
-        let mut ready_at: Option<Instant> = None;
-        let mut last_heard = Instant::now();
-        let mut next_ping = keep_alive.map(|k| last_heard + k);
+        let timers = Timers::new(
+            Instant::now(),
+            opts.ack_timeout,
+            opts.keep_alive,
+            opts.watchdog_multiple,
+        );
+        Ok(Connection {
+            link,
+            machine,
+            timers,
+            ready_at: None,
+            more_to_read: false,
+        })
+    }
 
-        let mut actions = machine.handle(Input::Opened);
-        let mut more_to_read = false;
-        loop {
-            let mut end = None;
-            let mut delivered = false;
-            for action in std::mem::take(&mut actions) {
-                match action {
-                    Action::Send(text) => {
-                        if let Err(e) = link.send_text(text) {
-                            return lost(e, ready_at);
-                        }
-                    }
-                    Action::Ready => {
-                        ready_at = Some(Instant::now());
-                        self.on_ready(machine.id(), machine.protocol());
-                    }
-                    Action::Deliver { id, frame } => {
-                        self.deliver_live(&id, frame);
-                        delivered = true;
-                    }
-                    Action::Ignored(why) => {
-                        log::debug!("subscription {}: ignored a frame: {why}", self.shared.name);
-                    }
-                    Action::End(e) => {
-                        end = Some(e);
-                        break;
+    /// Carries out the machine's actions in order; `Some` if the connection is over.
+    fn perform(&mut self, conn: &mut Connection, actions: Vec<Action>) -> Option<Next> {
+        let mut delivered = false;
+        for action in actions {
+            match action {
+                Action::Send(text) => {
+                    if let Err(e) = conn.link.send_text(text) {
+                        return Some(conn.lost(e));
                     }
                 }
+                Action::Ready => {
+                    conn.ready_at = Some(Instant::now());
+                    self.on_ready(conn.machine.id(), conn.machine.protocol());
+                }
+                Action::Deliver { id, frame } => {
+                    self.deliver_live(&id, frame);
+                    delivered = true;
+                }
+                Action::Ignored(why) => {
+                    log::debug!("subscription {}: ignored a frame: {why}", self.shared.name);
+                }
+                Action::End(end) => return Some(self.ended(end, conn)),
             }
-            if let Some(end) = end {
-                return self.ending(end, link, ready_at);
-            }
-            if delivered {
-                // Silence is measured from the end of the last delivery: while a slow callback
-                // ran, the thread could neither read nor ask the server for a sign of life.
-                last_heard = Instant::now();
-                next_ping = keep_alive.map(|k| last_heard + k);
-            }
-            if machine.phase() == Phase::Confirming && confirm_deadline.is_none() {
-                confirm_deadline = Some(Instant::now() + ack_timeout);
-            }
+        }
+        let now = Instant::now();
+        if delivered {
+            // While a slow callback ran, the thread could neither read nor ask the server for
+            // a sign of life: silence is measured from the end of the last delivery.
+            conn.timers.heard(now);
+        }
+        conn.timers.entered(conn.machine.phase(), now);
+        if matches!(conn.machine.phase(), Phase::Closing | Phase::Ended) {
+            // The machine only gets there with an `End` action, handled above.
+            let e = Error::Protocol {
+                message: format!("internal: connection left in {:?}", conn.machine.phase()),
+            };
+            return Some(conn.lost(e));
+        }
+        None
+    }
 
-            let deadline = match machine.phase() {
-                Phase::Opening | Phase::AwaitingAck => Some(ack_deadline),
-                Phase::Confirming => confirm_deadline,
-                Phase::Active => match (next_ping, silence_limit) {
-                    (Some(p), Some(limit)) => Some(p.min(last_heard + limit)),
-                    _ => None,
-                },
-                Phase::Closing | Phase::Ended => {
-                    // The machine only gets there with an `End` action, handled above.
-                    let e = Error::Protocol {
-                        message: format!("internal: connection left in {:?}", machine.phase()),
-                    };
-                    return lost(e, ready_at);
-                }
+    /// Waits for the socket, a command or the next deadline, whichever comes first.
+    fn wait(&self, conn: &Connection) -> Wake {
+        let deadline = conn.timers.deadline(conn.machine.phase());
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            // A busy socket must not keep a deadline from firing.
+            return Wake::Timer;
+        }
+        if conn.more_to_read && self.commands.is_empty() {
+            // Read on, but let a command in first.
+            return Wake::Socket;
+        }
+        if !conn.more_to_read {
+            let mut select = Select::new();
+            let on_socket = select.recv(conn.link.readiness());
+            select.recv(&self.commands);
+            let ready = match deadline {
+                Some(d) => select.ready_deadline(d).ok(),
+                None => Some(select.ready()),
             };
-            let overdue = deadline.is_some_and(|d| Instant::now() >= d);
-            let wake = if overdue {
-                // A busy socket must not keep a deadline from firing.
-                Wake::Timer
-            } else if more_to_read {
-                // Bytes may wait in the stream's buffers, unseen by the channel: read on, but
-                // let a command in first.
-                if self.commands.is_empty() {
-                    Wake::Socket
-                } else {
-                    Wake::Command
-                }
-            } else {
-                let mut select = Select::new();
-                let on_socket = select.recv(link.readiness());
-                select.recv(&self.commands);
-                let ready = match deadline {
-                    Some(d) => select.ready_deadline(d).ok(),
-                    None => Some(select.ready()),
-                };
-                match ready {
-                    Some(i) if i == on_socket => Wake::Socket,
-                    Some(_) => Wake::Command,
-                    None => Wake::Timer,
-                }
-            };
-            match wake {
-                Wake::Socket => {
-                    last_heard = Instant::now();
-                    next_ping = keep_alive.map(|k| last_heard + k);
-                    (actions, more_to_read) = self.read_available(&mut link, &mut machine);
-                }
-                Wake::Command => match self.commands.try_recv() {
-                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                        self.close_link(link, &mut machine);
-                        return Ending::Closed;
-                    }
-                    Ok(Command::Reset(w)) => {
-                        log::info!(
-                            "subscription {}: reset: opening a fresh connection",
-                            self.shared.name
-                        );
-                        self.waiter = Some(w);
-                        self.close_link(link, &mut machine);
-                        return Ending::Reset;
-                    }
-                    Err(TryRecvError::Empty) => {}
-                },
-                Wake::Timer => {
-                    let now = Instant::now();
-                    actions = match machine.phase() {
-                        Phase::Opening | Phase::AwaitingAck => {
-                            machine.handle(Input::AckTimeout(ack_timeout))
-                        }
-                        Phase::Confirming => {
-                            log::debug!(
-                                "subscription {}: the server did not answer the probe",
-                                self.shared.name
-                            );
-                            machine.handle(Input::ConfirmTimeout)
-                        }
-                        _ => match (silence_limit, next_ping) {
-                            // Frames that arrived while a slow callback ran are not
-                            // silence: read them instead of reconnecting.
-                            (Some(limit), _)
-                                if now >= last_heard + limit
-                                    && (more_to_read || !link.readiness().is_empty()) =>
-                            {
-                                last_heard = now;
-                                next_ping = keep_alive.map(|k| now + k);
-                                vec![]
-                            }
-                            (Some(limit), _) if now >= last_heard + limit => {
-                                log::warn!(
-                                    "subscription {}: no frame from the server for {} ms",
-                                    self.shared.name,
-                                    limit.as_millis()
-                                );
-                                vec![Action::End(End::Retry(Error::Timeout {
-                                    operation: "keep-alive watchdog".into(),
-                                    after: limit,
-                                }))]
-                            }
-                            (_, Some(p)) if now >= p => {
-                                next_ping = keep_alive.map(|k| now + k);
-                                match machine.keepalive_ping() {
-                                    Some(text) => vec![Action::Send(text)],
-                                    None => match link.send_ping() {
-                                        Ok(()) => vec![],
-                                        Err(e) => return lost(e, ready_at),
-                                    },
-                                }
-                            }
-                            _ => vec![],
-                        },
-                    };
-                }
+            match ready {
+                Some(i) if i == on_socket => return Wake::Socket,
+                Some(_) => {}
+                None => return Wake::Timer,
             }
+        }
+        match self.commands.try_recv() {
+            Ok(command) => Wake::Command(command),
+            Err(TryRecvError::Disconnected) => Wake::Orphaned,
+            // Only this thread receives, so a ready channel stays ready; should it not, the
+            // timer step finds nothing due and the loop waits again.
+            Err(TryRecvError::Empty) => Wake::Timer,
         }
     }
 
     /// Reads the messages available now (up to a batch, so that commands are not starved by
-    /// a flood) and feeds them to the machine; `true` if there may be more.
-    fn read_available(&mut self, link: &mut Link, machine: &mut Machine) -> (Vec<Action>, bool) {
+    /// a flood) and feeds them to the machine.
+    fn read_available(&mut self, conn: &mut Connection) -> Vec<Action> {
         let mut actions = Vec::new();
+        conn.more_to_read = true;
         for _ in 0..READ_BATCH {
             // Only the actions this message adds need checking: checking them all made a
             // sustained burst quadratic.
             let before = actions.len();
-            match link.read() {
-                Read1::Idle => return (actions, false),
-                Read1::Message(Message::Text(t)) => {
-                    actions.extend(machine.handle(Input::Text(t.as_str())))
+            match conn.link.read() {
+                Incoming::Nothing => {
+                    conn.more_to_read = false;
+                    return actions;
                 }
-                Read1::Message(Message::Binary(b)) => {
-                    actions.extend(machine.handle(Input::Binary(&b)))
+                Incoming::Message(Message::Text(t)) => {
+                    actions.extend(conn.machine.handle(Input::Text(t.as_str())));
                 }
-                Read1::Message(Message::Close(frame)) => {
+                Incoming::Message(Message::Binary(b)) => {
+                    actions.extend(conn.machine.handle(Input::Binary(&b)));
+                }
+                Incoming::Message(Message::Close(frame)) => {
                     let (code, reason) = match &frame {
-                        Some(f) => (Some(u16::from(f.code)), f.reason.as_str()),
-                        None => (None, ""),
+                        Some(f) => (u16::from(f.code), f.reason.as_str()),
+                        // A close frame without a code is still a close.
+                        None => (1005, ""),
                     };
-                    // A close frame without a code is still a close.
-                    let code = code.or(Some(1005));
-                    actions.extend(machine.handle(Input::Closed { code, reason }));
+                    actions.extend(conn.machine.handle(Input::Closed {
+                        code: Some(code),
+                        reason,
+                    }));
                 }
-                Read1::Message(_) => {}
-                Read1::Over(err) => {
+                Incoming::Message(_) => {}
+                Incoming::Over(err) => {
                     let reason = err.map(|e| e.to_string()).unwrap_or_default();
-                    actions.extend(machine.handle(Input::Closed {
+                    actions.extend(conn.machine.handle(Input::Closed {
                         code: None,
                         reason: &reason,
                     }));
-                    return (actions, false);
+                    conn.more_to_read = false;
+                    return actions;
                 }
             }
             if actions[before..]
                 .iter()
                 .any(|a| matches!(a, Action::End(_)))
             {
-                return (actions, false);
+                conn.more_to_read = false;
+                return actions;
             }
         }
-        (actions, true)
+        actions
+    }
+
+    /// A deadline passed: time out the handshake, ask for a sign of life, or give up on a
+    /// silent server.
+    fn on_timer(&mut self, conn: &mut Connection) -> std::result::Result<Vec<Action>, Next> {
+        let backlog = conn.more_to_read || !conn.link.readiness().is_empty();
+        let due = conn
+            .timers
+            .due(conn.machine.phase(), Instant::now(), backlog);
+        Ok(match due {
+            Due::AckTimeout => conn
+                .machine
+                .handle(Input::AckTimeout(conn.timers.ack_timeout())),
+            Due::ConfirmTimeout => {
+                log::debug!(
+                    "subscription {}: the server did not answer the probe",
+                    self.shared.name
+                );
+                conn.machine.handle(Input::ConfirmTimeout)
+            }
+            Due::Silence(limit) => {
+                log::warn!(
+                    "subscription {}: no frame from the server for {} ms",
+                    self.shared.name,
+                    limit.as_millis()
+                );
+                vec![Action::End(End::Retry(Error::Timeout {
+                    operation: "keep-alive watchdog".into(),
+                    after: limit,
+                }))]
+            }
+            Due::Ping => match conn.machine.keepalive_ping() {
+                Some(text) => vec![Action::Send(text)],
+                None => {
+                    if let Err(e) = conn.link.send_ping() {
+                        return Err(conn.lost(e));
+                    }
+                    vec![]
+                }
+            },
+            Due::Nothing => vec![],
+        })
     }
 
     fn on_ready(&mut self, id: &str, protocol: WsProtocol) {
@@ -518,35 +560,11 @@ impl<F: Feed> Worker<F> {
         if let Some(w) = self.waiter.take() {
             let _ = w.send(Ok(()));
         }
-        let mut missed = 0;
-        if self.catch_up {
-            let frame_type = if protocol == WsProtocol::GraphqlWs {
-                "data"
-            } else {
-                "next"
-            };
-            match self.core.feed.missed(id, frame_type) {
-                Ok(events) => {
-                    for event in events {
-                        Counters::bump(&self.shared.counters.received);
-                        if self.hand_over(event) {
-                            missed += 1;
-                            Counters::bump(&self.shared.counters.caught_up);
-                        }
-                    }
-                }
-                Err(e) => {
-                    log::warn!(
-                        "subscription {}: could not fetch the events missed while disconnected: {}",
-                        self.shared.name,
-                        describe(&e)
-                    );
-                    self.core
-                        .outlet
-                        .lifecycle(Lifecycle::CatchUpFailed { error: Arc::new(e) });
-                }
-            }
-        }
+        let missed = if self.catch_up {
+            self.deliver_missed(id, protocol)
+        } else {
+            0
+        };
         let subscription_id = id.to_owned();
         if self.established {
             log::info!(
@@ -565,6 +583,38 @@ impl<F: Feed> Worker<F> {
         }
         self.established = true;
         self.catch_up = false;
+    }
+
+    /// Fetches and delivers what happened while disconnected; returns how many were delivered.
+    fn deliver_missed(&mut self, id: &str, protocol: WsProtocol) -> usize {
+        let frame_type = match protocol {
+            WsProtocol::GraphqlWs => "data",
+            WsProtocol::GraphqlTransportWs => "next",
+        };
+        match self.core.feed.missed(id, frame_type) {
+            Ok(events) => {
+                let mut missed = 0;
+                for event in events {
+                    Counters::bump(&self.shared.counters.received);
+                    if self.hand_over(event) {
+                        missed += 1;
+                        Counters::bump(&self.shared.counters.caught_up);
+                    }
+                }
+                missed
+            }
+            Err(e) => {
+                log::warn!(
+                    "subscription {}: could not fetch the events missed while disconnected: {}",
+                    self.shared.name,
+                    describe(&e)
+                );
+                self.core
+                    .outlet
+                    .lifecycle(Lifecycle::CatchUpFailed { error: Arc::new(e) });
+                0
+            }
+        }
     }
 
     fn deliver_live(&mut self, id: &str, frame: Value) {
@@ -593,49 +643,34 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    fn ending(&mut self, end: End, link: Link, ready_at: Option<Instant>) -> Ending {
-        let active_for = ready_at.map_or(Duration::ZERO, |t| t.elapsed());
+    /// The machine ended the connection: what the thread does next.
+    fn ended(&mut self, end: End, conn: &mut Connection) -> Next {
         match end {
-            End::Closed => Ending::Closed,
-            End::Fatal(e) => Ending::Fatal(e),
-            End::Retry(cause) => {
-                drop(link);
-                Ending::Lost {
-                    cause,
-                    completed: false,
-                    active_for,
-                }
-            }
+            End::Closed => Next::Stop,
+            End::Fatal(e) => Next::Fail(e),
+            End::Retry(cause) => conn.lost(cause),
             End::Completed => {
-                link.close(self.core.options.close_timeout);
+                conn.link.close(self.core.options.close_timeout);
                 let cause =
                     Error::transport("receiving events", "the server completed the subscription");
-                Ending::Lost {
+                Next::Reconnect {
                     cause,
                     completed: true,
-                    active_for,
+                    active_for: conn.active_for(),
                 }
             }
         }
     }
 
     /// Our close: `stop` (and `connection_terminate`), a close frame, a bounded wait.
-    fn close_link(&mut self, mut link: Link, machine: &mut Machine) {
-        for action in machine.handle(Input::Close) {
+    fn close_link(&mut self, mut conn: Connection) {
+        for action in conn.machine.handle(Input::Close) {
             if let Action::Send(text) = action
-                && link.send_text(text).is_err()
+                && conn.link.send_text(text).is_err()
             {
                 return;
             }
         }
-        link.close(self.core.options.close_timeout);
-    }
-}
-
-fn lost(cause: Error, ready_at: Option<Instant>) -> Ending {
-    Ending::Lost {
-        cause,
-        completed: false,
-        active_for: ready_at.map_or(Duration::ZERO, |t| t.elapsed()),
+        conn.link.close(self.core.options.close_timeout);
     }
 }

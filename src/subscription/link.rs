@@ -181,11 +181,11 @@ impl Write for ChanStream {
 
 /// What one read of the WebSocket gave.
 #[derive(Debug)]
-pub(crate) enum Read1 {
+pub(crate) enum Incoming {
     /// A message.
     Message(Message),
     /// Nothing more for now.
-    Idle,
+    Nothing,
     /// The connection is over (after a close handshake, or lost); the error says how if lost.
     Over(Option<tungstenite::Error>),
 }
@@ -222,10 +222,7 @@ impl Link {
     pub(crate) fn open(ep: &Endpoint, reader_name: &str) -> Result<Link> {
         let timeout = ep.connect_timeout;
         let tcp = connect_tcp(&ep.host, ep.port, timeout)?;
-        let io = |context: &str| {
-            let context = context.to_owned();
-            move |source| Error::Io { context, source }
-        };
+        let io = Error::io;
         tcp.set_nodelay(true).map_err(io("setting TCP_NODELAY"))?;
         // Writes are small; a peer that stops reading for this long is as good as gone.
         tcp.set_write_timeout(Some(timeout.max(Duration::from_secs(1))))
@@ -322,19 +319,21 @@ impl Link {
     }
 
     /// Reads one message if one is available, without blocking.
-    pub(crate) fn read(&mut self) -> Read1 {
+    pub(crate) fn read(&mut self) -> Incoming {
         match self.ws.read() {
-            Ok(m) => Read1::Message(m),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => Read1::Idle,
-            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                Read1::Over(None)
+            Ok(m) => Incoming::Message(m),
+            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                Incoming::Nothing
             }
-            Err(e) => Read1::Over(Some(e)),
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                Incoming::Over(None)
+            }
+            Err(e) => Incoming::Over(Some(e)),
         }
     }
 
     /// Sends a close frame and waits up to `timeout` for the peer's, then drops the connection.
-    pub(crate) fn close(mut self, timeout: Duration) {
+    pub(crate) fn close(&mut self, timeout: Duration) {
         let frame = CloseFrame {
             code: CloseCode::Normal,
             reason: "".into(),
