@@ -1,4 +1,4 @@
-//! Every benchmark of issue 6 in one process, so that ratios come from one run; prints a
+//! Every benchmark in one process, so that ratios come from one run; prints a
 //! table per section and a Markdown summary for the README (see `benches/README.md`).
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! The bench sections, one file each (numbered as in issue 6).
+//! The bench sections, one file each.
 
 pub mod bare_server;
 pub mod control;

@@ -50,14 +50,36 @@ pub(crate) struct Config {
 ///
 /// # Examples
 ///
+/// Every setting has a default suited to Kili's cloud (each setter says which); only the API key
+/// is required.
+///
 /// ```
 /// use std::time::Duration;
 /// let kili = kili::Kili::builder()
 ///     .api_key("my-key")
 ///     .endpoint("http://127.0.0.1:4000/api/label/v2/graphql")
+///     .connect_timeout(Duration::from_secs(5))
 ///     .request_timeout(Duration::from_secs(10))
+///     .max_retries(3)
+///     .retry_backoff(Duration::from_millis(200), Duration::from_secs(5))
+///     .retry_budget(Duration::from_secs(30))
+///     .rate_limit(Some(250))
+///     .tls_provider(kili::TlsProvider::Rustls)
+///     .verify_tls(true)
+///     .proxy_from_env(false)
 ///     .build()?;
 /// assert_eq!(kili.endpoint(), "http://127.0.0.1:4000/api/label/v2/graphql");
+/// # Ok::<(), kili::Error>(())
+/// ```
+///
+/// A private CA, for an on-premise Kili:
+///
+/// ```no_run
+/// let kili = kili::Kili::builder()
+///     .api_key("k")
+///     .endpoint("https://kili.example.internal/api/label/v2/graphql")
+///     .ca_bundle("/etc/ssl/corporate-ca.pem")
+///     .build()?;
 /// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -96,16 +118,6 @@ impl Default for KiliBuilder {
 
 impl KiliBuilder {
     /// The API key sent as `Authorization: X-API-Key: <key>`. Required.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .api_key("my-key")
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -115,16 +127,6 @@ impl KiliBuilder {
     /// URL with `ws(s)://`.
     ///
     /// Defaults to [`DEFAULT_ENDPOINT`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .endpoint("http://127.0.0.1:4000/api/label/v2/graphql")
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into();
         self
@@ -133,17 +135,6 @@ impl KiliBuilder {
     /// Time allowed to open a connection (TCP and TLS).
     ///
     /// Defaults to 10 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .connect_timeout(Duration::from_secs(5))
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -152,17 +143,6 @@ impl KiliBuilder {
     /// Time allowed for one HTTP request, from sending to the end of the response body.
     ///
     /// Defaults to 60 s, like the official SDK.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .request_timeout(Duration::from_secs(120))
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -171,16 +151,6 @@ impl KiliBuilder {
     /// How many times a transient failure is retried (0 turns retries off).
     ///
     /// Defaults to 10, like the official SDK.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .max_retries(3)
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry.max_retries = retries;
         self
@@ -189,17 +159,6 @@ impl KiliBuilder {
     /// The first and the largest delay between retries; delays double with full jitter.
     ///
     /// Defaults to 100 ms and 10 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .retry_backoff(Duration::from_millis(200), Duration::from_secs(5))
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.retry.backoff = Backoff::new(initial, max);
         self
@@ -208,17 +167,6 @@ impl KiliBuilder {
     /// The total time one call may spend across its attempts and waits.
     ///
     /// Defaults to 180 s.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .retry_budget(Duration::from_secs(30))
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn retry_budget(mut self, budget: Duration) -> Self {
         self.retry.budget = budget;
         self
@@ -228,16 +176,6 @@ impl KiliBuilder {
     /// client; `None` turns it off.
     ///
     /// Defaults to `Some(500)`, like the official SDK.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .rate_limit(None) // off
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn rate_limit(mut self, calls_per_minute: Option<u32>) -> Self {
         self.rate_limit = calls_per_minute;
         self.rate_limit_window = Duration::from_secs(60);
@@ -249,15 +187,6 @@ impl KiliBuilder {
     /// retries included.
     ///
     /// Defaults to 500 per minute.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .rate_limit_per(10, Duration::from_secs(1))
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn rate_limit_per(mut self, calls: u32, window: Duration) -> Self {
         self.rate_limit = Some(calls);
         self.rate_limit_window = window;
@@ -267,16 +196,6 @@ impl KiliBuilder {
     /// Which TLS implementation to use.
     ///
     /// Defaults to [`TlsProvider::Rustls`] when the `rustls` feature is on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .tls_provider(kili::TlsProvider::Rustls)
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn tls_provider(mut self, provider: TlsProvider) -> Self {
         self.tls.provider = provider;
         self
@@ -286,17 +205,6 @@ impl KiliBuilder {
     /// (e.g. a corporate CA), as a path in `KILI_VERIFY` or the SDK's `verify=` does.
     ///
     /// Defaults to none: rustls trusts the Mozilla roots, native-tls the platform's.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .endpoint("https://kili.example.internal/api/label/v2/graphql")
-    ///     .ca_bundle("/etc/ssl/corporate-ca.pem")
-    ///     .build()?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
         self.tls.ca_bundle = Some(path.into());
         self
@@ -306,18 +214,6 @@ impl KiliBuilder {
     /// makes the connection open to interception; use it only against a test server.
     ///
     /// Defaults to `true`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .verify_tls(false) // test servers only
-    ///     .build()?;
-    /// # let _ = Duration::ZERO;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn verify_tls(mut self, verify: bool) -> Self {
         self.tls.verify = verify;
         self
@@ -326,18 +222,6 @@ impl KiliBuilder {
     /// Whether to use the proxy named by `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`).
     ///
     /// Defaults to `true`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::builder()
-    ///     .api_key("k")
-    ///     .proxy_from_env(false)
-    ///     .build()?;
-    /// # let _ = Duration::ZERO;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
     pub fn proxy_from_env(mut self, yes: bool) -> Self {
         self.proxy_from_env = yes;
         self

@@ -57,13 +57,15 @@ pub const DEFAULT_ASSET_FIELDS: &[&str] =
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::NewAssets;
+/// ```no_run
+/// use kili::{Kili, NewAssets};
+/// let kili = Kili::from_env()?;
 /// let assets = NewAssets::new("project-id", ["https://example.com/car_1.jpg"])
 ///     .external_ids(["car_1"])
 ///     .json_metadata([serde_json::json!({"source": "tutorial"})])
 ///     .progress(|done, total| eprintln!("{done}/{total}"));
-/// # let _ = assets;
+/// let asset_ids = kili.append_many_to_dataset(&assets)?;
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Clone)]
 #[must_use]
@@ -88,13 +90,6 @@ impl std::fmt::Debug for NewAssets {
 
 impl NewAssets {
     /// Assets with these contents (URLs of hosted data, sent as they are) in `project_id`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let assets = kili::NewAssets::new("project-id", ["https://example.com/1.jpg", "https://example.com/2.jpg"]);
-    /// # let _ = assets;
-    /// ```
     pub fn new<I, S>(project_id: impl Into<String>, contents: I) -> NewAssets
     where
         I: IntoIterator<Item = S>,
@@ -112,13 +107,6 @@ impl NewAssets {
     /// The assets' external ids, one per content.
     ///
     /// Defaults to random ones (32 hex digits, like the SDK's `uuid4().hex`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"]).external_ids(["img-1"]);
-    /// # let _ = assets;
-    /// ```
     pub fn external_ids<I, S>(mut self, external_ids: I) -> NewAssets
     where
         I: IntoIterator<Item = S>,
@@ -131,14 +119,6 @@ impl NewAssets {
     /// The assets' metadata, one JSON value per content, sent as JSON strings.
     ///
     /// Defaults to `{}` for each.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"])
-    ///     .json_metadata([serde_json::json!({"camera": "front"})]);
-    /// # let _ = assets;
-    /// ```
     pub fn json_metadata<I>(mut self, metadata: I) -> NewAssets
     where
         I: IntoIterator<Item = Value>,
@@ -150,14 +130,6 @@ impl NewAssets {
     /// Reports progress (assets imported, assets to import) after each batch.
     ///
     /// Defaults to none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let assets = kili::NewAssets::new("p", ["https://example.com/1.jpg"])
-    ///     .progress(|done, total| eprintln!("{done}/{total} imported"));
-    /// # let _ = assets;
-    /// ```
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewAssets {
         self.progress = Some(Arc::new(observer));
         self
@@ -246,13 +218,18 @@ pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAs
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::AssetQuery;
+/// ```no_run
+/// use kili::{AssetQuery, Kili};
+/// let kili = Kili::from_env()?;
 /// let q = AssetQuery::new("project-id")
 ///     .external_ids(["car_1", "car_2"])
 ///     .fields(["id", "externalId", "labels.author.email"])
 ///     .first(10);
-/// # let _ = q;
+/// for asset in kili.assets(&q)? {
+///     println!("{:?}", asset?.external_id);
+/// }
+/// println!("{} in all", kili.count_assets(&q)?);
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -265,13 +242,6 @@ pub struct AssetQuery {
 
 impl AssetQuery {
     /// All the assets of a project.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("project-id");
-    /// # let _ = q;
-    /// ```
     pub fn new(project_id: impl Into<String>) -> AssetQuery {
         AssetQuery {
             project_id: project_id.into(),
@@ -282,13 +252,6 @@ impl AssetQuery {
     }
 
     /// Only the assets with these ids (`idIn`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("p").asset_ids(["asset-1", "asset-2"]);
-    /// # let _ = q;
-    /// ```
     pub fn asset_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -299,13 +262,6 @@ impl AssetQuery {
     }
 
     /// Only the assets with exactly these external ids (`externalIdStrictlyIn`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::AssetQuery::new("p").external_ids(["car_1"]);
-    /// # let _ = q;
-    /// ```
     pub fn external_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,

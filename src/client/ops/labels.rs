@@ -59,15 +59,20 @@ enum Targets {
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::{LabelType, NewLabels};
+/// ```no_run
+/// use kili::{Kili, LabelType, NewLabels};
 /// use serde_json::json;
+/// let kili = Kili::from_env()?;
 /// let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
 /// let by_id = NewLabels::for_assets(["asset-id"], [response.clone()]).label_type(LabelType::Inference);
 /// let by_external_id = NewLabels::for_external_ids("project-id", ["car_1"], [response])
 ///     .label_type(LabelType::Prediction)
-///     .model_name("my-model-v2");
-/// # let _ = (by_id, by_external_id);
+///     .model_name("my-model-v2")
+///     .seconds_to_label(12.5)
+///     .progress(|done, total| eprintln!("{done}/{total} labels"));
+/// let label_ids = kili.append_labels(&by_id)?;
+/// kili.append_labels(&by_external_id)?;
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Clone)]
 #[must_use]
@@ -110,13 +115,6 @@ impl NewLabels {
     }
 
     /// Labels for the assets with these ids; the i-th response goes to the i-th asset.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["asset-1"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]);
-    /// # let _ = labels;
-    /// ```
     pub fn for_assets<I, S, J>(asset_ids: I, json_responses: J) -> NewLabels
     where
         I: IntoIterator<Item = S>,
@@ -131,13 +129,6 @@ impl NewLabels {
 
     /// Labels for the assets with these external ids in a project (resolved to ids with one
     /// `assets` query first).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_external_ids("project-id", ["car_1"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]);
-    /// # let _ = labels;
-    /// ```
     pub fn for_external_ids<I, S, J>(
         project_id: impl Into<String>,
         external_ids: I,
@@ -159,13 +150,6 @@ impl NewLabels {
     /// The project of the assets (sent in `where.project`, as the SDK does when given).
     ///
     /// Defaults to none for [`NewLabels::for_assets`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).project_id("project-id");
-    /// # let _ = labels;
-    /// ```
     pub fn project_id(mut self, project_id: impl Into<String>) -> NewLabels {
         self.project_id = Some(project_id.into());
         self
@@ -174,13 +158,6 @@ impl NewLabels {
     /// The kind of label; [`LabelType::Prediction`] needs a [model name](NewLabels::model_name).
     ///
     /// Defaults to [`LabelType::Default`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).label_type(kili::LabelType::Review);
-    /// # let _ = labels;
-    /// ```
     pub fn label_type(mut self, label_type: LabelType) -> NewLabels {
         self.label_type = label_type;
         self
@@ -189,15 +166,6 @@ impl NewLabels {
     /// The name of the model that made the labels.
     ///
     /// Defaults to none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})])
-    ///     .label_type(kili::LabelType::Prediction)
-    ///     .model_name("detector-v3");
-    /// # let _ = labels;
-    /// ```
     pub fn model_name(mut self, model_name: impl Into<String>) -> NewLabels {
         self.model_name = Some(model_name.into());
         self
@@ -206,13 +174,6 @@ impl NewLabels {
     /// The id of the user the labels are attributed to.
     ///
     /// Defaults to the API key's user (decided by the server).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).author_id("user-id");
-    /// # let _ = labels;
-    /// ```
     pub fn author_id(mut self, author_id: impl Into<String>) -> NewLabels {
         self.author_id = Some(author_id.into());
         self
@@ -221,13 +182,6 @@ impl NewLabels {
     /// The time spent on each label, in seconds.
     ///
     /// Defaults to none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})]).seconds_to_label(12.5);
-    /// # let _ = labels;
-    /// ```
     pub fn seconds_to_label(mut self, seconds: f64) -> NewLabels {
         self.seconds_to_label = Some(seconds);
         self
@@ -236,14 +190,6 @@ impl NewLabels {
     /// Reports progress (labels added, labels to add) after each batch.
     ///
     /// Defaults to none.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let labels = kili::NewLabels::for_assets(["a"], [serde_json::json!({"JOB_0": {"categories": [{"name": "A"}]}})])
-    ///     .progress(|done, total| eprintln!("{done}/{total} labels"));
-    /// # let _ = labels;
-    /// ```
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewLabels {
         self.progress = Some(Arc::new(observer));
         self
@@ -403,15 +349,19 @@ pub(crate) fn reconcile(
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::{LabelQuery, LabelType};
+/// ```no_run
+/// use kili::{Kili, LabelQuery, LabelType};
+/// let kili = Kili::from_env()?;
 /// let q = LabelQuery::new("project-id")
 ///     .asset_ids(["asset-id"])
 ///     .label_types([LabelType::Default, LabelType::Review])
 ///     .created_at_gte("2024-01-01T00:00:00.000Z")
 ///     .fields(["id", "author.email", "jsonResponse"])
 ///     .first(50);
-/// # let _ = q;
+/// for label in kili.labels(&q)? {
+///     println!("{}", label?.json_response);
+/// }
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -427,13 +377,6 @@ pub struct LabelQuery {
 
 impl LabelQuery {
     /// All the labels of a project.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("project-id");
-    /// # let _ = q;
-    /// ```
     pub fn new(project_id: impl Into<String>) -> LabelQuery {
         LabelQuery {
             project_id: project_id.into(),
@@ -447,13 +390,6 @@ impl LabelQuery {
     }
 
     /// Only labels of the assets with these ids.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").asset_ids(["asset-1"]);
-    /// # let _ = q;
-    /// ```
     pub fn asset_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -464,13 +400,6 @@ impl LabelQuery {
     }
 
     /// Only labels of the assets with exactly these external ids.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").asset_external_ids(["car_1"]);
-    /// # let _ = q;
-    /// ```
     pub fn asset_external_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -481,13 +410,6 @@ impl LabelQuery {
     }
 
     /// Only labels of these kinds (`typeIn`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").label_types([kili::LabelType::Default, kili::LabelType::Review]);
-    /// # let _ = q;
-    /// ```
     pub fn label_types<I>(mut self, types: I) -> LabelQuery
     where
         I: IntoIterator<Item = LabelType>,
@@ -498,26 +420,12 @@ impl LabelQuery {
 
     /// Only labels created at or after this instant (ISO 8601, e.g.
     /// `2024-01-01T00:00:00.000Z`, as Kili writes `createdAt`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").created_at_gte("2024-01-01T00:00:00.000Z");
-    /// # let _ = q;
-    /// ```
     pub fn created_at_gte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_gte = Some(instant.into());
         self
     }
 
     /// Only labels created at or before this instant (ISO 8601).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::LabelQuery::new("p").created_at_lte("2024-12-31T23:59:59.999Z");
-    /// # let _ = q;
-    /// ```
     pub fn created_at_lte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_lte = Some(instant.into());
         self

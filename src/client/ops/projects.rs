@@ -44,12 +44,14 @@ const VISIBLE_DEADLINE: Duration = Duration::from_secs(60);
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::{InputType, NewProject};
+/// ```no_run
+/// use kili::{InputType, Kili, NewProject};
+/// let kili = Kili::from_env()?;
 /// let p = NewProject::new("Webhook project", InputType::Image)
 ///     .json_interface(serde_json::json!({"jobs": {}}))
 ///     .description("cars");
-/// # let _ = p;
+/// let project_id = kili.create_project(&p)?;
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -63,13 +65,6 @@ pub struct NewProject {
 impl NewProject {
     /// A project titled `title` labeling `input_type` data, with no interface and an empty
     /// description.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let p = kili::NewProject::new("My project", kili::InputType::Text);
-    /// # let _ = p;
-    /// ```
     pub fn new(title: impl Into<String>, input_type: InputType) -> NewProject {
         NewProject {
             title: title.into(),
@@ -82,14 +77,6 @@ impl NewProject {
     /// The labeling interface (`{"jobs": {...}}`), sent as a JSON string.
     ///
     /// Defaults to none (`null`, as the SDK sends it).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let p = kili::NewProject::new("t", kili::InputType::Image)
-    ///     .json_interface(serde_json::json!({"jobs": {}}));
-    /// # let _ = p;
-    /// ```
     pub fn json_interface(mut self, interface: Value) -> NewProject {
         self.json_interface = interface;
         self
@@ -98,13 +85,6 @@ impl NewProject {
     /// The description.
     ///
     /// Defaults to `""`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let p = kili::NewProject::new("t", kili::InputType::Image).description("cars and trucks");
-    /// # let _ = p;
-    /// ```
     pub fn description(mut self, description: impl Into<String>) -> NewProject {
         self.description = description.into();
         self
@@ -129,11 +109,15 @@ pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
 ///
 /// # Examples
 ///
-/// ```
-/// use kili::ProjectQuery;
+/// ```no_run
+/// use kili::{Kili, ProjectQuery};
+/// let kili = Kili::from_env()?;
 /// let q = ProjectQuery::new().search_query("car%").fields(["id", "title"]).first(10).skip(20);
-/// let one = ProjectQuery::new().id("project-id");
-/// # let _ = (q, one);
+/// for project in kili.projects(&q)? {
+///     println!("{:?}", project?.title);
+/// }
+/// let one = kili.projects(&ProjectQuery::new().id("project-id"))?.collect_all()?;
+/// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
@@ -145,25 +129,11 @@ pub struct ProjectQuery {
 
 impl ProjectQuery {
     /// All the projects the key can see.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new();
-    /// # let _ = q;
-    /// ```
     pub fn new() -> ProjectQuery {
         ProjectQuery::default()
     }
 
     /// Only the project with this id.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new().id("project-id");
-    /// # let _ = q;
-    /// ```
     pub fn id(mut self, id: impl Into<String>) -> ProjectQuery {
         self.id = Some(id.into());
         self
@@ -171,13 +141,6 @@ impl ProjectQuery {
 
     /// Only projects whose title matches this pattern (Kili's `searchQuery`, `%` is a
     /// wildcard).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = kili::ProjectQuery::new().search_query("%car%");
-    /// # let _ = q;
-    /// ```
     pub fn search_query(mut self, pattern: impl Into<String>) -> ProjectQuery {
         self.search_query = Some(pattern.into());
         self
