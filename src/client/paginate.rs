@@ -38,7 +38,7 @@ use crate::progress::Progress;
 pub struct Paginated<T> {
     kili: Kili,
     query: String,
-    count_query: String,
+    resource: &'static Resource,
     where_: Value,
     skip: u64,
     /// Rows still wanted, if `first` was given.
@@ -71,7 +71,7 @@ impl<T> Paginated<T> {
     /// [`Error::InvalidInput`] for malformed field paths in `page`.
     pub(crate) fn new(
         kili: &Kili,
-        resource: &Resource,
+        resource: &'static Resource,
         page: &Page,
         where_: Value,
         decode: fn(&Value) -> Result<T>,
@@ -80,7 +80,7 @@ impl<T> Paginated<T> {
         Ok(Paginated {
             kili: kili.clone(),
             query: resource.list_document(&selection),
-            count_query: resource.count_document(),
+            resource,
             where_,
             skip: page.skip,
             remaining: page.first,
@@ -133,16 +133,7 @@ impl<T> Paginated<T> {
         if self.total.is_none()
             && let Some(progress) = &self.progress
         {
-            let vars = json!({ "where": self.where_ });
-            let count = self
-                .kili
-                .execute_data(&self.count_query, &vars, Safety::Idempotent)?;
-            let count = count.as_u64().ok_or_else(|| {
-                Error::decode(
-                    "a count",
-                    format!("expected a non-negative integer, got {count}"),
-                )
-            })?;
+            let count = self.kili.count(self.resource, &self.where_)?;
             let total = count.saturating_sub(self.skip);
             let total = self.remaining.map_or(total, |r| r.min(total));
             self.total = Some(total);

@@ -1,8 +1,12 @@
 //! What the reads (`projects`, `assets`, `labels`) share: each resource's documents as the SDK
 //! writes them, and the fields, `first` and `skip` of a query.
 
+use serde_json::{Value, json};
+
+use crate::client::Kili;
 use crate::client::fields::Selection;
-use crate::error::Result;
+use crate::client::retry::Safety;
+use crate::error::{Error, Result};
 
 /// One kind of object the API lists and counts.
 #[derive(Debug)]
@@ -22,7 +26,7 @@ pub(crate) struct Resource {
 }
 
 /// Projects.
-pub(crate) const PROJECTS: Resource = Resource {
+pub(crate) static PROJECTS: Resource = Resource {
     name: "projects",
     count: "countProjects",
     where_type: "ProjectWhere",
@@ -32,7 +36,7 @@ pub(crate) const PROJECTS: Resource = Resource {
 };
 
 /// Assets (the SDK writes `skip` before `first` here).
-pub(crate) const ASSETS: Resource = Resource {
+pub(crate) static ASSETS: Resource = Resource {
     name: "assets",
     count: "countAssets",
     where_type: "AssetWhere",
@@ -42,7 +46,7 @@ pub(crate) const ASSETS: Resource = Resource {
 };
 
 /// Labels.
-pub(crate) const LABELS: Resource = Resource {
+pub(crate) static LABELS: Resource = Resource {
     name: "labels",
     count: "countLabels",
     where_type: "LabelWhere",
@@ -96,6 +100,25 @@ impl Resource {
             sel.ensure_in(parent, "id");
         }
         Ok(sel.render())
+    }
+}
+
+impl Kili {
+    /// Counts the objects of `resource` that match `where_`.
+    ///
+    /// # Errors
+    ///
+    /// The request errors of [`Kili::graphql`]; [`Error::Decode`] if the count is not a
+    /// non-negative integer.
+    pub(crate) fn count(&self, resource: &Resource, where_: &Value) -> Result<u64> {
+        let vars = json!({ "where": where_ });
+        let v = self.execute_data(&resource.count_document(), &vars, Safety::Idempotent)?;
+        v.as_u64().ok_or_else(|| {
+            Error::decode(
+                "a count",
+                format!("expected a non-negative integer, got {v}"),
+            )
+        })
     }
 }
 

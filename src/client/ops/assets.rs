@@ -500,12 +500,7 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn count_assets(&self, query: &AssetQuery) -> Result<u64> {
-        let vars = json!({ "where": query.where_()? });
-        super::projects::as_count(self.execute_data(
-            &ASSETS.count_document(),
-            &vars,
-            Safety::Idempotent,
-        )?)
+        self.count(&ASSETS, &query.where_()?)
     }
 
     /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100.

@@ -10,7 +10,7 @@ use crate::client::ops::assets::{AssetQuery, asset_where};
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::read::{LABELS, Page, page_setters};
-use crate::client::retry::{Failure, Safety};
+use crate::client::retry::Failure;
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
 use crate::models::{Label, LabelType};
@@ -674,12 +674,7 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn count_labels(&self, query: &LabelQuery) -> Result<u64> {
-        let vars = json!({ "where": query.where_()? });
-        super::projects::as_count(self.execute_data(
-            &LABELS.count_document(),
-            &vars,
-            Safety::Idempotent,
-        )?)
+        self.count(&LABELS, &query.where_()?)
     }
 }
 

@@ -260,8 +260,7 @@ impl Kili {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn count_projects(&self, query: &ProjectQuery) -> Result<u64> {
-        let vars = json!({ "where": query.where_() });
-        as_count(self.execute_data(&PROJECTS.count_document(), &vars, Safety::Idempotent)?)
+        self.count(&PROJECTS, &query.where_())
     }
 
     /// Deletes a project (asynchronously on Kili's side) and returns what the server returns
@@ -297,16 +296,6 @@ impl Kili {
             _ => project_id.to_owned(),
         })
     }
-}
-
-/// Reads a count.
-pub(crate) fn as_count(v: Value) -> Result<u64> {
-    v.as_u64().ok_or_else(|| {
-        Error::decode(
-            "a count",
-            format!("expected a non-negative integer, got {v}"),
-        )
-    })
 }
 
 #[cfg(test)]
