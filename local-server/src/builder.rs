@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::server::{self, Config, Shared};
+use super::settings::LabelSettings;
 use super::{DEFAULT_EMAIL, LocalServer, ServerState, schema};
 use crate::error::{Error, Result};
 
@@ -40,6 +41,8 @@ pub struct LocalServerBuilder {
     max_connections: usize,
     idle_timeout: Duration,
     record_requests: bool,
+    created_at_resolution: Duration,
+    shuffle_label_pages: bool,
     state: Option<ServerState>,
 }
 
@@ -54,6 +57,8 @@ impl fmt::Debug for LocalServerBuilder {
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
             .field("record_requests", &self.record_requests)
+            .field("created_at_resolution", &self.created_at_resolution)
+            .field("shuffle_label_pages", &self.shuffle_label_pages)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +75,8 @@ impl Default for LocalServerBuilder {
             max_connections: 256,
             idle_timeout: Duration::from_secs(60),
             record_requests: false,
+            created_at_resolution: Duration::from_millis(1),
+            shuffle_label_pages: false,
             state: None,
         }
     }
@@ -156,6 +163,52 @@ impl LocalServerBuilder {
         self
     }
 
+    /// Floors the `createdAt` and `updatedAt` of every label written from now on to a multiple
+    /// of `resolution` (since the Unix epoch). With one hour, every label of a short test
+    /// shares one `createdAt` (or two, across an hour boundary): a client test can prove that
+    /// nothing it does depends on labels having distinct timestamps.
+    ///
+    /// Whatever the resolution, all the labels of one `appendManyLabels` call share one
+    /// `createdAt`, timestamps never go backwards, and several calls may share a millisecond.
+    /// Existing labels keep their timestamps. This is a server setting, not data: a server
+    /// restarted on the same [`state`](Self::state) uses its own builder's value.
+    ///
+    /// Defaults to 1 ms (plain millisecond timestamps). [`start`](Self::start) refuses a
+    /// resolution that is not a whole, non-zero number of milliseconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kili_local_server::LocalServer;
+    ///
+    /// let server = LocalServer::builder()
+    ///     .created_at_resolution(Duration::from_secs(3600))
+    ///     .start()?;
+    /// # drop(server);
+    /// # Ok::<(), kili_local_server::Error>(())
+    /// ```
+    pub fn created_at_resolution(mut self, resolution: Duration) -> Self {
+        self.created_at_resolution = resolution;
+        self
+    }
+
+    /// Whether the `labels` query returns its matches in a shuffled order instead of creation
+    /// order: sorted by a hash of the label id. The order is neither creation nor `createdAt`
+    /// order, and it is stable while the data does not change, so `first`/`skip` pages over
+    /// unchanged data still see every label exactly once; a label created or deleted between
+    /// two pages moves the others. Kili documents no order for `labels`; this lets a client
+    /// test prove it needs none. `countLabels` and the other queries are unaffected.
+    ///
+    /// A server setting, not data: a server restarted on the same [`state`](Self::state) uses
+    /// its own builder's value.
+    ///
+    /// Defaults to `false` (creation order).
+    pub fn shuffle_label_pages(mut self, shuffle: bool) -> Self {
+        self.shuffle_label_pages = shuffle;
+        self
+    }
+
     /// Serves an existing store instead of a new one. Stopping a server and starting another
     /// on the same port with the same state simulates a restart.
     ///
@@ -170,7 +223,8 @@ impl LocalServerBuilder {
     /// # Errors
     ///
     /// [`Error::Io`] if the port cannot be bound or a thread cannot be spawned;
-    /// [`Error::InvalidSettings`] for an empty API key or a zero `max_connections`.
+    /// [`Error::InvalidSettings`] for an empty API key, a zero `max_connections`, or a
+    /// `created_at_resolution` that is not a whole, non-zero number of milliseconds.
     pub fn start(self) -> Result<LocalServer> {
         if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty())
             || self.users.iter().any(|(k, _)| k.trim().is_empty())
@@ -180,6 +234,9 @@ impl LocalServerBuilder {
         if self.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
+        let label_settings =
+            LabelSettings::new(self.created_at_resolution, self.shuffle_label_pages)
+                .map_err(Error::invalid)?;
         let state = self.state.unwrap_or_default();
         let key = match self.api_key {
             Some(k) => k,
@@ -204,7 +261,11 @@ impl LocalServerBuilder {
             idle_timeout: self.idle_timeout,
             record_requests: self.record_requests,
         };
-        let shared = Arc::new(Shared::new(schema::build(state.clone()), state, config));
+        let shared = Arc::new(Shared::new(
+            schema::build(state.clone(), label_settings),
+            state,
+            config,
+        ));
         let accept_shared = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name(format!("kili-local-accept-{}", addr.port()))

@@ -116,6 +116,7 @@ mod ids;
 mod recording;
 mod schema;
 mod server;
+mod settings;
 mod store;
 mod time;
 mod ws;

@@ -13,6 +13,25 @@ pub(crate) enum LabelType {
     Review,
 }
 
+impl LabelType {
+    /// The name on the wire (`DEFAULT`, ...), for messages.
+    pub(crate) fn wire_name(self) -> &'static str {
+        match self {
+            LabelType::Autosave => "AUTOSAVE",
+            LabelType::Default => "DEFAULT",
+            LabelType::Inference => "INFERENCE",
+            LabelType::Prediction => "PREDICTION",
+            LabelType::Review => "REVIEW",
+        }
+    }
+
+    /// Whether `deleteLabels` may delete a label of this type (as on Kili: only `PREDICTION`
+    /// and `INFERENCE`).
+    pub(crate) fn is_deletable(self) -> bool {
+        matches!(self, LabelType::Prediction | LabelType::Inference)
+    }
+}
+
 /// The kind of data a project labels (`InputType`), union of the values the SDK has known.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "InputType")]

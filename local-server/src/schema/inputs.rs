@@ -285,3 +285,25 @@ pub(crate) struct AppendToLabelsData {
     pub(crate) seconds_to_label: Option<f64>,
     pub(crate) skipped: Option<bool>,
 }
+
+/// Changes to one label (`updatePropertiesInLabel`); a field left out or null is not changed.
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "LabelData")]
+pub(crate) struct LabelData {
+    pub(crate) is_sent_back_to_queue: Option<bool>,
+    /// The new annotation, as a JSON string.
+    pub(crate) json_response: Option<String>,
+    pub(crate) model_name: Option<String>,
+    pub(crate) seconds_to_label: Option<f64>,
+}
+
+impl From<LabelData> for crate::store::LabelUpdate {
+    fn from(d: LabelData) -> Self {
+        crate::store::LabelUpdate {
+            is_sent_back_to_queue: d.is_sent_back_to_queue,
+            json_response: d.json_response,
+            model_name: d.model_name,
+            seconds_to_label: d.seconds_to_label,
+        }
+    }
+}

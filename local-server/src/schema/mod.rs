@@ -4,6 +4,7 @@
 pub(crate) mod enums;
 mod filters;
 mod inputs;
+mod label_mutation;
 mod mutation;
 mod objects;
 mod query;
@@ -11,6 +12,7 @@ mod subscription;
 
 use async_graphql::{Context, Error, ErrorExtensions, Result, Schema};
 
+use super::settings::LabelSettings;
 use super::store::{ServerState, StoreError, UserRec};
 use mutation::MutationRoot;
 use query::QueryRoot;
@@ -28,10 +30,11 @@ pub(crate) const MAX_COMPLEXITY: usize = 2_000;
 #[derive(Clone, Debug)]
 pub(crate) struct Viewer(pub(crate) UserRec);
 
-/// Builds the schema over a store.
-pub(crate) fn build(state: ServerState) -> KiliSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+/// Builds the schema over a store, with the server's label settings.
+pub(crate) fn build(state: ServerState, settings: LabelSettings) -> KiliSchema {
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(state)
+        .data(settings)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -52,6 +55,10 @@ pub(crate) fn version(schema: &KiliSchema) -> String {
 
 fn state<'a>(ctx: &Context<'a>) -> Result<&'a ServerState> {
     ctx.data::<ServerState>()
+}
+
+fn label_settings<'a>(ctx: &Context<'a>) -> Result<&'a LabelSettings> {
+    ctx.data::<LabelSettings>()
 }
 
 fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a UserRec> {
@@ -83,7 +90,7 @@ mod tests {
 
     #[test]
     fn sdl_has_kili_names() {
-        let sdl = build(ServerState::new()).sdl();
+        let sdl = build(ServerState::new(), LabelSettings::DEFAULT).sdl();
         for needle in [
             "type Query",
             "type Mutation",
@@ -97,6 +104,12 @@ mod tests {
             "input AppendManyToDatasetData",
             "input AppendManyLabelsData",
             "input AppendToLabelsData",
+            "input LabelData",
+            "updatePropertiesInLabel(where: LabelWhere!, data: LabelData!): Label",
+            "deleteLabels(ids: [ID!]!): [ID!]!",
+            "version: Int!",
+            "updatedAt: String!",
+            "isSentBackToQueue: Boolean!",
             "input ApiKeyWhere",
             "input UserWhere",
             "labelCreatedOrUpdated(projectID: ID!): Label!",
@@ -110,8 +123,11 @@ mod tests {
 
     #[test]
     fn version_is_stable_and_names_the_schema() {
-        let a = version(&build(ServerState::new()));
-        assert_eq!(a, version(&build(ServerState::new())));
+        let a = version(&build(ServerState::new(), LabelSettings::DEFAULT));
+        assert_eq!(
+            a,
+            version(&build(ServerState::new(), LabelSettings::DEFAULT))
+        );
         assert!(a.contains("-local."));
     }
 }

@@ -1,23 +1,30 @@
-//! The `Mutation` root. Every mutation validates its whole input before writing anything.
+//! The `Mutation` root: project and asset mutations here, label ones in
+//! [`label_mutation`](super::label_mutation). Every mutation validates its whole input before
+//! writing anything.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, MergedObject, Object, Result};
 
-use super::enums::{InputType, LabelType};
-use super::filters::asset_matches;
+use super::enums::InputType;
 use super::inputs::{
-    AppendManyAssetsData, AppendManyLabelsData, AppendManyToDatasetData, AppendToLabelsData,
-    AssetWhere, CreateProjectData, ProjectWhere,
+    AppendManyAssetsData, AppendManyToDatasetData, AssetWhere, CreateProjectData, ProjectWhere,
 };
-use super::objects::{Asset, Label, Project};
+use super::label_mutation::LabelMutation;
+use super::objects::{Asset, Project};
 use super::query::matching_assets;
 use super::{bad_input, no_access, state, store_error, viewer};
-use crate::store::{NewAsset, NewLabel, NewProject};
+use crate::store::{NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
-pub(crate) struct MutationRoot;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub(crate) struct MutationRoot(DataMutation, LabelMutation);
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// The project and asset mutations.
+#[derive(Default)]
+pub(crate) struct DataMutation;
+
+#[Object]
+impl DataMutation {
     /// Creates a project owned by the caller.
     async fn create_project(&self, ctx: &Context<'_>, data: CreateProjectData) -> Result<Project> {
         let me = viewer(ctx)?;
@@ -105,93 +112,6 @@ impl MutationRoot {
         st.delete_assets(&ids);
         Ok(project.map(Project))
     }
-
-    /// Appends labels, one per `labelsData` entry; each asset must match `where`.
-    async fn append_many_labels(
-        &self,
-        ctx: &Context<'_>,
-        data: AppendManyLabelsData,
-        #[graphql(name = "where")] where_: AssetWhere,
-    ) -> Result<Vec<Label>> {
-        let me = viewer(ctx)?;
-        let rows: Vec<NewLabel> = data
-            .labels_data
-            .into_iter()
-            .map(|l| NewLabel {
-                asset_id: l.asset_id.0,
-                author_id: l.author_id.map(|a| a.0),
-                label_type: data.label_type,
-                json_response: l.json_response,
-                model_name: l.model_name,
-                seconds_to_label: l.seconds_to_label,
-                skipped: l.skipped.unwrap_or(false),
-                client_version: l.client_version,
-                referenced_label_id: l.referenced_label_id.map(|r| r.0),
-            })
-            .collect();
-        check_assets_match(ctx, &rows, &where_)?;
-        let made = state(ctx)?
-            .append_labels(&me.id, None, rows)
-            .map_err(store_error)?;
-        Ok(made.into_iter().map(Label).collect())
-    }
-
-    /// Appends one label to the asset matching `where` (the older single-label mutation).
-    async fn append_to_labels(
-        &self,
-        ctx: &Context<'_>,
-        data: AppendToLabelsData,
-        #[graphql(name = "where")] where_: AssetWhere,
-    ) -> Result<Label> {
-        let me = viewer(ctx)?;
-        let assets = matching_assets(ctx, &where_)?;
-        let asset = match assets.as_slice() {
-            [one] => one.id.clone(),
-            [] => {
-                return Err(no_access(
-                    "asset",
-                    where_.id.as_ref().map_or("(none)", |i| i.as_str()),
-                ));
-            }
-            _ => return Err(bad_input("where matches more than one asset")),
-        };
-        let row = NewLabel {
-            asset_id: asset,
-            author_id: data.author_id.map(|a| a.0),
-            label_type: data.label_type.unwrap_or(LabelType::Default),
-            json_response: data.json_response,
-            model_name: data.model_name,
-            seconds_to_label: data.seconds_to_label,
-            skipped: data.skipped.unwrap_or(false),
-            client_version: data.client_version,
-            referenced_label_id: None,
-        };
-        let mut made = state(ctx)?
-            .append_labels(&me.id, None, vec![row])
-            .map_err(store_error)?;
-        made.pop()
-            .map(Label)
-            .ok_or_else(|| bad_input("no label was created"))
-    }
-}
-
-/// Every label's asset must be one of the caller's and match `where`.
-fn check_assets_match(ctx: &Context<'_>, rows: &[NewLabel], w: &AssetWhere) -> Result<()> {
-    let me = viewer(ctx)?;
-    let d = state(ctx)?.read();
-    for row in rows {
-        match d.owned_asset(&me.id, &row.asset_id) {
-            Some(a) if asset_matches(&d, a, w)? => {}
-            Some(_) => {
-                return Err(bad_input(format!(
-                    "asset {} does not match the mutation's where",
-                    row.asset_id
-                )));
-            }
-            None => return Err(no_access("asset", &row.asset_id)),
-        }
-    }
-    Ok(())
 }
 
 fn append_assets(

@@ -408,12 +408,18 @@ impl Label {
     async fn json_response_url(&self) -> Option<String> {
         None
     }
-    /// ISO 8601 with milliseconds, UTC; strictly increasing in creation order.
+    /// ISO 8601 with milliseconds, UTC. All the labels of one mutation share it; it never
+    /// decreases in creation order but often repeats, so it does not give creation order.
     async fn created_at(&self) -> String {
         format_ms(self.0.created_at)
     }
+    /// When the label was last updated (`createdAt` until then); never before `createdAt`.
     async fn updated_at(&self) -> String {
-        format_ms(self.0.created_at)
+        format_ms(self.0.updated_at)
+    }
+    /// 0 at creation, +1 per `updatePropertiesInLabel`.
+    async fn version(&self) -> i32 {
+        self.0.version
     }
     async fn model_name(&self) -> Option<&str> {
         self.0.model_name.as_deref()
@@ -433,7 +439,8 @@ impl Label {
     async fn referenced_label_id(&self) -> Option<ID> {
         self.0.referenced_label_id.clone().map(ID)
     }
-    /// Whether no later label of the same author exists on the same asset.
+    /// Whether no later label (in creation order, not by timestamp) of the same author exists
+    /// on the same asset.
     async fn is_latest_label_for_user(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(!state(ctx)?.read().has_newer(&self.0, false))
     }
@@ -443,7 +450,7 @@ impl Label {
         Ok(self.0.label_type == LabelType::Default && !state(ctx)?.read().has_newer(&self.0, true))
     }
     async fn is_sent_back_to_queue(&self) -> bool {
-        false
+        self.0.is_sent_back_to_queue
     }
     async fn honeypot_mark(&self) -> Option<f64> {
         None

@@ -7,7 +7,8 @@ use async_graphql::{Context, ID, Object, Result};
 use super::filters::{asset_matches, label_matches, page, project_matches, user_matches};
 use super::inputs::{ApiKeyWhere, AssetWhere, LabelWhere, PageSize, ProjectWhere, UserWhere};
 use super::objects::{ApiKey, Asset, Label, Project, User};
-use super::{count, no_access, state, viewer};
+use super::{count, label_settings, no_access, state, viewer};
+use crate::settings::shuffle_key;
 
 /// Kili's `Query` type (the subset the SDK uses).
 pub(crate) struct QueryRoot;
@@ -145,7 +146,8 @@ impl QueryRoot {
             .collect())
     }
 
-    /// Labels of the caller's projects, in creation order.
+    /// Labels of the caller's projects, in creation order, or in a stable hash order of their
+    /// ids when the server shuffles label pages.
     async fn labels(
         &self,
         ctx: &Context<'_>,
@@ -153,6 +155,12 @@ impl QueryRoot {
         first: Option<PageSize>,
         skip: Option<i32>,
     ) -> Result<Vec<Label>> {
+        if label_settings(ctx)?.shuffle_pages {
+            let mut all = matching_labels(ctx, &where_, usize::MAX)?;
+            // Stable sort: equal keys (never seen in practice) keep creation order.
+            all.sort_by_cached_key(|l| shuffle_key(&l.id));
+            return page(all.into_iter().map(Label), first, skip);
+        }
         // Matching stops once the page is full.
         let wanted = usize::try_from(skip.unwrap_or(0)).unwrap_or(0)
             + first

@@ -1,4 +1,4 @@
-//! The `Subscription` root: labels pushed as they are created.
+//! The `Subscription` root: labels pushed as they are created or updated.
 
 use async_graphql::{Context, ID, Result, Subscription};
 use futures::{Stream, StreamExt};
@@ -11,7 +11,8 @@ pub(crate) struct SubscriptionRoot;
 
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// Every label created in the project from now on, at once, in creation order.
+    /// Every label created or updated in the project from now on, at once, in the order of the
+    /// writes; an update pushes the updated label.
     async fn label_created_or_updated(
         &self,
         ctx: &Context<'_>,

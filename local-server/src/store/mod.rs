@@ -2,16 +2,21 @@
 //!
 //! Everything lives in memory behind `parking_lot` locks; nothing is written to disk. Writes
 //! validate their whole batch before changing anything, so a rejected batch leaves no trace.
+//! Label writes and their subscribers are in [`labels`].
+
+mod labels;
+
+pub(crate) use labels::{LabelUpdate, NewLabel};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::channel::mpsc::UnboundedSender;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
-use super::ids::IdGen;
-use super::schema::enums::{AssetStatus, InputType, LabelType};
+use crate::ids::IdGen;
+use crate::schema::enums::{AssetStatus, InputType, LabelType};
 use crate::time::now_ms;
 
 /// The shared in-memory store of a local server.
@@ -95,16 +100,24 @@ pub(crate) struct AssetRec {
     pub(crate) updated_at: i64,
 }
 
-/// A label of an asset.
+/// A label of an asset. Records are immutable once shared: an update replaces the `Arc`.
 #[derive(Clone, Debug)]
 pub(crate) struct LabelRec {
     pub(crate) id: String,
+    /// Insertion order within the store, unique: what "newer" means for labels, since many
+    /// labels can share a `created_at`.
+    pub(crate) seq: u64,
     pub(crate) project_id: String,
     pub(crate) asset_id: String,
     pub(crate) author_id: String,
     pub(crate) label_type: LabelType,
     pub(crate) json_response: String,
     pub(crate) created_at: i64,
+    /// Equals `created_at` until the first update; never before it.
+    pub(crate) updated_at: i64,
+    /// 0 at creation, +1 per update.
+    pub(crate) version: i32,
+    pub(crate) is_sent_back_to_queue: bool,
     pub(crate) model_name: Option<String>,
     pub(crate) seconds_to_label: Option<f64>,
     pub(crate) skipped: bool,
@@ -143,18 +156,21 @@ impl fmt::Display for StoreError {
     }
 }
 
-/// The data proper. Vectors keep creation order; the maps index them by id.
+/// The data proper. Vectors keep creation order (an updated label keeps its place); the maps
+/// index them by id.
 pub(crate) struct Data {
     pub(crate) users: Vec<UserRec>,
     pub(crate) projects: Vec<ProjectRec>,
     pub(crate) assets: Vec<AssetRec>,
     pub(crate) labels: Vec<Arc<LabelRec>>,
     asset_index: HashMap<String, usize>,
-    /// Per (asset, author): the newest label's `created_at`, and the newest `DEFAULT` one's.
-    /// Entries of deleted assets may stay: every later label is newer than them.
-    latest: HashMap<(String, String), (i64, Option<i64>)>,
+    /// Per (asset, author): the newest label's `seq`, and the newest `DEFAULT` one's.
+    /// Entries of deleted assets may stay: every later label is newer than them. Deleting
+    /// labels recomputes the entries it touches.
+    latest: HashMap<(String, String), (u64, Option<u64>)>,
     ids: IdGen,
     last_ms: i64,
+    last_label_seq: u64,
 }
 
 /// A project to create.
@@ -177,34 +193,7 @@ pub(crate) struct NewAsset {
     pub(crate) status: Option<AssetStatus>,
 }
 
-/// A label to append.
-pub(crate) struct NewLabel {
-    pub(crate) asset_id: String,
-    pub(crate) author_id: Option<String>,
-    pub(crate) label_type: LabelType,
-    pub(crate) json_response: String,
-    pub(crate) model_name: Option<String>,
-    pub(crate) seconds_to_label: Option<f64>,
-    pub(crate) skipped: bool,
-    pub(crate) client_version: Option<i32>,
-    pub(crate) referenced_label_id: Option<String>,
-}
-
 impl Data {
-    /// Whether a label of the same author on the same asset is newer than `label` (of type
-    /// `DEFAULT` only, if `default_only`). Constant time, so reading `isLatestLabelForUser` on
-    /// every label of a large project stays linear.
-    pub(crate) fn has_newer(&self, label: &LabelRec, default_only: bool) -> bool {
-        let key = (label.asset_id.clone(), label.author_id.clone());
-        match self.latest.get(&key) {
-            Some((any, default)) => {
-                let newest = if default_only { *default } else { Some(*any) };
-                newest.is_some_and(|t| t > label.created_at)
-            }
-            None => false,
-        }
-    }
-
     fn new() -> Self {
         Data {
             users: Vec::new(),
@@ -215,13 +204,15 @@ impl Data {
             latest: HashMap::new(),
             ids: IdGen::new(),
             last_ms: 0,
+            last_label_seq: 0,
         }
     }
 
-    /// A strictly increasing clock: creation timestamps never repeat, so ordering by `createdAt`
-    /// equals creation order.
-    fn tick(&mut self) -> i64 {
-        self.last_ms = now_ms().max(self.last_ms + 1);
+    /// The store's clock in milliseconds: it never goes backwards, and several writes may share
+    /// a millisecond (ordering by a timestamp is not creation order). A write reads it once, so
+    /// everything one call creates shares one instant.
+    fn now(&mut self) -> i64 {
+        self.last_ms = now_ms().max(self.last_ms);
         self.last_ms
     }
 
@@ -319,7 +310,7 @@ impl ServerState {
         if let Some(u) = d.users.iter().find(|u| u.api_key == key) {
             return u.clone();
         }
-        let now = d.tick();
+        let now = d.now();
         let local = email.split('@').next().unwrap_or(email);
         let user = UserRec {
             id: d.ids.next(now),
@@ -341,7 +332,7 @@ impl ServerState {
 
     pub(crate) fn create_project(&self, owner_id: &str, p: NewProject) -> ProjectRec {
         let mut d = self.inner.data.write();
-        let now = d.tick();
+        let now = d.now();
         let rec = ProjectRec {
             id: d.ids.next(now),
             owner_id: owner_id.to_owned(),
@@ -399,13 +390,13 @@ impl ServerState {
                 }
             }
         }
+        let now = d.now();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             if let Some(existing) = row.id.as_deref().and_then(|id| d.asset(id)) {
                 out.push(existing.clone());
                 continue;
             }
-            let now = d.tick();
             let id = match row.id {
                 Some(id) => id,
                 None => d.ids.next(now),
@@ -438,106 +429,14 @@ impl ServerState {
         d.labels.retain(|l| !gone.contains(&l.asset_id));
         d.reindex_assets();
     }
-
-    /// Appends labels, all or nothing, then pushes each to its project's subscribers.
-    ///
-    /// Every asset must belong to one of `user_id`'s projects (and to `project_id` if given);
-    /// every `json_response` must be JSON; every author must exist.
-    pub(crate) fn append_labels(
-        &self,
-        user_id: &str,
-        project_id: Option<&str>,
-        rows: Vec<NewLabel>,
-    ) -> Result<Vec<Arc<LabelRec>>, StoreError> {
-        let mut d = self.inner.data.write();
-        let mut targets = Vec::with_capacity(rows.len());
-        for (i, row) in rows.iter().enumerate() {
-            let asset = d
-                .owned_asset(user_id, &row.asset_id)
-                .filter(|a| project_id.is_none_or(|p| p == a.project_id))
-                .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
-            if serde_json::from_str::<serde_json::Value>(&row.json_response).is_err() {
-                return Err(StoreError::new(
-                    "BAD_INPUT",
-                    format!("label {i}: jsonResponse is not valid JSON"),
-                ));
-            }
-            if let Some(author) = &row.author_id
-                && d.user(author).is_none()
-            {
-                return Err(StoreError::new(
-                    "BAD_INPUT",
-                    format!("label {i}: unknown author {author}"),
-                ));
-            }
-            targets.push(asset.project_id.clone());
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for (row, project) in rows.into_iter().zip(targets) {
-            let now = d.tick();
-            let label = Arc::new(LabelRec {
-                id: d.ids.next(now),
-                project_id: project,
-                author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
-                label_type: row.label_type,
-                json_response: row.json_response,
-                created_at: now,
-                model_name: row.model_name,
-                seconds_to_label: row.seconds_to_label,
-                skipped: row.skipped,
-                client_version: row.client_version,
-                referenced_label_id: row.referenced_label_id,
-                asset_id: row.asset_id,
-            });
-            if let Some(&i) = d.asset_index.get(&label.asset_id)
-                && let Some(asset) = d.assets.get_mut(i)
-            {
-                asset.updated_at = now;
-                asset.status = match label.label_type {
-                    LabelType::Default => AssetStatus::Labeled,
-                    LabelType::Review => AssetStatus::Reviewed,
-                    _ => asset.status,
-                };
-            }
-            let latest = d
-                .latest
-                .entry((label.asset_id.clone(), label.author_id.clone()))
-                .or_insert((label.created_at, None));
-            latest.0 = latest.0.max(label.created_at);
-            if label.label_type == LabelType::Default {
-                latest.1 = Some(label.created_at);
-            }
-            d.labels.push(Arc::clone(&label));
-            out.push(label);
-        }
-        // Published while the write lock is held, so every subscriber sees creation order.
-        let mut subs = self.inner.subscribers.lock();
-        for label in &out {
-            subs.retain(|s| {
-                s.project_id != label.project_id || s.tx.unbounded_send(Arc::clone(label)).is_ok()
-            });
-        }
-        Ok(out)
-    }
-
-    /// Registers a subscriber for the labels of a project (access is checked by the caller).
-    pub(crate) fn subscribe(&self, project_id: &str) -> UnboundedReceiver<Arc<LabelRec>> {
-        let (tx, rx) = unbounded();
-        let mut subs = self.inner.subscribers.lock();
-        subs.retain(|s| !s.tx.is_closed());
-        subs.push(Subscriber {
-            project_id: project_id.to_owned(),
-            tx,
-        });
-        rx
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn setup() -> (ServerState, UserRec, ProjectRec) {
+    /// A store with one user and one project.
+    pub(super) fn setup() -> (ServerState, UserRec, ProjectRec) {
         let s = ServerState::new();
         let u = s.ensure_user("k1", "a@b.c");
         let p = s.create_project(
@@ -553,7 +452,7 @@ mod tests {
         (s, u, p)
     }
 
-    fn asset(id: Option<&str>) -> NewAsset {
+    pub(super) fn asset(id: Option<&str>) -> NewAsset {
         NewAsset {
             id: id.map(str::to_owned),
             content: "c".into(),
@@ -562,20 +461,6 @@ mod tests {
             json_metadata: "{}".into(),
             is_honeypot: false,
             status: None,
-        }
-    }
-
-    fn label(asset_id: &str, json: &str) -> NewLabel {
-        NewLabel {
-            asset_id: asset_id.into(),
-            author_id: None,
-            label_type: LabelType::Default,
-            json_response: json.into(),
-            model_name: None,
-            seconds_to_label: None,
-            skipped: false,
-            client_version: None,
-            referenced_label_id: None,
         }
     }
 
@@ -591,26 +476,6 @@ mod tests {
         assert_eq!(first[0].id, "a1");
         assert_eq!(again[0].created_at, first[0].created_at);
         assert_eq!(s.asset_count(), 2);
-    }
-
-    #[test]
-    fn a_bad_label_rejects_the_whole_batch_and_publishes_nothing() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
-        let mut rx = s.subscribe(&p.id);
-        let err = s
-            .append_labels(&u.id, None, vec![label("a1", "{}"), label("a1", "{")])
-            .unwrap_err();
-        assert_eq!(err.code, "BAD_INPUT");
-        assert_eq!(s.label_count(), 0);
-        assert!(rx.try_recv().is_err(), "nothing published");
-        let made = s
-            .append_labels(&u.id, None, vec![label("a1", "{}"), label("a1", "{}")])
-            .unwrap();
-        assert!(made[0].created_at < made[1].created_at);
-        assert_eq!(rx.try_recv().unwrap().id, made[0].id);
-        assert_eq!(rx.try_recv().unwrap().id, made[1].id);
     }
 
     #[test]
