@@ -55,8 +55,9 @@
 //! Operations: `viewer`, `me`, `users`, `countUsers`, `apiKeys`, `projects`, `countProjects`,
 //! `createProject`, `deleteProject`, `deleteProjectAsynchronously`, `appendManyAssets`,
 //! `appendManyToDataset`, `filterExistingAssets`, `assets`, `countAssets`,
-//! `deleteManyFromDataset`, `appendManyLabels`, `appendToLabels`, `labels`, `countLabels`, and
-//! the subscription `labelCreatedOrUpdated(projectID: ID!)`.
+//! `deleteManyFromDataset`, `appendManyLabels`, `appendToLabels`,
+//! `updatePropertiesInLabel(where: LabelWhere!, data: LabelData!)`, `deleteLabels(ids: [ID!]!)`,
+//! `labels`, `countLabels`, and the subscription `labelCreatedOrUpdated(projectID: ID!)`.
 //!
 //! * Filters honoured: ids (`id`, `idIn`, `idNotIn`), project, asset, external ids
 //!   (`externalIdStrictlyIn` exact, `externalIdIn` substring), `statusIn`, label `typeIn`,
@@ -64,18 +65,36 @@
 //!   `createdAtGte`/`createdAtLte` and `updatedAt...` (ISO 8601), `user`, `search` and
 //!   `jsonResponseContains` (substring of the label's JSON), asset `metadata` (key equality),
 //!   project `searchQuery` (title substring). `first` (a `PageSize`, 0 to 500, default 100) and
-//!   `skip` page exactly, in creation order.
+//!   `skip` page exactly, in creation order; with [`LocalServerBuilder::shuffle_label_pages`],
+//!   `labels` pages in a stable order that is neither creation nor `createdAt` order (Kili
+//!   documents none), while `countLabels` is unaffected.
 //! * JSON-valued fields (`jsonInterface`, `jsonMetadata`, `jsonResponse`) travel as strings, as
 //!   on Kili, and are checked to be JSON on input.
-//! * Labels get unique ids and a `createdAt` with millisecond precision (`...T..:..:..mmmZ`)
-//!   that strictly increases in creation order. Every label created (by either mutation) is
-//!   pushed at once to every subscriber of its project, each with its own selection set.
-//!   A subscription is completed by the server after its lifetime (30 days by default, as on
-//!   Kili; [`LocalServerBuilder::subscription_lifetime`]).
+//! * Labels get unique ids and a `createdAt` with millisecond precision (`...T..:..:..mmmZ`).
+//!   All the labels of one `appendManyLabels` (or `appendToLabels`) call share one `createdAt`,
+//!   the call's instant; timestamps never go backwards but repeat, so they do not give creation
+//!   order. [`LocalServerBuilder::created_at_resolution`] floors every label's `createdAt` and
+//!   `updatedAt` to a coarser multiple (one hour: every label of a test shares one value).
+//!   `isLatestLabelForUser` and `isLatestDefaultLabelForUser` follow creation order, not
+//!   timestamps.
+//! * Labels carry technical fields: `version` (0 at creation, +1 per update), `updatedAt`
+//!   (`createdAt` until the first update, never before it), `isSentBackToQueue`, `authorId`.
+//! * `updatePropertiesInLabel` changes `isSentBackToQueue`, `jsonResponse`, `modelName` and
+//!   `secondsToLabel` (fields left out or null stay as they are) of the label `where.id`
+//!   (required, `BAD_INPUT` otherwise; the rest of `where` must match too), bumps `version`
+//!   and sets `updatedAt`. It keeps `createdAt`, the label's place, and its asset's
+//!   `updatedAt`. `deleteLabels` deletes `PREDICTION` and `INFERENCE` labels only, as on Kili,
+//!   all or nothing, and returns their ids.
+//! * Every label created (by either mutation) or updated is pushed at once to every subscriber
+//!   of its project, each with its own selection set, in the order the writes happen; an
+//!   update pushes the updated label, even when it changes nothing the subscriber selects.
+//!   Deletions are not pushed. A subscription is completed by the server after its lifetime
+//!   (30 days by default, as on Kili; [`LocalServerBuilder::subscription_lifetime`]).
 //! * Projects belong to the user whose key created them; another user's key does not see them
 //!   (queries return nothing) and cannot change or subscribe to them (a GraphQL error).
-//! * Batches are all or nothing: arrays of different lengths, an unknown asset, or a non-JSON
-//!   `jsonResponse` fail the whole mutation and write nothing. `appendManyAssets` honours the
+//! * Batches are all or nothing: arrays of different lengths, an unknown asset or label, a
+//!   label of another user, or a non-JSON `jsonResponse` fail the whole mutation and write
+//!   nothing. `appendManyAssets` honours the
 //!   client's `idArray`, and an id that already exists in the project is returned as is rather
 //!   than duplicated, so retrying a batch is safe.
 //! * Bad input gets a clear answer and changes nothing: malformed JSON `400`, unknown path
@@ -96,12 +115,16 @@
 //!   they exclude). No uploads: asset `content` is stored as given and never fetched.
 //! * No TLS (plain `http://` and `ws://` on 127.0.0.1 only), no rate limiting, no
 //!   `x-complexity` header, no deprecation warnings.
-//! * Labels are only ever created, so `labelCreatedOrUpdated` pushes creations.
+//! * No `updatedAt` filter on labels (Kili's `LabelWhere` has none either), and no event for
+//!   deleted labels.
 //! * Other operations of Kili's API are absent (a GraphQL validation error).
 //!
 //! For tests there are extras Kili does not have: [`LocalServer::fail_next_requests`],
-//! [`LocalServer::recorded_requests`], [`LocalServer::connection_count`], and restarts on the
-//! same data through [`LocalServerBuilder::state`].
+//! [`LocalServer::recorded_requests`], [`LocalServer::connection_count`], restarts on the
+//! same data through [`LocalServerBuilder::state`], and settings that make the server stricter
+//! than Kili promises to be ([`LocalServerBuilder::created_at_resolution`],
+//! [`LocalServerBuilder::shuffle_label_pages`]). Settings belong to a server, not to its
+//! [`ServerState`]: a restart uses its own builder's settings, so give it the same ones.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

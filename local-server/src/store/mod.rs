@@ -23,7 +23,9 @@ use crate::time::now_ms;
 ///
 /// Cloning is cheap (an `Arc`); clones share the same data. Hand a clone to
 /// [`LocalServerBuilder::state`](super::LocalServerBuilder::state) to start a new server on the
-/// same data, which is how tests simulate a server restart.
+/// same data, which is how tests simulate a server restart. Server settings (such as
+/// [`created_at_resolution`](super::LocalServerBuilder::created_at_resolution)) are not part of
+/// it: the restarted server uses its own builder's.
 ///
 /// # Examples
 ///
