@@ -6,7 +6,8 @@
 //! The tests of this file count the process's threads, so they run one at a time.
 
 mod common;
-#[path = "faults/proxy.rs"]
+#[path = "support/proxy.rs"]
+#[allow(dead_code)] // this binary uses a part of it
 mod proxy;
 mod reliability_support;
 

@@ -1,10 +1,9 @@
-//! A fault-injecting TCP proxy for tests: sits between a client and the local server and can
-//! drop connections, stall both directions (a half-open connection), delay, refuse, and cut the
-//! next server-to-client chunk in the middle.
+//! The one fault-injecting proxy of the tests: a TCP proxy between a client and the local
+//! server that counts the connections it accepts and can drop them, stall both directions (a
+//! half-open connection), delay, refuse, cut the next server-to-client chunk in the middle, or
+//! lose the next responses (the server ran the request; the client never hears of it).
 //!
 //! Pure std: one accept thread, two pump threads per connection. Everything stops on `Drop`.
-
-#![allow(dead_code)] // each test binary uses a different part of it
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -21,6 +20,7 @@ struct Controls {
     stalled: bool,
     delay: Duration,
     cut_next: bool,
+    lose: usize,
     refuse: bool,
 }
 
@@ -124,6 +124,14 @@ impl FaultProxy {
         self.shared.controls.lock().cut_next
     }
 
+    /// Loses the next `n` server-to-client chunks, each with its connection (closed instead of
+    /// forwarded). A client waits for each response before sending more, so the next chunk
+    /// starts a response: the server has run the request, the client never hears back (the
+    /// ambiguous failure retries must survive).
+    pub fn lose_next(&self, n: usize) {
+        self.shared.controls.lock().lose = n;
+    }
+
     /// Accepts and immediately closes new connections (a server that refuses service).
     pub fn refuse(&self, refuse: bool) {
         self.shared.controls.lock().refuse = refuse;
@@ -192,18 +200,26 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, id: u64, do
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let (delay, cut) = {
+        let (delay, cut, lose) = {
             let mut c = shared.controls.lock();
             while c.stalled && !shared.stop.load(Ordering::SeqCst) {
                 shared.unstalled.wait(&mut c);
             }
-            let cut = downstream && c.cut_next;
+            let lose = downstream && c.lose > 0;
+            if lose {
+                c.lose -= 1;
+            }
+            let cut = downstream && !lose && c.cut_next;
             if cut {
                 c.cut_next = false;
             }
-            (c.delay, cut)
+            (c.delay, cut, lose)
         };
+        if lose {
+            break;
+        }
         if !delay.is_zero() {
+            // The fault itself (a slow network), not synchronisation.
             std::thread::sleep(delay);
         }
         if cut {
