@@ -1,11 +1,9 @@
 //! Pagination edges, counted in requests: 0 rows, exactly 100, 101, `first` smaller than a
 //! page, `skip` past the end, a window across pages, laziness and progress.
 
-mod client_support;
-
 use std::sync::{Arc, Mutex};
 
-use client_support::*;
+use crate::support::*;
 use kili::{AssetQuery, Kili};
 use kili_local_server::LocalServer;
 
@@ -13,7 +11,7 @@ use kili_local_server::LocalServer;
 fn pages(server: &LocalServer, m: &Mark) -> Vec<(u64, u64)> {
     requests_since(server, m)
         .iter()
-        .filter(|r| root_field(&r.query) == "assets")
+        .filter(|r| root_field(r) == "assets")
         .map(|r| {
             (
                 r.variables["first"].as_u64().unwrap(),
@@ -152,7 +150,7 @@ fn progress_counts_first_then_reports_each_page() {
 #[test]
 fn errors_end_the_iteration() {
     let server = server();
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
+    let kili = builder(KEY, server.endpoint())
         .max_retries(0)
         .build()
         .unwrap();

@@ -1,25 +1,17 @@
 //! Every error kind, produced by real peers: 401, GraphQL errors, HTTP statuses, invalid input
 //! (no request sent), timeouts, refused connections, TLS failures, bad settings.
 
-mod client_support;
-
 use std::error::Error as _;
 use std::time::Duration;
 
-use client_support::*;
+use crate::support::*;
 use kili::{Error, Kili, ProjectQuery};
 use serde_json::json;
 
 #[test]
 fn a_wrong_key_is_an_authentication_error_and_is_not_retried() {
     let server = server();
-    let kili = fast(
-        Kili::builder()
-            .api_key("wrong-key")
-            .endpoint(server.endpoint()),
-    )
-    .build()
-    .unwrap();
+    let kili = builder("wrong-key", server.endpoint()).build().unwrap();
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     assert!(e.is_authentication(), "{e:?}");
     assert!(!e.is_retryable());
@@ -56,8 +48,12 @@ fn graphql_errors_carry_message_path_and_code_and_are_not_retried() {
 
 #[test]
 fn http_statuses_keep_their_body() {
-    let addr = raw_http_server("500 Internal Server Error", "<html>oops</html>");
-    let kili = client_for(&format!("http://{addr}/api/label/v2/graphql"));
+    let peer = RawHttp::answering(http_response(
+        "500 Internal Server Error",
+        "Content-Type: text/html\r\n",
+        b"<html>oops</html>",
+    ));
+    let kili = client_for(&peer.endpoint());
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     match &e {
         Error::Http { status, body } => {
@@ -70,7 +66,7 @@ fn http_statuses_keep_their_body() {
 
     // A transient status once retries are spent.
     let server = server();
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
+    let kili = builder(KEY, server.endpoint())
         .max_retries(2)
         .build()
         .unwrap();
@@ -87,8 +83,12 @@ fn http_statuses_keep_their_body() {
 
 #[test]
 fn a_body_that_is_not_json_is_a_decode_error() {
-    let addr = raw_http_server("200 OK", "<html>maintenance</html>");
-    let kili = client_for(&format!("http://{addr}/api/label/v2/graphql"));
+    let peer = RawHttp::answering(http_response(
+        "200 OK",
+        "Content-Type: text/html\r\n",
+        b"<html>maintenance</html>",
+    ));
+    let kili = client_for(&peer.endpoint());
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert!(e.source().unwrap().to_string().contains("maintenance"));
@@ -96,16 +96,12 @@ fn a_body_that_is_not_json_is_a_decode_error() {
 
 #[test]
 fn a_silent_server_times_out() {
-    let silent = silent_server();
-    let kili = fast(
-        Kili::builder()
-            .api_key(KEY)
-            .endpoint(format!("http://{}/graphql", silent.addr)),
-    )
-    .request_timeout(Duration::from_millis(300))
-    .max_retries(0)
-    .build()
-    .unwrap();
+    let silent = RawHttp::silent();
+    let kili = builder(KEY, format!("http://{}/graphql", silent.addr()))
+        .request_timeout(Duration::from_millis(300))
+        .max_retries(0)
+        .build()
+        .unwrap();
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     match e {
         Error::Timeout { after, .. } => assert_eq!(after, Duration::from_millis(300)),
@@ -116,14 +112,10 @@ fn a_silent_server_times_out() {
 #[test]
 fn a_refused_connection_is_a_transport_error_with_a_source() {
     let addr = refused_addr();
-    let kili = fast(
-        Kili::builder()
-            .api_key(KEY)
-            .endpoint(format!("http://{addr}/graphql")),
-    )
-    .max_retries(2)
-    .build()
-    .unwrap();
+    let kili = builder(KEY, format!("http://{addr}/graphql"))
+        .max_retries(2)
+        .build()
+        .unwrap();
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     assert!(e.source().is_some());

@@ -2,13 +2,7 @@
 //! TLS in front of the local server. The default roots reject it (and that is not retried);
 //! the CA bundle or turning verification off accept it; native-tls works the same way.
 
-mod client_support;
-
-use std::sync::atomic::Ordering;
-
-use client_support::tls::TlsFront;
-use client_support::tls_support::data;
-use client_support::*;
+use crate::support::*;
 use kili::{Error, Kili, ProjectQuery, TlsProvider};
 
 #[test]
@@ -19,19 +13,15 @@ fn an_unknown_ca_is_rejected_once_not_retried() {
     let e = kili.count_projects(&ProjectQuery::new()).unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     assert!(server.recorded_requests().is_empty());
-    assert_eq!(
-        front.accepted.load(Ordering::SeqCst),
-        1,
-        "a certificate error is definite"
-    );
+    assert_eq!(front.accepted(), 1, "a certificate error is definite");
 }
 
 #[test]
 fn a_ca_bundle_makes_the_server_trusted() {
     let server = server();
     let front = TlsFront::start(server.addr());
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
-        .ca_bundle(data("ca.pem"))
+    let kili = builder(KEY, front.endpoint())
+        .ca_bundle(tls_file("ca.pem"))
         .build()
         .unwrap();
     assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);
@@ -42,7 +32,7 @@ fn a_ca_bundle_makes_the_server_trusted() {
 fn verification_can_be_turned_off() {
     let server = server();
     let front = TlsFront::start(server.addr());
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+    let kili = builder(KEY, front.endpoint())
         .verify_tls(false)
         .build()
         .unwrap();
@@ -53,7 +43,7 @@ fn verification_can_be_turned_off() {
 fn a_bundle_without_certificates_is_invalid_input() {
     let e = Kili::builder()
         .api_key(KEY)
-        .ca_bundle(data("server.key"))
+        .ca_bundle(tls_file("server.key"))
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
@@ -64,24 +54,20 @@ fn a_bundle_without_certificates_is_invalid_input() {
 fn native_tls_with_a_ca_bundle() {
     let server = server();
     let front = TlsFront::start(server.addr());
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+    let kili = builder(KEY, front.endpoint())
         .tls_provider(TlsProvider::NativeTls)
-        .ca_bundle(data("ca.pem"))
+        .ca_bundle(tls_file("ca.pem"))
         .build()
         .unwrap();
     assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);
-    let untrusted = fast(Kili::builder().api_key(KEY).endpoint(front.endpoint()))
+    let untrusted = builder(KEY, front.endpoint())
         .tls_provider(TlsProvider::NativeTls)
         .build()
         .unwrap();
-    let before = front.accepted.load(Ordering::SeqCst);
+    let before = front.accepted();
     let e = untrusted.count_projects(&ProjectQuery::new()).unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
-    assert_eq!(
-        front.accepted.load(Ordering::SeqCst),
-        before + 1,
-        "not retried: {e:?}"
-    );
+    assert_eq!(front.accepted(), before + 1, "not retried: {e:?}");
 }
 
 #[cfg(not(feature = "native-tls"))]

@@ -1,9 +1,7 @@
 //! What goes on the wire: the SDK's headers, documents with operation names and `data:`
 //! aliases, and variables without nulls (except inside `labelsData`, as the SDK sends them).
 
-mod client_support;
-
-use client_support::*;
+use crate::support::*;
 use kili::{AssetQuery, LabelQuery, LabelType, NewAssets, NewLabels, ProjectQuery};
 use serde_json::{Value, json};
 
@@ -134,7 +132,7 @@ fn every_operation_is_named_aliased_and_null_free() {
     for (field, head, alias) in expected {
         let r = recorded
             .iter()
-            .find(|r| root_field(&r.query) == field)
+            .find(|r| root_field(r) == field)
             .unwrap_or_else(|| panic!("no {field}"));
         assert!(r.query.starts_with(head), "{field}: {}", r.query);
         assert!(r.query.contains(alias), "{field}: {}", r.query);
@@ -143,7 +141,7 @@ fn every_operation_is_named_aliased_and_null_free() {
         assert!(
             !has_null_outside_labels_data(&r.variables, ""),
             "{}: {}",
-            root_field(&r.query),
+            root_field(r),
             r.variables
         );
     }

@@ -1,12 +1,10 @@
 //! Labels over real sockets: append (by ids and external ids, batches, types, author, model),
 //! read with every filter, count.
 
-mod client_support;
-
 use std::sync::{Arc, Mutex};
 
-use client_support::*;
-use kili::{Error, Kili, LabelQuery, LabelType, NewLabels};
+use crate::support::*;
+use kili::{Error, LabelQuery, LabelType, NewLabels};
 use serde_json::{Value, json};
 
 fn response(category: &str) -> Value {
@@ -65,13 +63,7 @@ fn append_by_asset_ids_and_read_back() {
 fn append_by_external_ids_with_model_and_author() {
     let server = server();
     let kili = client(&server);
-    let other = fast(
-        Kili::builder()
-            .api_key(OTHER_KEY)
-            .endpoint(server.endpoint()),
-    )
-    .build()
-    .unwrap();
+    let other = builder(OTHER_KEY, server.endpoint()).build().unwrap();
     let other_id = other.graphql("{ viewer { id } }", Value::Null).unwrap()["viewer"]["id"]
         .as_str()
         .unwrap()

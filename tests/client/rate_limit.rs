@@ -1,16 +1,14 @@
 //! The client-side rate limiter, with a small window so the test takes well under 2 s.
 
-mod client_support;
-
 use std::time::{Duration, Instant};
 
-use client_support::*;
+use crate::support::*;
 use kili::{Kili, ProjectQuery};
 
 const WINDOW: Duration = Duration::from_millis(400);
 
 fn limited(server: &kili_local_server::LocalServer) -> Kili {
-    fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
+    builder(KEY, server.endpoint())
         .rate_limit_per(5, WINDOW)
         .build()
         .unwrap()

@@ -1,11 +1,9 @@
 //! Assets over real sockets: append (batches, existing external ids, metadata), read with
 //! filters and dotted fields, count, delete.
 
-mod client_support;
-
 use std::sync::{Arc, Mutex};
 
-use client_support::*;
+use crate::support::*;
 use kili::{AssetQuery, Error, LabelType, NewAssets, NewLabels};
 use serde_json::{Value, json};
 
@@ -107,7 +105,7 @@ fn large_imports_go_in_batches_of_100_with_progress() {
     assert_eq!(ids.len(), 250);
     let batches: Vec<usize> = requests_since(&server, &m)
         .iter()
-        .filter(|r| root_field(&r.query) == "appendManyAssets")
+        .filter(|r| root_field(r) == "appendManyAssets")
         .map(|r| r.variables["data"]["idArray"].as_array().unwrap().len())
         .collect();
     assert_eq!(batches, [100, 100, 50]);

@@ -1,11 +1,9 @@
 //! Retries: transient statuses then success, Retry-After honoured, what is never retried,
 //! and mutations whose first attempt was lost never duplicating anything.
 
-mod client_support;
-
 use std::time::{Duration, Instant};
 
-use client_support::*;
+use crate::support::*;
 use kili::{
     AssetQuery, Error, InputType, Kili, LabelQuery, LabelType, NewAssets, NewLabels, NewProject,
     ProjectQuery,
@@ -39,7 +37,7 @@ fn a_429_waits_for_retry_after() {
 #[test]
 fn a_retry_after_beyond_the_budget_gives_up_at_once() {
     let server = server();
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
+    let kili = builder(KEY, server.endpoint())
         .retry_budget(Duration::from_millis(500))
         .build()
         .unwrap();
@@ -66,7 +64,7 @@ fn graphql_validation_errors_are_sent_once() {
 #[test]
 fn retries_can_be_turned_off() {
     let server = server();
-    let kili = fast(Kili::builder().api_key(KEY).endpoint(server.endpoint()))
+    let kili = builder(KEY, server.endpoint())
         .max_retries(0)
         .build()
         .unwrap();
@@ -111,7 +109,7 @@ fn plain_mutations_retry_only_when_the_request_certainly_did_not_run() {
 #[test]
 fn a_lost_create_project_is_not_resent() {
     let server = server();
-    let proxy = LossyProxy::start(server.addr());
+    let proxy = FaultProxy::start(server.addr());
     let kili = client_for(&proxy.endpoint());
     proxy.lose_next(1);
     let e = kili
@@ -131,7 +129,7 @@ fn a_lost_create_project_is_not_resent() {
 #[test]
 fn a_lost_asset_batch_is_reconciled_not_duplicated() {
     let server = server();
-    let proxy = LossyProxy::start(server.addr());
+    let proxy = FaultProxy::start(server.addr());
     let kili = client_for(&proxy.endpoint());
     let (project, _) = project_with_assets(&kili, 0);
     let m = mark(&server);
@@ -192,7 +190,7 @@ fn an_asset_batch_refused_with_503_is_reconciled_then_resent() {
 #[test]
 fn a_lost_label_batch_is_reconciled_not_duplicated() {
     let server = server();
-    let proxy = LossyProxy::start(server.addr());
+    let proxy = FaultProxy::start(server.addr());
     let kili = client_for(&proxy.endpoint());
     let (project, assets) = project_with_assets(&kili, 2);
     let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
@@ -270,7 +268,7 @@ fn a_label_batch_refused_with_503_is_reconciled_then_resent() {
 #[test]
 fn a_lost_delete_batch_is_reconciled() {
     let server = server();
-    let proxy = LossyProxy::start(server.addr());
+    let proxy = FaultProxy::start(server.addr());
     let kili = client_for(&proxy.endpoint());
     let (project, ids) = project_with_assets(&kili, 3);
     let m = mark(&server);
@@ -286,7 +284,7 @@ fn a_lost_delete_batch_is_reconciled() {
 #[test]
 fn a_lost_query_is_simply_resent() {
     let server = server();
-    let proxy = LossyProxy::start(server.addr());
+    let proxy = FaultProxy::start(server.addr());
     let kili: Kili = client_for(&proxy.endpoint());
     proxy.lose_next(1);
     assert_eq!(kili.count_projects(&ProjectQuery::new()).unwrap(), 0);

@@ -1,8 +1,6 @@
 //! Projects over real sockets: create, read, filter, count, delete.
 
-mod client_support;
-
-use client_support::*;
+use crate::support::*;
 use kili::{Error, InputType, NewProject, ProjectQuery};
 use serde_json::json;
 
