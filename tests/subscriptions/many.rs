@@ -1,22 +1,21 @@
-//! Many subscriptions at once, and their threads going away. One test in this file: it counts
-//! the process's threads.
-
-mod common;
+//! Many subscriptions at once, and their threads going away. Other tests of the binary run at
+//! the same time, so the test counts the threads it named (a subscription's and its socket
+//! reader's) and the server's connections (each with its thread), not the process's threads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::*;
+use crate::support::*;
 use kili::SubscriptionOptions;
 use kili_local_server::LocalServer;
 
 #[test]
 fn two_hundred_subscriptions_then_no_thread_left() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     append_label(&kili, &asset); // the HTTP connection (and its server thread) exists from here on
-    let baseline = thread_count();
+    let connections = server.connection_count();
 
     const N: usize = 200;
     const LABELS: usize = 5;
@@ -35,8 +34,14 @@ fn two_hundred_subscriptions_then_no_thread_left() {
         })
         .collect();
     assert!(
-        thread_count() > baseline + N,
-        "one thread per subscription (and per connection reader)"
+        threads_named("many-") >= 2 * N,
+        "one thread per subscription and one per connection reader: {:?}",
+        thread_names()
+    );
+    assert!(
+        server.connection_count() >= connections + N,
+        "one connection per subscription: {}",
+        server.connection_count()
     );
     append_labels(&kili, &asset, LABELS);
     assert!(
@@ -51,9 +56,11 @@ fn two_hundred_subscriptions_then_no_thread_left() {
     }
     drop(subs);
     assert!(
-        wait_for(PATIENCE, || thread_count() <= baseline),
-        "threads after close: {} (baseline {baseline})",
-        thread_count()
+        wait_for(PATIENCE, || threads_named("many-") == 0
+            && server.connection_count() <= connections),
+        "after close: {} threads named many-*, {} connections (before: {connections})",
+        threads_named("many-"),
+        server.connection_count()
     );
 
     // Dropped without close(): the threads end on their own.
@@ -64,12 +71,14 @@ fn two_hundred_subscriptions_then_no_thread_left() {
                 .unwrap()
         })
         .collect();
-    assert!(thread_count() > baseline);
+    assert!(threads_named("dropped-") >= dropped.len());
     drop(dropped);
     assert!(
-        wait_for(PATIENCE, || thread_count() <= baseline),
-        "threads after drop: {} (baseline {baseline})",
-        thread_count()
+        wait_for(PATIENCE, || threads_named("dropped-") == 0
+            && server.connection_count() <= connections),
+        "after drop: {} threads named dropped-*, {} connections (before: {connections})",
+        threads_named("dropped-"),
+        server.connection_count()
     );
     assert!(
         !thread_names()

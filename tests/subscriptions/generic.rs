@@ -1,10 +1,8 @@
 //! The generic form and the other protocol against the local server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use kili::{Lifecycle, StreamEvent, SubscriptionOptions, WsProtocol};
 use kili_local_server::LocalServer;
 use serde_json::json;
@@ -14,7 +12,7 @@ const LABEL_IDS: &str = "subscription($projectID: ID!) { data: labelCreatedOrUpd
 #[test]
 fn raw_events_on_both_protocols() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     for offered in [
         vec![WsProtocol::GraphqlWs],
@@ -66,7 +64,7 @@ fn raw_events_on_both_protocols() {
 #[test]
 fn the_callback_form_of_the_generic_subscription() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let (tx, rx) = crossbeam_channel::unbounded();
     let sub = kili
@@ -82,7 +80,7 @@ fn the_callback_form_of_the_generic_subscription() {
 #[test]
 fn select_over_the_receiver() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let events = kili.label_events(&project).unwrap();
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
@@ -114,7 +112,7 @@ fn server_keep_alives_keep_a_quiet_subscription_alive() {
         .keep_alive(Some(Duration::from_millis(100)))
         .start()
         .unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let options = SubscriptionOptions::new().keep_alive(Some(Duration::from_millis(150)));
     let events = kili.label_events_with_options(&project, options).unwrap();

@@ -1,15 +1,11 @@
 //! Failures: a silent server, a wrong API key, a panicking callback, a refused document.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::*;
-use kili::{
-    Error, Kili, Lifecycle, StreamEvent, SubscriptionOptions, SubscriptionState, WsProtocol,
-};
+use crate::support::*;
+use kili::{Error, Lifecycle, StreamEvent, SubscriptionOptions, SubscriptionState, WsProtocol};
 use kili_local_server::LocalServer;
 use serde_json::json;
 
@@ -29,12 +25,8 @@ fn the_watchdog_reconnects_from_a_silent_graphql_transport_ws_server() {
 }
 
 fn watchdog_reconnects(protocol: WsProtocol) {
-    let silent = SilentServer::start();
-    let kili = Kili::builder()
-        .api_key("k")
-        .endpoint(silent.endpoint())
-        .build()
-        .unwrap();
+    let silent = WsPeer::silent();
+    let kili = builder("k", silent.endpoint()).build().unwrap();
     let options = SubscriptionOptions::new()
         .protocol(protocol)
         .ack_timeout(Duration::from_millis(300)) // the probe is never answered either
@@ -44,7 +36,7 @@ fn watchdog_reconnects(protocol: WsProtocol) {
     let events = kili
         .subscription_events_with_options(LABEL_IDS, json!({"projectID": "p"}), options)
         .unwrap();
-    assert_eq!(silent.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(silent.connections(), 1);
     let cause = loop {
         match events.recv_timeout(PATIENCE).expect("the watchdog fires") {
             StreamEvent::Lifecycle(Lifecycle::Reconnecting { cause, .. }) => break cause,
@@ -56,7 +48,7 @@ fn watchdog_reconnects(protocol: WsProtocol) {
         "{cause}"
     );
     assert!(
-        wait_for(PATIENCE, || silent.connections.load(Ordering::SeqCst) >= 2),
+        wait_for(PATIENCE, || silent.connections() >= 2),
         "a new connection is opened"
     );
     assert!(wait_for(PATIENCE, || events
@@ -69,12 +61,8 @@ fn watchdog_reconnects(protocol: WsProtocol) {
 
 fn assert_fails_fast(protocol: WsProtocol) {
     let server = LocalServer::builder().api_key("right-key").start().unwrap();
-    let proxy = CountingProxy::start(server.addr());
-    let kili = Kili::builder()
-        .api_key("wrong-key")
-        .endpoint(proxy.endpoint())
-        .build()
-        .unwrap();
+    let proxy = FaultProxy::start(server.addr());
+    let kili = builder("wrong-key", proxy.endpoint()).build().unwrap();
     // Linux keeps 15 bytes of a thread name: the two protocols' tests run in parallel, so
     // their names differ within those.
     let name = match protocol {
@@ -90,7 +78,7 @@ fn assert_fails_fast(protocol: WsProtocol) {
     assert!(err.is_authentication(), "{protocol:?}: {err:?}");
     assert!(!err.is_retryable());
     assert_eq!(
-        proxy.connections.load(Ordering::SeqCst),
+        proxy.accepted(),
         1,
         "{protocol:?}: one attempt, no retry loop"
     );
@@ -112,12 +100,7 @@ fn a_wrong_api_key_fails_fast_on_graphql_transport_ws() {
 
 #[test]
 fn an_unreachable_server_fails_fast_on_the_first_connection() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let kili = Kili::new("k", format!("http://127.0.0.1:{port}/api/label/v2/graphql")).unwrap();
+    let kili = client_for(&format!("http://{}/api/label/v2/graphql", refused_addr()));
     let err = kili.label_created_or_updated("p", |_| {}).unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
@@ -125,7 +108,7 @@ fn an_unreachable_server_fails_fast_on_the_first_connection() {
 #[test]
 fn an_invalid_document_is_a_graphql_error_not_a_retry_loop() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     for protocol in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
         let options = SubscriptionOptions::new().protocol(protocol);
         let err = kili
@@ -138,7 +121,7 @@ fn an_invalid_document_is_a_graphql_error_not_a_retry_loop() {
 #[test]
 fn a_panicking_callback_is_reported_and_the_subscription_goes_on() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let calls = Arc::new(AtomicUsize::new(0));
     let panics = Arc::new(AtomicUsize::new(0));
@@ -170,7 +153,7 @@ fn a_panicking_callback_is_reported_and_the_subscription_goes_on() {
 #[test]
 fn closing_from_inside_the_callback_stops_after_it_returns() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let slot: Arc<parking_lot::Mutex<Option<Arc<kili::Subscription>>>> = Arc::default();
     let inner = slot.clone();
@@ -197,9 +180,7 @@ fn closing_from_inside_the_callback_stops_after_it_returns() {
 fn wss_to_a_plain_server_is_an_error_not_a_panic() {
     let server = LocalServer::builder().start().unwrap();
     let endpoint = server.endpoint().replace("http://", "https://");
-    let kili = Kili::builder()
-        .api_key(server.api_key())
-        .endpoint(endpoint)
+    let kili = builder(server.api_key(), endpoint)
         .verify_tls(false)
         .build()
         .unwrap();
@@ -213,7 +194,8 @@ fn wss_to_a_plain_server_is_an_error_not_a_panic() {
 #[test]
 fn a_flood_of_events_does_not_starve_close() {
     // The server acknowledges, then sends results as fast as it can, forever.
-    let server = ScriptedServer::start(|mut ws| {
+    let server = WsPeer::start(|peer| {
+        let mut ws = peer.ws;
         let _init = ws.read();
         let _ = ws.send(tungstenite::Message::text(r#"{"type":"connection_ack"}"#));
         let start: serde_json::Value = match ws.read() {
@@ -225,11 +207,7 @@ fn a_flood_of_events_does_not_starve_close() {
             .to_string();
         while ws.write(tungstenite::Message::text(frame.clone())).is_ok() && ws.flush().is_ok() {}
     });
-    let kili = Kili::builder()
-        .api_key("k")
-        .endpoint(server.endpoint())
-        .build()
-        .unwrap();
+    let kili = builder("k", server.endpoint()).build().unwrap();
     let received = Arc::new(AtomicUsize::new(0));
     let r = received.clone();
     let options = SubscriptionOptions::new()

@@ -2,13 +2,11 @@
 //! runs longer than the watchdog interval on a quiet connection must not make the subscription
 //! think the connection died.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use kili::SubscriptionOptions;
 use kili_local_server::LocalServer;
 
@@ -16,7 +14,7 @@ use kili_local_server::LocalServer;
 fn a_slow_callback_is_not_a_dead_connection() {
     // No `ka` frames: the connection is quiet unless asked (the subscription pings it).
     let server = LocalServer::builder().keep_alive(None).start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let keep_alive = Duration::from_millis(100);
     let options = SubscriptionOptions::new()
@@ -34,12 +32,11 @@ fn a_slow_callback_is_not_a_dead_connection() {
     append_label(&kili, &asset);
     assert!(wait_for(PATIENCE, || calls.load(Ordering::SeqCst) == 1));
     // Quiet but healthy for a few more intervals: the subscription pings, the server answers.
-    let healthy_for = keep_alive * 10;
-    let deadline = std::time::Instant::now() + healthy_for;
-    while std::time::Instant::now() < deadline {
-        assert_eq!(sub.stats().connection_attempts, 1, "{:?}", sub.stats());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        holds_for(keep_alive * 10, || sub.stats().connection_attempts == 1),
+        "{:?}",
+        sub.stats()
+    );
     assert_eq!(sub.stats().reconnects, 0, "{:?}", sub.stats());
     sub.close().unwrap();
 }

@@ -1,10 +1,8 @@
 //! The webhooks tutorial's sequence against the local server, over real sockets.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use crossbeam_channel::unbounded;
 use kili::{EventOrigin, LabelEvent, LabelType, SubscriptionState};
 use kili_local_server::LocalServer;
@@ -12,7 +10,7 @@ use kili_local_server::LocalServer;
 #[test]
 fn the_tutorial_sequence() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
 
     let (tx, rx) = unbounded::<LabelEvent>();
@@ -107,7 +105,7 @@ fn the_tutorial_sequence() {
 #[test]
 fn reset_timeout_on_a_running_subscription_resubscribes() {
     let server = LocalServer::builder().start().unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let events = kili.label_events(&project).unwrap();
     let sub = events.subscription();

@@ -1,11 +1,9 @@
 //! Losing the server and getting it back: nothing lost, nothing twice, backoff observed.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use kili::{EventOrigin, LabelStream, Lifecycle, StreamEvent, SubscriptionOptions};
 use kili_local_server::LocalServer;
 
@@ -39,7 +37,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
     let server = LocalServer::builder().start().unwrap();
     let port = server.addr().port();
     let key = server.api_key().to_owned();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
 
     let (min, max) = (Duration::from_millis(40), Duration::from_millis(320));
@@ -88,7 +86,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
         .state(state)
         .start()
         .unwrap();
-    let missed = append_labels(&kili_for(&other), &asset, 7);
+    let missed = append_labels(&client(&other), &asset, 7);
     expected.extend(missed.iter().cloned());
     let state = other.state();
     other.stop();
@@ -150,7 +148,7 @@ fn server_ended_subscriptions_go_on_transparently() {
         .subscription_lifetime(Duration::from_secs(1))
         .start()
         .unwrap();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(20), Duration::from_millis(200));
@@ -189,7 +187,7 @@ fn events_fetched_by_catch_up_are_marked() {
     let server = LocalServer::builder().start().unwrap();
     let port = server.addr().port();
     let key = server.api_key().to_owned();
-    let kili = kili_for(&server);
+    let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(200), Duration::from_millis(400));
@@ -201,7 +199,7 @@ fn events_fetched_by_catch_up_are_marked() {
         .state(state)
         .start()
         .unwrap();
-    let id = append_label(&kili_for(&other), &asset);
+    let id = append_label(&client(&other), &asset);
     let state = other.state();
     other.stop();
     let _server = LocalServer::builder()

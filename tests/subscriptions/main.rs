@@ -1,0 +1,16 @@
+//! Label and generic subscriptions over real sockets: the tutorial's sequence, both protocols,
+//! failures (silent, flooding and refusing servers, wrong keys, panicking callbacks),
+//! reconnection and catch-up, wss://, many subscriptions at once, and the keep-alive watchdog.
+//! One test binary (each binary costs a link); run one area with a filter, e.g.
+//! `cargo test --test subscriptions -- reconnect::`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod failures;
+mod generic;
+mod many;
+mod reconnect;
+mod tls;
+mod tutorial;
+mod watchdog;
