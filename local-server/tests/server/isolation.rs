@@ -1,9 +1,7 @@
 //! Two users of one local server cannot see, change or subscribe to each other's projects.
 
-mod local_server_support;
-
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use serde_json::json;
 
 const ALICE: &str = "alice-key";

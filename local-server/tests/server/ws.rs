@@ -1,13 +1,11 @@
 //! The local server's WebSocket side over real sockets: both protocols, auth, keep-alive,
 //! push delivery, errors, subscription lifetime.
 
-mod local_server_support;
-
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use serde_json::{Value, json};
 use tungstenite::Message;
 use tungstenite::client::IntoClientRequest;

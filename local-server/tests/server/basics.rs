@@ -1,9 +1,7 @@
 //! The local server end to end over real sockets: start-up checks, the tutorial flow, stop.
 
-mod local_server_support;
-
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use serde_json::json;
 
 #[test]

@@ -1,14 +1,12 @@
 //! The local server's HTTP side over real sockets: auth, routing, limits, bad input, keep-alive,
 //! gzip, injected failures, recording.
 
-mod local_server_support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use serde_json::{Value, json};
 
 const PATH: &str = "/api/label/v2/graphql";

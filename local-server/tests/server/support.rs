@@ -1,7 +1,7 @@
-//! Raw clients for the local server's tests: ureq for HTTP, tungstenite for WebSockets, plain
-//! TCP for malformed input. Deliberately not the crate's own client.
-
-#![allow(dead_code)] // each test file uses a different part
+//! The one helper module of the local server's tests: raw clients (ureq for HTTP, tungstenite
+//! for WebSockets, plain TCP for malformed input), data set-up with raw GraphQL documents, and
+//! a wait on a condition with a deadline. Deliberately not the `kili` client: this crate does
+//! not depend on it.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

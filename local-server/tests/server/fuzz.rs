@@ -4,15 +4,13 @@
 //!
 //! Case counts are small by default; `PROPTEST_CASES=N` raises them (`.ci/steps/reliability.sh`).
 
-mod local_server_support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use proptest::prelude::*;
 use serde_json::json;
 use tungstenite::Message;

@@ -1,9 +1,7 @@
 //! Every operation of the local server, its filters and its paging, over real HTTP.
 
-mod local_server_support;
-
+use crate::support::*;
 use kili_local_server::LocalServer;
-use local_server_support::*;
 use serde_json::{Value, json};
 
 const KEY: &str = "ops-key";

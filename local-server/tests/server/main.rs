@@ -1,0 +1,15 @@
+//! The local server's integration tests, in one test binary (each binary costs a link): the
+//! server over real sockets, driven by raw clients (ureq, tungstenite, plain TCP), never by the
+//! `kili` crate, which this crate does not depend on.
+//!
+//! Run one area with a filter, e.g. `cargo test -p kili-local-server --test server -- ws::`.
+
+mod support;
+
+mod basics;
+mod fuzz;
+mod hostile;
+mod http;
+mod isolation;
+mod operations;
+mod ws;
