@@ -1,11 +1,10 @@
-//! A well-behaved client running alongside abuse of the local server is not disturbed. (The
-//! local server's `hostile` tests send each kind of abuse alone.)
-
-mod common;
-#[path = "../local-server/tests/server/support.rs"]
-#[allow(dead_code)] // this binary uses a part of it
-mod local_server_support;
-mod reliability_support;
+//! A well-behaved client running alongside abuse of the local server (garbage, oversized and
+//! pathological requests, half-sent requests, an unauthenticated WebSocket talking nonsense)
+//! is not disturbed: its writes, reads and subscription all work. (The local server's
+//! `hostile` tests send each kind of abuse alone.)
+//!
+//! Holds `serial()`, like every test of this binary: its leak checks count the process's
+//! threads.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -14,10 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::support::*;
 use kili::{LabelQuery, ProjectQuery};
 use kili_local_server::LocalServer;
-use local_server_support::*;
-use reliability_support::{Collector, Writer, resilient_client, store_label_ids};
 use serde_json::json;
 
 const PATH: &str = "/api/label/v2/graphql";
@@ -67,6 +65,7 @@ fn abuser(
 
 #[test]
 fn a_well_behaved_client_is_not_disturbed_by_abuse() {
+    let _serial = serial();
     let server = LocalServer::builder()
         .idle_timeout(Duration::from_millis(500))
         .max_body_bytes(256 * 1024)
@@ -77,7 +76,7 @@ fn a_well_behaved_client_is_not_disturbed_by_abuse() {
     let addr = server.addr();
     let key = server.api_key().to_owned();
     let good = resilient_client(&key, &server.endpoint());
-    let (project, asset) = common::project_with_asset(&good);
+    let (project, asset) = project_with_asset(&good);
     let collector = Collector::default();
     let sub = good
         .label_created_or_updated(&project, collector.callback())
@@ -161,6 +160,6 @@ fn a_well_behaved_client_is_not_disturbed_by_abuse() {
     sub.close().unwrap();
     drop(sub);
     drop(good);
-    assert!(wait_until(|| server.connection_count() == 0));
+    assert!(wait_for(PATIENCE, || server.connection_count() == 0));
     assert_eq!(server_panics().load(Ordering::SeqCst), 0);
 }

@@ -6,35 +6,23 @@
 //! ignored by default; run them with
 //!
 //! ```text
-//! cargo test --release --test reliability_load -- --ignored --nocapture --test-threads 1
+//! cargo test --release --test reliability -- load:: --ignored --nocapture --test-threads 1
 //! ```
 //!
 //! `KILI_LOAD_SUBSCRIBERS` (default 1000) sizes the big load, `KILI_SOAK_SECS` (default 120)
 //! and `KILI_SOAK_RESTART_SECS` (default 5) the soak.
-
-mod client_support;
-mod common;
-mod reliability_support;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{PATIENCE, wait_for};
+use crate::support::*;
 use kili::{Kili, Subscription, SubscriptionOptions};
 use kili_local_server::LocalServer;
-use reliability_support::*;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// A project with one asset; returns (project, asset).
-fn project(kili: &Kili) -> (String, String) {
-    let (project, mut assets) = client_support::project_with_assets(kili, 1);
-    (project, assets.remove(0))
 }
 
 struct Subscriber {
@@ -105,7 +93,7 @@ fn load(subscribers: usize, writers: usize, labels_per_writer: usize, projects: 
         .unwrap();
     let baseline = worker_baseline(&["kili-local-accept"]);
     let kili = resilient_client(server.api_key(), &server.endpoint());
-    let projects: Vec<_> = (0..projects).map(|_| project(&kili)).collect();
+    let projects: Vec<_> = (0..projects).map(|_| project_with_asset(&kili)).collect();
 
     let started = Instant::now();
     let subs = subscribe_all(&kili, &projects, subscribers);
@@ -191,7 +179,7 @@ fn a_soak_with_server_restarts_keeps_counts_exact() {
     );
     let baseline = worker_baseline(&["kili-local-accept"]);
     let kili = resilient_client(&key, &server.endpoint());
-    let projects: Vec<_> = (0..2).map(|_| project(&kili)).collect();
+    let projects: Vec<_> = (0..2).map(|_| project_with_asset(&kili)).collect();
     let subs = subscribe_all(&kili, &projects, 20);
     // 8 writers, 20 ms apart each: about 200 labels a second per project, well within the
     // dedupe window (4096 labels) over the catch-up margin (10 s).

@@ -1,25 +1,18 @@
 //! Isolation through the crate's own client: with two users' keys on one local server, neither
 //! can list, count, append to, delete from, delete, or subscribe to the other's project, and a
-//! user's subscription never carries the other's labels. (`local_server_isolation.rs` checks the
-//! same at the wire level.)
-
-mod client_support;
-mod common;
+//! user's subscription never carries the other's labels. (The local server's `isolation` tests
+//! check the same at the wire level.)
+//!
+//! Each test holds `serial()`, like every test of this binary: its leak checks count the
+//! process's threads.
 
 use std::sync::mpsc;
 
-use client_support::{KEY, OTHER_KEY, fast, project_with_assets, server};
+use crate::support::*;
 use kili::{
     AssetQuery, Kili, LabelQuery, LabelType, NewAssets, NewLabels, ProjectQuery, StreamEvent,
 };
-use kili_local_server::LocalServer;
 use serde_json::json;
-
-fn kili_as(server: &LocalServer, key: &str) -> Kili {
-    fast(Kili::builder().api_key(key).endpoint(server.endpoint()))
-        .build()
-        .unwrap()
-}
 
 fn response() -> serde_json::Value {
     json!({"JOB_0": {"categories": [{"name": "A"}]}})
@@ -115,8 +108,9 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
 
 #[test]
 fn neither_user_can_read_mutate_or_subscribe_to_the_others_project() {
+    let _serial = serial();
     let server = server();
-    let (alice, bob) = (kili_as(&server, KEY), kili_as(&server, OTHER_KEY));
+    let (alice, bob) = (client_as(&server, KEY), client_as(&server, OTHER_KEY));
     let (alice_project, alice_assets) = project_with_assets(&alice, 2);
     let (bob_project, bob_assets) = project_with_assets(&bob, 2);
     alice
@@ -140,8 +134,9 @@ fn neither_user_can_read_mutate_or_subscribe_to_the_others_project() {
 
 #[test]
 fn a_subscription_never_carries_the_other_users_labels() {
+    let _serial = serial();
     let server = server();
-    let (alice, bob) = (kili_as(&server, KEY), kili_as(&server, OTHER_KEY));
+    let (alice, bob) = (client_as(&server, KEY), client_as(&server, OTHER_KEY));
     let (alice_project, alice_assets) = project_with_assets(&alice, 1);
     let (bob_project, bob_assets) = project_with_assets(&bob, 1);
 
@@ -170,10 +165,10 @@ fn a_subscription_never_carries_the_other_users_labels() {
             [response()],
         ))
         .unwrap();
-    let first = rx.recv_timeout(common::PATIENCE).expect("bob's own label");
+    let first = rx.recv_timeout(PATIENCE).expect("bob's own label");
     assert_eq!(first, mine[0]);
     let streamed = loop {
-        match bob_stream.recv_timeout(common::PATIENCE).unwrap() {
+        match bob_stream.recv_timeout(PATIENCE).unwrap() {
             StreamEvent::Event(e) => break e.label.id,
             StreamEvent::Lifecycle(_) => continue,
             _ => continue,

@@ -3,21 +3,14 @@
 //! frame cut in the middle, a server refusing service) every label is delivered exactly once,
 //! reconnections are paced by the backoff, and nothing is left behind after close.
 //!
-//! The tests of this file count the process's threads, so they run one at a time.
-
-mod common;
-#[path = "support/proxy.rs"]
-#[allow(dead_code)] // this binary uses a part of it
-mod proxy;
-mod reliability_support;
+//! The tests count the process's threads, so they run one at a time (as every test of this
+//! binary does, holding `serial()`).
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use kili::{Kili, Subscription, SubscriptionOptions};
 use kili_local_server::LocalServer;
-use proxy::FaultProxy;
-use reliability_support::*;
 
 /// The server's keep-alive interval, and the one the subscription expects.
 const KEEP_ALIVE: Duration = Duration::from_millis(200);
