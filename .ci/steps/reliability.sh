@@ -5,7 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PROPTEST_CASES="${PROPTEST_CASES:-128}"
-timeout 90 cargo test --quiet \
-  --test security_client_decode \
-  --test security_ws_decode
-timeout 60 cargo test --quiet -p kili-local-server --test security_local_server_fuzz
+timeout 90 cargo test --quiet --test decoding
+timeout 60 cargo test --quiet -p kili-local-server --test server -- fuzz::

@@ -1,33 +1,27 @@
-//! Property tests for the subscription's WebSocket side, driven through the public API: a tiny
-//! `graphql-ws` server acknowledges, answers the readiness probe, then sends arbitrary JSON
-//! frames (or arbitrary bytes on the socket) before a sentinel event. The subscription must not
-//! panic, and must either stay usable (the sentinel arrives, on this connection or after a
-//! reconnection) or fail cleanly (a `Failed` state), and close without error.
+//! Property tests for the subscription's WebSocket side, driven through the public API: the
+//! tests' WebSocket peer, as a `graphql-ws` server, acknowledges, answers the readiness probe,
+//! then sends arbitrary JSON frames (or arbitrary bytes on the socket) before a sentinel event.
+//! The subscription must not panic, and must either stay usable (the sentinel arrives, on this
+//! connection or after a reconnection) or fail cleanly (a `Failed` state), and close without
+//! error.
 //!
 //! The protocol machine itself has unit property tests (`src/subscription/protocol/tests.rs`);
 //! these add tungstenite's frame decoding, the worker and the feeds. `PROPTEST_CASES=N` raises
 //! the case count.
 
-mod common;
-
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kili::{Kili, SubscriptionOptions, SubscriptionState};
+use kili::{SubscriptionOptions, SubscriptionState};
 use parking_lot::Mutex;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use tungstenite::Message;
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use crate::cases;
+use crate::support::*;
 
 /// What the server sends after the probe's answer, on the first connection of a case.
 #[derive(Debug, Clone)]
@@ -38,68 +32,39 @@ enum Junk {
     Bytes(Vec<u8>),
 }
 
+/// What the peer does on the next connection.
 struct Plan {
     junk: Option<Junk>,
     sentinel: u64,
 }
 
-struct FuzzServer {
-    addr: SocketAddr,
-    plan: Mutex<Plan>,
+static PLAN: Mutex<Plan> = parking_lot::const_mutex(Plan {
+    junk: None,
+    sentinel: 0,
+});
+
+/// The binary's `graphql-ws` peer: acknowledges, answers the readiness probe, then sends the
+/// plan's junk and the sentinel event.
+fn peer() -> &'static WsPeer {
+    static PEER: OnceLock<WsPeer> = OnceLock::new();
+    PEER.get_or_init(|| WsPeer::start(serve))
 }
 
-fn server() -> &'static FuzzServer {
-    static SERVER: OnceLock<FuzzServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || serve(stream));
-            }
-        });
-        FuzzServer {
-            addr,
-            plan: Mutex::new(Plan {
-                junk: None,
-                sentinel: 0,
-            }),
-        }
-    })
-}
-
-// tungstenite's handshake callback type has a large error variant; not ours to change.
-#[allow(clippy::result_large_err)]
-fn serve(stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let pick = |_: &tungstenite::handshake::server::Request,
-                mut resp: tungstenite::handshake::server::Response| {
-        resp.headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-ws".parse().unwrap());
-        Ok(resp)
-    };
-    let Ok(mut ws) = tungstenite::accept_hdr(stream, pick) else {
-        return;
-    };
+fn serve(mut peer: Peer) {
     // connection_init -> ack; then the subscription's `start` and the probe.
     let mut sub_id = None;
     loop {
-        let Ok(msg) = ws.read() else { return };
-        let Message::Text(t) = msg else { continue };
-        let Ok(frame) = serde_json::from_str::<Value>(t.as_str()) else {
-            continue;
+        let Some(frame) = peer.read_json() else {
+            return;
         };
         let id = frame["id"].as_str().unwrap_or_default().to_owned();
         match frame["type"].as_str() {
             Some("connection_init") => {
-                let _ = ws.send(Message::text(r#"{"type":"connection_ack"}"#));
+                peer.send_json(&json!({"type": "connection_ack"}));
             }
             Some("start") if id.ends_with("-ready") => {
-                let data = json!({"type": "data", "id": id, "payload": {"data": {"__typename": "Subscription"}}});
-                let _ = ws.send(Message::text(data.to_string()));
-                let _ = ws.send(Message::text(
-                    json!({"type": "complete", "id": id}).to_string(),
-                ));
+                peer.send_json(&json!({"type": "data", "id": id, "payload": {"data": {"__typename": "Subscription"}}}));
+                peer.send_json(&json!({"type": "complete", "id": id}));
                 break;
             }
             Some("start") => sub_id = Some(id),
@@ -108,9 +73,10 @@ fn serve(stream: TcpStream) {
     }
     let Some(id) = sub_id else { return };
     let (junk, sentinel) = {
-        let mut plan = server().plan.lock();
+        let mut plan = PLAN.lock();
         (plan.junk.take(), plan.sentinel)
     };
+    let ws = &mut peer.ws;
     match junk {
         Some(Junk::Bytes(bytes)) => {
             let _ = ws.get_mut().write_all(&bytes);
@@ -191,17 +157,13 @@ fn arb_frame() -> impl Strategy<Value = String> {
 fn check(junk: Junk) -> Result<(), TestCaseError> {
     static TURN: Mutex<()> = parking_lot::const_mutex(());
     let _turn = TURN.lock();
-    let server = server();
     let sentinel = {
-        let mut plan = server.plan.lock();
+        let mut plan = PLAN.lock();
         plan.sentinel += 1;
         plan.junk = Some(junk);
         plan.sentinel
     };
-    let kili = Kili::builder()
-        .api_key("k")
-        .endpoint(format!("http://{}/api/label/v2/graphql", server.addr))
-        .proxy_from_env(false)
+    let kili = builder("k", peer().endpoint())
         .connect_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
@@ -222,7 +184,7 @@ fn check(junk: Junk) -> Result<(), TestCaseError> {
             },
         )
         .map_err(|e| TestCaseError::fail(format!("the first connection failed: {e}")))?;
-    let usable = common::wait_for(common::PATIENCE, || {
+    let usable = wait_for(PATIENCE, || {
         rx.try_recv().is_ok() || matches!(sub.state(), SubscriptionState::Failed(_))
     });
     let state = sub.state();

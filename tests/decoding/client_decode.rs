@@ -5,11 +5,7 @@
 //! Case counts are small by default so `cargo test` stays quick; `PROPTEST_CASES=N` raises
 //! them (the CI step `.ci/steps/reliability.sh` does).
 
-mod client_support;
-
-use std::io::{BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use kili::{Asset, GraphQlError, Kili, Label, LabelQuery, Project, ProjectQuery};
@@ -17,13 +13,8 @@ use parking_lot::Mutex;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use crate::cases;
+use crate::support::*;
 
 /// The keys the decoders look at (the crate's default fields, and the members of responses
 /// and errors), so that generated objects often hit real fields.
@@ -64,41 +55,15 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A server answering every request on a connection with the current bytes, then closing.
-struct RawResponder {
-    addr: SocketAddr,
-    next: Arc<Mutex<Vec<u8>>>,
-}
-
-fn responder() -> &'static RawResponder {
-    static SERVER: OnceLock<RawResponder> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let next: Arc<Mutex<Vec<u8>>> = Arc::default();
-        let bytes = next.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                if client_support::read_request(&mut reader).is_some() {
-                    let mut s = stream;
-                    let _ = s.write_all(&bytes.lock());
-                    let _ = s.shutdown(Shutdown::Both);
-                }
-            }
-        });
-        RawResponder { addr, next }
-    })
+/// The peer answering the requests of the binary's decoding tests, with the bytes of the case.
+fn responder() -> &'static RawHttp {
+    static PEER: OnceLock<RawHttp> = OnceLock::new();
+    PEER.get_or_init(|| RawHttp::answering(Vec::new()))
 }
 
 /// A client of the responder that gives up at once (no retries) and never waits long.
 fn client() -> Kili {
-    Kili::builder()
-        .api_key("k")
-        .endpoint(format!("http://{}/api/label/v2/graphql", responder().addr))
-        .proxy_from_env(false)
-        .rate_limit(None)
+    builder("k", responder().endpoint())
         .max_retries(0)
         .connect_timeout(Duration::from_secs(2))
         .request_timeout(Duration::from_secs(2))
@@ -106,22 +71,12 @@ fn client() -> Kili {
         .unwrap()
 }
 
-fn http_response(status: u16, headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status} X\r\n{headers}Content-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
 /// Sends one request of each kind to the responder answering `bytes`; they may fail, not panic.
 fn exercise(kili: &Kili, bytes: Vec<u8>) {
     // One responder for the binary's tests: one case at a time.
     static TURN: Mutex<()> = parking_lot::const_mutex(());
     let _turn = TURN.lock();
-    *responder().next.lock() = bytes;
+    responder().answer(bytes);
     let _ = kili.graphql("query { viewer { id } }", Value::Null);
     let _ = kili
         .projects(&ProjectQuery::new())
@@ -163,8 +118,8 @@ proptest! {
         // A claimed gzip encoding on a plain body is a lie the decoder must survive too.
         let headers = if gzip_claim { "Content-Encoding: gzip\r\n" } else { "Content-Type: application/json\r\n" };
         let text = serde_json::json!({"data": {"data": body.clone()}, "errors": body}).to_string();
-        exercise(&client(), http_response(status, headers, text.as_bytes()));
-        exercise(&client(), http_response(status, "", body.to_string().as_bytes()));
+        exercise(&client(), http_response(&format!("{status} X"), headers, text.as_bytes()));
+        exercise(&client(), http_response(&format!("{status} X"), "", body.to_string().as_bytes()));
     }
 
     #[test]
