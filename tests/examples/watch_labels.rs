@@ -2,7 +2,7 @@
 //! processes, against a local server over real sockets.
 //!
 //! `cargo test` builds the examples before it runs the tests. Run alone
-//! (`cargo test --test example_watch_labels`) it uses the examples as last built: run
+//! (`cargo test --test examples`) it uses the examples as last built: run
 //! `cargo build --examples` first.
 
 use std::io::{BufRead, BufReader, Read};
@@ -11,12 +11,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
-use kili::{AssetQuery, InputType, Kili, LabelType, NewAssets, NewLabels, NewProject};
+use kili::Kili;
 use kili_local_server::LocalServer;
 use serde_json::{Value, json};
 
-/// Generous: the machine is shared and slow; nothing waits this long when things work.
-const PATIENCE: Duration = Duration::from_secs(60);
+use crate::support::*;
+
+/// A child process starts, connects and works: three times the tests' usual patience.
+const PROCESS_PATIENCE: Duration = Duration::from_secs(3 * PATIENCE.as_secs());
 
 /// The path of a built example, next to this test's executable (`target/<profile>/deps/..`).
 fn example(name: &str) -> PathBuf {
@@ -52,23 +54,21 @@ fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
 
 /// Waits for the child to exit; kills it and fails past the deadline.
 fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the example did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let mut status = None;
+    if !wait_for(within, || {
+        status = child.try_wait().expect("try_wait");
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the example did not exit within {within:?}");
     }
+    status.expect("the child exited")
 }
 
 /// Waits for a line starting with `prefix`; returns the lines seen before it too.
 fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
-    let deadline = Instant::now() + PATIENCE;
+    let deadline = Instant::now() + PROCESS_PATIENCE;
     let mut seen = Vec::new();
     loop {
         match lines.recv_deadline(deadline) {
@@ -84,43 +84,13 @@ fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
     }
 }
 
-fn client(server: &LocalServer) -> Kili {
-    Kili::builder()
-        .api_key(server.api_key())
-        .endpoint(server.endpoint())
-        .proxy_from_env(false)
-        .build()
-        .unwrap()
-}
-
-/// A project with one asset; returns (project id, asset id).
-fn project_with_asset(kili: &Kili) -> (String, String) {
-    let project = kili
-        .create_project(&NewProject::new("Watched", InputType::Image))
-        .unwrap();
-    kili.append_many_to_dataset(
-        &NewAssets::new(
-            &project,
-            ["https://storage.googleapis.com/label-public-staging/car/car_1.jpg"],
-        )
-        .external_ids(["car_1"]),
-    )
-    .unwrap();
-    let asset = kili
-        .assets(&AssetQuery::new(&project))
-        .unwrap()
-        .collect_all()
-        .unwrap()
-        .remove(0)
-        .id;
-    (project, asset)
-}
-
+/// Appends the `n`th label of a test, with `n` in its response.
 fn add_label(kili: &Kili, asset: &str, n: u64) -> String {
-    let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}], "n": n}});
-    kili.append_labels(&NewLabels::for_assets([asset], [response]).label_type(LabelType::Inference))
-        .unwrap()
-        .remove(0)
+    append_response(
+        kili,
+        asset,
+        json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}], "n": n}}),
+    )
 }
 
 /// Starts `watch_labels` against the server, stdin kept open, and waits for "connected".
@@ -156,7 +126,7 @@ fn three_labels_then_exit(protocol: &str) {
         start_watcher(&server, &project, &["--count", "3", "--protocol", protocol]);
 
     let ids: Vec<String> = (0..3).map(|n| add_label(&kili, &asset, n)).collect();
-    let status = wait_exit(&mut child, PATIENCE);
+    let status = wait_exit(&mut child, PROCESS_PATIENCE);
     assert!(status.success(), "{status}");
 
     // The process has exited: its stdout is complete once the reader sees the end.
@@ -189,11 +159,13 @@ fn watch_labels_exits_cleanly_at_the_end_of_input() {
     let (project, asset) = project_with_asset(&kili);
     let (mut child, stdout, stderr) = start_watcher(&server, &project, &[]);
     let id = add_label(&kili, &asset, 0);
-    let line = stdout.recv_timeout(PATIENCE).expect("a line for the label");
+    let line = stdout
+        .recv_timeout(PROCESS_PATIENCE)
+        .expect("a line for the label");
     assert!(line.contains(&id), "{line}");
 
     drop(child.stdin.take()); // end of input
-    let status = wait_exit(&mut child, PATIENCE);
+    let status = wait_exit(&mut child, PROCESS_PATIENCE);
     assert!(status.success(), "{status}");
     let rest: Vec<String> = stderr.iter().collect();
     assert!(
@@ -229,7 +201,7 @@ fn webhooks_runs_the_tutorial_in_order() {
         .expect("the example starts");
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());
-    let status = wait_exit(&mut child, PATIENCE);
+    let status = wait_exit(&mut child, PROCESS_PATIENCE);
     let out: Vec<String> = stdout.iter().collect();
     let err: Vec<String> = stderr.iter().collect();
     assert!(

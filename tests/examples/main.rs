@@ -1,0 +1,7 @@
+//! The examples as a user runs them, as child processes against a local server. One test
+//! binary of its own: it needs the built examples (`cargo test` builds them first).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod watch_labels;
