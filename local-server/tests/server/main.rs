@@ -11,5 +11,6 @@ mod fuzz;
 mod hostile;
 mod http;
 mod isolation;
+mod label_updates;
 mod operations;
 mod ws;

@@ -1,23 +1,16 @@
 //! Label updates, deletes, technical fields, shared timestamps and shuffled pages, over real
 //! HTTP and WebSocket connections, with the documents the official SDK sends.
-//!
-//! Standalone on purpose (its own small helpers below): the other test files are being
-//! reorganised into one binary; this file becomes a module of it then.
 
 use std::collections::HashSet;
-use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kili_local_server::{LocalServer, LocalServerBuilder};
 use serde_json::{Value, json};
-use tungstenite::client::IntoClientRequest;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
+
+use crate::support::*;
 
 const KEY: &str = "label-key";
 const OTHER_KEY: &str = "other-key";
-/// The longest any wait may take: every read has this deadline.
-const DEADLINE: Duration = Duration::from_secs(10);
 
 const UPDATE: &str = "mutation($where: LabelWhere!, $data: LabelData!) { data: updatePropertiesInLabel(where: $where, data: $data) { id version jsonResponse updatedAt createdAt } }";
 const DELETE: &str = "mutation($ids: [ID!]!) { data: deleteLabels(ids: $ids) }";
@@ -40,33 +33,19 @@ fn server(builder: LocalServerBuilder) -> LocalServer {
         .expect("server starts")
 }
 
-/// POSTs a GraphQL request as `key`; returns the whole JSON body.
-fn post(server: &LocalServer, key: &str, query: &str, variables: Value) -> Value {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .timeout_global(Some(DEADLINE))
-        .build()
-        .into();
-    let mut resp = agent
-        .post(server.endpoint())
-        .header("Authorization", format!("X-API-Key: {key}"))
-        .send_json(json!({"query": query, "variables": variables}))
-        .expect("request");
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.body_mut().read_json().expect("json body")
-}
-
 /// The `data` alias of a successful request.
 fn ok(server: &LocalServer, key: &str, query: &str, variables: Value) -> Value {
-    let body = post(server, key, query, variables);
-    assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-    body["data"]["data"].clone()
+    gql_as(server, key, query, variables)["data"].clone()
 }
 
 /// The first error of a failing request: (extensions.code, message).
 fn refused(server: &LocalServer, key: &str, query: &str, variables: Value) -> (String, String) {
-    let body = post(server, key, query, variables);
+    let (status, body) = post(
+        server,
+        Some(key),
+        &json!({"query": query, "variables": variables}),
+    );
+    assert_eq!(status, 200, "{body}");
     let error = &body["errors"][0];
     assert!(error.is_object(), "expected an error: {body}");
     (
@@ -79,24 +58,14 @@ fn refused(server: &LocalServer, key: &str, query: &str, variables: Value) -> (S
 }
 
 fn project(server: &LocalServer, key: &str) -> String {
-    let data = ok(
-        server,
-        key,
-        "mutation($data: CreateProjectData!) { data: createProject(data: $data) { id } }",
-        json!({"data": {"title": "p", "inputType": "IMAGE", "jsonInterface": "{}", "description": ""}}),
-    );
-    data["id"].as_str().unwrap().to_owned()
+    create_project(server, key, "p")
 }
 
+/// `n` assets (external ids `a0`, `a1`, ...); returns their ids.
 fn assets(server: &LocalServer, key: &str, project: &str, n: usize) -> Vec<String> {
-    let content: Vec<String> = (0..n).map(|i| format!("https://x/{i}.jpg")).collect();
-    let data = ok(
-        server,
-        key,
-        "mutation($data: AppendManyAssetsData!, $where: ProjectWhere!) { data: appendManyAssets(data: $data, where: $where) { id } }",
-        json!({"data": {"contentArray": content}, "where": {"id": project}}),
-    );
-    strings(&data, "id")
+    let external: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let external: Vec<&str> = external.iter().map(String::as_str).collect();
+    add_assets(server, key, project, &external)
 }
 
 /// One `appendManyLabels` call, one label per asset given; returns (id, createdAt) pairs.
@@ -165,25 +134,13 @@ fn label(server: &LocalServer, id: &str) -> Value {
 // ---------------------------------------------------------------------------------------------
 // WebSocket helpers (graphql-ws, as the SDK speaks it)
 
-type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
-
 /// A `graphql-ws` connection with a live label subscription on `project` under id `sub`.
 ///
 /// Returns once the subscription is registered: a query sent after the `start` on the same
 /// connection is answered only after the `start` was handled, which subscribes at once.
 fn subscribe(server: &LocalServer, project: &str, query: &str) -> Ws {
-    let mut req = server.ws_endpoint().into_client_request().unwrap();
-    req.headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-ws".parse().unwrap());
-    let tcp = TcpStream::connect(server.addr()).unwrap();
-    tcp.set_read_timeout(Some(DEADLINE)).unwrap();
-    let (mut ws, _) = tungstenite::client(req, MaybeTlsStream::Plain(tcp)).expect("handshake");
-    let auth = format!("X-API-Key: {KEY}");
-    send(
-        &mut ws,
-        json!({"type": "connection_init", "payload": {"headers": {"Authorization": auth}, "Authorization": auth}}),
-    );
-    assert_eq!(next(&mut ws)["type"], "connection_ack");
+    let mut ws = ws_connect(server, "graphql-ws");
+    init(&mut ws, KEY);
     send(
         &mut ws,
         json!({"id": "sub", "type": "start", "payload": {"query": query, "variables": {"projectID": project}}}),
@@ -193,33 +150,20 @@ fn subscribe(server: &LocalServer, project: &str, query: &str) -> Ws {
         json!({"id": "barrier", "type": "start", "payload": {"query": "{ viewer { id } }"}}),
     );
     assert_eq!(
-        next(&mut ws)["id"],
+        next_frame(&mut ws)["id"],
         "barrier",
         "the subscription did not fail"
     );
-    assert_eq!(next(&mut ws), json!({"type": "complete", "id": "barrier"}));
+    assert_eq!(
+        next_frame(&mut ws),
+        json!({"type": "complete", "id": "barrier"})
+    );
     ws
-}
-
-fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::text(frame.to_string())).expect("send");
-}
-
-/// The next text frame (keep-alives are off); panics after [`DEADLINE`].
-fn next(ws: &mut Ws) -> Value {
-    loop {
-        match ws.read() {
-            Ok(Message::Text(t)) => return serde_json::from_str(t.as_str()).expect("json frame"),
-            Ok(Message::Close(frame)) => panic!("closed: {frame:?}"),
-            Ok(_) => {}
-            Err(e) => panic!("no frame within {DEADLINE:?}: {e}"),
-        }
-    }
 }
 
 /// The payload of the next `data` frame of the subscription.
 fn pushed(ws: &mut Ws) -> Value {
-    let frame = next(ws);
+    let frame = next_frame(ws);
     assert_eq!(
         (&frame["type"], &frame["id"]),
         (&json!("data"), &json!("sub")),
