@@ -59,7 +59,7 @@
 //!     &NewLabels::for_assets([assets[0].id.as_str()], [response]).label_type(LabelType::Inference),
 //! )?;
 //! for label in kili.labels(&LabelQuery::new(&project_id))? {
-//!     println!("{}", label?.json_response);
+//!     println!("{:?}", label?.json_response); // the annotation, as JSON text
 //! }
 //! assert_eq!(kili.count_labels(&LabelQuery::new(&project_id))?, 1);
 //! # Ok::<(), kili::Error>(())
@@ -92,7 +92,7 @@
 //! # let asset_id = kili.append_many_to_dataset(&kili::NewAssets::new(&project_id, ["https://example.com/a.jpg"]))?.remove(0);
 //! let (tx, rx) = crossbeam_channel::unbounded();
 //! let sub = kili.label_created_or_updated(&project_id, move |event| {
-//!     println!("New data: {}", event.frame); // the whole frame, as the Python SDK gives it
+//!     println!("New data: {}", event.frame()); // the frame, as the Python SDK gives it
 //!     let _ = tx.send(event.label.id.clone());
 //! })?;
 //!
@@ -221,14 +221,16 @@ mod tls;
 
 pub use client::Paginated;
 pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
+pub use client::ops::label_edits::LabelUpdate;
 pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use error::{Error, ErrorSource, GraphQlError, Result};
-pub use models::{Asset, InputType, Label, LabelType, Project, User};
+pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};
 pub use subscription::{
-    EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent, StreamEvent,
-    Subscription, SubscriptionOptions, SubscriptionState, SubscriptionStats, WsProtocol,
+    Checkpoint, EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent,
+    StreamEvent, Subscription, SubscriptionControl, SubscriptionOptions, SubscriptionState,
+    SubscriptionStats, WsProtocol,
 };
 /// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
 /// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).

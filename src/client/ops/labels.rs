@@ -323,7 +323,13 @@ pub(crate) fn reconcile(
             Some(_) => l.author.as_ref().and_then(|a| a.id.as_deref()),
             None => None,
         };
-        let key = match_key(asset, &l.json_response, l.model_name.as_deref(), author);
+        // Compared parsed: the server may print the response differently than we did.
+        let response = l
+            .json_response
+            .as_ref()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(Value::Null);
+        let key = match_key(asset, &response, l.model_name.as_deref(), author);
         pool.entry(key).or_default().push(l.id.clone());
     }
     let mut found = Vec::new();
@@ -359,7 +365,7 @@ pub(crate) fn reconcile(
 ///     .fields(["id", "author.email", "jsonResponse"])
 ///     .first(50);
 /// for label in kili.labels(&q)? {
-///     println!("{}", label?.json_response);
+///     println!("{:?}", label?.json_response);
 /// }
 /// # Ok::<(), kili::Error>(())
 /// ```
@@ -645,7 +651,7 @@ impl Kili {
     /// let q = LabelQuery::new("project-id").label_types([LabelType::Inference]);
     /// for label in kili.labels(&q)? {
     ///     let label = label?;
-    ///     println!("{} on {:?}: {}", label.id, label.asset_id, label.json_response);
+    ///     println!("{} on {:?}: {:?}", label.id, label.asset_id, label.json_response);
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```

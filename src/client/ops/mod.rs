@@ -5,6 +5,7 @@
 //! the methods.
 
 pub(crate) mod assets;
+pub(crate) mod label_edits;
 pub(crate) mod labels;
 pub(crate) mod projects;
 
