@@ -196,7 +196,8 @@ impl Response {
         let connection = if self.close { "close" } else { "keep-alive" };
         out.extend_from_slice(
             format!(
-                "Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
+                "Date: {}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+                crate::time::http_date(),
                 self.body.len()
             )
             .as_bytes(),

@@ -10,6 +10,13 @@ pub(crate) fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
+/// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), for the `Date` header servers send.
+pub(crate) fn http_date() -> String {
+    Timestamp::now()
+        .strftime("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
 /// Formats `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn format_ms(ms: i64) -> String {
     match Timestamp::from_millisecond(ms) {
@@ -31,13 +38,15 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts.as_millisecond());
     }
-    let utc = |dt: DateTime| {
-        TimeZone::UTC
-            .to_timestamp(dt)
-            .ok()
-            .map(|t| t.as_millisecond())
+    // Beyond the instants jiff represents (the last hours of year 9999), clamp: a filter that
+    // far out means "no bound".
+    let utc = |dt: DateTime| match TimeZone::UTC.to_timestamp(dt) {
+        Ok(t) => Some(t.as_millisecond()),
+        Err(_) if dt.year() > 0 => Some(Timestamp::MAX.as_millisecond()),
+        Err(_) => Some(Timestamp::MIN.as_millisecond()),
     };
-    if let Ok(dt) = t.parse::<DateTime>() {
+    let civil = t.strip_suffix(['Z', 'z']).unwrap_or(t);
+    if let Ok(dt) = civil.parse::<DateTime>() {
         return utc(dt);
     }
     t.parse::<Date>()
@@ -48,6 +57,13 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates_have_the_imf_fixdate_shape() {
+        let d = http_date();
+        assert_eq!(d.len(), 29, "{d}");
+        assert!(d.ends_with(" GMT") && d.as_bytes()[3] == b',', "{d}");
+    }
 
     #[test]
     fn formats_known_instants() {

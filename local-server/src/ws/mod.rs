@@ -38,8 +38,9 @@ pub(crate) fn handshake(head: &RequestHead) -> Result<(Vec<u8>, Protocol), Strin
     let accept = tungstenite::handshake::derive_accept_key(key.trim().as_bytes());
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {}\r\n\r\n",
-        protocol.token()
+         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {}\r\nDate: {}\r\n\r\n",
+        protocol.token(),
+        crate::time::http_date()
     );
     Ok((response.into_bytes(), protocol))
 }
