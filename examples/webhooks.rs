@@ -130,7 +130,7 @@ fn run() -> Outcome<()> {
         let _ = lifecycle_tx.send(event.clone());
     });
     let sub = kili.label_created_or_updated_with_options(&project_id, options, move |event| {
-        println!("New data: {}\n", event.frame);
+        println!("New data: {}\n", event.frame());
         let _ = labels_tx.send(event.label.id.clone());
     })?;
     check(

@@ -14,6 +14,17 @@ pub(crate) fn millis(t: SystemTime) -> i64 {
     }
 }
 
+/// The time `ms` milliseconds after the epoch (saturating at the ends of `SystemTime`).
+pub(crate) fn to_system_time(ms: i64) -> SystemTime {
+    let d = Duration::from_millis(ms.unsigned_abs());
+    let t = if ms >= 0 {
+        UNIX_EPOCH.checked_add(d)
+    } else {
+        UNIX_EPOCH.checked_sub(d)
+    };
+    t.unwrap_or(UNIX_EPOCH)
+}
+
 /// Formats a time as Kili does: `2024-05-01T12:34:56.789Z`.
 pub(crate) fn format_iso8601(t: SystemTime) -> String {
     format_ms(millis(t))
@@ -199,6 +210,12 @@ mod tests {
         ] {
             assert_eq!(parse_iso(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn converts_to_system_times() {
+        assert_eq!(millis(to_system_time(1_234)), 1_234);
+        assert_eq!(millis(to_system_time(-5)), -5);
     }
 
     #[test]

@@ -103,10 +103,10 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
                     printed += 1;
                     last_checkpoint = Some(event.checkpoint().clone());
                     // One flush (and one save) per batch: when no event is waiting.
-                    if events.receiver().is_empty() {
-                        if let Err(e) = flush(&mut out, args, &mut last_checkpoint) {
-                            break Err(e);
-                        }
+                    if events.receiver().is_empty()
+                        && let Err(e) = flush(&mut out, args, &mut last_checkpoint)
+                    {
+                        break Err(e);
                     }
                 }
                 Ok(StreamEvent::Lifecycle(Lifecycle::Failed { error })) => {
@@ -167,7 +167,10 @@ fn report(event: &Lifecycle) {
             "reconnected (subscription {subscription_id}; {missed} missed labels delivered)"
         ),
         Lifecycle::CatchUpFailed { error } => {
-            eprintln!("could not fetch the labels missed: {}", chain(error.as_ref()));
+            eprintln!(
+                "could not fetch the labels missed: {}",
+                chain(error.as_ref())
+            );
         }
         Lifecycle::Closed => eprintln!("closed"),
         other => eprintln!("{other:?}"),

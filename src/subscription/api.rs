@@ -4,13 +4,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crossbeam_channel::unbounded;
+use crossbeam_channel::bounded;
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::subscription::events::{LabelEvent, RawEvent};
-use crate::subscription::feed::{Feed, LabelFeed, RawFeed, label_subscription_document};
+use crate::subscription::feed::{
+    Feed, LabelFeed, LabelFeedSettings, RawFeed, label_subscription_document,
+};
 use crate::subscription::handle::Subscription;
 use crate::subscription::link::Endpoint;
 use crate::subscription::options::SubscriptionOptions;
@@ -44,7 +46,7 @@ impl Kili {
     /// ```no_run
     /// let kili = kili::Kili::from_env()?;
     /// let sub = kili.label_created_or_updated("project-id", |event| {
-    ///     println!("New data: {}", event.frame);
+    ///     println!("New data: {}", event.frame());
     /// })?;
     /// // ... later
     /// sub.close()?;
@@ -113,7 +115,7 @@ impl Kili {
     /// let events = kili.label_events("project-id")?;
     /// while let Ok(item) = events.recv_timeout(Duration::from_secs(60)) {
     ///     if let kili::StreamEvent::Event(e) = item {
-    ///         println!("New data: {}", e.frame);
+    ///         println!("New data: {}", e.frame());
     ///     }
     /// }
     /// # Ok::<(), kili::Error>(())
@@ -133,7 +135,7 @@ impl Kili {
         options: SubscriptionOptions,
     ) -> Result<LabelStream> {
         let feed = self.label_feed(project_id, &options)?;
-        let (tx, rx) = unbounded();
+        let (tx, rx) = bounded(options.queue_capacity);
         let sub = self.start(
             feed,
             Sink::Channel(Some(tx)),
@@ -227,7 +229,7 @@ impl Kili {
         options: SubscriptionOptions,
     ) -> Result<EventStream<RawEvent>> {
         let op = raw_operation(query, variables, self.api_key())?;
-        let (tx, rx) = unbounded();
+        let (tx, rx) = bounded(options.queue_capacity);
         let sub = self.start(RawFeed, Sink::Channel(Some(tx)), op, options)?;
         Ok(EventStream::new(sub, rx))
     }
@@ -236,11 +238,16 @@ impl Kili {
         if project_id.trim().is_empty() {
             return Err(Error::invalid("the project id is empty"));
         }
+        let settings = LabelFeedSettings {
+            margin: options.catch_up_margin,
+            capacity: options.dedupe_capacity,
+            limit: options.catch_up_limit,
+            resume: options.resume_from.clone(),
+        };
         Ok(LabelFeed::new(
             self.clone(),
             project_id.to_owned(),
-            options.dedupe_capacity,
-            options.catch_up_margin,
+            settings,
         ))
     }
 
@@ -270,12 +277,15 @@ impl Kili {
         );
         // A reset closes the old connection, then connects, handshakes, waits for the ack and
         // the probe: the longest it can take, plus a second.
-        let reply_wait = options.close_timeout
-            + endpoint.connect_timeout().saturating_mul(2)
-            + options.ack_timeout.saturating_mul(2)
-            + Duration::from_secs(1);
+        let reply_wait = options
+            .close_timeout
+            .saturating_add(endpoint.connect_timeout().saturating_mul(2))
+            .saturating_add(options.ack_timeout.saturating_mul(2))
+            .saturating_add(Duration::from_secs(1));
+        let close_timeout = options.close_timeout;
         let outlet = Outlet::new(sink, options.on_lifecycle.clone(), shared.clone());
         let core = Core {
+            kili: self.clone(),
             feed,
             outlet,
             endpoint,
@@ -283,7 +293,7 @@ impl Kili {
             operation,
             options,
         };
-        Subscription::start(Box::new(core), shared, reply_wait)
+        Subscription::start(Box::new(core), shared, reply_wait, close_timeout)
     }
 }
 

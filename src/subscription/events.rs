@@ -1,12 +1,13 @@
 //! What a subscription delivers: label events, raw events and lifecycle events.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
 use crate::error::{Error, GraphQlError};
 use crate::models::Label;
+use crate::subscription::checkpoint::Checkpoint;
 
 /// How an event reached the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,24 +26,60 @@ pub enum EventOrigin {
 /// ```no_run
 /// let kili = kili::Kili::from_env()?;
 /// let sub = kili.label_created_or_updated("project-id", |event: &kili::LabelEvent| {
-///     println!("New data: {}", event.frame);
+///     println!("New data: {}", event.frame());
 ///     println!("label {} on asset {:?}", event.label.id, event.label.asset_id);
+///     // Saved somewhere safe, this resumes a restarted program after this label.
+///     let _resume_here: String = event.checkpoint().to_string();
 /// })?;
 /// # Ok::<(), kili::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LabelEvent {
     /// The label, decoded.
     pub label: Label,
-    /// The operation id of the subscription on the connection that carried the event.
-    pub subscription_id: String,
-    /// The whole frame, `{"type": "data", "id": ..., "payload": {"data": {"data": {...}}}}`, as
-    /// received (for a [catch-up](EventOrigin::CatchUp) event, a frame of the same shape built
-    /// from the fetched label).
-    pub frame: Value,
-    /// Live or fetched after a reconnection.
+    /// Live, or fetched after a gap.
     pub origin: EventOrigin,
+    subscription_id: Arc<str>,
+    checkpoint: Checkpoint,
+}
+
+impl LabelEvent {
+    pub(crate) fn new(
+        label: Label,
+        subscription_id: Arc<str>,
+        origin: EventOrigin,
+        checkpoint: Checkpoint,
+    ) -> LabelEvent {
+        LabelEvent {
+            label,
+            origin,
+            subscription_id,
+            checkpoint,
+        }
+    }
+
+    /// The operation id of the subscription on the connection that carried the event.
+    pub fn subscription_id(&self) -> &str {
+        &self.subscription_id
+    }
+
+    /// Where the subscription stands once this event is handled: resuming from it delivers
+    /// what comes after, and not this event again.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The event as the Python SDK hands it to its callback:
+    /// `{"type": "data", "id": ..., "payload": {"data": {"data": {...}}}}`, built from the
+    /// decoded label (see [`Label::to_json`]).
+    pub fn frame(&self) -> Value {
+        serde_json::json!({
+            "type": "data",
+            "id": &*self.subscription_id,
+            "payload": {"data": {"data": self.label.to_json()}},
+        })
+    }
 }
 
 /// One result of a generic subscription ([`Kili::subscribe`](crate::Kili::subscribe)).
@@ -55,29 +92,6 @@ pub struct RawEvent {
     pub errors: Vec<GraphQlError>,
     /// The operation id of the subscription on the connection that carried the event.
     pub subscription_id: String,
-    /// The whole frame, as received.
-    pub frame: Value,
-}
-
-impl RawEvent {
-    pub(crate) fn from_frame(subscription_id: String, frame: Value) -> RawEvent {
-        let payload = frame.get("payload");
-        let data = payload
-            .and_then(|p| p.get("data"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let errors = payload
-            .and_then(|p| p.get("errors"))
-            .and_then(Value::as_array)
-            .map(|list| list.iter().map(GraphQlError::from_json).collect())
-            .unwrap_or_default();
-        RawEvent {
-            data,
-            errors,
-            subscription_id,
-            frame,
-        }
-    }
 }
 
 /// Something that happened to a subscription's connection.
@@ -106,7 +120,29 @@ pub enum Lifecycle {
         /// How many events that happened while disconnected were fetched and delivered.
         missed: usize,
     },
-    /// The events missed while disconnected could not be fetched.
+    /// A catch-up fetched only the newest labels, as
+    /// [`SubscriptionOptions::catch_up_limit`](crate::SubscriptionOptions::catch_up_limit)
+    /// asks: the labels created in `[from, until]` were not delivered.
+    CatchUpTruncated {
+        /// The oldest creation time left out.
+        from: SystemTime,
+        /// The newest creation time left out.
+        until: SystemTime,
+        /// How many labels were left out.
+        skipped: u64,
+    },
+    /// After a gap (a reconnection, or a resume from a checkpoint), the catch-up found the
+    /// labels created during the gap and the updates of labels created shortly before it (within
+    /// the catch-up margin). Kili's API offers no way to find the updates of older labels, so
+    /// updates made to them between `from` and `until` may not have been delivered.
+    UpdatesMayBeMissed {
+        /// When the gap began (the connection was lost, or the checkpoint's time).
+        from: SystemTime,
+        /// When the subscription was established again.
+        until: SystemTime,
+    },
+    /// The events missed while disconnected could not be fetched (the next gap's catch-up
+    /// starts from the same point, so they are fetched then).
     CatchUpFailed {
         /// Why.
         error: Arc<Error>,

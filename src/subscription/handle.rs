@@ -1,23 +1,26 @@
-//! [`Subscription`]: the handle of a running subscription.
+//! [`Subscription`]: the handle of a running subscription, and [`SubscriptionControl`], a cheap
+//! clone of its controls that does not keep the subscription alive.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, unbounded};
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
+use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::status::{Shared, SubscriptionState, SubscriptionStats};
 use crate::subscription::worker::{Command, Parked};
 
-/// A running subscription: pause it, resume it, close it, restart it, watch it.
+/// A running subscription: pause it, resume it, close it, restart it, wait for it, watch it.
 ///
 /// Its events are handled on its own named thread, which owns the connection. The handle is
-/// `Send + Sync`: share it by reference or in an `Arc` and call it from any thread.
-/// Dropping it closes the subscription without waiting (the thread finishes on its own,
-/// within the close timeout); [`close`](Self::close) does the same and waits for the thread.
+/// `Send + Sync`: share it by reference or in an `Arc` and call it from any thread; to act on
+/// the subscription from inside its own callback, capture a [`control`](Self::control) instead
+/// (it does not keep the subscription alive). Dropping the handle closes the subscription
+/// without waiting; [`close`](Self::close) does the same and waits for the thread.
 ///
 /// # Examples
 ///
@@ -26,7 +29,7 @@ use crate::subscription::worker::{Command, Parked};
 /// ```no_run
 /// let kili = kili::Kili::from_env()?;
 /// let sub = kili.label_created_or_updated("project-id", |event| {
-///     println!("New data: {}", event.frame);
+///     println!("New data: {}", event.frame());
 /// })?;
 /// sub.pause();            // events are read and dropped
 /// sub.unpause();          // events are delivered again
@@ -35,13 +38,35 @@ use crate::subscription::worker::{Command, Parked};
 /// println!("up for {:?}", sub.lifetime());
 /// # Ok::<(), kili::Error>(())
 /// ```
+///
+/// A service runs until the subscription ends, and exits non-zero if it failed:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     let run = || -> kili::Result<()> {
+///         let kili = kili::Kili::from_env()?;
+///         let sub = kili.label_created_or_updated("project-id", |event| {
+///             println!("{}", event.label.id);
+///         })?;
+///         sub.wait() // until closed (Ok) or failed for good (the error)
+///     };
+///     match run() {
+///         Ok(()) => std::process::ExitCode::SUCCESS,
+///         Err(e) => {
+///             eprintln!("error: {e}");
+///             std::process::ExitCode::FAILURE
+///         }
+///     }
+/// }
+/// ```
+#[must_use = "dropping the handle closes the subscription at once"]
 pub struct Subscription {
     shared: Arc<Shared>,
     control: Mutex<Control>,
+    close_timeout: Duration,
 }
 
 struct Control {
-    commands: Sender<Command>,
     thread: Option<Thread>,
     parked: Option<Box<dyn Parked>>,
     /// How long `reset_timeout` waits for the new connection.
@@ -61,12 +86,10 @@ impl Subscription {
         core: Box<dyn Parked>,
         shared: Arc<Shared>,
         reply_wait: Duration,
+        close_timeout: Duration,
     ) -> Result<Subscription> {
-        let (commands, rx) = unbounded();
-        let thread =
-            launch(core, &shared, (&commands, rx), false, reply_wait).map_err(|(e, _)| e)?;
+        let thread = launch(core, &shared, false, reply_wait).map_err(|(e, _)| e)?;
         let control = Control {
-            commands,
             thread: Some(thread),
             parked: None,
             reply_wait,
@@ -74,6 +97,7 @@ impl Subscription {
         Ok(Subscription {
             shared,
             control: Mutex::new(control),
+            close_timeout,
         })
     }
 
@@ -93,36 +117,46 @@ impl Subscription {
         self.shared.is_paused()
     }
 
-    /// Closes the subscription: sends `stop` and `connection_terminate`, closes the WebSocket,
-    /// waits up to the close timeout for the server, and joins the thread (after the callback
-    /// in progress, if any, returns). Events after this are not delivered. Calling it again
-    /// does nothing.
+    /// Closes the subscription: from the moment it is called no callback starts and nothing is
+    /// sent to the stream; the thread sends `stop` and `connection_terminate`, closes the
+    /// WebSocket and ends. Waits for that at most the close timeout
+    /// ([`SubscriptionOptions::close_timeout`](crate::SubscriptionOptions::close_timeout)),
+    /// plus the callback in progress if one is; a thread still busy then (a catch-up request,
+    /// a connection attempt) finishes on its own, delivering nothing. Calling it again, or from
+    /// several threads at once, is fine.
     ///
-    /// Called from the subscription's own callback, it asks the thread to stop once the
-    /// callback returns, and does not wait.
+    /// Called from the subscription's own callback, it does not wait.
     ///
     /// # Errors
     ///
     /// [`Error::Protocol`] if the subscription's thread had panicked.
     pub fn close(&self) -> Result<()> {
-        let mut c = self.control.lock();
-        let Some(thread) = c.thread.take() else {
+        self.shared.begin_closing();
+        self.shared.send_command(Command::Close);
+        if self.shared.is_worker_thread() {
+            return Ok(());
+        }
+        let thread = self.control.lock().thread.take();
+        let deadline = Instant::now().checked_add(self.close_timeout);
+        let ended = self.shared.wait_thread_end(deadline);
+        let Some(thread) = thread else {
+            // Another caller closes it; it waited as long as that one does.
             return Ok(());
         };
-        let _ = c.commands.send(Command::Close);
-        if thread.thread().id() == std::thread::current().id() {
-            c.thread = Some(thread);
+        if !ended {
+            // Kept for a later restart, which joins it first.
+            self.control.lock().thread = Some(thread);
+            log::debug!(
+                "subscription {}: closed; its thread finishes on its own",
+                self.shared.name
+            );
             return Ok(());
         }
-        match thread.join() {
-            Ok(core) => {
-                c.parked = Some(core);
-                Ok(())
-            }
-            Err(_) => Err(Error::Protocol {
-                message: PANICKED.into(),
-            }),
-        }
+        let parked = thread.join().map_err(|_| Error::Protocol {
+            message: PANICKED.into(),
+        })?;
+        self.control.lock().parked = Some(parked);
+        Ok(())
     }
 
     /// Opens a fresh connection and subscribes again, which restarts the server's lifetime
@@ -140,55 +174,91 @@ impl Subscription {
     /// [`Error::Timeout`] if it took longer than the connect and ack timeouts allow, and
     /// [`Error::Closed`] for the stream form once it was closed (a closed stream has ended).
     pub fn reset_timeout(&self) -> Result<()> {
-        let mut c = self.control.lock();
-        if let Some(thread) = &c.thread
-            && !thread.is_finished()
-        {
-            let on_own_thread = thread.thread().id() == std::thread::current().id();
+        let on_own_thread = self.shared.is_worker_thread();
+        let (running, reply_wait) = {
+            let c = self.control.lock();
+            let running = c.thread.as_ref().is_some_and(|t| !t.is_finished());
+            (running && !self.shared.is_closing(), c.reply_wait)
+        };
+        if running {
             let (tx, rx) = bounded(1);
-            if c.commands.send(Command::Reset(tx)).is_ok() {
-                if on_own_thread {
-                    return Ok(());
-                }
-                return match rx.recv_timeout(c.reply_wait) {
-                    Ok(outcome) => outcome,
-                    Err(RecvTimeoutError::Timeout) => Err(Error::Timeout {
-                        operation: "reset_timeout".into(),
-                        after: c.reply_wait,
-                    }),
-                    Err(RecvTimeoutError::Disconnected) => Err(Error::Closed),
-                };
+            self.shared.send_command(Command::Reset(tx));
+            if on_own_thread {
+                return Ok(());
             }
-        }
-        // Not running: start it again.
-        if let Some(thread) = c.thread.take() {
-            match thread.join() {
-                Ok(core) => c.parked = Some(core),
-                Err(_) => {
-                    return Err(Error::Protocol {
-                        message: PANICKED.into(),
+            match rx.recv_timeout(reply_wait) {
+                Ok(outcome) => return outcome,
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(Error::Timeout {
+                        operation: "reset_timeout".into(),
+                        after: reply_wait,
                     });
                 }
+                // The thread ended before it took the command (a fatal error, a close): start
+                // it again, as after any end.
+                Err(RecvTimeoutError::Disconnected) => {}
             }
         }
-        let core = match c.parked.take() {
+        if on_own_thread {
+            // A thread cannot wait for its own end; the callback closed it first.
+            return Err(Error::Closed);
+        }
+        let (thread, parked) = {
+            let mut c = self.control.lock();
+            (c.thread.take(), c.parked.take())
+        };
+        let parked = match thread {
+            Some(thread) => Some(thread.join().map_err(|_| Error::Protocol {
+                message: PANICKED.into(),
+            })?),
+            None => parked,
+        };
+        let core = match parked {
             Some(core) if core.can_restart() => core,
             other => {
-                c.parked = other;
+                self.control.lock().parked = other;
                 return Err(Error::Closed);
             }
         };
-        let (commands, rx) = unbounded();
-        c.commands = commands;
-        match launch(core, &self.shared, (&c.commands, rx), true, c.reply_wait) {
+        self.shared.reopen();
+        match launch(core, &self.shared, true, reply_wait) {
             Ok(thread) => {
-                c.thread = Some(thread);
+                self.control.lock().thread = Some(thread);
                 Ok(())
             }
             Err((e, parked)) => {
-                c.parked = parked;
+                self.control.lock().parked = parked;
                 Err(e)
             }
+        }
+    }
+
+    /// Blocks until the subscription ends: `Ok` once it was closed, the error that stopped it
+    /// for good otherwise. Reconnections are not an end.
+    ///
+    /// # Errors
+    ///
+    /// The fatal error ([`Error::Authentication`], [`Error::GraphQl`], ...).
+    pub fn wait(&self) -> Result<()> {
+        self.shared.wait_thread_end(None);
+        self.outcome()
+    }
+
+    /// As [`wait`](Self::wait), at most `timeout`; `None` if it is still running then.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<()>> {
+        let deadline = Instant::now().checked_add(timeout);
+        if deadline.is_none() {
+            return Some(self.wait());
+        }
+        self.shared
+            .wait_thread_end(deadline)
+            .then(|| self.outcome())
+    }
+
+    fn outcome(&self) -> Result<()> {
+        match self.shared.state() {
+            SubscriptionState::Failed(e) => Err((*e).clone()),
+            _ => Ok(()),
         }
     }
 
@@ -209,9 +279,96 @@ impl Subscription {
         self.shared.counters.snapshot()
     }
 
+    /// The protocol the server picked for the last connection established (`None` before
+    /// the first).
+    pub fn protocol(&self) -> Option<crate::WsProtocol> {
+        self.shared.protocol()
+    }
+
     /// The name of its thread.
     pub fn thread_name(&self) -> &str {
         &self.shared.name
+    }
+
+    /// For a label subscription, the checkpoint after the last event handed to the callback
+    /// (or sent to the stream: a stream's reader should keep the checkpoint of the last event
+    /// it handled, [`LabelEvent::checkpoint`](crate::LabelEvent::checkpoint)). `None` for
+    /// other subscriptions.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.shared.checkpoint()
+    }
+
+    /// A cheap, cloneable handle on the controls, for the subscription's own callback: it does
+    /// not keep the subscription alive (dropping the [`Subscription`] still closes it).
+    ///
+    /// ```no_run
+    /// use std::sync::{Arc, OnceLock};
+    /// let kili = kili::Kili::from_env()?;
+    /// let slot: Arc<OnceLock<kili::SubscriptionControl>> = Arc::default();
+    /// let in_callback = Arc::clone(&slot);
+    /// let sub = kili.label_created_or_updated("project-id", move |event| {
+    ///     if event.label.id == "the-last-one" {
+    ///         in_callback.get().map(|c| c.close()); // no more callbacks after this one
+    ///     }
+    /// })?;
+    /// let _ = slot.set(sub.control());
+    /// sub.wait()?;
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn control(&self) -> SubscriptionControl {
+        SubscriptionControl {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The controls of a [`Subscription`] that never block: pause, unpause, close (without
+/// waiting), state, counters, checkpoint. Cheap to clone; it does not keep the subscription
+/// alive, so a callback can hold one without making a cycle.
+#[derive(Clone)]
+pub struct SubscriptionControl {
+    shared: Arc<Shared>,
+}
+
+impl SubscriptionControl {
+    /// As [`Subscription::pause`].
+    pub fn pause(&self) {
+        self.shared.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// As [`Subscription::unpause`].
+    pub fn unpause(&self) {
+        self.shared.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Asks the subscription to close: no callback starts after this call returns, and the
+    /// thread ends soon after. Does not wait ([`Subscription::close`] does).
+    pub fn close(&self) {
+        self.shared.begin_closing();
+        self.shared.send_command(Command::Close);
+    }
+
+    /// As [`Subscription::state`].
+    pub fn state(&self) -> SubscriptionState {
+        self.shared.state()
+    }
+
+    /// As [`Subscription::stats`].
+    pub fn stats(&self) -> SubscriptionStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// As [`Subscription::checkpoint`].
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.shared.checkpoint()
+    }
+}
+
+impl std::fmt::Debug for SubscriptionControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionControl")
+            .field("thread", &self.shared.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -220,10 +377,11 @@ impl Subscription {
 fn launch(
     core: Box<dyn Parked>,
     shared: &Arc<Shared>,
-    (commands, rx): (&Sender<Command>, Receiver<Command>),
     restart: bool,
     wait: Duration,
 ) -> std::result::Result<Thread, LaunchError> {
+    let (commands, rx): (Sender<Command>, Receiver<Command>) = unbounded();
+    shared.set_commands(commands);
     let (tx, outcome) = bounded(1);
     let thread = core
         .spawn(shared.clone(), rx, tx, restart)
@@ -233,7 +391,8 @@ fn launch(
         Ok(Err(e)) => e,
         Err(RecvTimeoutError::Timeout) => {
             // Should not happen (every step has its own timeout); never hang the caller.
-            let _ = commands.send(Command::Close);
+            shared.begin_closing();
+            shared.send_command(Command::Close);
             Error::Timeout {
                 operation: "establishing the subscription".into(),
                 after: wait,
@@ -248,11 +407,9 @@ fn launch(
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        let c = self.control.get_mut();
-        if c.thread.take().is_some() {
-            // The thread closes the connection and ends by itself; nothing waits for it.
-            let _ = c.commands.send(Command::Close);
-        }
+        // The thread closes the connection and ends by itself; nothing waits for it.
+        self.shared.begin_closing();
+        self.shared.send_command(Command::Close);
     }
 }
 

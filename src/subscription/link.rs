@@ -1,20 +1,20 @@
-//! Opening one WebSocket connection: TCP with a timeout, TLS, the client handshake with the
-//! subprotocol, and the reader thread that lets the subscription thread wait for socket bytes
-//! and commands at once.
+//! One WebSocket connection: TCP with a timeout, TLS, the client handshake with the
+//! subprotocol, then blocking reads on the subscription's own thread.
 //!
-//! The reader thread owns a clone of the `TcpStream` and does blocking reads, sending the bytes
-//! over a small bounded channel. The subscription thread owns the `WebSocket`, whose stream
-//! ([`ChanStream`]) reads from that channel and writes to the socket directly, so it can
-//! `select` over the channel, its command channel and a timer: no polling, no read timeouts.
-//! Dropping a [`Link`] shuts the socket down, which ends the reader, and joins it.
+//! Frames already received are read without waiting (the socket in non-blocking mode); when
+//! none is left, the thread waits in `peek` until bytes arrive or the next deadline of the
+//! connection passes (the socket's read timeout is set to it), so an idle subscription sleeps
+//! in the kernel. The handle interrupts the wait for a command by shutting down the reading half
+//! of the socket ([`Waker`]): `peek` then returns the end of the stream while the WebSocket,
+//! which never saw it, can still send its goodbye (`stop`, `connection_terminate`, a close
+//! frame). A close or a reset ends the connection anyway. No second thread, no copy of the
+//! bytes between threads.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError, bounded};
 use parking_lot::Mutex;
 use tungstenite::http::Uri;
 use tungstenite::protocol::{CloseFrame, WebSocketConfig, frame::coding::CloseCode};
@@ -25,10 +25,25 @@ use crate::error::{Error, Result};
 use crate::subscription::options::WsProtocol;
 use crate::tls::Tls;
 
-/// Chunks in flight between the reader thread and the subscription thread.
-const CHUNKS_IN_FLIGHT: usize = 64;
-/// The reader thread's stack: it only copies bytes.
-const READER_STACK: usize = 64 * 1024;
+/// The shortest read timeout: the kernel rounds timeouts up to its tick anyway.
+const MIN_WAIT: Duration = Duration::from_millis(1);
+
+/// Interrupts the thread blocked reading the current connection, from another thread.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Waker(Arc<Mutex<Option<TcpStream>>>);
+
+impl Waker {
+    /// Makes the blocked read return (end of stream): the connection is over.
+    pub(crate) fn wake(&self) {
+        if let Some(tcp) = &*self.0.lock() {
+            let _ = tcp.shutdown(Shutdown::Read);
+        }
+    }
+
+    fn set(&self, tcp: Option<TcpStream>) {
+        *self.0.lock() = tcp;
+    }
+}
 
 /// The `ws(s)://` URL of an `http(s)://` GraphQL endpoint: only the scheme changes.
 pub(crate) fn ws_url(endpoint: &str) -> Result<String> {
@@ -107,97 +122,35 @@ impl Endpoint {
     }
 }
 
-/// What the reader thread passes on.
-#[derive(Debug)]
-pub(crate) enum Chunk {
-    Data(Vec<u8>),
-    Eof,
-    Failed(io::Error),
-}
-
-/// The stream under the `WebSocket`: reads come from the reader thread, writes go to the socket.
-///
-/// Reads block until `deadline` when one is set (the handshake, the close), and return
-/// `WouldBlock` when the channel is empty otherwise.
-#[derive(Debug)]
-pub(crate) struct ChanStream {
-    rx: Receiver<Chunk>,
-    buf: Vec<u8>,
-    pos: usize,
-    eof: bool,
-    deadline: Arc<Mutex<Option<Instant>>>,
-    out: TcpStream,
-}
-
-impl Read for ChanStream {
-    fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.pos < self.buf.len() {
-                let n = dst.len().min(self.buf.len() - self.pos);
-                dst[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-                self.pos += n;
-                return Ok(n);
-            }
-            if self.eof || dst.is_empty() {
-                return Ok(0);
-            }
-            let deadline = *self.deadline.lock();
-            let chunk = match deadline {
-                Some(d) => match self.rx.recv_deadline(d) {
-                    Ok(c) => c,
-                    Err(RecvTimeoutError::Timeout) => return Err(io::ErrorKind::TimedOut.into()),
-                    Err(RecvTimeoutError::Disconnected) => Chunk::Eof,
-                },
-                None => match self.rx.try_recv() {
-                    Ok(c) => c,
-                    Err(TryRecvError::Empty) => return Err(io::ErrorKind::WouldBlock.into()),
-                    Err(TryRecvError::Disconnected) => Chunk::Eof,
-                },
-            };
-            match chunk {
-                Chunk::Data(v) => {
-                    self.buf = v;
-                    self.pos = 0;
-                }
-                Chunk::Eof => self.eof = true,
-                Chunk::Failed(e) => {
-                    self.eof = true;
-                    return Err(e);
-                }
-            }
-        }
-    }
-}
-
-impl Write for ChanStream {
-    fn write(&mut self, src: &[u8]) -> io::Result<usize> {
-        self.out.write(src)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// What one read of the WebSocket gave.
 #[derive(Debug)]
 pub(crate) enum Incoming {
     /// A message.
     Message(Message),
-    /// Nothing more for now.
-    Nothing,
-    /// The connection is over (after a close handshake, or lost); the error says how if lost.
+    /// The deadline passed first.
+    TimedOut,
+    /// The socket's reading half ended, and the WebSocket has not seen it yet: the peer went
+    /// away, or the [`Waker`] interrupted the wait for a command.
+    Ended,
+    /// The connection is over (after a close handshake, lost, or woken); the error says how
+    /// if lost.
     Over(Option<tungstenite::Error>),
 }
 
-/// One open WebSocket connection and its reader thread.
+/// One open WebSocket connection.
 pub(crate) struct Link {
-    ws: WebSocket<MaybeTlsStream<ChanStream>>,
-    rx: Receiver<Chunk>,
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    /// The same socket, for its timeouts.
     tcp: TcpStream,
-    reader: Option<JoinHandle<()>>,
-    deadline: Arc<Mutex<Option<Instant>>>,
+    waker: Waker,
+    /// The read timeout set now, to skip the system call when it does not change.
+    read_timeout: Option<Duration>,
+    /// Whether the socket is in non-blocking mode now.
+    nonblocking: bool,
+    /// Whether every byte received was read (so the next read must wait for the socket).
+    drained: bool,
     protocol: WsProtocol,
+    server_date: Option<std::time::SystemTime>,
 }
 
 impl std::fmt::Debug for Link {
@@ -210,16 +163,16 @@ impl std::fmt::Debug for Link {
 }
 
 impl Link {
-    /// Connects, runs the TLS and WebSocket handshakes, and starts the reader thread (named
-    /// `reader_name`).
+    /// Connects and runs the TLS and WebSocket handshakes; `waker` can interrupt reads from
+    /// now on.
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] if the server cannot be reached, [`Error::Timeout`] if a handshake
     /// takes longer than the connect timeout, [`Error::Authentication`] for an HTTP 401/403
     /// answer, [`Error::Http`] for another refusal, [`Error::Protocol`] if the server speaks
-    /// none of the offered subprotocols.
-    pub(crate) fn open(ep: &Endpoint, reader_name: &str) -> Result<Link> {
+    /// none of the offered subprotocols, [`Error::Io`] if the system refuses a socket setting.
+    pub(crate) fn open(ep: &Endpoint, waker: &Waker) -> Result<Link> {
         let timeout = ep.connect_timeout;
         let tcp = connect_tcp(&ep.host, ep.port, timeout)?;
         let io = Error::io;
@@ -227,24 +180,10 @@ impl Link {
         // Writes are small; a peer that stops reading for this long is as good as gone.
         tcp.set_write_timeout(Some(timeout.max(Duration::from_secs(1))))
             .map_err(io("setting a write timeout"))?;
-        let read_side = tcp.try_clone().map_err(io("cloning the socket"))?;
-        let write_side = tcp.try_clone().map_err(io("cloning the socket"))?;
-
-        let (tx, rx) = bounded(CHUNKS_IN_FLIGHT);
-        let reader = std::thread::Builder::new()
-            .name(reader_name.to_owned())
-            .stack_size(READER_STACK)
-            .spawn(move || read_loop(read_side, tx))
-            .map_err(io("spawning the socket reader thread"))?;
-        let deadline = Arc::new(Mutex::new(Some(Instant::now() + timeout)));
-        let stream = ChanStream {
-            rx: rx.clone(),
-            buf: Vec::new(),
-            pos: 0,
-            eof: false,
-            deadline: deadline.clone(),
-            out: write_side,
-        };
+        tcp.set_read_timeout(Some(timeout.max(MIN_WAIT)))
+            .map_err(io("setting a read timeout"))?;
+        let control = tcp.try_clone().map_err(io("cloning the socket"))?;
+        waker.set(control.try_clone().ok());
 
         let mut request = ClientRequestBuilder::new(ep.uri.clone());
         for d in &ep.offered {
@@ -255,25 +194,22 @@ impl Link {
             .write_buffer_size(0);
         let handshake = tungstenite::client_tls_with_config(
             request,
-            stream,
+            tcp,
             Some(config),
             Some(ep.tls.websocket(ep.secure)?),
         );
         let (ws, response) = match handshake {
             Ok(ok) => ok,
             Err(e) => {
-                let err = match e {
+                waker.set(None);
+                let _ = control.shutdown(Shutdown::Both);
+                return Err(match e {
                     HandshakeError::Failure(e) => handshake_error(e, ep, timeout),
                     HandshakeError::Interrupted(_) => Error::Timeout {
                         operation: "websocket handshake".into(),
                         after: timeout,
                     },
-                };
-                // Stop the reader: shut the socket down, unblock it, join it.
-                let _ = tcp.shutdown(Shutdown::Both);
-                while rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
-                join_reader(reader);
-                return Err(err);
+                });
             }
         };
         let chosen = response
@@ -283,14 +219,20 @@ impl Link {
         let protocol = chosen
             .and_then(WsProtocol::from_subprotocol)
             .unwrap_or(ep.offered[0]);
-        *deadline.lock() = None;
+        let server_date = response
+            .headers()
+            .get("Date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::time::parse_http_date);
         Ok(Link {
             ws,
-            rx,
-            tcp,
-            reader: Some(reader),
-            deadline,
+            tcp: control,
+            waker: waker.clone(),
+            read_timeout: Some(timeout.max(MIN_WAIT)),
+            nonblocking: false,
+            drained: false,
             protocol,
+            server_date,
         })
     }
 
@@ -299,9 +241,9 @@ impl Link {
         self.protocol
     }
 
-    /// The channel that has bytes when the socket does (for `select`).
-    pub(crate) fn readiness(&self) -> &Receiver<Chunk> {
-        &self.rx
+    /// The `Date` of the server's handshake answer, if it sent one.
+    pub(crate) fn server_date(&self) -> Option<std::time::SystemTime> {
+        self.server_date
     }
 
     /// Sends a text frame.
@@ -318,18 +260,68 @@ impl Link {
             .map_err(|e| Error::transport("writing to the subscription socket", e))
     }
 
-    /// Reads one message if one is available, without blocking.
-    pub(crate) fn read(&mut self) -> Incoming {
-        match self.ws.read() {
-            Ok(m) => Incoming::Message(m),
-            Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
-                Incoming::Nothing
+    /// Reads one message, waiting at most until `deadline` (forever if `None`).
+    pub(crate) fn read(&mut self, deadline: Option<Instant>) -> Incoming {
+        loop {
+            if !self.drained {
+                if let Err(e) = self.set_nonblocking(true) {
+                    return Incoming::Over(Some(e));
+                }
+                match self.ws.read() {
+                    Ok(m) => return Incoming::Message(m),
+                    Err(tungstenite::Error::Io(e)) if would_block(&e) => self.drained = true,
+                    Err(
+                        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+                    ) => {
+                        return Incoming::Over(None);
+                    }
+                    Err(e) => return Incoming::Over(Some(e)),
+                }
             }
-            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
-                Incoming::Over(None)
+            match self.wait(deadline) {
+                Ok(Some(0)) => return Incoming::Ended,
+                Ok(Some(_)) => self.drained = false,
+                Ok(None) => return Incoming::TimedOut,
+                Err(e) => return Incoming::Over(Some(e)),
             }
-            Err(e) => Incoming::Over(Some(e)),
         }
+    }
+
+    /// Waits until the socket has bytes (`Some(1)`) or ends (`Some(0)`), or the deadline
+    /// passes (`None`).
+    fn wait(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> std::result::Result<Option<usize>, tungstenite::Error> {
+        self.set_nonblocking(false)?;
+        let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()).max(MIN_WAIT));
+        if wait != self.read_timeout {
+            self.tcp.set_read_timeout(wait)?;
+            self.read_timeout = wait;
+        }
+        match self.tcp.peek(&mut [0u8; 1]) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if would_block(&e) => Ok(None),
+            // A signal: look again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Some(1)),
+            Err(e) => Err(tungstenite::Error::Io(e)),
+        }
+    }
+
+    /// Whether bytes wait in the socket, unread.
+    pub(crate) fn has_bytes(&mut self) -> bool {
+        if !self.drained {
+            return true;
+        }
+        self.set_nonblocking(true).is_ok() && matches!(self.tcp.peek(&mut [0u8; 1]), Ok(n) if n > 0)
+    }
+
+    fn set_nonblocking(&mut self, yes: bool) -> std::result::Result<(), tungstenite::Error> {
+        if self.nonblocking != yes {
+            self.tcp.set_nonblocking(yes)?;
+            self.nonblocking = yes;
+        }
+        Ok(())
     }
 
     /// Sends a close frame and waits up to `timeout` for the peer's, then drops the connection.
@@ -339,50 +331,26 @@ impl Link {
             reason: "".into(),
         };
         if self.ws.close(Some(frame)).is_ok() && self.ws.flush().is_ok() {
-            *self.deadline.lock() = Some(Instant::now() + timeout);
-            // Frames still in flight are read and dropped: the subscription is closing.
-            while let Ok(_message) = self.ws.read() {}
+            let deadline = Instant::now().checked_add(timeout);
+            // Frames still in flight are read and dropped, until the peer's close (which ends
+            // the reads), the deadline, or the end of the reading half.
+            while let Incoming::Message(_) = self.read(deadline) {}
         }
     }
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
+        self.waker.set(None);
         let _ = self.tcp.shutdown(Shutdown::Both);
-        // Unblocks a reader waiting for room in the channel, until it sees the shutdown.
-        while self.rx.recv_timeout(Duration::from_secs(5)).is_ok() {}
-        if let Some(reader) = self.reader.take() {
-            join_reader(reader);
-        }
     }
 }
 
-fn join_reader(reader: JoinHandle<()>) {
-    if reader.join().is_err() {
-        log::error!("the subscription socket reader panicked");
-    }
-}
-
-fn read_loop(mut tcp: TcpStream, tx: crossbeam_channel::Sender<Chunk>) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match tcp.read(&mut buf) {
-            Ok(0) => {
-                let _ = tx.send(Chunk::Eof);
-                return;
-            }
-            Ok(n) => {
-                if tx.send(Chunk::Data(buf[..n].to_vec())).is_err() {
-                    return;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                let _ = tx.send(Chunk::Failed(e));
-                return;
-            }
-        }
-    }
+fn would_block(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 fn connect_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream> {
@@ -505,7 +473,7 @@ mod tests {
             .unwrap()
             .port();
         let ep = local_endpoint(port, Duration::from_secs(2));
-        let err = Link::open(&ep, "test-reader").unwrap_err();
+        let err = Link::open(&ep, &Waker::default()).unwrap_err();
         assert!(err.is_retryable(), "{err:?}");
     }
 
@@ -514,7 +482,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let ep = local_endpoint(port, Duration::from_millis(300));
-        let err = Link::open(&ep, "test-reader").unwrap_err();
+        let err = Link::open(&ep, &Waker::default()).unwrap_err();
         assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
         drop(listener);
     }

@@ -12,7 +12,8 @@
 //! - `api`: the methods on [`Kili`](crate::Kili).
 
 mod api;
-mod dedupe;
+mod catch_up;
+mod checkpoint;
 mod events;
 mod feed;
 mod handle;
@@ -25,9 +26,10 @@ mod stream;
 mod timers;
 mod worker;
 
+pub use checkpoint::Checkpoint;
 pub use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};
 pub use events::{EventOrigin, LabelEvent, Lifecycle, RawEvent, StreamEvent};
-pub use handle::Subscription;
+pub use handle::{Subscription, SubscriptionControl};
 pub use options::{SubscriptionOptions, WsProtocol};
 pub use status::{SubscriptionState, SubscriptionStats};
 pub use stream::{EventStream, LabelStream};

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::events::Lifecycle;
 
 /// A GraphQL-over-WebSocket protocol, named by its WebSocket subprotocol.
@@ -44,6 +45,9 @@ impl WsProtocol {
     }
 }
 
+/// The default [`SubscriptionOptions::queue_capacity`].
+pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+
 /// A function called with the subscription's lifecycle events (connected, reconnecting, a
 /// panicking callback, ...), on the subscription's thread.
 pub(crate) type LifecycleHook = Arc<dyn Fn(&Lifecycle) + Send + Sync>;
@@ -77,6 +81,9 @@ pub struct SubscriptionOptions {
     pub(crate) close_timeout: Duration,
     pub(crate) dedupe_capacity: usize,
     pub(crate) catch_up_margin: Option<Duration>,
+    pub(crate) catch_up_limit: Option<u64>,
+    pub(crate) resume_from: Option<Checkpoint>,
+    pub(crate) queue_capacity: usize,
     pub(crate) thread_name: Option<String>,
     pub(crate) on_lifecycle: Option<LifecycleHook>,
 }
@@ -93,7 +100,10 @@ impl Default for SubscriptionOptions {
             stack_size: 512 * 1024,
             close_timeout: Duration::from_secs(2),
             dedupe_capacity: 4096,
-            catch_up_margin: Some(Duration::from_secs(10)),
+            catch_up_margin: Some(Duration::from_secs(30)),
+            catch_up_limit: None,
+            resume_from: None,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
             thread_name: None,
             on_lifecycle: None,
         }
@@ -113,6 +123,9 @@ impl fmt::Debug for SubscriptionOptions {
             .field("close_timeout", &self.close_timeout)
             .field("dedupe_capacity", &self.dedupe_capacity)
             .field("catch_up_margin", &self.catch_up_margin)
+            .field("catch_up_limit", &self.catch_up_limit)
+            .field("resume_from", &self.resume_from)
+            .field("queue_capacity", &self.queue_capacity)
             .field("thread_name", &self.thread_name)
             .field(
                 "on_lifecycle",
@@ -213,7 +226,10 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How many recent labels are remembered to deliver each one once across reconnections.
+    /// How many recently delivered label versions are remembered: a catch-up skips them, and
+    /// a [`Checkpoint`] lists them. Beyond this many within the catch-up margin, the oldest are
+    /// forgotten and the next catch-up starts after them (a label published that late, out of
+    /// `createdAt` order, would then be missed).
     ///
     /// Defaults to 4096.
     pub fn dedupe_capacity(mut self, capacity: usize) -> Self {
@@ -221,13 +237,49 @@ impl SubscriptionOptions {
         self
     }
 
-    /// After an unplanned reconnection, the label subscriptions fetch the labels created since
-    /// the last one seen, minus this margin (labels are not always published in `createdAt`
-    /// order), and deliver those not delivered yet. `None` turns the catch-up off.
+    /// After a gap (a lost connection, or a resume from a checkpoint), the label subscriptions
+    /// fetch the labels created since the newest one delivered, minus this margin, and deliver
+    /// those not delivered yet, oldest first. The margin covers labels published out of
+    /// `createdAt` order and the updates of labels created shortly before the gap. `None`
+    /// turns the catch-up off (and with it, resuming from a checkpoint).
     ///
-    /// Defaults to `Some(10 s)`.
+    /// Defaults to `Some(30 s)`.
     pub fn catch_up_margin(mut self, margin: Option<Duration>) -> Self {
         self.catch_up_margin = margin;
+        self
+    }
+
+    /// The most labels one catch-up delivers: the newest ones, up to the live stream; the older
+    /// ones are reported by [`Lifecycle::CatchUpTruncated`]. `None` delivers them all (in pages
+    /// of 100, each handed over before the next is fetched, so memory stays flat).
+    ///
+    /// Defaults to `None`.
+    pub fn catch_up_limit(mut self, limit: Option<u64>) -> Self {
+        self.catch_up_limit = limit;
+        self
+    }
+
+    /// Resumes a label subscription where a previous process left it: the first connection
+    /// catches up from the checkpoint (typically the last [`LabelEvent::checkpoint`] saved),
+    /// delivering every label created or updated since, and none already delivered.
+    ///
+    /// [`LabelEvent::checkpoint`]: crate::LabelEvent::checkpoint
+    ///
+    /// Defaults to none: a new subscription starts with the labels created from now on.
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume_from = Some(checkpoint);
+        self
+    }
+
+    /// How many events a stream ([`Kili::label_events`](crate::Kili::label_events) and
+    /// [`Kili::subscription_events`](crate::Kili::subscription_events)) holds for its reader.
+    /// When it is full, the subscription's thread waits (and stops reading the socket, so the
+    /// server holds back too): nothing is dropped, memory stays bounded, and
+    /// [`SubscriptionStats::blocked`](crate::SubscriptionStats::blocked) counts the wait.
+    ///
+    /// Defaults to 1024 (at least 1).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
         self
     }
 

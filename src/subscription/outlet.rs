@@ -1,10 +1,12 @@
-//! Handing events to the program: a callback (panics caught) or a channel, plus lifecycle
-//! events to the hook and the channel.
+//! Handing events to the program: a callback (panics caught) or a bounded channel (the thread
+//! waits for room, so a slow reader slows the socket instead of filling memory), plus lifecycle
+//! events to the hook and the channel. Nothing is delivered once the subscription is closing.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Instant;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Select, Sender, TrySendError};
 
 use crate::subscription::events::{Lifecycle, StreamEvent};
 use crate::subscription::options::LifecycleHook;
@@ -48,12 +50,20 @@ impl<E> Outlet<E> {
         !matches!(self.sink, Sink::Channel(None))
     }
 
-    /// Delivers one event (the caller checked the pause flag).
-    pub(crate) fn event(&mut self, event: E) {
+    /// Delivers one event (the caller checked the pause flag); `false` if it was not
+    /// delivered (closing, or the stream's reader is gone).
+    pub(crate) fn event(&mut self, event: E) -> bool {
+        if self.shared.is_closing() {
+            Counters::bump(&self.shared.counters.dropped_while_paused);
+            return false;
+        }
         match &mut self.sink {
             Sink::Callback(f) => {
                 Counters::bump(&self.shared.counters.delivered);
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&event))) {
+                let outcome = self
+                    .shared
+                    .in_callback(|| catch_unwind(AssertUnwindSafe(|| f(&event))));
+                if let Err(panic) = outcome {
                     let message = panic_message(panic.as_ref());
                     Counters::bump(&self.shared.counters.callback_panics);
                     log::error!(
@@ -62,13 +72,16 @@ impl<E> Outlet<E> {
                     );
                     self.lifecycle(Lifecycle::CallbackPanicked { message });
                 }
+                true
             }
             Sink::Channel(Some(tx)) => {
-                if tx.send(StreamEvent::Event(event)).is_ok() {
+                let sent = send(tx, StreamEvent::Event(event), &self.shared);
+                if sent {
                     Counters::bump(&self.shared.counters.delivered);
                 }
+                sent
             }
-            Sink::Channel(None) => {}
+            Sink::Channel(None) => false,
         }
     }
 
@@ -84,7 +97,13 @@ impl<E> Outlet<E> {
             );
         }
         if let Sink::Channel(Some(tx)) = &self.sink {
-            let _ = tx.send(StreamEvent::Lifecycle(event));
+            let item = StreamEvent::Lifecycle(event);
+            if self.shared.is_closing() {
+                // Never wait for room once closing: nobody may be reading any more.
+                let _ = tx.try_send(item);
+            } else {
+                send(tx, item, &self.shared);
+            }
         }
     }
 
@@ -95,6 +114,38 @@ impl<E> Outlet<E> {
             *tx = None;
         }
     }
+}
+
+/// Sends, waiting for room if the stream is full (counted as blocked time) unless the
+/// subscription is closed meanwhile; `false` if not sent.
+fn send<E>(tx: &Sender<StreamEvent<E>>, item: StreamEvent<E>, shared: &Shared) -> bool {
+    let item = match tx.try_send(item) {
+        Ok(()) => return true,
+        Err(TrySendError::Disconnected(_)) => return false,
+        Err(TrySendError::Full(item)) => item,
+    };
+    let started = Instant::now();
+    let mut item = Some(item);
+    let sent = loop {
+        let mut select = Select::new();
+        let on_room = select.send(tx);
+        select.recv(&shared.wake.1);
+        let op = select.select();
+        if op.index() == on_room {
+            // Taken from `item` only here, once: the loop ends right after.
+            let Some(value) = item.take() else {
+                break false;
+            };
+            break op.send(tx, value).is_ok();
+        }
+        let _ = op.recv(&shared.wake.1);
+        if shared.is_closing() {
+            Counters::bump(&shared.counters.dropped_while_paused);
+            break false;
+        }
+    };
+    shared.counters.add_blocked(started.elapsed());
+    sent
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -19,8 +19,21 @@
 //! events first. A server that does not answer the probe is tolerated: the worker feeds
 //! [`Input::ConfirmTimeout`] and the machine goes on as if it had answered.
 //!
+//! Frames are read with a borrowing envelope (`type`, `id`, the payload as raw text): protocol
+//! frames are recognised without parsing their payload, and a result's payload is handed on as
+//! text for the feed to decode straight into its own types.
+//!
+//! Only a refused key, a rejected subscription or a protocol violation end a subscription for
+//! good; everything else is retried. A refusal the server does not explain (`connection_error`,
+//! a policy close during the handshake, 4403) is reported as [`End::Refused`], for the worker to
+//! check the key before giving up.
+//!
 //! Nothing here panics on any input: malformed frames become [`Action::Ignored`].
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, GraphQlError};
@@ -67,8 +80,11 @@ pub(crate) enum Input<'a> {
 /// Why a connection ended, and what to do next.
 #[derive(Debug)]
 pub(crate) enum End {
-    /// Do not retry (wrong API key, invalid document, broken protocol).
+    /// Do not retry (invalid document, broken protocol).
     Fatal(Error),
+    /// The server refused the connection without saying why: fatal if the API key is refused,
+    /// retried otherwise.
+    Refused(Error),
     /// Reconnect with backoff.
     Retry(Error),
     /// The server completed the subscription normally (e.g. its lifetime ended): resubscribe.
@@ -84,13 +100,8 @@ pub(crate) enum Action {
     Send(String),
     /// The subscription is established (acknowledged, started and confirmed or timed out).
     Ready,
-    /// A result of the subscription: the whole frame (`{"type","id","payload"}`).
-    Deliver {
-        /// The operation id it belongs to.
-        id: String,
-        /// The frame, as received.
-        frame: Value,
-    },
+    /// A result of the subscription: its payload (`{"data": ..., "errors": ...}`), as text.
+    Deliver(Box<RawValue>),
     /// A frame was dropped; the text says why (for logs).
     Ignored(String),
     /// The connection is over.
@@ -125,19 +136,22 @@ pub(crate) struct Machine {
     operation: Operation,
     /// Frames of the subscription held back while confirming.
     held: Vec<Action>,
-    /// Whether a data frame of the subscription was seen on this connection.
-    saw_data: bool,
+    /// Whether the server accepted the subscription (sent it a result), on this connection or
+    /// an earlier one: a later result with errors only is then not a rejection.
+    accepted: bool,
 }
 
 impl Machine {
     /// A machine for one connection. `id` names the subscription, `probe_id` the probe; they
-    /// must differ.
+    /// must differ. `accepted` tells that an earlier connection's server accepted the
+    /// subscription.
     pub(crate) fn new(
         protocol: WsProtocol,
         id: String,
         probe_id: String,
         init_payload: Value,
         operation: Operation,
+        accepted: bool,
     ) -> Machine {
         Machine {
             protocol,
@@ -147,7 +161,7 @@ impl Machine {
             init_payload,
             operation,
             held: Vec::new(),
-            saw_data: false,
+            accepted,
         }
     }
 
@@ -156,12 +170,13 @@ impl Machine {
         self.phase
     }
 
-    /// The subscription's operation id on this connection.
-    pub(crate) fn id(&self) -> &str {
-        &self.id
+    /// Whether the server accepted the subscription (now or on an earlier connection).
+    pub(crate) fn accepted(&self) -> bool {
+        self.accepted
     }
 
     /// The protocol spoken.
+    #[cfg(test)]
     pub(crate) fn protocol(&self) -> WsProtocol {
         self.protocol
     }
@@ -299,21 +314,22 @@ impl Machine {
             None => "the connection was lost".to_owned(),
         };
         let end = match (self.protocol, code) {
-            (WsProtocol::GraphqlTransportWs, Some(4403)) => End::Fatal(Error::Authentication {
+            (WsProtocol::GraphqlTransportWs, Some(4403)) => End::Refused(Error::Authentication {
                 message: if reason.is_empty() {
                     "forbidden".into()
                 } else {
                     reason.to_owned()
                 },
             }),
-            (WsProtocol::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429 | 4500)) => {
+            // Violations of the protocol, by one side or the other: retrying repeats them.
+            (WsProtocol::GraphqlTransportWs, Some(4400 | 4401 | 4406 | 4409 | 4429)) => {
                 End::Fatal(Error::Protocol {
                     message: describe(),
                 })
             }
             // A close while waiting for the ack with a policy or protocol code is a refusal.
             (_, Some(1002 | 1008)) if self.phase == Phase::AwaitingAck => {
-                End::Fatal(Error::Authentication {
+                End::Refused(Error::Authentication {
                     message: describe(),
                 })
             }
@@ -326,28 +342,22 @@ impl Machine {
     }
 
     fn on_text(&mut self, text: &str) -> Vec<Action> {
-        let frame: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
+        let frame: Envelope<'_> = match serde_json::from_str(text) {
+            Ok(f) => f,
             Err(e) => {
                 return vec![Action::Ignored(format!(
-                    "frame is not JSON ({e}): {}",
+                    "frame is not a protocol message ({e}): {}",
                     clip(text)
                 ))];
             }
         };
-        let Some(kind) = frame.get("type").and_then(Value::as_str).map(str::to_owned) else {
-            return vec![Action::Ignored(format!(
-                "frame without a string `type`: {}",
-                clip(text)
-            ))];
-        };
-        let id = frame.get("id").and_then(Value::as_str).map(str::to_owned);
-        match (self.protocol, kind.as_str()) {
+        let id = frame.id.as_deref();
+        match (self.protocol, frame.kind.as_ref()) {
             (_, "connection_ack") => self.on_ack(),
             (WsProtocol::GraphqlWs, "connection_error") => {
-                let message = error_message(frame.get("payload"));
+                let message = error_message(frame.payload_value().as_ref());
                 if matches!(self.phase, Phase::AwaitingAck | Phase::Opening) {
-                    self.end(End::Fatal(Error::Authentication { message }))
+                    self.end(End::Refused(Error::Authentication { message }))
                 } else {
                     vec![Action::Ignored(format!("connection_error: {message}"))]
                 }
@@ -358,15 +368,15 @@ impl Machine {
             }
             (WsProtocol::GraphqlTransportWs, "pong") => vec![],
             (WsProtocol::GraphqlWs, "data") | (WsProtocol::GraphqlTransportWs, "next") => {
-                self.on_data(id, frame)
+                self.on_data(id, frame.payload)
             }
-            (_, "error") => self.on_error(id, &frame),
+            (_, "error") => self.on_error(id, frame.payload_value().as_ref()),
             (_, "complete") => self.on_complete(id),
             (_, other) => vec![Action::Ignored(format!("unknown frame type {other:?}"))],
         }
     }
 
-    fn on_data(&mut self, id: Option<String>, frame: Value) -> Vec<Action> {
+    fn on_data(&mut self, id: Option<&str>, payload: Option<&RawValue>) -> Vec<Action> {
         let Some(id) = id else {
             return vec![Action::Ignored("data frame without an id".into())];
         };
@@ -385,23 +395,22 @@ impl Machine {
             Phase::Confirming | Phase::Active => {}
             _ => return vec![Action::Ignored("data frame outside a subscription".into())],
         }
-        // A first result with errors and no data is how many servers report an invalid
-        // document or variables: as fatal as an `error` frame.
-        let payload = frame.get("payload");
-        let data_missing = payload
-            .and_then(|p| p.get("data"))
-            .is_none_or(Value::is_null);
-        let errors = payload
-            .and_then(|p| p.get("errors"))
-            .and_then(Value::as_array);
-        if !self.saw_data && data_missing && errors.is_some_and(|e| !e.is_empty()) {
-            let errors = errors.map(|e| e.iter().map(GraphQlError::from_json).collect());
-            return self.end(End::Fatal(Error::GraphQl {
-                errors: errors.unwrap_or_default(),
-            }));
+        let Some(payload) = payload else {
+            return vec![Action::Ignored("data frame without a payload".into())];
+        };
+        if !self.accepted {
+            // A first result with errors and no data is how many servers report an invalid
+            // document or variables: as fatal as an `error` frame.
+            if let Ok(peek) = serde_json::from_str::<Peek<'_>>(payload.get())
+                && peek.data.is_none_or(|d| d.get() == "null")
+                && !peek.errors.is_empty()
+            {
+                let errors = peek.errors.iter().map(GraphQlError::from_json).collect();
+                return self.end(End::Fatal(Error::GraphQl { errors }));
+            }
+            self.accepted = true;
         }
-        self.saw_data = true;
-        let action = Action::Deliver { id, frame };
+        let action = Action::Deliver(payload.to_owned());
         if self.phase == Phase::Confirming {
             self.held.push(action);
             vec![]
@@ -410,7 +419,7 @@ impl Machine {
         }
     }
 
-    fn on_error(&mut self, id: Option<String>, frame: &Value) -> Vec<Action> {
+    fn on_error(&mut self, id: Option<&str>, payload: Option<&Value>) -> Vec<Action> {
         match id {
             Some(id) if id == self.probe_id => match self.phase {
                 // The server refuses one-shot queries over the socket: it still answered.
@@ -418,7 +427,7 @@ impl Machine {
                 _ => vec![],
             },
             Some(id) if id == self.id && self.phase != Phase::Closing => {
-                let errors = match frame.get("payload") {
+                let errors = match payload {
                     Some(Value::Array(list)) if !list.is_empty() => {
                         list.iter().map(GraphQlError::from_json).collect()
                     }
@@ -438,7 +447,7 @@ impl Machine {
         }
     }
 
-    fn on_complete(&mut self, id: Option<String>) -> Vec<Action> {
+    fn on_complete(&mut self, id: Option<&str>) -> Vec<Action> {
         match id {
             Some(id) if id == self.probe_id => match self.phase {
                 Phase::Confirming => self.become_ready(),
@@ -458,6 +467,34 @@ impl Machine {
             _ => vec![Action::Ignored("complete for another operation".into())],
         }
     }
+}
+
+/// A protocol message, read without parsing its payload.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+impl Envelope<'_> {
+    /// The payload parsed (for the rare frames whose payload the machine reads).
+    fn payload_value(&self) -> Option<Value> {
+        self.payload
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+    }
+}
+
+/// A result's payload, read only as far as telling a rejection from a result.
+#[derive(Deserialize)]
+struct Peek<'a> {
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    errors: Vec<Value>,
 }
 
 /// A human message out of a `connection_error`/`error` payload (an object, a list or a string).

@@ -4,9 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use crate::error::Error;
+use crate::subscription::checkpoint::Checkpoint;
+use crate::subscription::link::Waker;
+use crate::subscription::options::WsProtocol;
+use crate::subscription::worker::Command;
 
 /// Where a subscription is.
 #[derive(Debug, Clone)]
@@ -46,6 +50,9 @@ pub struct SubscriptionStats {
     pub delivered: u64,
     /// Events received while paused (or closing), dropped as documented.
     pub dropped_while_paused: u64,
+    /// Time the subscription's thread spent waiting for room in a full stream (the
+    /// consumer was slower than the events; the socket was not read meanwhile).
+    pub blocked: Duration,
     /// Events dropped because they had been delivered already.
     pub duplicates: u64,
     /// Events delivered by catch-up after reconnections (included in `delivered`).
@@ -68,11 +75,17 @@ pub(crate) struct Counters {
     pub(crate) reconnects: AtomicU64,
     pub(crate) connection_attempts: AtomicU64,
     pub(crate) callback_panics: AtomicU64,
+    pub(crate) blocked_nanos: AtomicU64,
 }
 
 impl Counters {
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_blocked(&self, d: Duration) {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.blocked_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> SubscriptionStats {
@@ -81,6 +94,7 @@ impl Counters {
             received: get(&self.received),
             delivered: get(&self.delivered),
             dropped_while_paused: get(&self.dropped_while_paused),
+            blocked: Duration::from_nanos(get(&self.blocked_nanos)),
             duplicates: get(&self.duplicates),
             caught_up: get(&self.caught_up),
             reconnects: get(&self.reconnects),
@@ -97,14 +111,42 @@ struct Span {
     until: Option<Instant>,
 }
 
+/// What the thread is doing, for `close` and `wait`.
+#[derive(Debug, Default)]
+struct Activity {
+    /// The thread runs the callback.
+    in_callback: bool,
+    /// The thread has ended.
+    ended: bool,
+}
+
 /// State shared by a [`Subscription`](crate::Subscription) and its thread.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) name: String,
     pub(crate) paused: AtomicBool,
+    /// Set by `close` (and by dropping the handle): from then on nothing is delivered.
+    closing: AtomicBool,
     state: Mutex<SubscriptionState>,
     pub(crate) counters: Counters,
     span: Mutex<Span>,
+    activity: Mutex<Activity>,
+    activity_changed: Condvar,
+    /// The checkpoint after the last event delivered (label subscriptions).
+    checkpoint: Mutex<Option<Checkpoint>>,
+    /// Wakes a thread blocked on a full stream when the subscription is closed.
+    pub(crate) wake: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
+    /// The running thread's command channel.
+    commands: Mutex<Option<crossbeam_channel::Sender<Command>>>,
+    /// The running thread, to tell a call from its own callback.
+    worker: Mutex<Option<std::thread::ThreadId>>,
+    /// Interrupts the thread's wait on its socket, for a command.
+    pub(crate) waker: Waker,
+    /// The protocol of the last connection established.
+    protocol: Mutex<Option<WsProtocol>>,
 }
 
 impl Shared {
@@ -112,10 +154,116 @@ impl Shared {
         Shared {
             name,
             paused: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
             state: Mutex::new(SubscriptionState::Connecting),
             counters: Counters::default(),
             span: Mutex::new(Span::default()),
+            activity: Mutex::new(Activity::default()),
+            activity_changed: Condvar::new(),
+            checkpoint: Mutex::new(None),
+            wake: crossbeam_channel::bounded(1),
+            commands: Mutex::new(None),
+            worker: Mutex::new(None),
+            waker: Waker::default(),
+            protocol: Mutex::new(None),
         }
+    }
+
+    pub(crate) fn set_protocol(&self, protocol: WsProtocol) {
+        *self.protocol.lock() = Some(protocol);
+    }
+
+    pub(crate) fn protocol(&self) -> Option<WsProtocol> {
+        *self.protocol.lock()
+    }
+
+    pub(crate) fn set_commands(&self, commands: crossbeam_channel::Sender<Command>) {
+        *self.commands.lock() = Some(commands);
+    }
+
+    /// Sends a command to the running thread, if any, and interrupts its wait on the socket
+    /// (after the send: the thread looks at its commands before every wait).
+    pub(crate) fn send_command(&self, command: Command) {
+        if let Some(tx) = &*self.commands.lock() {
+            let _ = tx.send(command);
+        }
+        self.waker.wake();
+    }
+
+    /// The calling thread is the subscription's.
+    pub(crate) fn set_worker_thread(&self) {
+        *self.worker.lock() = Some(std::thread::current().id());
+    }
+
+    /// Whether the caller is the subscription's own thread (its callback).
+    pub(crate) fn is_worker_thread(&self) -> bool {
+        *self.worker.lock() == Some(std::thread::current().id())
+    }
+
+    /// Nothing more may be delivered.
+    pub(crate) fn begin_closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let _ = self.wake.0.try_send(());
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// A restarted subscription delivers again.
+    pub(crate) fn reopen(&self) {
+        self.closing.store(false, Ordering::SeqCst);
+        while self.wake.1.try_recv().is_ok() {}
+        let mut a = self.activity.lock();
+        a.ended = false;
+    }
+
+    /// Runs `f` as the callback: `close` waits for it to return.
+    pub(crate) fn in_callback<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.activity.lock().in_callback = true;
+        let out = f();
+        self.activity.lock().in_callback = false;
+        self.activity_changed.notify_all();
+        out
+    }
+
+    /// The thread is over.
+    pub(crate) fn mark_thread_ended(&self) {
+        self.activity.lock().ended = true;
+        self.activity_changed.notify_all();
+    }
+
+    /// Waits until the thread ends, or `deadline` passes while no callback runs; `true` if the
+    /// thread ended. A `None` deadline waits for the end.
+    pub(crate) fn wait_thread_end(&self, deadline: Option<Instant>) -> bool {
+        let mut a = self.activity.lock();
+        loop {
+            if a.ended {
+                return true;
+            }
+            match deadline {
+                None => self.activity_changed.wait(&mut a),
+                Some(d) => {
+                    if Instant::now() >= d && !a.in_callback {
+                        return false;
+                    }
+                    if a.in_callback {
+                        // The callback in progress is waited for, however long it takes.
+                        self.activity_changed.wait(&mut a);
+                    } else {
+                        let _ = self.activity_changed.wait_until(&mut a, d);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_checkpoint(&self, checkpoint: Checkpoint) {
+        *self.checkpoint.lock() = Some(checkpoint);
+    }
+
+    pub(crate) fn checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpoint.lock().clone()
     }
 
     pub(crate) fn state(&self) -> SubscriptionState {

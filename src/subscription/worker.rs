@@ -2,33 +2,67 @@
 //! up on what was missed, and stops on command or on a fatal error.
 //!
 //! One connection is a loop of three steps: carry out the protocol machine's actions (send,
-//! deliver, end), wait for whatever comes first (socket bytes from the reader thread, a command
-//! from the handle, a deadline of [`Timers`]), and turn what came into the machine's next
-//! actions. Nothing polls: an idle subscription sleeps until the server sends something, a
-//! command arrives or a keep-alive interval passes.
+//! deliver, end), look at the handle's commands, then read the next frame, waiting at most
+//! until the next deadline of [`Timers`], and turn what came into the machine's next actions.
+//! Nothing polls: an idle subscription sleeps in the kernel until the server sends something,
+//! a keep-alive interval passes, or the handle interrupts the wait for a command.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tungstenite::Message;
 
 use crate::backoff::Backoff;
+use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::subscription::catch_up::Flow;
 use crate::subscription::events::Lifecycle;
-use crate::subscription::feed::Feed;
+use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::link::{Endpoint, Incoming, Link};
-use crate::subscription::options::{SubscriptionOptions, WsProtocol};
+use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::Outlet;
 use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
 use crate::subscription::timers::{Due, Timers};
 
-/// Messages handled per wake-up before commands get a look in.
-const READ_BATCH: usize = 64;
+/// Delivers unless paused or closing; `true` if delivered. Records the checkpoint.
+fn hand_over<F: Feed>(outlet: &mut Outlet<F::Event>, shared: &Shared, event: F::Event) -> bool {
+    if shared.is_paused() {
+        Counters::bump(&shared.counters.dropped_while_paused);
+        return false;
+    }
+    let checkpoint = F::checkpoint_of(&event);
+    let delivered = outlet.event(event);
+    if delivered && let Some(cp) = checkpoint {
+        shared.set_checkpoint(cp);
+    }
+    delivered
+}
+
+/// What a failed connection attempt means.
+enum Opening {
+    Retry(Error),
+    Refused(Error),
+    Fatal(Error),
+}
+
+/// Only a refused key, a wrong endpoint or a broken setting stop a subscription for good;
+/// a server error, a busy system (no thread, no file descriptor) or a lost network do not.
+fn classify_open_error(e: Error) -> Opening {
+    match e {
+        Error::Authentication { .. } => Opening::Refused(e),
+        Error::Http { status, .. } if status >= 500 || status == 429 || status == 408 => {
+            Opening::Retry(e)
+        }
+        Error::Io { .. } | Error::Transport { .. } | Error::Timeout { .. } => Opening::Retry(e),
+        _ => Opening::Fatal(e),
+    }
+}
 
 /// What the handle asks of the thread.
 #[derive(Debug)]
@@ -60,6 +94,8 @@ pub(crate) trait Parked: Send + std::fmt::Debug {
 
 /// Everything a subscription thread needs, and gives back when it stops.
 pub(crate) struct Core<F: Feed> {
+    /// For checking a refused key over HTTP.
+    pub(crate) kili: Kili,
     pub(crate) feed: F,
     pub(crate) outlet: Outlet<F::Event>,
     pub(crate) endpoint: Endpoint,
@@ -94,8 +130,12 @@ impl<F: Feed> Parked for Core<F> {
             .name(name)
             .stack_size(self.options.stack_size)
             .spawn(move || -> Box<dyn Parked> {
+                shared.set_worker_thread();
+                let ended = Arc::clone(&shared);
                 let worker = Worker::new(*self, shared, commands, waiter, restart);
-                Box::new(worker.run())
+                let core = worker.run();
+                ended.mark_thread_ended();
+                Box::new(core)
             })
             .map_err(Error::io("spawning the subscription thread"))
     }
@@ -117,24 +157,14 @@ enum Next {
     },
 }
 
-/// What woke the thread.
-enum Wake {
-    Socket,
-    Command(Command),
-    /// The handle is gone.
-    Orphaned,
-    Timer,
-}
-
 /// One open connection and its protocol and clock state.
 struct Connection {
     link: Link,
     machine: Machine,
     timers: Timers,
-    /// When the subscription was established on it.
+    ctx: Context,
+    /// When the subscription was established on it and caught up.
     ready_at: Option<Instant>,
-    /// Bytes may wait in the stream's buffers, unseen by the reader's channel.
-    more_to_read: bool,
 }
 
 impl Connection {
@@ -165,6 +195,10 @@ struct Worker<F: Feed> {
     backoff: Backoff,
     /// Reconnection attempts since the last connection that held.
     attempt: u32,
+    /// Whether a server accepted the subscription (sent it a result) on some connection.
+    accepted: bool,
+    /// When the last established connection was lost.
+    gap_started: Option<SystemTime>,
 }
 
 impl<F: Feed> Worker<F> {
@@ -188,6 +222,8 @@ impl<F: Feed> Worker<F> {
             catch_up: false,
             backoff,
             attempt: 0,
+            accepted: false,
+            gap_started: None,
         }
     }
 
@@ -207,6 +243,9 @@ impl<F: Feed> Worker<F> {
                 Next::ReconnectNow => {
                     self.catch_up = self.established;
                     self.attempt = 0;
+                    if self.established {
+                        self.gap_started = Some(SystemTime::now());
+                    }
                 }
                 Next::Reconnect {
                     cause,
@@ -269,11 +308,24 @@ impl<F: Feed> Worker<F> {
         completed: bool,
         active_for: Duration,
     ) -> bool {
+        if self.established && !self.catch_up {
+            self.gap_started = Some(SystemTime::now());
+        }
         self.catch_up = self.catch_up || self.established;
-        let held = active_for >= self.backoff.max()
-            || (completed && active_for >= self.core.options.backoff_min);
-        if held {
+        // A connection holds when it stayed up, after its catch-up, as long as the longest
+        // delay: a server that ends subscriptions at once gets ever longer waits, not a storm.
+        if active_for >= self.backoff.max() {
             self.attempt = 0;
+        }
+        if completed {
+            log::debug!(
+                "subscription {}: the server completed it after {} ms",
+                self.shared.name,
+                active_for.as_millis()
+            );
+        }
+        if self.shared.is_closing() {
+            return false;
         }
         let delay = self.backoff.delay(self.attempt);
         self.attempt = self.attempt.saturating_add(1);
@@ -301,7 +353,8 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// One connection, from connect to its end: perform the machine's actions, wait, react.
+    /// One connection, from connect to its end: perform the machine's actions, obey a command,
+    /// read what comes next.
     fn connection(&mut self) -> Next {
         let mut conn = match self.open() {
             Ok(conn) => conn,
@@ -312,55 +365,112 @@ impl<F: Feed> Worker<F> {
             if let Some(next) = self.perform(&mut conn, actions) {
                 return next;
             }
-            actions = match self.wait(&conn) {
-                Wake::Socket => {
-                    conn.timers.heard(Instant::now());
-                    self.read_available(&mut conn)
-                }
-                Wake::Command(Command::Close) | Wake::Orphaned => {
-                    self.close_link(conn);
-                    return Next::Stop;
-                }
-                Wake::Command(Command::Reset(w)) => {
-                    log::info!(
-                        "subscription {}: reset: opening a fresh connection",
-                        self.shared.name
-                    );
-                    self.waiter = Some(w);
-                    self.close_link(conn);
-                    return Next::ReconnectNow;
-                }
-                Wake::Timer => match self.on_timer(&mut conn) {
-                    Ok(actions) => actions,
-                    Err(next) => return next,
-                },
-            };
+            if let Some(next) = self.obey(&mut conn) {
+                return next;
+            }
+            actions = self.next_input(&mut conn);
+        }
+    }
+
+    /// Carries out a pending command of the handle, if any.
+    fn obey(&mut self, conn: &mut Connection) -> Option<Next> {
+        match self.commands.try_recv() {
+            Err(TryRecvError::Empty) => None,
+            Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                self.close_link(conn);
+                Some(Next::Stop)
+            }
+            Ok(Command::Reset(w)) => {
+                log::info!(
+                    "subscription {}: reset: opening a fresh connection",
+                    self.shared.name
+                );
+                self.waiter = Some(w);
+                self.close_link(conn);
+                Some(Next::ReconnectNow)
+            }
+        }
+    }
+
+    /// Reads the next frame (or finds a deadline passed) and feeds it to the machine.
+    fn next_input(&mut self, conn: &mut Connection) -> Vec<Action> {
+        let deadline = conn.timers.deadline(conn.machine.phase());
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            // A busy socket must not keep a deadline from firing.
+            return self.on_timer(conn);
+        }
+        match conn.link.read(deadline) {
+            Incoming::Message(message) => {
+                conn.timers.heard(Instant::now());
+                self.on_message(conn, message)
+            }
+            Incoming::TimedOut => self.on_timer(conn),
+            // Woken for a command (the next turn obeys it), or the peer went away.
+            Incoming::Ended if !self.commands.is_empty() => vec![],
+            Incoming::Ended => conn.machine.handle(Input::Closed {
+                code: None,
+                reason: "the connection was closed",
+            }),
+            Incoming::Over(err) => {
+                let reason = err.map(|e| e.to_string()).unwrap_or_default();
+                conn.machine.handle(Input::Closed {
+                    code: None,
+                    reason: &reason,
+                })
+            }
+        }
+    }
+
+    /// Feeds one WebSocket message to the machine.
+    fn on_message(&mut self, conn: &mut Connection, message: Message) -> Vec<Action> {
+        match message {
+            Message::Text(t) => conn.machine.handle(Input::Text(t.as_str())),
+            Message::Binary(b) => conn.machine.handle(Input::Binary(&b)),
+            Message::Close(frame) => {
+                let (code, reason) = match &frame {
+                    Some(f) => (u16::from(f.code), f.reason.as_str()),
+                    // A close frame without a code is still a close.
+                    None => (1005, ""),
+                };
+                conn.machine.handle(Input::Closed {
+                    code: Some(code),
+                    reason,
+                })
+            }
+            _ => vec![],
         }
     }
 
     /// Opens the socket and sets up the machine and clocks of a new connection.
     fn open(&mut self) -> std::result::Result<Connection, Next> {
         Counters::bump(&self.shared.counters.connection_attempts);
-        let reader_name = format!("{}-rd", self.shared.name);
-        let link = match Link::open(&self.core.endpoint, &reader_name) {
+        let link = match Link::open(&self.core.endpoint, &self.shared.waker) {
             Ok(link) => link,
-            Err(e) if e.is_retryable() => {
-                return Err(Next::Reconnect {
-                    cause: e,
-                    completed: false,
-                    active_for: Duration::ZERO,
+            Err(e) => {
+                return Err(match classify_open_error(e) {
+                    Opening::Retry(cause) => Next::Reconnect {
+                        cause,
+                        completed: false,
+                        active_for: Duration::ZERO,
+                    },
+                    Opening::Refused(cause) => self.refused(cause),
+                    Opening::Fatal(e) => Next::Fail(e),
                 });
             }
-            Err(e) => return Err(Next::Fail(e)),
         };
         let id = ids::new_operation_id();
         let probe = format!("{id}-ready");
+        let ctx = Context {
+            subscription_id: Arc::from(id.as_str()),
+            server_date: link.server_date(),
+        };
         let machine = Machine::new(
             link.protocol(),
             id,
             probe,
             self.core.init_payload.clone(),
             self.core.operation.clone(),
+            self.accepted,
         );
         let opts = &self.core.options;
         let timers = Timers::new(
@@ -373,27 +483,33 @@ impl<F: Feed> Worker<F> {
             link,
             machine,
             timers,
+            ctx,
             ready_at: None,
-            more_to_read: false,
         })
     }
 
-    /// Carries out the machine's actions in order; `Some` if the connection is over.
+    /// Carries out the machine's actions in order; `Some` if the connection is over. A send
+    /// that fails ends the connection, but only after the results already received are
+    /// delivered.
     fn perform(&mut self, conn: &mut Connection, actions: Vec<Action>) -> Option<Next> {
         let mut delivered = false;
+        let mut broken = None;
         for action in actions {
             match action {
                 Action::Send(text) => {
-                    if let Err(e) = conn.link.send_text(text) {
-                        return Some(conn.lost(e));
+                    if broken.is_none()
+                        && let Err(e) = conn.link.send_text(text)
+                    {
+                        broken = Some(e);
                     }
                 }
                 Action::Ready => {
-                    conn.ready_at = Some(Instant::now());
-                    self.on_ready(conn.machine.id(), conn.machine.protocol());
+                    if let Some(next) = self.on_ready(conn) {
+                        return Some(next);
+                    }
                 }
-                Action::Deliver { id, frame } => {
-                    self.deliver_live(&id, frame);
+                Action::Deliver(payload) => {
+                    self.deliver_live(&conn.ctx, &payload);
                     delivered = true;
                 }
                 Action::Ignored(why) => {
@@ -401,6 +517,10 @@ impl<F: Feed> Worker<F> {
                 }
                 Action::End(end) => return Some(self.ended(end, conn)),
             }
+        }
+        self.accepted |= conn.machine.accepted();
+        if let Some(e) = broken {
+            return Some(conn.lost(e));
         }
         let now = Instant::now();
         if delivered {
@@ -419,101 +539,15 @@ impl<F: Feed> Worker<F> {
         None
     }
 
-    /// Waits for the socket, a command or the next deadline, whichever comes first.
-    fn wait(&self, conn: &Connection) -> Wake {
-        let deadline = conn.timers.deadline(conn.machine.phase());
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            // A busy socket must not keep a deadline from firing.
-            return Wake::Timer;
-        }
-        if conn.more_to_read && self.commands.is_empty() {
-            // Read on, but let a command in first.
-            return Wake::Socket;
-        }
-        if !conn.more_to_read {
-            let mut select = Select::new();
-            let on_socket = select.recv(conn.link.readiness());
-            select.recv(&self.commands);
-            let ready = match deadline {
-                Some(d) => select.ready_deadline(d).ok(),
-                None => Some(select.ready()),
-            };
-            match ready {
-                Some(i) if i == on_socket => return Wake::Socket,
-                Some(_) => {}
-                None => return Wake::Timer,
-            }
-        }
-        match self.commands.try_recv() {
-            Ok(command) => Wake::Command(command),
-            Err(TryRecvError::Disconnected) => Wake::Orphaned,
-            // Only this thread receives, so a ready channel stays ready; should it not, the
-            // timer step finds nothing due and the loop waits again.
-            Err(TryRecvError::Empty) => Wake::Timer,
-        }
-    }
-
-    /// Reads the messages available now (up to a batch, so that commands are not starved by
-    /// a flood) and feeds them to the machine.
-    fn read_available(&mut self, conn: &mut Connection) -> Vec<Action> {
-        let mut actions = Vec::new();
-        conn.more_to_read = true;
-        for _ in 0..READ_BATCH {
-            // Only the actions this message adds need checking: checking them all made a
-            // sustained burst quadratic.
-            let before = actions.len();
-            match conn.link.read() {
-                Incoming::Nothing => {
-                    conn.more_to_read = false;
-                    return actions;
-                }
-                Incoming::Message(Message::Text(t)) => {
-                    actions.extend(conn.machine.handle(Input::Text(t.as_str())));
-                }
-                Incoming::Message(Message::Binary(b)) => {
-                    actions.extend(conn.machine.handle(Input::Binary(&b)));
-                }
-                Incoming::Message(Message::Close(frame)) => {
-                    let (code, reason) = match &frame {
-                        Some(f) => (u16::from(f.code), f.reason.as_str()),
-                        // A close frame without a code is still a close.
-                        None => (1005, ""),
-                    };
-                    actions.extend(conn.machine.handle(Input::Closed {
-                        code: Some(code),
-                        reason,
-                    }));
-                }
-                Incoming::Message(_) => {}
-                Incoming::Over(err) => {
-                    let reason = err.map(|e| e.to_string()).unwrap_or_default();
-                    actions.extend(conn.machine.handle(Input::Closed {
-                        code: None,
-                        reason: &reason,
-                    }));
-                    conn.more_to_read = false;
-                    return actions;
-                }
-            }
-            if actions[before..]
-                .iter()
-                .any(|a| matches!(a, Action::End(_)))
-            {
-                conn.more_to_read = false;
-                return actions;
-            }
-        }
-        actions
-    }
-
     /// A deadline passed: time out the handshake, ask for a sign of life, or give up on a
     /// silent server.
-    fn on_timer(&mut self, conn: &mut Connection) -> std::result::Result<Vec<Action>, Next> {
-        let backlog = conn.more_to_read || !conn.link.readiness().is_empty();
+    fn on_timer(&mut self, conn: &mut Connection) -> Vec<Action> {
+        // Frames wait in the socket only when a slow callback held the thread: not silence.
+        let backlog = conn.link.has_bytes();
         let due = conn
             .timers
             .due(conn.machine.phase(), Instant::now(), backlog);
-        Ok(match due {
+        match due {
             Due::AckTimeout => conn
                 .machine
                 .handle(Input::AckTimeout(conn.timers.ack_timeout())),
@@ -537,35 +571,63 @@ impl<F: Feed> Worker<F> {
             }
             Due::Ping => match conn.machine.keepalive_ping() {
                 Some(text) => vec![Action::Send(text)],
-                None => {
-                    if let Err(e) = conn.link.send_ping() {
-                        return Err(conn.lost(e));
-                    }
-                    vec![]
-                }
+                None => match conn.link.send_ping() {
+                    Ok(()) => vec![],
+                    Err(e) => vec![Action::End(End::Retry(e))],
+                },
             },
             Due::Nothing => vec![],
-        })
+        }
     }
 
-    fn on_ready(&mut self, id: &str, protocol: WsProtocol) {
+    /// The subscription is established: tell the waiter, catch up after a gap, report.
+    /// `Some` if the connection must end (a catch-up that failed for a reason that may pass).
+    fn on_ready(&mut self, conn: &mut Connection) -> Option<Next> {
         self.shared.mark_established();
+        self.shared.set_protocol(conn.link.protocol());
         self.shared.set_state(SubscriptionState::Active);
         if self.established {
             Counters::bump(&self.shared.counters.reconnects);
-        } else {
-            self.core.feed.established();
         }
+        self.core.feed.established(&conn.ctx);
         // The waiter learns of the connection before the catch-up, which may take a while.
         if let Some(w) = self.waiter.take() {
             let _ = w.send(Ok(()));
         }
-        let missed = if self.catch_up {
-            self.deliver_missed(id, protocol)
-        } else {
-            0
-        };
-        let subscription_id = id.to_owned();
+        let mut missed = 0;
+        if self.core.feed.wants_catch_up(self.catch_up) {
+            match self.deliver_missed(&conn.ctx) {
+                Ok(caught_up) => {
+                    missed = caught_up.delivered;
+                    self.report_catch_up(&caught_up);
+                }
+                Err(e) => {
+                    log::warn!(
+                        "subscription {}: could not fetch the events missed: {}",
+                        self.shared.name,
+                        describe(&e)
+                    );
+                    let retry = e.is_retryable();
+                    self.core.outlet.lifecycle(Lifecycle::CatchUpFailed {
+                        error: Arc::new(e.clone()),
+                    });
+                    if retry && !self.shared.is_closing() {
+                        // Fetched again after the reconnection, from the same point.
+                        self.established = true;
+                        self.catch_up = true;
+                        return Some(conn.lost(e));
+                    }
+                }
+            }
+        }
+        if let Some(cp) = self.core.feed.checkpoint() {
+            self.shared.set_checkpoint(cp);
+        }
+        // The catch-up was no silence on the server's part, and the connection counts as up
+        // from now on.
+        conn.timers.heard(Instant::now());
+        conn.ready_at = Some(Instant::now());
+        let subscription_id = conn.ctx.subscription_id.to_string();
         if self.established {
             log::info!(
                 "subscription {}: reconnected ({missed} missed events delivered)",
@@ -583,45 +645,57 @@ impl<F: Feed> Worker<F> {
         }
         self.established = true;
         self.catch_up = false;
+        self.gap_started = None;
+        None
     }
 
-    /// Fetches and delivers what happened while disconnected; returns how many were delivered.
-    fn deliver_missed(&mut self, id: &str, protocol: WsProtocol) -> usize {
-        let frame_type = match protocol {
-            WsProtocol::GraphqlWs => "data",
-            WsProtocol::GraphqlTransportWs => "next",
+    /// Fetches and delivers what happened during the gap.
+    fn deliver_missed(&mut self, ctx: &Context) -> Result<CaughtUp> {
+        let Worker {
+            core,
+            shared,
+            gap_started,
+            ..
+        } = self;
+        let Core { feed, outlet, .. } = core;
+        let mut deliver = |event: F::Event| {
+            Counters::bump(&shared.counters.received);
+            if shared.is_closing() {
+                return Flow::Stop;
+            }
+            if hand_over::<F>(outlet, shared, event) {
+                Counters::bump(&shared.counters.caught_up);
+            }
+            Flow::Continue
         };
-        match self.core.feed.missed(id, frame_type) {
-            Ok(events) => {
-                let mut missed = 0;
-                for event in events {
-                    Counters::bump(&self.shared.counters.received);
-                    if self.hand_over(event) {
-                        missed += 1;
-                        Counters::bump(&self.shared.counters.caught_up);
-                    }
-                }
-                missed
-            }
-            Err(e) => {
-                log::warn!(
-                    "subscription {}: could not fetch the events missed while disconnected: {}",
-                    self.shared.name,
-                    describe(&e)
-                );
-                self.core
-                    .outlet
-                    .lifecycle(Lifecycle::CatchUpFailed { error: Arc::new(e) });
-                0
-            }
+        feed.catch_up(ctx, *gap_started, &mut deliver)
+    }
+
+    fn report_catch_up(&mut self, caught_up: &CaughtUp) {
+        if let Some(gap) = caught_up.gap {
+            log::warn!(
+                "subscription {}: the catch-up limit left out {} labels",
+                self.shared.name,
+                gap.skipped
+            );
+            self.core.outlet.lifecycle(Lifecycle::CatchUpTruncated {
+                from: crate::time::to_system_time(gap.from),
+                until: crate::time::to_system_time(gap.until),
+                skipped: gap.skipped,
+            });
+        }
+        if let Some((from, until)) = caught_up.unchecked_updates {
+            self.core
+                .outlet
+                .lifecycle(Lifecycle::UpdatesMayBeMissed { from, until });
         }
     }
 
-    fn deliver_live(&mut self, id: &str, frame: Value) {
+    fn deliver_live(&mut self, ctx: &Context, payload: &RawValue) {
         Counters::bump(&self.shared.counters.received);
-        match self.core.feed.live(id, frame) {
+        match self.core.feed.live(ctx, payload) {
             Ok(Some(event)) => {
-                self.hand_over(event);
+                hand_over::<F>(&mut self.core.outlet, &self.shared, event);
             }
             Ok(None) => Counters::bump(&self.shared.counters.duplicates),
             Err(e) => log::warn!(
@@ -632,14 +706,20 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// Delivers unless paused; `true` if delivered.
-    fn hand_over(&mut self, event: F::Event) -> bool {
-        if self.shared.is_paused() {
-            Counters::bump(&self.shared.counters.dropped_while_paused);
-            false
-        } else {
-            self.core.outlet.event(event);
-            true
+    /// The server refused the connection: fatal if it refuses the key (checked over HTTP),
+    /// retried otherwise.
+    fn refused(&mut self, cause: Error) -> Next {
+        match self
+            .core
+            .kili
+            .graphql("query { viewer { id } }", Value::Null)
+        {
+            Err(e) if e.is_authentication() => Next::Fail(e),
+            _ => Next::Reconnect {
+                cause,
+                completed: false,
+                active_for: Duration::ZERO,
+            },
         }
     }
 
@@ -648,6 +728,7 @@ impl<F: Feed> Worker<F> {
         match end {
             End::Closed => Next::Stop,
             End::Fatal(e) => Next::Fail(e),
+            End::Refused(cause) => self.refused(cause),
             End::Retry(cause) => conn.lost(cause),
             End::Completed => {
                 conn.link.close(self.core.options.close_timeout);
@@ -663,7 +744,7 @@ impl<F: Feed> Worker<F> {
     }
 
     /// Our close: `stop` (and `connection_terminate`), a close frame, a bounded wait.
-    fn close_link(&mut self, mut conn: Connection) {
+    fn close_link(&mut self, conn: &mut Connection) {
         for action in conn.machine.handle(Input::Close) {
             if let Action::Send(text) = action
                 && conn.link.send_text(text).is_err()

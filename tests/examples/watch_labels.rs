@@ -153,11 +153,11 @@ fn watch_labels_speaks_graphql_transport_ws() {
 }
 
 #[test]
-fn watch_labels_exits_cleanly_at_the_end_of_input() {
+fn watch_labels_exits_cleanly_at_the_end_of_input_when_asked() {
     let server = LocalServer::start().unwrap();
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
-    let (mut child, stdout, stderr) = start_watcher(&server, &project, &[]);
+    let (mut child, stdout, stderr) = start_watcher(&server, &project, &["--exit-on-eof"]);
     let id = add_label(&kili, &asset, 0);
     let line = stdout
         .recv_timeout(PROCESS_PATIENCE)

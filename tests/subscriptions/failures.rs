@@ -79,8 +79,8 @@ fn assert_fails_fast(protocol: WsProtocol) {
     assert!(!err.is_retryable());
     assert_eq!(
         proxy.accepted(),
-        1,
-        "{protocol:?}: one attempt, no retry loop"
+        2,
+        "{protocol:?}: one WebSocket attempt and one HTTP check of the key, no retry loop"
     );
     assert!(
         !thread_alive(name),

@@ -216,7 +216,7 @@ fn events_fetched_by_catch_up_are_marked() {
     };
     assert_eq!(event.label.id, id);
     assert_eq!(event.origin, EventOrigin::CatchUp);
-    assert_eq!(event.frame["type"], "data");
-    assert_eq!(event.frame["id"], event.subscription_id.as_str());
-    assert_eq!(event.frame["payload"]["data"]["data"]["id"], id.as_str());
+    assert_eq!(event.frame()["type"], "data");
+    assert_eq!(event.frame()["id"], event.subscription_id());
+    assert_eq!(event.frame()["payload"]["data"]["data"]["id"], id.as_str());
 }

@@ -16,7 +16,7 @@ fn the_tutorial_sequence() {
     let (tx, rx) = unbounded::<LabelEvent>();
     let sub = kili
         .label_created_or_updated(&project, move |event| {
-            println!("New data: {}", event.frame);
+            println!("New data: {}", event.frame());
             let _ = tx.send(event.clone());
         })
         .unwrap();
@@ -36,13 +36,16 @@ fn the_tutorial_sequence() {
     assert_eq!(event.label.asset_id.as_deref(), Some(asset.as_str()));
     assert_eq!(event.label.label_type, Some(LabelType::Inference));
     assert_eq!(
-        event.label.json_response["JOB_0"]["categories"][0]["name"],
+        event.label.json_response.as_ref().unwrap().parse().unwrap()["JOB_0"]["categories"][0]["name"],
         "OBJECT_A"
     );
     assert_eq!(event.origin, EventOrigin::Live);
-    assert_eq!(event.frame["type"], "data");
-    assert_eq!(event.frame["id"], event.subscription_id.as_str());
-    assert_eq!(event.frame["payload"]["data"]["data"]["id"], first.as_str());
+    assert_eq!(event.frame()["type"], "data");
+    assert_eq!(event.frame()["id"], event.subscription_id());
+    assert_eq!(
+        event.frame()["payload"]["data"]["data"]["id"],
+        first.as_str()
+    );
 
     // Paused: the event is read and dropped.
     sub.pause();

@@ -1,0 +1,342 @@
+//! Fetching the labels created in a span of time, completely, oldest first and in bounded
+//! memory, without relying on any order of the server's results (Kili's API promises none).
+//!
+//! The span is cut into windows of `createdAt`: a window whose `countLabels` fits in a page is
+//! fetched in one `labels` call; a larger one is split at its midpoint, older half first. A
+//! window of a single millisecond that still holds more than a page is paged with `skip` (it
+//! lies in the past, so new labels do not shift it) and fetched again if what came back
+//! disagrees with the count. Each window is sorted by (`createdAt`, `id`) and handed over before
+//! the next is fetched, so at most one page is held.
+//!
+//! With a limit, the newest labels up to the limit are fetched: the oldest time to keep is
+//! found by bisection on counts, and the labels before it are reported as a gap.
+
+use crate::error::Result;
+use crate::models::Label;
+
+/// Where labels come from: the API, or a test's list.
+pub(crate) trait Source {
+    /// How many labels were created in `[from, to]` (milliseconds, inclusive).
+    fn count(&mut self, from: i64, to: i64) -> Result<u64>;
+    /// Up to `first` labels created in `[from, to]`, after skipping `skip`, in any order.
+    fn page(&mut self, from: i64, to: i64, first: u64, skip: u64) -> Result<Vec<Label>>;
+}
+
+/// Whether to go on after a window was handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Labels that a limit left out: created in `[from, until]`, `skipped` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gap {
+    pub(crate) from: i64,
+    pub(crate) until: i64,
+    pub(crate) skipped: u64,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Report {
+    /// Labels handed over.
+    pub(crate) fetched: u64,
+    /// What a limit left out.
+    pub(crate) gap: Option<Gap>,
+    /// Whether the receiver stopped it.
+    pub(crate) stopped: bool,
+}
+
+/// How many times a single-millisecond window is fetched again when what came back disagrees
+/// with its count.
+const REFETCHES: usize = 3;
+
+/// Fetches the labels created in `[from, to]` (at most `limit`, the newest) and hands them to
+/// `deliver` window by window, oldest first. `page` is the most a request asks for; `likely_end`
+/// is where the labels probably stop (now, by the local clock): the span is first cut there, so
+/// that a far `to` costs one count, not a bisection down from it.
+///
+/// # Errors
+///
+/// The first request error; what was handed over before it stays handed over.
+pub(crate) fn run(
+    source: &mut dyn Source,
+    (from, to): (i64, i64),
+    likely_end: i64,
+    page: u64,
+    limit: Option<u64>,
+    deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
+) -> Result<Report> {
+    let page = page.max(1);
+    let mut report = Report::default();
+    if from > to {
+        return Ok(report);
+    }
+    let mut start = from;
+    if let Some(limit) = limit {
+        let total = source.count(from, to)?;
+        if total > limit {
+            start = oldest_to_keep(source, from, to, limit)?;
+            let kept = source.count(start, to)?;
+            report.gap = Some(Gap {
+                from,
+                until: start - 1,
+                skipped: total.saturating_sub(kept),
+            });
+        }
+    }
+    // Windows still to fetch; the last pushed (the oldest) is fetched first.
+    let mut windows = if (start..to).contains(&likely_end) {
+        vec![(likely_end + 1, to), (start, likely_end)]
+    } else {
+        vec![(start, to)]
+    };
+    while let Some((a, b)) = windows.pop() {
+        let n = source.count(a, b)?;
+        if n == 0 {
+            continue;
+        }
+        if n > page && a < b {
+            let mid = a + (b - a) / 2;
+            windows.push((mid + 1, b));
+            windows.push((a, mid));
+            continue;
+        }
+        let flow = if n <= page {
+            let mut rows = source.page(a, b, page, 0)?;
+            report.fetched += rows.len() as u64;
+            sort(&mut rows);
+            deliver(rows)
+        } else {
+            one_millisecond(source, a, n, page, &mut report, deliver)?
+        };
+        if flow == Flow::Stop {
+            report.stopped = true;
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// A window of one millisecond holding more than a page: paged with `skip`, each page handed
+/// over as it comes, and fetched again (up to [`REFETCHES`] times) if the total disagrees with
+/// the count (a label deleted meanwhile shifts the pages; the receiver drops what it already
+/// has).
+fn one_millisecond(
+    source: &mut dyn Source,
+    at: i64,
+    count: u64,
+    page: u64,
+    report: &mut Report,
+    deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
+) -> Result<Flow> {
+    for _ in 0..REFETCHES {
+        let mut seen = 0;
+        loop {
+            let mut rows = source.page(at, at, page, seen)?;
+            let n = rows.len() as u64;
+            seen += n;
+            report.fetched += n;
+            sort(&mut rows);
+            if deliver(rows) == Flow::Stop {
+                return Ok(Flow::Stop);
+            }
+            if n < page {
+                break;
+            }
+        }
+        let now = source.count(at, at)?;
+        if seen == now || seen == count {
+            break;
+        }
+        log::debug!("catch-up: {seen} labels at {at} ms, the count says {now}; fetching again");
+    }
+    Ok(Flow::Continue)
+}
+
+/// The oldest time `t` in `[from, to + 1]` such that at most `limit` labels were created in
+/// `[t, to]` (counts only grow towards the past).
+fn oldest_to_keep(source: &mut dyn Source, from: i64, to: i64, limit: u64) -> Result<i64> {
+    let (mut lo, mut hi) = (from, to + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if source.count(mid, to)? <= limit {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(lo)
+}
+
+/// Oldest first; labels whose `createdAt` is missing or unparsable last, by id.
+fn sort(rows: &mut [Label]) {
+    rows.sort_by_cached_key(|l| {
+        let t = l
+            .created_at
+            .as_deref()
+            .and_then(crate::time::parse_iso)
+            .unwrap_or(i64::MAX);
+        (t, l.id.clone())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Labels in memory, answered in a scrambled order, counting requests.
+    struct Store {
+        labels: Vec<(i64, String)>,
+        requests: usize,
+    }
+
+    impl Store {
+        fn new(times: &[i64]) -> Store {
+            let mut labels: Vec<(i64, String)> = times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, format!("l{i:04}")))
+                .collect();
+            // Any order but creation order: reversed, then pairs swapped.
+            labels.reverse();
+            for pair in labels.chunks_mut(2) {
+                pair.reverse();
+            }
+            Store {
+                labels,
+                requests: 0,
+            }
+        }
+
+        fn within(&self, from: i64, to: i64) -> impl Iterator<Item = &(i64, String)> {
+            self.labels
+                .iter()
+                .filter(move |(t, _)| (from..=to).contains(t))
+        }
+    }
+
+    impl Source for Store {
+        fn count(&mut self, from: i64, to: i64) -> Result<u64> {
+            self.requests += 1;
+            Ok(self.within(from, to).count() as u64)
+        }
+        fn page(&mut self, from: i64, to: i64, first: u64, skip: u64) -> Result<Vec<Label>> {
+            self.requests += 1;
+            Ok(self
+                .within(from, to)
+                .skip(skip as usize)
+                .take(first as usize)
+                .map(|(t, id)| {
+                    Label::from_json(&json!({"id": id, "createdAt": crate::time::format_ms(*t)}))
+                        .unwrap()
+                })
+                .collect())
+        }
+    }
+
+    fn fetch(
+        store: &mut Store,
+        from: i64,
+        to: i64,
+        page: u64,
+        limit: Option<u64>,
+    ) -> (Vec<String>, Report, usize) {
+        let mut got = Vec::new();
+        let mut largest = 0;
+        let report = run(store, (from, to), to, page, limit, &mut |rows| {
+            largest = largest.max(rows.len());
+            got.extend(rows.into_iter().map(|l| l.id));
+            Flow::Continue
+        })
+        .unwrap();
+        (got, report, largest)
+    }
+
+    fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("l{i:04}")).collect()
+    }
+
+    #[test]
+    fn everything_oldest_first_whatever_the_server_order() {
+        let times: Vec<i64> = (0..1000).map(|i| 1_000 + i * 7).collect();
+        let mut store = Store::new(&times);
+        let (got, report, largest) = fetch(&mut store, 0, 100_000, 100, None);
+        assert_eq!(got, ids(0..1000));
+        assert_eq!(report.fetched, 1000);
+        assert!(largest <= 100, "one page at a time: {largest}");
+    }
+
+    #[test]
+    fn equal_timestamps_across_page_boundaries() {
+        // 250 labels at one millisecond, 30 around it.
+        let mut times = vec![4_000; 250];
+        times.extend((0..30).map(|i| 3_990 + i));
+        let mut store = Store::new(&times);
+        let (mut got, report, _) = fetch(&mut store, 0, 10_000, 100, None);
+        assert_eq!(report.fetched, 280);
+        let n = got.len();
+        got.sort();
+        got.dedup();
+        assert_eq!((n, got.len()), (280, 280), "none lost, none twice");
+    }
+
+    #[test]
+    fn a_limit_keeps_the_newest_and_names_the_gap() {
+        let times: Vec<i64> = (0..500).map(|i| 10_000 + i * 10).collect();
+        let mut store = Store::new(&times);
+        let (got, report, _) = fetch(&mut store, 0, 1_000_000, 100, Some(120));
+        assert_eq!(got, ids(380..500));
+        let gap = report.gap.unwrap();
+        assert_eq!((gap.from, gap.skipped), (0, 380));
+        // Between the newest label left out and the oldest kept.
+        assert!(
+            (10_000 + 379 * 10..10_000 + 380 * 10).contains(&gap.until),
+            "{gap:?}"
+        );
+    }
+
+    #[test]
+    fn the_receiver_can_stop_it() {
+        let times: Vec<i64> = (0..500).collect();
+        let mut store = Store::new(&times);
+        let mut windows = 0;
+        let report = run(&mut store, (0, 1_000), 1_000, 50, None, &mut |_| {
+            windows += 1;
+            if windows == 2 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })
+        .unwrap();
+        assert!(report.stopped);
+        assert_eq!(windows, 2);
+    }
+
+    #[test]
+    fn a_far_end_costs_one_count_beyond_the_likely_one() {
+        let times: Vec<i64> = (0..300).collect();
+        let mut store = Store::new(&times);
+        let mut got = 0;
+        run(&mut store, (0, i64::MAX / 4), 299, 100, None, &mut |rows| {
+            got += rows.len();
+            Flow::Continue
+        })
+        .unwrap();
+        assert_eq!(got, 300);
+        assert!(store.requests < 20, "{} requests", store.requests);
+    }
+
+    #[test]
+    fn empty_spans_cost_one_count() {
+        let mut store = Store::new(&[5, 6]);
+        let (got, _, _) = fetch(&mut store, 100, 1_000_000_000, 100, None);
+        assert!(got.is_empty());
+        assert_eq!(store.requests, 1);
+        let (got, _, _) = fetch(&mut store, 10, 9, 100, None);
+        assert!(got.is_empty(), "an inverted span is empty");
+    }
+}

@@ -1,0 +1,370 @@
+//! [`Checkpoint`]: where a label subscription stands, as a value and as a stable string, so that
+//! a restarted process resumes it with nothing lost and nothing delivered twice.
+//!
+//! A checkpoint holds a time, `from`, and the versions of the labels delivered at or after it.
+//! Resuming fetches every label created at or after `from` and delivers those whose version is
+//! not listed. Kili's API gives no order and no `updatedAt` filter for labels, so `from` trails
+//! the newest `createdAt` delivered by the catch-up margin: a label published late (out of
+//! `createdAt` order) within the margin is still found, and so is an update of a recent label.
+//!
+//! The recent versions are kept in immutable chunks shared between the subscription and the
+//! checkpoints it hands out, so a checkpoint per event costs two reference counts, not a copy.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::models::Label;
+
+/// Entries per chunk of the recent set.
+const CHUNK: usize = 64;
+
+/// One delivered version: the label's id, a digest of its selected fields, its `createdAt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) id: Arc<str>,
+    pub(crate) digest: u64,
+    pub(crate) created_at: i64,
+}
+
+/// The versions delivered recently, oldest delivery first, in shared immutable chunks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Recent {
+    full: Arc<Vec<Arc<[Entry]>>>,
+    tail: Arc<Vec<Entry>>,
+    len: usize,
+}
+
+impl Recent {
+    pub(crate) fn push(&mut self, entry: Entry) {
+        Arc::make_mut(&mut self.tail).push(entry);
+        self.len += 1;
+        if self.tail.len() >= CHUNK {
+            let tail = std::mem::take(Arc::make_mut(&mut self.tail));
+            Arc::make_mut(&mut self.full).push(Arc::from(tail));
+        }
+    }
+
+    /// Drops whole chunks, oldest first, while the first holds only entries created before
+    /// `from`, or the rest still holds at least `cap` entries; returns the dropped chunks.
+    pub(crate) fn prune(&mut self, from: i64, cap: usize) -> Vec<Arc<[Entry]>> {
+        let mut dropped = Vec::new();
+        while let Some(first) = self.full.first() {
+            let stale = first.iter().all(|e| e.created_at < from);
+            if !stale && self.len - first.len() < cap {
+                break;
+            }
+            self.len -= first.len();
+            dropped.push(Arc::make_mut(&mut self.full).remove(0));
+        }
+        dropped
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.full
+            .iter()
+            .flat_map(|c| c.iter())
+            .chain(self.tail.iter())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Where a label subscription stands: pass one to
+/// [`SubscriptionOptions::resume_from`](crate::SubscriptionOptions::resume_from) to resume after
+/// a restart with every label created or updated meanwhile delivered once, and nothing twice.
+///
+/// Every [`LabelEvent`](crate::LabelEvent) carries the checkpoint *after* it, and
+/// [`Subscription::checkpoint`](crate::Subscription::checkpoint) gives the latest. Its string
+/// form (`Display` / [`FromStr`]) is stable across versions of this crate:
+///
+/// ```text
+/// v1.<base64url, no padding, of {"from": MS, "labels": [[ID, DIGEST, CREATED_MS], ...]}>
+/// ```
+///
+/// `from` is a time in milliseconds since the Unix epoch (or `null` before the subscription
+/// was ever established); each label entry names a delivered version: the label's id, a
+/// 16-hex-digit FNV-1a digest of its selected fields, and its `createdAt` in milliseconds.
+///
+/// # Examples
+///
+/// ```
+/// let empty = kili::Checkpoint::default();
+/// let text = empty.to_string();
+/// assert!(text.starts_with("v1."));
+/// assert_eq!(text.parse::<kili::Checkpoint>()?, empty);
+/// assert!("v9.xyz".parse::<kili::Checkpoint>().is_err());
+/// # Ok::<(), kili::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Checkpoint {
+    /// Labels created at or after this time (ms) are fetched on resume.
+    from: Option<i64>,
+    recent: Recent,
+}
+
+impl Checkpoint {
+    pub(crate) fn new(from: Option<i64>, recent: Recent) -> Checkpoint {
+        Checkpoint { from, recent }
+    }
+
+    /// The time from which a resume fetches labels, in ms since the epoch.
+    pub(crate) fn start(&self) -> Option<i64> {
+        self.from
+    }
+
+    /// The delivered versions it lists, created at or after `from`.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        let from = self.from;
+        self.recent
+            .iter()
+            .filter(move |e| from.is_some_and(|f| e.created_at >= f))
+    }
+
+    /// How many delivered versions it lists.
+    ///
+    /// ```
+    /// assert_eq!(kili::Checkpoint::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries().count()
+    }
+
+    /// Whether it lists no version.
+    pub fn is_empty(&self) -> bool {
+        self.entries().next().is_none()
+    }
+}
+
+impl PartialEq for Checkpoint {
+    fn eq(&self, other: &Checkpoint) -> bool {
+        self.from == other.from && self.entries().eq(other.entries())
+    }
+}
+
+impl Eq for Checkpoint {}
+
+impl fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("from", &self.from.map(crate::time::format_ms))
+            .field("labels", &self.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let labels: Vec<Value> = self
+            .entries()
+            .map(|e| json!([&*e.id, format!("{:016x}", e.digest), e.created_at]))
+            .collect();
+        let body = json!({ "from": self.from, "labels": labels }).to_string();
+        write!(f, "v1.{}", URL_SAFE_NO_PAD.encode(body))
+    }
+}
+
+impl FromStr for Checkpoint {
+    type Err = Error;
+
+    /// Parses the string form.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] if it is not a checkpoint of a known version.
+    fn from_str(s: &str) -> Result<Checkpoint> {
+        let bad = |why: &str| Error::invalid(format!("not a checkpoint: {why}"));
+        let body = s
+            .trim()
+            .strip_prefix("v1.")
+            .ok_or_else(|| bad("unknown version (expected `v1.`)"))?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| bad("not base64url"))?;
+        let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad("not JSON"))?;
+        let from = match v.get("from") {
+            Some(Value::Null) | None => None,
+            Some(t) => Some(t.as_i64().ok_or_else(|| bad("`from` is not an integer"))?),
+        };
+        let mut recent = Recent::default();
+        for item in v
+            .get("labels")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("no `labels` list"))?
+        {
+            let entry = match item.as_array().map(Vec::as_slice) {
+                Some([id, digest, created]) => Entry {
+                    id: Arc::from(
+                        id.as_str()
+                            .ok_or_else(|| bad("a label id is not a string"))?,
+                    ),
+                    digest: digest
+                        .as_str()
+                        .and_then(|d| u64::from_str_radix(d, 16).ok())
+                        .ok_or_else(|| bad("a digest is not 16 hex digits"))?,
+                    created_at: created
+                        .as_i64()
+                        .ok_or_else(|| bad("a time is not an integer"))?,
+                },
+                _ => return Err(bad("a label entry is not [id, digest, time]")),
+            };
+            recent.push(entry);
+        }
+        Ok(Checkpoint { from, recent })
+    }
+}
+
+/// The digest of a label version: FNV-1a (64 bits) over its fields in a fixed order, so that
+/// the live frame and a query of the same version agree, in any process and any version of
+/// this crate.
+pub(crate) fn digest(label: &Label) -> u64 {
+    let mut h = Fnv::default();
+    h.field(Some(&label.id));
+    let author = label.author.as_ref();
+    h.field(author.and_then(|a| a.id.as_deref()));
+    h.field(author.and_then(|a| a.email.as_deref()));
+    h.field(label.asset_id.as_deref());
+    h.field(label.label_type.as_ref().map(|t| t.as_str()));
+    h.field(label.json_response.as_ref().map(|r| r.get()));
+    h.field(label.created_at.as_deref());
+    h.field(label.model_name.as_deref());
+    h.field(label.seconds_to_label.map(|s| s.to_string()).as_deref());
+    h.field(
+        label
+            .is_latest_label_for_user
+            .map(|b| if b { "1" } else { "0" }),
+    );
+    let mut extra: Vec<(&String, &Value)> = label.extra.iter().collect();
+    extra.sort_by_key(|(k, _)| *k);
+    for (k, v) in extra {
+        h.field(Some(k));
+        h.field(Some(&v.to_string()));
+    }
+    h.0
+}
+
+/// FNV-1a, 64 bits; each field is prefixed by a presence byte and its length.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn field(&mut self, value: Option<&str>) {
+        match value {
+            None => self.bytes(&[0]),
+            Some(s) => {
+                self.bytes(&[1]);
+                self.bytes(&(s.len() as u64).to_le_bytes());
+                self.bytes(s.as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, created_at: i64) -> Entry {
+        Entry {
+            id: Arc::from(id),
+            digest: 0xabc,
+            created_at,
+        }
+    }
+
+    #[test]
+    fn string_form_round_trips_and_is_stable() {
+        let mut recent = Recent::default();
+        recent.push(entry("old", 5));
+        recent.push(entry("l1", 1_000));
+        recent.push(entry("l2", 1_001));
+        let cp = Checkpoint::new(Some(1_000), recent);
+        assert_eq!(cp.len(), 2, "entries before `from` are not listed");
+        let text = cp.to_string();
+        let body = URL_SAFE_NO_PAD.decode(&text[3..]).unwrap();
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"from":1000,"labels":[["l1","0000000000000abc",1000],["l2","0000000000000abc",1001]]}"#
+        );
+        assert_eq!(text.parse::<Checkpoint>().unwrap(), cp);
+        for bad in ["", "v1.", "v1.!!", "v2.e30", "v1.e30", "v1.W10"] {
+            assert!(bad.parse::<Checkpoint>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn snapshots_share_chunks_and_do_not_see_later_pushes() {
+        let mut recent = Recent::default();
+        for i in 0..(CHUNK as i64 + 3) {
+            recent.push(entry("x", i));
+        }
+        let snapshot = recent.clone();
+        recent.push(entry("later", 999));
+        assert_eq!(snapshot.len(), CHUNK + 3);
+        assert_eq!(recent.len(), CHUNK + 4);
+        assert!(
+            Arc::ptr_eq(&snapshot.full, &recent.full),
+            "full chunks shared"
+        );
+        assert!(snapshot.iter().all(|e| &*e.id == "x"));
+    }
+
+    #[test]
+    fn pruning_drops_stale_chunks_and_what_exceeds_the_cap() {
+        let mut recent = Recent::default();
+        for i in 0..(3 * CHUNK as i64) {
+            recent.push(entry("x", i));
+        }
+        assert!(recent.prune(0, usize::MAX).is_empty(), "nothing stale");
+        assert_eq!(
+            recent.prune(CHUNK as i64, usize::MAX).len(),
+            1,
+            "first chunk stale"
+        );
+        assert_eq!(recent.len(), 2 * CHUNK);
+        let cut = recent.prune(0, CHUNK);
+        assert_eq!(cut.len(), 1, "over the cap");
+        assert_eq!(cut[0].last().unwrap().created_at, 2 * CHUNK as i64 - 1);
+        assert_eq!(recent.len(), CHUNK);
+    }
+
+    #[test]
+    fn digests_tell_versions_apart_whatever_the_field_order() {
+        let a: Label = serde_json::from_str(
+            r#"{"id":"l","labelOf":{"id":"a"},"jsonResponse":"{\"k\":1}","createdAt":"t"}"#,
+        )
+        .unwrap();
+        let b: Label = serde_json::from_str(
+            r#"{"createdAt":"t","jsonResponse":"{\"k\":1}","labelOf":{"id":"a"},"id":"l"}"#,
+        )
+        .unwrap();
+        assert_eq!(digest(&a), digest(&b));
+        let c: Label = serde_json::from_str(
+            r#"{"id":"l","labelOf":{"id":"a"},"jsonResponse":"{\"k\":2}","createdAt":"t"}"#,
+        )
+        .unwrap();
+        assert_ne!(digest(&a), digest(&c));
+        // Checkpoints saved by one version of the crate are read by the next: the digest of a
+        // version never changes.
+        assert_eq!(digest(&a), 0xfca1_8ef0_5bc7_7958);
+    }
+}

@@ -1,0 +1,315 @@
+//! The label feed: decodes each result straight into a [`Label`], keeps what a checkpoint needs,
+//! and after a gap fetches every label created since the last one delivered.
+//!
+//! Live results are never deduplicated against each other: the same content twice is two
+//! events. Deduplication happens only where a catch-up and the live stream overlap: a catch-up
+//! skips the versions already delivered (same id and digest), and a live result that arrives
+//! within [`OVERLAP`] of the catch-up's end and repeats a version it delivered is dropped, once.
+//! (A label updated twice in the instant between the resubscription and its catch-up read may
+//! then be delivered out of order; nothing is lost or repeated.)
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::source::ApiSource;
+use super::{CaughtUp, Context, Feed};
+use crate::client::Kili;
+use crate::client::fields::Selection;
+use crate::error::{Error, Result};
+use crate::models::Label;
+use crate::subscription::catch_up::{self, Flow};
+use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
+use crate::subscription::events::{EventOrigin, LabelEvent};
+use crate::time;
+
+/// The label fields that label events carry: the SDK's subscription fields, plus `createdAt`
+/// for the catch-up. The subscription document and the catch-up read both select these.
+pub(crate) const LABEL_EVENT_FIELDS: &[&str] = &[
+    "id",
+    "author.email",
+    "labelOf.id",
+    "labelType",
+    "jsonResponse",
+    "createdAt",
+];
+
+/// The label subscription's document: the SDK's, with [`LABEL_EVENT_FIELDS`].
+pub(crate) fn label_subscription_document() -> Result<String> {
+    let selection = Selection::parse(LABEL_EVENT_FIELDS)?.render();
+    Ok(format!(
+        "subscription($projectID: ID!) {{\n  data: labelCreatedOrUpdated(projectID: $projectID) {{\n    {selection}\n  }}\n}}\n"
+    ))
+}
+
+/// How long after a catch-up a live result may repeat what it fetched: results published
+/// before the catch-up read them, still in flight or waiting in the socket.
+const OVERLAP: Duration = Duration::from_secs(2);
+
+/// Labels per catch-up request (the SDK's page size).
+const PAGE: u64 = 100;
+/// The newest time a catch-up asks for, 3000-01-01T00:00:00.000Z: far beyond any clock skew,
+/// and within every server's date range.
+const END_OF_TIME: i64 = 32_503_680_000_000;
+/// How far past the local clock labels may carry a `createdAt` (a server clock ahead of
+/// ours): the catch-up's first cut.
+const CLOCK_AHEAD: i64 = 86_400_000;
+
+/// A result's payload: `{"data": {"data": LABEL}}`.
+#[derive(Deserialize)]
+struct Payload {
+    data: Option<Data>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    data: Option<Label>,
+}
+
+/// Settings of a label feed.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelFeedSettings {
+    /// How far behind the newest `createdAt` a catch-up starts; `None` turns catch-ups off.
+    pub(crate) margin: Option<Duration>,
+    /// The most versions a checkpoint lists.
+    pub(crate) capacity: usize,
+    /// The most labels one catch-up delivers (the newest).
+    pub(crate) limit: Option<u64>,
+    /// Where to start from.
+    pub(crate) resume: Option<Checkpoint>,
+}
+
+/// Label subscriptions.
+#[derive(Debug)]
+pub(crate) struct LabelFeed {
+    source: ApiSource,
+    margin_ms: Option<i64>,
+    capacity: usize,
+    limit: Option<u64>,
+    /// The newest `createdAt` delivered (ms).
+    newest: Option<i64>,
+    /// Server time when the subscription was first established (ms), for a catch-up before any
+    /// label was delivered.
+    baseline: Option<i64>,
+    /// Never fetch below this (a checkpoint's start, or what the capacity cut).
+    floor: Option<i64>,
+    /// The versions delivered recently, for checkpoints.
+    recent: Recent,
+    /// Per label id with versions in `recent`: the latest digest delivered, and how many of
+    /// its versions `recent` holds.
+    index: HashMap<Arc<str>, (u64, u32)>,
+    /// Versions the last catch-up delivered, not yet seen live, until `overlap_until`.
+    overlap: HashMap<Arc<str>, u64>,
+    overlap_until: Option<Instant>,
+    /// Whether the first establishment must catch up (resuming from a checkpoint).
+    resuming: bool,
+}
+
+impl LabelFeed {
+    pub(crate) fn new(kili: Kili, project_id: String, settings: LabelFeedSettings) -> LabelFeed {
+        let margin_ms = settings
+            .margin
+            .map(|m| i64::try_from(m.as_millis()).unwrap_or(i64::MAX));
+        let mut feed = LabelFeed {
+            source: ApiSource { kili, project_id },
+            margin_ms,
+            capacity: settings.capacity.max(1),
+            limit: settings.limit,
+            newest: None,
+            baseline: None,
+            floor: None,
+            recent: Recent::default(),
+            index: HashMap::new(),
+            overlap: HashMap::new(),
+            overlap_until: None,
+            resuming: false,
+        };
+        if let Some(cp) = settings.resume {
+            feed.resume(&cp);
+        }
+        feed
+    }
+
+    fn resume(&mut self, cp: &Checkpoint) {
+        self.floor = cp.start();
+        for e in cp.entries() {
+            self.index.entry(Arc::clone(&e.id)).or_insert((0, 0)).1 += 1;
+            if let Some(slot) = self.index.get_mut(&e.id) {
+                slot.0 = e.digest;
+            }
+            self.newest = self.newest.max(Some(e.created_at));
+            self.recent.push(e.clone());
+        }
+        self.resuming = self.floor.is_some();
+    }
+
+    /// Labels created at or after this time are fetched by the next catch-up.
+    fn resume_point(&self) -> Option<i64> {
+        let margin = self.margin_ms?;
+        match (self.newest, self.floor, self.baseline) {
+            (Some(n), floor, _) => Some(n.saturating_sub(margin).max(floor.unwrap_or(i64::MIN))),
+            (None, Some(floor), _) => Some(floor),
+            (None, None, Some(b)) => Some(b.saturating_sub(margin)),
+            (None, None, None) => None,
+        }
+    }
+
+    fn snapshot(&self) -> Checkpoint {
+        Checkpoint::new(self.resume_point(), self.recent.clone())
+    }
+
+    /// Whether this version of the label was delivered (and is still remembered).
+    fn delivered(&self, id: &str, digest: u64) -> bool {
+        self.index.get(id).is_some_and(|(d, _)| *d == digest)
+    }
+
+    /// Records a delivered version.
+    fn record(&mut self, id: Arc<str>, digest: u64, created_at: Option<i64>) {
+        // A label without a usable `createdAt` is kept until the capacity drops it.
+        let created_at = created_at.unwrap_or(i64::MAX);
+        if created_at != i64::MAX {
+            self.newest = self.newest.max(Some(created_at));
+        }
+        let slot = self.index.entry(Arc::clone(&id)).or_insert((digest, 0));
+        *slot = (digest, slot.1 + 1);
+        self.recent.push(Entry {
+            id,
+            digest,
+            created_at,
+        });
+        let Some(from) = self.resume_point() else {
+            return;
+        };
+        for chunk in self.recent.prune(from, self.capacity) {
+            for e in chunk.iter() {
+                if e.created_at >= from {
+                    // The capacity dropped a version still in the window: never fetch below
+                    // it again, or it would be delivered twice.
+                    self.floor = self.floor.max(Some(e.created_at.saturating_add(1)));
+                }
+                if let Some(slot) = self.index.get_mut(&e.id) {
+                    slot.1 -= 1;
+                    if slot.1 == 0 {
+                        self.index.remove(&e.id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn event(&self, label: Label, ctx: &Context, origin: EventOrigin) -> LabelEvent {
+        LabelEvent::new(
+            label,
+            Arc::clone(&ctx.subscription_id),
+            origin,
+            self.snapshot(),
+        )
+    }
+}
+
+impl Feed for LabelFeed {
+    type Event = LabelEvent;
+
+    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<LabelEvent>> {
+        let label = serde_json::from_str::<Payload>(payload.get())
+            .map_err(|e| Error::decode("a label event", e))?
+            .data
+            .and_then(|d| d.data)
+            .ok_or_else(|| Error::decode("a label event", "no label at data.data"))?;
+        let id: Arc<str> = Arc::from(label.id.as_str());
+        let d = digest(&label);
+        if self.overlap_until.is_some_and(|t| Instant::now() >= t) {
+            self.overlap.clear();
+            self.overlap_until = None;
+        }
+        if self.overlap.get(&id) == Some(&d) {
+            self.overlap.remove(&id);
+            return Ok(None);
+        }
+        let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+        self.record(id, d, created_at);
+        Ok(Some(self.event(label, ctx, EventOrigin::Live)))
+    }
+
+    fn established(&mut self, ctx: &Context) {
+        if self.baseline.is_none() {
+            // The server's clock, not ours; its `Date` has seconds only.
+            let server = ctx.server_date.map(|d| time::millis(d) - 1_000);
+            if server.is_none() {
+                log::debug!("the server sent no Date: the catch-up baseline is the local clock");
+            }
+            self.baseline = Some(server.unwrap_or_else(|| time::millis(SystemTime::now())));
+        }
+    }
+
+    fn wants_catch_up(&self, reconnect: bool) -> bool {
+        self.margin_ms.is_some() && (reconnect || self.resuming)
+    }
+
+    fn catch_up(
+        &mut self,
+        ctx: &Context,
+        gap_started: Option<SystemTime>,
+        deliver: &mut dyn FnMut(LabelEvent) -> Flow,
+    ) -> Result<CaughtUp> {
+        self.resuming = false;
+        let Some(from) = self.resume_point() else {
+            return Ok(CaughtUp::default());
+        };
+        let mut source = self.source.clone();
+        let limit = self.limit;
+        let mut delivered = 0;
+        let mut receive = |rows: Vec<Label>| {
+            for label in rows {
+                let id: Arc<str> = Arc::from(label.id.as_str());
+                let d = digest(&label);
+                if self.delivered(&id, d) {
+                    continue; // delivered before the gap
+                }
+                let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+                self.record(Arc::clone(&id), d, created_at);
+                self.overlap.insert(id, d);
+                delivered += 1;
+                let event = self.event(label, ctx, EventOrigin::CatchUp);
+                if deliver(event) == Flow::Stop {
+                    return Flow::Stop;
+                }
+            }
+            Flow::Continue
+        };
+        let likely_end = time::millis(SystemTime::now()).saturating_add(CLOCK_AHEAD);
+        let span = (from, END_OF_TIME);
+        let report = catch_up::run(&mut source, span, likely_end, PAGE, limit, &mut receive)?;
+        self.overlap_until = Instant::now().checked_add(OVERLAP);
+        let now = SystemTime::now();
+        Ok(CaughtUp {
+            delivered,
+            gap: report.gap,
+            unchecked_updates: Some((
+                gap_started.unwrap_or_else(|| time::to_system_time(from)),
+                now,
+            )),
+        })
+    }
+
+    fn restarted(&mut self) {
+        self.newest = None;
+        self.baseline = None;
+        self.floor = None;
+        self.recent = Recent::default();
+        self.index.clear();
+        self.overlap.clear();
+        self.resuming = false;
+    }
+
+    fn checkpoint(&self) -> Option<Checkpoint> {
+        Some(self.snapshot())
+    }
+
+    fn checkpoint_of(event: &LabelEvent) -> Option<Checkpoint> {
+        Some(event.checkpoint().clone())
+    }
+}

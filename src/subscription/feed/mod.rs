@@ -1,0 +1,145 @@
+//! What a subscription makes of its results: raw events for any document, or labels with a
+//! catch-up after gaps and a checkpoint after each event.
+
+mod labels;
+mod source;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+pub(crate) use labels::{
+    LABEL_EVENT_FIELDS, LabelFeed, LabelFeedSettings, label_subscription_document,
+};
+
+use crate::error::{Error, GraphQlError, Result};
+use crate::subscription::catch_up::{Flow, Gap};
+use crate::subscription::checkpoint::Checkpoint;
+use crate::subscription::events::RawEvent;
+
+/// What the worker tells a feed about the connection a result came on.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    /// The subscription's operation id on this connection.
+    pub(crate) subscription_id: Arc<str>,
+    /// The `Date` the server sent with the WebSocket handshake, if any.
+    pub(crate) server_date: Option<SystemTime>,
+}
+
+/// What a catch-up did, for the lifecycle events.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CaughtUp {
+    /// Events handed over.
+    pub(crate) delivered: usize,
+    /// Labels a limit left out.
+    pub(crate) gap: Option<Gap>,
+    /// From when to when updates of older labels cannot have been seen.
+    pub(crate) unchecked_updates: Option<(SystemTime, SystemTime)>,
+}
+
+/// Turns results into events.
+pub(crate) trait Feed: Send + 'static {
+    /// What the program receives.
+    type Event: Send + 'static;
+
+    /// A live result (the frame's payload); `Ok(None)` if it repeats what the catch-up of this
+    /// reconnection just delivered.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] if the payload does not hold an event.
+    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<Self::Event>>;
+
+    /// The subscription is established on a new connection.
+    fn established(&mut self, _ctx: &Context) {}
+
+    /// Whether the next establishment must fetch what was missed: after a gap (`reconnect`), or
+    /// on the first connection when resuming from a checkpoint.
+    fn wants_catch_up(&self, _reconnect: bool) -> bool {
+        false
+    }
+
+    /// Fetches what happened since the last event delivered (or the checkpoint resumed from)
+    /// and hands each event to `deliver`, oldest first, page by page. `gap_started` is when the
+    /// previous connection was lost, if one was.
+    ///
+    /// # Errors
+    ///
+    /// The first request error; what was handed over stays handed over.
+    fn catch_up(
+        &mut self,
+        _ctx: &Context,
+        _gap_started: Option<SystemTime>,
+        _deliver: &mut dyn FnMut(Self::Event) -> Flow,
+    ) -> Result<CaughtUp> {
+        Ok(CaughtUp::default())
+    }
+
+    /// The subscription restarts after a close: what happened meanwhile is not wanted.
+    fn restarted(&mut self) {}
+
+    /// Where it stands, for a restart (label feeds only).
+    fn checkpoint(&self) -> Option<Checkpoint> {
+        None
+    }
+
+    /// The checkpoint an event carries (label events only).
+    fn checkpoint_of(_event: &Self::Event) -> Option<Checkpoint> {
+        None
+    }
+}
+
+/// A result's payload as the machine does not read it: `data`, `errors`.
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    errors: Vec<Value>,
+}
+
+/// Generic subscriptions: every result is an event; nothing to catch up.
+#[derive(Debug, Default)]
+pub(crate) struct RawFeed;
+
+impl Feed for RawFeed {
+    type Event = RawEvent;
+
+    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<RawEvent>> {
+        let p: Payload = serde_json::from_str(payload.get())
+            .map_err(|e| Error::decode("a subscription result", e))?;
+        Ok(Some(RawEvent {
+            data: p.data,
+            errors: p.errors.iter().map(GraphQlError::from_json).collect(),
+            subscription_id: ctx.subscription_id.to_string(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn ctx() -> Context {
+        Context {
+            subscription_id: Arc::from("s"),
+            server_date: None,
+        }
+    }
+
+    #[test]
+    fn raw_events_carry_data_and_errors() {
+        let payload =
+            RawValue::from_string(r#"{"data": {"x": 1}, "errors": [{"message": "m"}]}"#.to_owned())
+                .unwrap();
+        let e = RawFeed.live(&ctx(), &payload).unwrap().unwrap();
+        assert_eq!(e.data, serde_json::json!({"x": 1}));
+        assert_eq!(e.errors[0].message, "m");
+        assert_eq!(e.subscription_id, "s");
+        let bad = RawValue::from_string("\"text\"".to_owned()).unwrap();
+        assert!(RawFeed.live(&ctx(), &bad).is_err());
+    }
+}
