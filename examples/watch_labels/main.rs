@@ -25,6 +25,14 @@
 mod args;
 mod output;
 
+/// A line on stderr; a closed stderr is no reason to stop (`eprintln!` would panic).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,14 +49,14 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("watch_labels: {message}\n{}", args::USAGE);
+            note!("watch_labels: {message}\n{}", args::USAGE);
             return ExitCode::from(2);
         }
     };
     match watch(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("watch_labels: {}", chain(e.as_ref()));
+            note!("watch_labels: {}", chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -68,7 +76,7 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
     if let Some(path) = &args.state_file
         && let Some(checkpoint) = output::load_state(path)?
     {
-        eprintln!("resuming from {}", path.display());
+        note!("resuming from {}", path.display());
         options = options.resume_from(checkpoint);
     }
     let events = kili.label_events_with_options(&args.project_id, options)?;
@@ -87,11 +95,11 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
         }
         select! {
             recv(stop) -> why => {
-                eprintln!("{}; closing", why.unwrap_or("stopping"));
+                note!("{}; closing", why.unwrap_or("stopping"));
                 break Ok(());
             }
             recv(deadline) -> _ => {
-                eprintln!("timeout after {:.1} s; closing", started.elapsed().as_secs_f64());
+                note!("timeout after {:.1} s; closing", started.elapsed().as_secs_f64());
                 break Ok(());
             }
             recv(events.receiver()) -> item => match item {
@@ -102,12 +110,6 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
                     }
                     printed += 1;
                     last_checkpoint = Some(event.checkpoint().clone());
-                    // One flush (and one save) per batch: when no event is waiting.
-                    if events.receiver().is_empty()
-                        && let Err(e) = flush(&mut out, args, &mut last_checkpoint)
-                    {
-                        break Err(e);
-                    }
                 }
                 Ok(StreamEvent::Lifecycle(Lifecycle::Failed { error })) => {
                     break Err(format!("the subscription failed: {}", chain(error.as_ref())).into());
@@ -116,6 +118,13 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
                 Ok(_) => {}
                 Err(_) => break Err("the subscription ended".into()),
             }
+        }
+        // One flush (and one save) per batch: when nothing more is waiting.
+        if last_checkpoint.is_some()
+            && events.receiver().is_empty()
+            && let Err(e) = flush(&mut out, args, &mut last_checkpoint)
+        {
+            break Err(e);
         }
     };
     // What was printed is saved before anything else can go wrong.
@@ -149,13 +158,13 @@ fn flush(
 fn report(event: &Lifecycle) {
     match event {
         Lifecycle::Connected { subscription_id } => {
-            eprintln!("connected (subscription {subscription_id})");
+            note!("connected (subscription {subscription_id})");
         }
         Lifecycle::Reconnecting {
             attempt,
             delay,
             cause,
-        } => eprintln!(
+        } => note!(
             "reconnecting in {} ms (attempt {attempt}): {}",
             delay.as_millis(),
             chain(cause.as_ref())
@@ -163,17 +172,17 @@ fn report(event: &Lifecycle) {
         Lifecycle::Reconnected {
             subscription_id,
             missed,
-        } => eprintln!(
-            "reconnected (subscription {subscription_id}; {missed} missed labels delivered)"
-        ),
+        } => {
+            note!("reconnected (subscription {subscription_id}; {missed} missed labels delivered)")
+        }
         Lifecycle::CatchUpFailed { error } => {
-            eprintln!(
+            note!(
                 "could not fetch the labels missed: {}",
                 chain(error.as_ref())
             );
         }
-        Lifecycle::Closed => eprintln!("closed"),
-        other => eprintln!("{other:?}"),
+        Lifecycle::Closed => note!("closed"),
+        other => note!("{other:?}"),
     }
 }
 

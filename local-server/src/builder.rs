@@ -163,10 +163,11 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Floors the `createdAt` and `updatedAt` of every label written from now on to a multiple
-    /// of `resolution` (since the Unix epoch). With one hour, every label of a short test
-    /// shares one `createdAt` (or two, across an hour boundary): a client test can prove that
-    /// nothing it does depends on labels having distinct timestamps.
+    /// Floors the `createdAt` and `updatedAt` of every label written from now on to the
+    /// server's start plus a multiple of `resolution`. With one hour, every label of a test
+    /// shares one `createdAt` (the server's start): a client test can prove that nothing it
+    /// does depends on labels having distinct timestamps. Stamps are never earlier than the
+    /// server's start, as on Kili a label is never stamped long before it is written.
     ///
     /// Whatever the resolution, all the labels of one `appendManyLabels` call share one
     /// `createdAt`, timestamps never go backwards, and several calls may share a millisecond.
@@ -234,9 +235,12 @@ impl LocalServerBuilder {
         if self.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
-        let label_settings =
-            LabelSettings::new(self.created_at_resolution, self.shuffle_label_pages)
-                .map_err(Error::invalid)?;
+        let label_settings = LabelSettings::new(
+            self.created_at_resolution,
+            self.shuffle_label_pages,
+            crate::time::now_ms(),
+        )
+        .map_err(Error::invalid)?;
         let state = self.state.unwrap_or_default();
         let key = match self.api_key {
             Some(k) => k,

@@ -11,8 +11,10 @@ use std::time::Duration;
 /// How labels are stamped and ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct LabelSettings {
-    /// Label timestamps are floored to a multiple of this; at least 1.
+    /// Label timestamps are floored to a multiple of this, counted from `origin_ms`; at least 1.
     resolution_ms: i64,
+    /// Where the multiples start: the server's start, so that stamps are never earlier than it.
+    origin_ms: i64,
     /// Whether `labels` returns matches ordered by [`shuffle_key`] instead of creation order.
     pub(crate) shuffle_pages: bool,
 }
@@ -27,6 +29,7 @@ impl LabelSettings {
     /// Millisecond timestamps, creation order.
     pub(crate) const DEFAULT: LabelSettings = LabelSettings {
         resolution_ms: 1,
+        origin_ms: 0,
         shuffle_pages: false,
     };
 
@@ -36,7 +39,11 @@ impl LabelSettings {
     ///
     /// A message when `resolution` is not a whole, non-zero number of milliseconds (timestamps
     /// have millisecond precision, so no other multiple can be written).
-    pub(crate) fn new(resolution: Duration, shuffle_pages: bool) -> Result<Self, String> {
+    pub(crate) fn new(
+        resolution: Duration,
+        shuffle_pages: bool,
+        origin_ms: i64,
+    ) -> Result<Self, String> {
         if !resolution.subsec_nanos().is_multiple_of(1_000_000) {
             return Err(format!(
                 "created_at_resolution must be a whole number of milliseconds, not {resolution:?}"
@@ -45,6 +52,7 @@ impl LabelSettings {
         match i64::try_from(resolution.as_millis()) {
             Ok(ms) if ms >= 1 => Ok(LabelSettings {
                 resolution_ms: ms,
+                origin_ms,
                 shuffle_pages,
             }),
             _ => Err(format!(
@@ -53,13 +61,15 @@ impl LabelSettings {
         }
     }
 
-    /// `ms` floored to a multiple of the resolution (a no-op at 1 ms). Monotonic: a later
-    /// instant never gets an earlier stamp.
+    /// `ms` floored to the origin plus a multiple of the resolution (a no-op at 1 ms).
+    /// Monotonic: a later instant never gets an earlier stamp.
     pub(crate) fn stamp(&self, ms: i64) -> i64 {
         // `resolution_ms >= 1` by construction, so `rem_euclid` cannot divide by zero, and the
-        // remainder is in `0..resolution_ms`, so the subtraction cannot go below `i64::MIN`
-        // for the non-negative clock values it gets.
-        ms - ms.rem_euclid(self.resolution_ms)
+        // remainder is in `0..resolution_ms`.
+        ms.saturating_sub(
+            ms.saturating_sub(self.origin_ms)
+                .rem_euclid(self.resolution_ms),
+        )
     }
 }
 
@@ -80,10 +90,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stamps_count_from_the_origin() {
+        let hour = LabelSettings::new(Duration::from_secs(3600), false, 1_000_123).unwrap();
+        assert_eq!(hour.stamp(1_000_123), 1_000_123, "the start itself");
+        assert_eq!(hour.stamp(1_000_123 + 3_599_999), 1_000_123);
+        assert_eq!(hour.stamp(1_000_123 + 3_600_000), 1_000_123 + 3_600_000);
+    }
+
+    #[test]
     fn stamps_floor_to_the_resolution_and_keep_order() {
         let ms = LabelSettings::default();
         assert_eq!(ms.stamp(1_700_000_000_123), 1_700_000_000_123);
-        let hour = LabelSettings::new(Duration::from_secs(3600), false).unwrap();
+        let hour = LabelSettings::new(Duration::from_secs(3600), false, 0).unwrap();
         assert_eq!(hour.stamp(7_200_000 + 59_999), 7_200_000);
         assert_eq!(hour.stamp(7_200_000), 7_200_000);
         let mut last = i64::MIN;
@@ -96,10 +114,12 @@ mod tests {
 
     #[test]
     fn resolution_must_be_whole_milliseconds() {
-        assert!(LabelSettings::new(Duration::ZERO, false).is_err());
-        assert!(LabelSettings::new(Duration::from_micros(1500), false).is_err());
-        assert!(LabelSettings::new(Duration::MAX, false).is_err());
-        assert!(LabelSettings::new(Duration::from_millis(1), true).is_ok_and(|s| s.shuffle_pages));
+        assert!(LabelSettings::new(Duration::ZERO, false, 0).is_err());
+        assert!(LabelSettings::new(Duration::from_micros(1500), false, 0).is_err());
+        assert!(LabelSettings::new(Duration::MAX, false, 0).is_err());
+        assert!(
+            LabelSettings::new(Duration::from_millis(1), true, 0).is_ok_and(|s| s.shuffle_pages)
+        );
     }
 
     #[test]

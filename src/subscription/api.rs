@@ -270,6 +270,10 @@ impl Kili {
             None => format!("kili-sub-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
         };
         let shared = Arc::new(Shared::new(name));
+        if let Some(cp) = &options.resume_from {
+            // Until an event is handled, the subscription stands where it resumed from.
+            shared.set_checkpoint(cp.clone());
+        }
         log::debug!(
             "subscription {}: connecting to {}",
             shared.name,

@@ -3,9 +3,9 @@
 //!
 //! The span is cut into windows of `createdAt`: a window whose `countLabels` fits in a page is
 //! fetched in one `labels` call; a larger one is split at its midpoint, older half first. A
-//! window of a single millisecond that still holds more than a page is paged with `skip` (it
-//! lies in the past, so new labels do not shift it) and fetched again if what came back
-//! disagrees with the count. Each window is sorted by (`createdAt`, `id`) and handed over before
+//! window of a single millisecond that still holds more than a page is paged with `skip`, in
+//! passes until one sees it unchanged (labels written into that millisecond meanwhile shift
+//! the pages). Each window is sorted by (`createdAt`, `id`) and handed over before
 //! the next is fetched, so at most one page is held.
 //!
 //! With a limit, the newest labels up to the limit are fetched: the oldest time to keep is
@@ -48,9 +48,8 @@ pub(crate) struct Report {
     pub(crate) stopped: bool,
 }
 
-/// How many times a single-millisecond window is fetched again when what came back disagrees
-/// with its count.
-const REFETCHES: usize = 3;
+/// How many passes over a single-millisecond window at most, until one is clean.
+const PASSES: usize = 10;
 
 /// Fetches the labels created in `[from, to]` (at most `limit`, the newest) and hands them to
 /// `deliver` window by window, oldest first. `page` is the most a request asks for; `likely_end`
@@ -94,6 +93,7 @@ pub(crate) fn run(
     };
     while let Some((a, b)) = windows.pop() {
         let n = source.count(a, b)?;
+        log::trace!("catch-up: {n} labels created in [{a}, {b}]");
         if n == 0 {
             continue;
         }
@@ -105,6 +105,7 @@ pub(crate) fn run(
         }
         let flow = if n <= page {
             let mut rows = source.page(a, b, page, 0)?;
+            log::trace!("catch-up: fetched {} of them", rows.len());
             report.fetched += rows.len() as u64;
             sort(&mut rows);
             deliver(rows)
@@ -120,24 +121,27 @@ pub(crate) fn run(
 }
 
 /// A window of one millisecond holding more than a page: paged with `skip`, each page handed
-/// over as it comes, and fetched again (up to [`REFETCHES`] times) if the total disagrees with
-/// the count (a label deleted meanwhile shifts the pages; the receiver drops what it already
-/// has).
+/// over as it comes, in passes until a clean one (the count did not change during the pass and
+/// the pass saw as many distinct labels as it holds), at most [`PASSES`]: labels written or
+/// deleted in that millisecond meanwhile shift the pages, and the receiver drops what it
+/// already has. Holds the ids of the window (not the labels) for the length of a pass.
 fn one_millisecond(
     source: &mut dyn Source,
     at: i64,
-    count: u64,
+    mut count: u64,
     page: u64,
     report: &mut Report,
     deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
 ) -> Result<Flow> {
-    for _ in 0..REFETCHES {
-        let mut seen = 0;
+    for pass in 1..=PASSES {
+        let mut ids = std::collections::HashSet::new();
+        let mut skip = 0;
         loop {
-            let mut rows = source.page(at, at, page, seen)?;
+            let mut rows = source.page(at, at, page, skip)?;
             let n = rows.len() as u64;
-            seen += n;
+            skip += n;
             report.fetched += n;
+            ids.extend(rows.iter().map(|l| l.id.clone()));
             sort(&mut rows);
             if deliver(rows) == Flow::Stop {
                 return Ok(Flow::Stop);
@@ -146,12 +150,17 @@ fn one_millisecond(
                 break;
             }
         }
-        let now = source.count(at, at)?;
-        if seen == now || seen == count {
-            break;
+        let after = source.count(at, at)?;
+        if after == count && ids.len() as u64 == after {
+            return Ok(Flow::Continue);
         }
-        log::debug!("catch-up: {seen} labels at {at} ms, the count says {now}; fetching again");
+        log::debug!(
+            "catch-up pass {pass}: {} labels at {at} ms, {count} then {after} counted; again",
+            ids.len()
+        );
+        count = after;
     }
+    log::warn!("catch-up: the labels created at {at} ms kept changing; some may be missed");
     Ok(Flow::Continue)
 }
 

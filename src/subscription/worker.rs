@@ -165,6 +165,8 @@ struct Connection {
     ctx: Context,
     /// When the subscription was established on it and caught up.
     ready_at: Option<Instant>,
+    /// Why the socket cannot be written any more, once a send failed.
+    broken: Option<Error>,
 }
 
 impl Connection {
@@ -365,6 +367,17 @@ impl<F: Feed> Worker<F> {
             if let Some(next) = self.perform(&mut conn, actions) {
                 return next;
             }
+            if let Some(cause) = conn.broken.take() {
+                // The socket cannot be written: deliver what it already received, then go.
+                match conn.link.read(Some(Instant::now())) {
+                    Incoming::Message(message) => {
+                        conn.broken = Some(cause);
+                        actions = self.on_message(&mut conn, message);
+                        continue;
+                    }
+                    _ => return conn.lost(cause),
+                }
+            }
             if let Some(next) = self.obey(&mut conn) {
                 return next;
             }
@@ -394,6 +407,21 @@ impl<F: Feed> Worker<F> {
 
     /// Reads the next frame (or finds a deadline passed) and feeds it to the machine.
     fn next_input(&mut self, conn: &mut Connection) -> Vec<Action> {
+        if self.core.feed.holding() {
+            // Results held back wait for the socket to be drained: read what is there first.
+            match conn.link.read(Some(Instant::now())) {
+                Incoming::Message(message) => {
+                    conn.timers.heard(Instant::now());
+                    return self.on_message(conn, message);
+                }
+                Incoming::TimedOut => {
+                    for event in self.core.feed.release(&conn.ctx) {
+                        hand_over::<F>(&mut self.core.outlet, &self.shared, event);
+                    }
+                }
+                other => return self.on_end_of_input(conn, other),
+            }
+        }
         let deadline = conn.timers.deadline(conn.machine.phase());
         if deadline.is_some_and(|d| Instant::now() >= d) {
             // A busy socket must not keep a deadline from firing.
@@ -405,19 +433,26 @@ impl<F: Feed> Worker<F> {
                 self.on_message(conn, message)
             }
             Incoming::TimedOut => self.on_timer(conn),
+            other => self.on_end_of_input(conn, other),
+        }
+    }
+
+    /// The socket's reading half ended or failed.
+    fn on_end_of_input(&mut self, conn: &mut Connection, incoming: Incoming) -> Vec<Action> {
+        match incoming {
             // Woken for a command (the next turn obeys it), or the peer went away.
             Incoming::Ended if !self.commands.is_empty() => vec![],
-            Incoming::Ended => conn.machine.handle(Input::Closed {
-                code: None,
-                reason: "the connection was closed",
-            }),
-            Incoming::Over(err) => {
-                let reason = err.map(|e| e.to_string()).unwrap_or_default();
+            Incoming::Over(Some(err)) => {
+                let reason = err.to_string();
                 conn.machine.handle(Input::Closed {
                     code: None,
                     reason: &reason,
                 })
             }
+            _ => conn.machine.handle(Input::Closed {
+                code: None,
+                reason: "the connection was closed",
+            }),
         }
     }
 
@@ -485,22 +520,22 @@ impl<F: Feed> Worker<F> {
             timers,
             ctx,
             ready_at: None,
+            broken: None,
         })
     }
 
     /// Carries out the machine's actions in order; `Some` if the connection is over. A send
-    /// that fails ends the connection, but only after the results already received are
-    /// delivered.
+    /// that fails marks the connection broken: no more sends, and it ends once the results
+    /// already received are delivered.
     fn perform(&mut self, conn: &mut Connection, actions: Vec<Action>) -> Option<Next> {
         let mut delivered = false;
-        let mut broken = None;
         for action in actions {
             match action {
                 Action::Send(text) => {
-                    if broken.is_none()
+                    if conn.broken.is_none()
                         && let Err(e) = conn.link.send_text(text)
                     {
-                        broken = Some(e);
+                        conn.broken = Some(e);
                     }
                 }
                 Action::Ready => {
@@ -519,9 +554,6 @@ impl<F: Feed> Worker<F> {
             }
         }
         self.accepted |= conn.machine.accepted();
-        if let Some(e) = broken {
-            return Some(conn.lost(e));
-        }
         let now = Instant::now();
         if delivered {
             // While a slow callback ran, the thread could neither read nor ask the server for
@@ -620,7 +652,11 @@ impl<F: Feed> Worker<F> {
                 }
             }
         }
-        if let Some(cp) = self.core.feed.checkpoint() {
+        // Once closing, what the feed holds may include events that were not delivered: the
+        // handle keeps the checkpoint of the last one that was.
+        if !self.shared.is_closing()
+            && let Some(cp) = self.core.feed.checkpoint()
+        {
             self.shared.set_checkpoint(cp);
         }
         // The catch-up was no silence on the server's part, and the connection counts as up

@@ -244,3 +244,202 @@ fn webhooks_runs_the_tutorial_in_order() {
         "no error trace: {err:#?}"
     );
 }
+
+/// Starts `watch_labels` the way a service manager does: in a session of its own (`setsid`),
+/// standard input at /dev/null; waits for "connected" unless `wait_connected` is false.
+fn start_service(
+    endpoint: &str,
+    api_key: &str,
+    project: &str,
+    extra: &[&str],
+    wait_connected: bool,
+) -> (Child, Receiver<String>, Receiver<String>) {
+    let mut child = Command::new("setsid")
+        .arg(example("watch_labels"))
+        .args(["--endpoint", endpoint])
+        .args(["--api-key", api_key])
+        .args(["--project-id", project])
+        .args(extra)
+        .env_remove("KILI_API_KEY")
+        .env_remove("KILI_API_ENDPOINT")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    if wait_connected {
+        wait_line(&stderr, "connected");
+    }
+    (child, stdout, stderr)
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name}");
+}
+
+/// The ids and `n` of the next `n` lines (the watcher's stderr, for the message if none
+/// comes).
+#[track_caller]
+fn next_ids(
+    (stdout, stderr): (&Receiver<String>, &Receiver<String>),
+    n: usize,
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let Ok(line) = stdout.recv_timeout(PROCESS_PATIENCE) else {
+            panic!(
+                "no line after {out:?}; stderr: {:?}",
+                stderr.try_iter().collect::<Vec<_>>()
+            );
+        };
+        let v: Value = serde_json::from_str(&line).unwrap();
+        out.push((
+            v["id"].as_str().unwrap().to_owned(),
+            v["jsonResponse"]["JOB_0"]["n"].clone(),
+        ));
+    }
+    out
+}
+
+#[test]
+fn watch_labels_runs_as_a_service_and_stops_cleanly_on_sigterm() {
+    let server = LocalServer::start().unwrap();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let (mut child, stdout, stderr) =
+        start_service(&server.endpoint(), server.api_key(), &project, &[], true);
+    // Standard input is at its end from the start: it keeps running.
+    let id = add_label(&kili, &asset, 0);
+    assert_eq!(next_ids((&stdout, &stderr), 1)[0].0, id);
+    signal(&child, "TERM");
+    let status = wait_exit(&mut child, Duration::from_secs(3));
+    assert_eq!(status.code(), Some(0), "{status}");
+    let rest: Vec<String> = stderr.iter().collect();
+    assert!(
+        rest.iter().any(|l| l == "closed"),
+        "the subscription was closed: {rest:?}"
+    );
+}
+
+#[test]
+fn watch_labels_exits_non_zero_on_a_wrong_key_with_one_line() {
+    let server = LocalServer::start().unwrap();
+    let kili = client(&server);
+    let (project, _) = project_with_asset(&kili);
+    let (mut child, _stdout, stderr) =
+        start_service(&server.endpoint(), "wrong-key", &project, &[], false);
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(1), "{status}");
+    let lines: Vec<String> = stderr.iter().collect();
+    let last = lines.last().expect("a line on stderr");
+    assert!(
+        last.starts_with("watch_labels: authentication failed"),
+        "one line names the cause: {lines:?}"
+    );
+}
+
+#[test]
+fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
+    let server = LocalServer::builder()
+        .created_at_resolution(Duration::from_secs(3600))
+        .shuffle_label_pages(true)
+        .start()
+        .unwrap();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let dir = std::env::temp_dir().join(format!("kili-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("watch.state");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let start = || {
+        start_service(
+            &server.endpoint(),
+            server.api_key(),
+            &project,
+            &["--state-file", &state_arg],
+            true,
+        )
+    };
+
+    // First run: three labels, then SIGTERM.
+    let (mut child, stdout, stderr) = start();
+    let first: Vec<String> = (0..3).map(|n| add_label(&kili, &asset, n)).collect();
+    let seen: Vec<String> = next_ids((&stdout, &stderr), 3)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(seen, first);
+    signal(&child, "TERM");
+    let status = wait_exit(&mut child, Duration::from_secs(3));
+    let errors: Vec<String> = stderr.iter().collect();
+    assert_eq!(status.code(), Some(0), "{errors:?}");
+    assert!(state.exists(), "the state file was written");
+
+    // While it is down: two labels, and an update of the second one.
+    let down: Vec<String> = (3..5).map(|n| add_label(&kili, &asset, n)).collect();
+    kili.update_properties_in_label(
+        &first[1],
+        &kili::LabelUpdate::new()
+            .json_response(json!({"JOB_0": {"categories": [{"name": "OBJECT_B"}], "n": 99}})),
+    )
+    .unwrap();
+
+    // Second run: exactly those three, once.
+    let (mut child, stdout, stderr) = start();
+    let mut got = next_ids((&stdout, &stderr), 3);
+    got.sort_by_key(|(_, n)| n.as_u64());
+    assert_eq!(
+        got,
+        [
+            (down[0].clone(), json!(3)),
+            (down[1].clone(), json!(4)),
+            (first[1].clone(), json!(99)),
+        ]
+    );
+    assert!(
+        holds_for(Duration::from_millis(500), || stdout.is_empty()),
+        "nothing twice: {:?}",
+        stdout.try_iter().collect::<Vec<_>>()
+    );
+
+    // Killed without warning after two more labels: nothing is lost; only what came after the
+    // last save may come again.
+    let printed: Vec<String> = {
+        let ids: Vec<String> = (5..7).map(|n| add_label(&kili, &asset, n)).collect();
+        assert_eq!(
+            next_ids((&stdout, &stderr), 2)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect::<Vec<_>>(),
+            ids
+        );
+        ids
+    };
+    signal(&child, "KILL");
+    let _ = child.wait();
+    let after = add_label(&kili, &asset, 7);
+    let (mut child, stdout, stderr) = start();
+    let mut ids = Vec::new();
+    while !ids.contains(&after) {
+        ids.push(next_ids((&stdout, &stderr), 1).remove(0).0);
+    }
+    for id in &ids {
+        assert!(
+            *id == after || printed.contains(id),
+            "{id} repeats something saved before the kill"
+        );
+    }
+    signal(&child, "TERM");
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(3)).code(),
+        Some(0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

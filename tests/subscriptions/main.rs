@@ -7,9 +7,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod defects;
+mod exactly_once;
 mod failures;
 mod generic;
 mod many;
+mod property;
 mod reconnect;
 mod tls;
 mod tutorial;

@@ -1,7 +1,8 @@
 //! The one fault-injecting proxy of the tests: a TCP proxy between a client and the local
 //! server that counts the connections it accepts and can drop them, stall both directions (a
-//! half-open connection), delay, refuse, cut the next server-to-client chunk in the middle, or
-//! lose the next responses (the server ran the request; the client never hears of it).
+//! half-open connection), delay, refuse, answer the next connections itself (an HTTP error in
+//! place of the server), cut the next server-to-client chunk in the middle, or lose the next
+//! responses (the server ran the request; the client never hears of it).
 //!
 //! Pure std: one accept thread, two pump threads per connection. Everything stops on `Drop`.
 
@@ -22,6 +23,8 @@ struct Controls {
     cut_next: bool,
     lose: usize,
     refuse: bool,
+    /// Answers for the next connections, instead of the server.
+    answers: Vec<Vec<u8>>,
 }
 
 struct Shared {
@@ -136,6 +139,12 @@ impl FaultProxy {
     pub fn refuse(&self, refuse: bool) {
         self.shared.controls.lock().refuse = refuse;
     }
+
+    /// Answers the next new connection with `bytes` (e.g. an HTTP error response) and closes
+    /// it, instead of forwarding it; calls add up, one connection each.
+    pub fn answer_next(&self, bytes: impl Into<Vec<u8>>) {
+        self.shared.controls.lock().answers.push(bytes.into());
+    }
 }
 
 impl Drop for FaultProxy {
@@ -160,6 +169,14 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         shared.accepted.fetch_add(1, Ordering::SeqCst);
         if shared.controls.lock().refuse {
             let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let answer = {
+            let mut c = shared.controls.lock();
+            (!c.answers.is_empty()).then(|| c.answers.remove(0))
+        };
+        if let Some(bytes) = answer {
+            answer_with(client, &bytes);
             continue;
         }
         let upstream = *shared.upstream.lock();
@@ -234,6 +251,21 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: Arc<Shared>, id: u64, do
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
     close(&shared, id);
+}
+
+/// Reads the request head (so the client sees an answer, not a reset), answers, closes.
+fn answer_with(mut client: TcpStream, bytes: &[u8]) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = client.write_all(bytes);
+    let _ = client.shutdown(Shutdown::Both);
 }
 
 /// Shuts both sides of a connection and forgets it (the first of its pumps to end does it).

@@ -351,7 +351,7 @@ mod tests {
         let (s, u, p) = setup();
         s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
             .unwrap();
-        let hour = LabelSettings::new(Duration::from_secs(3600), false).unwrap();
+        let hour = LabelSettings::new(Duration::from_secs(3600), false, 0).unwrap();
         let first = s
             .append_labels(&u.id, None, vec![default("a1", "{}")], &hour)
             .unwrap();

@@ -2,11 +2,14 @@
 //! and after a gap fetches every label created since the last one delivered.
 //!
 //! Live results are never deduplicated against each other: the same content twice is two
-//! events. Deduplication happens only where a catch-up and the live stream overlap: a catch-up
-//! skips the versions already delivered (same id and digest), and a live result that arrives
-//! within [`OVERLAP`] of the catch-up's end and repeats a version it delivered is dropped, once.
-//! (A label updated twice in the instant between the resubscription and its catch-up read may
-//! then be delivered out of order; nothing is lost or repeated.)
+//! events. Deduplication happens only where a catch-up and the live stream overlap:
+//!
+//! - a catch-up skips the versions already delivered (same id and digest);
+//! - the subscription is live before the catch-up reads, so a label changed in between shows
+//!   up in both: its live results that arrive within [`OVERLAP`] of the catch-up's end are held
+//!   until the version the catch-up delivered comes by (then those held are older, and dropped
+//!   with it) or until no result is waiting in the socket (then they are newer, and delivered,
+//!   in order). A label's versions are never delivered out of order, nor twice.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,6 +107,8 @@ pub(crate) struct LabelFeed {
     /// Versions the last catch-up delivered, not yet seen live, until `overlap_until`.
     overlap: HashMap<Arc<str>, u64>,
     overlap_until: Option<Instant>,
+    /// Live results of labels in `overlap`, held until their fate is known (oldest first).
+    held: Vec<(Label, u64)>,
     /// Whether the first establishment must catch up (resuming from a checkpoint).
     resuming: bool,
 }
@@ -125,6 +130,7 @@ impl LabelFeed {
             index: HashMap::new(),
             overlap: HashMap::new(),
             overlap_until: None,
+            held: Vec::new(),
             resuming: false,
         };
         if let Some(cp) = settings.resume {
@@ -225,13 +231,42 @@ impl Feed for LabelFeed {
             self.overlap.clear();
             self.overlap_until = None;
         }
-        if self.overlap.get(&id) == Some(&d) {
-            self.overlap.remove(&id);
-            return Ok(None);
+        match self.overlap.get(&id) {
+            Some(&caught) if caught == d => {
+                // The version the catch-up delivered: it, and what was held before it, are old.
+                log::trace!("live label {id}: the catch-up delivered this version already");
+                self.overlap.remove(&id);
+                self.held.retain(|(l, _)| l.id != label.id);
+                Ok(None)
+            }
+            Some(_) => {
+                self.held.push((label, d));
+                Ok(None)
+            }
+            None => {
+                let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+                self.record(id, d, created_at);
+                Ok(Some(self.event(label, ctx, EventOrigin::Live)))
+            }
         }
-        let created_at = label.created_at.as_deref().and_then(time::parse_iso);
-        self.record(id, d, created_at);
-        Ok(Some(self.event(label, ctx, EventOrigin::Live)))
+    }
+
+    fn holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    fn release(&mut self, ctx: &Context) -> Vec<LabelEvent> {
+        let held = std::mem::take(&mut self.held);
+        let mut out = Vec::with_capacity(held.len());
+        for (label, d) in held {
+            let id: Arc<str> = Arc::from(label.id.as_str());
+            // Its live stream moved past the catch-up's version: later results are new.
+            self.overlap.remove(&id);
+            let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+            self.record(id, d, created_at);
+            out.push(self.event(label, ctx, EventOrigin::Live));
+        }
+        out
     }
 
     fn established(&mut self, ctx: &Context) {
@@ -256,9 +291,15 @@ impl Feed for LabelFeed {
         deliver: &mut dyn FnMut(LabelEvent) -> Flow,
     ) -> Result<CaughtUp> {
         self.resuming = false;
+        // Held from an earlier connection: superseded by what this catch-up reads.
+        self.held.clear();
         let Some(from) = self.resume_point() else {
             return Ok(CaughtUp::default());
         };
+        log::debug!(
+            "catching up on the labels created since {}",
+            time::format_ms(from)
+        );
         let mut source = self.source.clone();
         let limit = self.limit;
         let mut delivered = 0;
@@ -267,10 +308,12 @@ impl Feed for LabelFeed {
                 let id: Arc<str> = Arc::from(label.id.as_str());
                 let d = digest(&label);
                 if self.delivered(&id, d) {
-                    continue; // delivered before the gap
+                    log::trace!("caught-up label {id}: delivered before the gap");
+                    continue;
                 }
                 let created_at = label.created_at.as_deref().and_then(time::parse_iso);
                 self.record(Arc::clone(&id), d, created_at);
+                log::trace!("caught-up label {id}: delivered");
                 self.overlap.insert(id, d);
                 delivered += 1;
                 let event = self.event(label, ctx, EventOrigin::CatchUp);
@@ -302,6 +345,7 @@ impl Feed for LabelFeed {
         self.recent = Recent::default();
         self.index.clear();
         self.overlap.clear();
+        self.held.clear();
         self.resuming = false;
     }
 

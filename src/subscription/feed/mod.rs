@@ -53,6 +53,16 @@ pub(crate) trait Feed: Send + 'static {
     /// [`Error::Decode`] if the payload does not hold an event.
     fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<Self::Event>>;
 
+    /// Whether [`live`](Self::live) holds results back (see [`release`](Self::release)).
+    fn holding(&self) -> bool {
+        false
+    }
+
+    /// The results held back, to deliver now that no more are waiting in the socket.
+    fn release(&mut self, _ctx: &Context) -> Vec<Self::Event> {
+        Vec::new()
+    }
+
     /// The subscription is established on a new connection.
     fn established(&mut self, _ctx: &Context) {}
 
