@@ -7,7 +7,7 @@
 //! cargo bench --bench suite -- quick              # everything, smaller sizes (a smoke test)
 //! ```
 //!
-//! Sections: `throughput`, `latency`, `control`, `idle`, `http`, `python`.
+//! Sections: `throughput`, `hotpath`, `latency`, `control`, `idle`, `http`, `python`.
 
 mod sections;
 mod support;
@@ -16,7 +16,15 @@ use std::time::{Duration, Instant};
 
 use support::report::Report;
 
-const SECTIONS: [&str; 6] = ["throughput", "latency", "control", "idle", "http", "python"];
+const SECTIONS: [&str; 7] = [
+    "throughput",
+    "hotpath",
+    "latency",
+    "control",
+    "idle",
+    "http",
+    "python",
+];
 
 fn main() {
     support::child::serve_if_child();
@@ -40,6 +48,9 @@ fn main() {
     let mut report = Report::default();
     if on("throughput") {
         sections::throughput::run(&mut report, n(100_000), 3);
+    }
+    if on("hotpath") {
+        sections::hotpath::run(&mut report, n(20_000), 5);
     }
     if on("latency") {
         sections::latency::run(&mut report, n(200), n(10_000));

@@ -212,6 +212,7 @@
 mod backoff;
 mod client;
 mod error;
+mod hash;
 mod ids;
 mod models;
 mod progress;

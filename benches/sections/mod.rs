@@ -2,6 +2,7 @@
 
 pub mod bare_server;
 pub mod control;
+pub mod hotpath;
 pub mod http;
 pub mod idle;
 pub mod latency;

@@ -72,3 +72,32 @@ pub fn load_average() -> String {
         .and_then(|s| s.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "?".into())
 }
+
+/// CPU time (user + system, nanoseconds) the calling thread has run, from its `schedstat`.
+pub fn own_thread_cpu_ns() -> u64 {
+    schedstat_ns("/proc/thread-self/schedstat").unwrap_or(0)
+}
+
+/// CPU time (nanoseconds) of this process's thread with this name (truncated to 15 bytes as
+/// Linux does); `None` if no such thread runs.
+pub fn thread_cpu_ns(name: &str) -> Option<u64> {
+    let want: String = name.chars().take(15).collect();
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    tasks.filter_map(Result::ok).find_map(|t| {
+        let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+        if comm.trim_end() != want {
+            return None;
+        }
+        schedstat_ns(&t.path().join("schedstat").to_string_lossy())
+    })
+}
+
+/// The first field of a `schedstat` file: time spent on the CPU, nanoseconds.
+fn schedstat_ns(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}

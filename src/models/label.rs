@@ -193,11 +193,13 @@ impl<'de> Visitor<'de> for LabelVisitor {
                 "assetId" => label.asset_id = map.next_value()?,
                 "labelOf" => {
                     // The asset: its id is `asset_id`; other selected fields stay in `extra`.
-                    let asset = map.next_value::<Option<Map<String, Value>>>()?;
-                    if let Some(asset) = asset {
-                        label_of = asset.get("id").and_then(Value::as_str).map(str::to_owned);
-                        if asset.keys().any(|k| k != "id") {
-                            label.extra.insert("labelOf".into(), Value::Object(asset));
+                    if let Some(asset) = map.next_value::<Option<AssetRef>>()? {
+                        label_of = asset.id;
+                        if let Some(mut rest) = asset.rest {
+                            if let Some(id) = &label_of {
+                                rest.insert("id".into(), Value::String(id.clone()));
+                            }
+                            label.extra.insert("labelOf".into(), Value::Object(rest));
                         }
                     }
                 }
@@ -258,18 +260,119 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A label's `labelOf`: the asset's id, and its other fields if any were selected.
+struct AssetRef {
+    id: Option<String>,
+    rest: Option<Map<String, Value>>,
+}
+
+impl<'de> Deserialize<'de> for AssetRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct AssetVisitor;
+        impl<'de> Visitor<'de> for AssetVisitor {
+            type Value = AssetRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an asset object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<AssetRef, A::Error> {
+                let mut asset = AssetRef {
+                    id: None,
+                    rest: None,
+                };
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => asset.id = map.next_value()?,
+                        other => {
+                            let v: Value = map.next_value()?;
+                            asset
+                                .rest
+                                .get_or_insert_with(Map::new)
+                                .insert(other.to_owned(), v);
+                        }
+                    }
+                }
+                Ok(asset)
+            }
+        }
+        d.deserialize_map(AssetVisitor)
+    }
+}
+
 /// A JSON-valued field that Kili sends as a string: the text, kept raw. An empty string or
 /// null is `None`; a value sent already structured is kept as its JSON text.
 struct JsonText(Option<RawJson>);
 
+impl JsonText {
+    fn of(text: String) -> JsonText {
+        if text.trim().is_empty() {
+            JsonText(None)
+        } else {
+            JsonText(Some(RawJson::new(text)))
+        }
+    }
+
+    fn structured(v: Value) -> JsonText {
+        JsonText(Some(RawJson::new(v.to_string())))
+    }
+}
+
 impl<'de> Deserialize<'de> for JsonText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(JsonText(None)),
-            Value::String(s) if s.trim().is_empty() => Ok(JsonText(None)),
-            Value::String(s) => Ok(JsonText(Some(RawJson::new(s)))),
-            other => Ok(JsonText(Some(RawJson::new(other.to_string())))),
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = JsonText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON, as text or as a value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::of(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::of(s))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<JsonText, E> {
+                Ok(JsonText(None))
+            }
+            fn visit_none<E: de::Error>(self) -> std::result::Result<JsonText, E> {
+                Ok(JsonText(None))
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(
+                self,
+                d: D2,
+            ) -> std::result::Result<JsonText, D2::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::structured(Value::Bool(b)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::structured(Value::from(n)))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::structured(Value::from(n)))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> std::result::Result<JsonText, E> {
+                Ok(JsonText::structured(Value::from(n)))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<JsonText, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(JsonText::structured(v))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<JsonText, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(JsonText::structured(v))
+            }
         }
+        d.deserialize_any(TextVisitor)
     }
 }
 

@@ -7,18 +7,20 @@
 //! the newest `createdAt` delivered by the catch-up margin: a label published late (out of
 //! `createdAt` order) within the margin is still found, and so is an update of a recent label.
 //!
-//! The recent versions are kept in immutable chunks shared between the subscription and the
-//! checkpoints it hands out, so a checkpoint per event costs two reference counts, not a copy.
+//! The recent versions are kept in append-only chunks shared between the subscription and the
+//! checkpoints it hands out, so a checkpoint per event costs a few reference counts, not a copy.
 
 use std::fmt;
+use std::hash::Hasher as _;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::hash::WordHasher;
 use crate::models::Label;
 
 /// Entries per chunk of the recent set.
@@ -32,44 +34,102 @@ pub(crate) struct Entry {
     pub(crate) created_at: i64,
 }
 
-/// The versions delivered recently, oldest delivery first, in shared immutable chunks.
+/// A chunk of the recent set. It only grows: each slot is written once, in order, so a
+/// snapshot that saw its first `n` entries keeps seeing exactly those while the subscription
+/// appends more.
+#[derive(Debug)]
+struct Chunk {
+    slots: [OnceLock<Entry>; CHUNK],
+}
+
+impl Chunk {
+    fn new() -> Arc<Chunk> {
+        Arc::new(Chunk {
+            slots: std::array::from_fn(|_| OnceLock::new()),
+        })
+    }
+
+    fn entries(&self, len: usize) -> impl Iterator<Item = &Entry> {
+        self.slots[..len].iter().filter_map(OnceLock::get)
+    }
+}
+
+/// A full chunk, with the newest `createdAt` it holds.
+#[derive(Debug, Clone)]
+struct Sealed {
+    chunk: Arc<Chunk>,
+    newest: i64,
+}
+
+/// The versions delivered recently, oldest delivery first, in chunks shared between the
+/// subscription and its snapshots: a snapshot costs a few reference counts, and a push after a
+/// snapshot copies nothing.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
-    full: Arc<Vec<Arc<[Entry]>>>,
-    tail: Arc<Vec<Entry>>,
+    full: Arc<Vec<Sealed>>,
+    /// The chunk being filled (`None` until the first push after a seal).
+    tail: Option<Arc<Chunk>>,
+    /// Entries of `tail` this value sees.
+    tail_len: usize,
+    /// The newest `createdAt` in `tail`.
+    tail_newest: i64,
     len: usize,
 }
 
 impl Recent {
     pub(crate) fn push(&mut self, entry: Entry) {
-        Arc::make_mut(&mut self.tail).push(entry);
+        let created_at = entry.created_at;
+        let tail = self.tail.get_or_insert_with(Chunk::new);
+        if let Err(entry) = tail.slots[self.tail_len].set(entry) {
+            // A clone of this value pushed into the shared chunk first: copy what this value
+            // sees into a chunk of its own.
+            let own = Chunk::new();
+            for (slot, e) in own.slots.iter().zip(tail.entries(self.tail_len)) {
+                let _ = slot.set(e.clone());
+            }
+            let _ = own.slots[self.tail_len].set(entry);
+            *tail = own;
+        }
+        self.tail_len += 1;
+        self.tail_newest = if self.tail_len == 1 {
+            created_at
+        } else {
+            self.tail_newest.max(created_at)
+        };
         self.len += 1;
-        if self.tail.len() >= CHUNK {
-            let tail = std::mem::take(Arc::make_mut(&mut self.tail));
-            Arc::make_mut(&mut self.full).push(Arc::from(tail));
+        if self.tail_len == CHUNK
+            && let Some(chunk) = self.tail.take()
+        {
+            let newest = self.tail_newest;
+            Arc::make_mut(&mut self.full).push(Sealed { chunk, newest });
+            self.tail_len = 0;
         }
     }
 
     /// Drops whole chunks, oldest first, while the first holds only entries created before
-    /// `from`, or the rest still holds at least `cap` entries; returns the dropped chunks.
-    pub(crate) fn prune(&mut self, from: i64, cap: usize) -> Vec<Arc<[Entry]>> {
-        let mut dropped = Vec::new();
+    /// `from`, or the rest still holds at least `cap` entries; returns the newest `createdAt`
+    /// dropped that was not before `from` (what the capacity cut from the window), if any.
+    pub(crate) fn prune(&mut self, from: i64, cap: usize) -> Option<i64> {
+        let mut cut = None;
         while let Some(first) = self.full.first() {
-            let stale = first.iter().all(|e| e.created_at < from);
-            if !stale && self.len - first.len() < cap {
-                break;
+            if first.newest >= from {
+                if self.len - CHUNK < cap {
+                    break;
+                }
+                cut = cut.max(Some(first.newest));
             }
-            self.len -= first.len();
-            dropped.push(Arc::make_mut(&mut self.full).remove(0));
+            self.len -= CHUNK;
+            Arc::make_mut(&mut self.full).remove(0);
         }
-        dropped
+        cut
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        let tail = self.tail.iter().flat_map(|c| c.entries(self.tail_len));
         self.full
             .iter()
-            .flat_map(|c| c.iter())
-            .chain(self.tail.iter())
+            .flat_map(|s| s.chunk.entries(CHUNK))
+            .chain(tail)
     }
 
     #[cfg(test)]
@@ -92,7 +152,7 @@ impl Recent {
 ///
 /// `from` is a time in milliseconds since the Unix epoch (or `null` before the subscription
 /// was ever established); each label entry names a delivered version: the label's id, a
-/// 16-hex-digit FNV-1a digest of its selected fields, and its `createdAt` in milliseconds.
+/// 16-hex-digit digest of its selected fields (a stable 64-bit hash), and its `createdAt` in milliseconds.
 ///
 /// # Examples
 ///
@@ -222,22 +282,29 @@ impl FromStr for Checkpoint {
     }
 }
 
-/// The digest of a label version: FNV-1a (64 bits) over its fields in a fixed order, so that
-/// the live frame and a query of the same version agree, in any process and any version of
-/// this crate.
+/// The digest of a label version: its fields in a fixed order, each as a presence-and-length
+/// word then its bytes, through [`WordHasher`], so that the live frame and a query of the same
+/// version agree, in any process and any version of this crate.
 pub(crate) fn digest(label: &Label) -> u64 {
-    let mut h = Fnv::default();
-    h.field(Some(&label.id));
+    let mut h = WordHasher::default();
+    let mut field = |value: Option<&str>| match value {
+        None => h.word(0),
+        Some(s) => {
+            h.word(s.len() as u64 + 1);
+            h.bytes(s.as_bytes());
+        }
+    };
+    field(Some(&label.id));
     let author = label.author.as_ref();
-    h.field(author.and_then(|a| a.id.as_deref()));
-    h.field(author.and_then(|a| a.email.as_deref()));
-    h.field(label.asset_id.as_deref());
-    h.field(label.label_type.as_ref().map(|t| t.as_str()));
-    h.field(label.json_response.as_ref().map(|r| r.get()));
-    h.field(label.created_at.as_deref());
-    h.field(label.model_name.as_deref());
-    h.field(label.seconds_to_label.map(|s| s.to_string()).as_deref());
-    h.field(
+    field(author.and_then(|a| a.id.as_deref()));
+    field(author.and_then(|a| a.email.as_deref()));
+    field(label.asset_id.as_deref());
+    field(label.label_type.as_ref().map(|t| t.as_str()));
+    field(label.json_response.as_ref().map(|r| r.get()));
+    field(label.created_at.as_deref());
+    field(label.model_name.as_deref());
+    field(label.seconds_to_label.map(|s| s.to_string()).as_deref());
+    field(
         label
             .is_latest_label_for_user
             .map(|b| if b { "1" } else { "0" }),
@@ -245,38 +312,10 @@ pub(crate) fn digest(label: &Label) -> u64 {
     let mut extra: Vec<(&String, &Value)> = label.extra.iter().collect();
     extra.sort_by_key(|(k, _)| *k);
     for (k, v) in extra {
-        h.field(Some(k));
-        h.field(Some(&v.to_string()));
+        field(Some(k));
+        field(Some(&v.to_string()));
     }
-    h.0
-}
-
-/// FNV-1a, 64 bits; each field is prefixed by a presence byte and its length.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn bytes(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn field(&mut self, value: Option<&str>) {
-        match value {
-            None => self.bytes(&[0]),
-            Some(s) => {
-                self.bytes(&[1]);
-                self.bytes(&(s.len() as u64).to_le_bytes());
-                self.bytes(s.as_bytes());
-            }
-        }
-    }
+    h.finish()
 }
 
 #[cfg(test)]
@@ -326,6 +365,14 @@ mod tests {
             "full chunks shared"
         );
         assert!(snapshot.iter().all(|e| &*e.id == "x"));
+        // Two values that share a chunk and both grow: each keeps its own entries.
+        let mut other = snapshot.clone();
+        other.push(entry("other", 7));
+        let last = |r: &Recent| r.iter().last().map(|e| e.id.to_string());
+        assert_eq!(last(&recent).as_deref(), Some("later"));
+        assert_eq!(last(&other).as_deref(), Some("other"));
+        assert_eq!(last(&snapshot).as_deref(), Some("x"));
+        assert_eq!(other.iter().count(), CHUNK + 4);
     }
 
     #[test]
@@ -334,16 +381,16 @@ mod tests {
         for i in 0..(3 * CHUNK as i64) {
             recent.push(entry("x", i));
         }
-        assert!(recent.prune(0, usize::MAX).is_empty(), "nothing stale");
+        assert_eq!(recent.prune(0, usize::MAX), None, "nothing stale");
+        assert_eq!(recent.len(), 3 * CHUNK);
         assert_eq!(
-            recent.prune(CHUNK as i64, usize::MAX).len(),
-            1,
-            "first chunk stale"
+            recent.prune(CHUNK as i64, usize::MAX),
+            None,
+            "the first chunk is stale: dropped, but not from the window"
         );
         assert_eq!(recent.len(), 2 * CHUNK);
         let cut = recent.prune(0, CHUNK);
-        assert_eq!(cut.len(), 1, "over the cap");
-        assert_eq!(cut[0].last().unwrap().created_at, 2 * CHUNK as i64 - 1);
+        assert_eq!(cut, Some(2 * CHUNK as i64 - 1), "over the cap");
         assert_eq!(recent.len(), CHUNK);
     }
 
@@ -365,6 +412,6 @@ mod tests {
         assert_ne!(digest(&a), digest(&c));
         // Checkpoints saved by one version of the crate are read by the next: the digest of a
         // version never changes.
-        assert_eq!(digest(&a), 0xfca1_8ef0_5bc7_7958);
+        assert_eq!(digest(&a), 0x0fc6_6d21_9f5f_b502);
     }
 }

@@ -28,20 +28,41 @@ use crate::tls::Tls;
 /// The shortest read timeout: the kernel rounds timeouts up to its tick anyway.
 const MIN_WAIT: Duration = Duration::from_millis(1);
 
+/// The connection's socket, shared by the WebSocket (which reads and writes it), the link
+/// (timeouts, waiting) and the [`Waker`]: one file descriptor per connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Socket(Arc<TcpStream>);
+
+impl io::Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
+}
+
+impl io::Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.0).flush()
+    }
+}
+
 /// Interrupts the thread blocked reading the current connection, from another thread.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Waker(Arc<Mutex<Option<TcpStream>>>);
+pub(crate) struct Waker(Arc<Mutex<Option<Socket>>>);
 
 impl Waker {
     /// Makes the blocked read return (end of stream): the connection is over.
     pub(crate) fn wake(&self) {
-        if let Some(tcp) = &*self.0.lock() {
-            let _ = tcp.shutdown(Shutdown::Read);
+        if let Some(socket) = &*self.0.lock() {
+            let _ = socket.0.shutdown(Shutdown::Read);
         }
     }
 
-    fn set(&self, tcp: Option<TcpStream>) {
-        *self.0.lock() = tcp;
+    fn set(&self, socket: Option<Socket>) {
+        *self.0.lock() = socket;
     }
 }
 
@@ -139,9 +160,9 @@ pub(crate) enum Incoming {
 
 /// One open WebSocket connection.
 pub(crate) struct Link {
-    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    ws: WebSocket<MaybeTlsStream<Socket>>,
     /// The same socket, for its timeouts.
-    tcp: TcpStream,
+    tcp: Arc<TcpStream>,
     waker: Waker,
     /// The read timeout set now, to skip the system call when it does not change.
     read_timeout: Option<Duration>,
@@ -182,8 +203,8 @@ impl Link {
             .map_err(io("setting a write timeout"))?;
         tcp.set_read_timeout(Some(timeout.max(MIN_WAIT)))
             .map_err(io("setting a read timeout"))?;
-        let control = tcp.try_clone().map_err(io("cloning the socket"))?;
-        waker.set(control.try_clone().ok());
+        let socket = Socket(Arc::new(tcp));
+        waker.set(Some(socket.clone()));
 
         let mut request = ClientRequestBuilder::new(ep.uri.clone());
         for d in &ep.offered {
@@ -194,7 +215,7 @@ impl Link {
             .write_buffer_size(0);
         let handshake = tungstenite::client_tls_with_config(
             request,
-            tcp,
+            socket.clone(),
             Some(config),
             Some(ep.tls.websocket(ep.secure)?),
         );
@@ -202,7 +223,7 @@ impl Link {
             Ok(ok) => ok,
             Err(e) => {
                 waker.set(None);
-                let _ = control.shutdown(Shutdown::Both);
+                let _ = socket.0.shutdown(Shutdown::Both);
                 return Err(match e {
                     HandshakeError::Failure(e) => handshake_error(e, ep, timeout),
                     HandshakeError::Interrupted(_) => Error::Timeout {
@@ -226,7 +247,7 @@ impl Link {
             .and_then(crate::time::parse_http_date);
         Ok(Link {
             ws,
-            tcp: control,
+            tcp: socket.0,
             waker: waker.clone(),
             read_timeout: Some(timeout.max(MIN_WAIT)),
             nonblocking: false,

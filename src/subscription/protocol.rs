@@ -175,6 +175,18 @@ impl Machine {
         self.accepted
     }
 
+    /// Whether a frame of this type and id is a result of the subscription that the machine
+    /// would hand over as it is ([`Action::Deliver`]), changing nothing: the worker may then
+    /// decode the frame in one pass, straight into the feed's payload type (see
+    /// [`ResultFrame`]), and skip [`handle`](Self::handle).
+    pub(crate) fn passes_result(&self, kind: &str, id: Option<&str>) -> bool {
+        let data = match self.protocol {
+            WsProtocol::GraphqlWs => "data",
+            WsProtocol::GraphqlTransportWs => "next",
+        };
+        self.phase == Phase::Active && self.accepted && kind == data && id == Some(&self.id)
+    }
+
     /// The protocol spoken.
     #[cfg(test)]
     pub(crate) fn protocol(&self) -> WsProtocol {
@@ -486,6 +498,18 @@ impl Envelope<'_> {
         self.payload
             .and_then(|p| serde_json::from_str(p.get()).ok())
     }
+}
+
+/// A protocol message with its payload decoded as `P`: the one-pass form of a result (see
+/// [`Machine::passes_result`]). Any other frame fails to decode as it or is not a result.
+#[derive(Deserialize)]
+pub(crate) struct ResultFrame<'a, P> {
+    #[serde(rename = "type", borrow)]
+    pub(crate) kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) id: Option<Cow<'a, str>>,
+    #[serde(default = "Option::default")]
+    pub(crate) payload: Option<P>,
 }
 
 /// A result's payload, read only as far as telling a rejection from a result.

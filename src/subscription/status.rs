@@ -1,7 +1,7 @@
 //! What the handle and the worker share: pause flag, state, counters, connection times.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -111,12 +111,9 @@ struct Span {
     until: Option<Instant>,
 }
 
-/// What the thread is doing, for `close` and `wait`.
+/// Whether the thread has ended, for `close` and `wait`.
 #[derive(Debug, Default)]
 struct Activity {
-    /// The thread runs the callback.
-    in_callback: bool,
-    /// The thread has ended.
     ended: bool,
 }
 
@@ -132,6 +129,11 @@ pub(crate) struct Shared {
     span: Mutex<Span>,
     activity: Mutex<Activity>,
     activity_changed: Condvar,
+    /// The thread runs the callback (an atomic: set and cleared around every event).
+    in_callback: AtomicBool,
+    /// Callers blocked in [`Shared::wait_thread_end`]: only then does the end of a callback
+    /// take the lock to wake them.
+    waiters: AtomicUsize,
     /// The checkpoint after the last event delivered (label subscriptions).
     checkpoint: Mutex<Option<Checkpoint>>,
     /// Wakes a thread blocked on a full stream when the subscription is closed.
@@ -160,6 +162,8 @@ impl Shared {
             span: Mutex::new(Span::default()),
             activity: Mutex::new(Activity::default()),
             activity_changed: Condvar::new(),
+            in_callback: AtomicBool::new(false),
+            waiters: AtomicUsize::new(0),
             checkpoint: Mutex::new(None),
             wake: crossbeam_channel::bounded(1),
             commands: Mutex::new(None),
@@ -220,10 +224,15 @@ impl Shared {
 
     /// Runs `f` as the callback: `close` waits for it to return.
     pub(crate) fn in_callback<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.activity.lock().in_callback = true;
+        self.in_callback.store(true, Ordering::SeqCst);
         let out = f();
-        self.activity.lock().in_callback = false;
-        self.activity_changed.notify_all();
+        self.in_callback.store(false, Ordering::SeqCst);
+        // A waiter registers (SeqCst) before it reads `in_callback`: either it sees `false`,
+        // or this load sees it and the notification, sent under its lock, reaches it.
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.activity.lock();
+            self.activity_changed.notify_all();
+        }
         out
     }
 
@@ -237,17 +246,19 @@ impl Shared {
     /// thread ended. A `None` deadline waits for the end.
     pub(crate) fn wait_thread_end(&self, deadline: Option<Instant>) -> bool {
         let mut a = self.activity.lock();
-        loop {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let ended = loop {
             if a.ended {
-                return true;
+                break true;
             }
             match deadline {
                 None => self.activity_changed.wait(&mut a),
                 Some(d) => {
-                    if Instant::now() >= d && !a.in_callback {
-                        return false;
+                    let in_callback = self.in_callback.load(Ordering::SeqCst);
+                    if Instant::now() >= d && !in_callback {
+                        break false;
                     }
-                    if a.in_callback {
+                    if in_callback {
                         // The callback in progress is waited for, however long it takes.
                         self.activity_changed.wait(&mut a);
                     } else {
@@ -255,7 +266,9 @@ impl Shared {
                     }
                 }
             }
-        }
+        };
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        ended
     }
 
     pub(crate) fn set_checkpoint(&self, checkpoint: Checkpoint) {

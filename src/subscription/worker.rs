@@ -13,7 +13,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use tungstenite::Message;
 
 use crate::backoff::Backoff;
@@ -26,7 +25,7 @@ use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::link::{Endpoint, Incoming, Link};
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::outlet::Outlet;
-use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase};
+use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase, ResultFrame};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
 use crate::subscription::timers::{Due, Timers};
 
@@ -167,6 +166,10 @@ struct Connection {
     ready_at: Option<Instant>,
     /// Why the socket cannot be written any more, once a send failed.
     broken: Option<Error>,
+    /// The clock when the last actions were performed: one reading per turn of the loop.
+    now: Instant,
+    /// A frame arrived since then (the server is alive).
+    heard: bool,
 }
 
 impl Connection {
@@ -409,9 +412,9 @@ impl<F: Feed> Worker<F> {
     fn next_input(&mut self, conn: &mut Connection) -> Vec<Action> {
         if self.core.feed.holding() {
             // Results held back wait for the socket to be drained: read what is there first.
-            match conn.link.read(Some(Instant::now())) {
+            match conn.link.read(Some(conn.now)) {
                 Incoming::Message(message) => {
-                    conn.timers.heard(Instant::now());
+                    conn.heard = true;
                     return self.on_message(conn, message);
                 }
                 Incoming::TimedOut => {
@@ -423,13 +426,13 @@ impl<F: Feed> Worker<F> {
             }
         }
         let deadline = conn.timers.deadline(conn.machine.phase());
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| conn.now >= d) {
             // A busy socket must not keep a deadline from firing.
             return self.on_timer(conn);
         }
         match conn.link.read(deadline) {
             Incoming::Message(message) => {
-                conn.timers.heard(Instant::now());
+                conn.heard = true;
                 self.on_message(conn, message)
             }
             Incoming::TimedOut => self.on_timer(conn),
@@ -459,7 +462,19 @@ impl<F: Feed> Worker<F> {
     /// Feeds one WebSocket message to the machine.
     fn on_message(&mut self, conn: &mut Connection, message: Message) -> Vec<Action> {
         match message {
-            Message::Text(t) => conn.machine.handle(Input::Text(t.as_str())),
+            Message::Text(t) => {
+                // A result decodes in one pass, straight into the feed's payload; anything
+                // else (or a result that does not decode) goes through the machine.
+                if conn.machine.phase() == Phase::Active
+                    && let Ok(frame) = serde_json::from_str::<ResultFrame<'_, F::Payload>>(&t)
+                    && conn.machine.passes_result(&frame.kind, frame.id.as_deref())
+                    && let Some(payload) = frame.payload
+                {
+                    self.deliver_live(&conn.ctx, Ok(payload));
+                    return Vec::new();
+                }
+                conn.machine.handle(Input::Text(t.as_str()))
+            }
             Message::Binary(b) => conn.machine.handle(Input::Binary(&b)),
             Message::Close(frame) => {
                 let (code, reason) = match &frame {
@@ -508,8 +523,9 @@ impl<F: Feed> Worker<F> {
             self.accepted,
         );
         let opts = &self.core.options;
+        let now = Instant::now();
         let timers = Timers::new(
-            Instant::now(),
+            now,
             opts.ack_timeout,
             opts.keep_alive,
             opts.watchdog_multiple,
@@ -521,6 +537,8 @@ impl<F: Feed> Worker<F> {
             ctx,
             ready_at: None,
             broken: None,
+            now,
+            heard: false,
         })
     }
 
@@ -544,7 +562,7 @@ impl<F: Feed> Worker<F> {
                     }
                 }
                 Action::Deliver(payload) => {
-                    self.deliver_live(&conn.ctx, &payload);
+                    self.deliver_live(&conn.ctx, F::decode(&payload));
                     delivered = true;
                 }
                 Action::Ignored(why) => {
@@ -555,10 +573,12 @@ impl<F: Feed> Worker<F> {
         }
         self.accepted |= conn.machine.accepted();
         let now = Instant::now();
-        if delivered {
+        conn.now = now;
+        if delivered || conn.heard {
             // While a slow callback ran, the thread could neither read nor ask the server for
             // a sign of life: silence is measured from the end of the last delivery.
             conn.timers.heard(now);
+            conn.heard = false;
         }
         conn.timers.entered(conn.machine.phase(), now);
         if matches!(conn.machine.phase(), Phase::Closing | Phase::Ended) {
@@ -727,9 +747,9 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    fn deliver_live(&mut self, ctx: &Context, payload: &RawValue) {
+    fn deliver_live(&mut self, ctx: &Context, payload: Result<F::Payload>) {
         Counters::bump(&self.shared.counters.received);
-        match self.core.feed.live(ctx, payload) {
+        match payload.and_then(|p| self.core.feed.live(ctx, p)) {
             Ok(Some(event)) => {
                 hand_over::<F>(&mut self.core.outlet, &self.shared, event);
             }

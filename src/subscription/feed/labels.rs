@@ -11,18 +11,17 @@
 //!   with it) or until no result is waiting in the socket (then they are newer, and delivered,
 //!   in order). A label's versions are never delivered out of order, nor twice.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::source::ApiSource;
 use super::{CaughtUp, Context, Feed};
 use crate::client::Kili;
 use crate::client::fields::Selection;
 use crate::error::{Error, Result};
+use crate::hash::IdMap;
 use crate::models::Label;
 use crate::subscription::catch_up::{self, Flow};
 use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
@@ -63,12 +62,12 @@ const CLOCK_AHEAD: i64 = 86_400_000;
 
 /// A result's payload: `{"data": {"data": LABEL}}`.
 #[derive(Deserialize)]
-struct Payload {
+pub(crate) struct Payload {
     data: Option<Data>,
 }
 
 #[derive(Deserialize)]
-struct Data {
+pub(crate) struct Data {
     data: Option<Label>,
 }
 
@@ -101,11 +100,11 @@ pub(crate) struct LabelFeed {
     floor: Option<i64>,
     /// The versions delivered recently, for checkpoints.
     recent: Recent,
-    /// Per label id with versions in `recent`: the latest digest delivered, and how many of
-    /// its versions `recent` holds.
-    index: HashMap<Arc<str>, (u64, u32)>,
+    /// During a catch-up: the latest digest delivered per label id (built from `recent`
+    /// when the catch-up starts; the live path keeps no index).
+    index: Option<IdMap<u64>>,
     /// Versions the last catch-up delivered, not yet seen live, until `overlap_until`.
-    overlap: HashMap<Arc<str>, u64>,
+    overlap: IdMap<u64>,
     overlap_until: Option<Instant>,
     /// Live results of labels in `overlap`, held until their fate is known (oldest first).
     held: Vec<(Label, u64)>,
@@ -127,8 +126,8 @@ impl LabelFeed {
             baseline: None,
             floor: None,
             recent: Recent::default(),
-            index: HashMap::new(),
-            overlap: HashMap::new(),
+            index: None,
+            overlap: IdMap::default(),
             overlap_until: None,
             held: Vec::new(),
             resuming: false,
@@ -142,10 +141,6 @@ impl LabelFeed {
     fn resume(&mut self, cp: &Checkpoint) {
         self.floor = cp.start();
         for e in cp.entries() {
-            self.index.entry(Arc::clone(&e.id)).or_insert((0, 0)).1 += 1;
-            if let Some(slot) = self.index.get_mut(&e.id) {
-                slot.0 = e.digest;
-            }
             self.newest = self.newest.max(Some(e.created_at));
             self.recent.push(e.clone());
         }
@@ -169,7 +164,19 @@ impl LabelFeed {
 
     /// Whether this version of the label was delivered (and is still remembered).
     fn delivered(&self, id: &str, digest: u64) -> bool {
-        self.index.get(id).is_some_and(|(d, _)| *d == digest)
+        self.index
+            .as_ref()
+            .and_then(|index| index.get(id))
+            .is_some_and(|d| *d == digest)
+    }
+
+    /// The latest digest delivered per label id, from the versions remembered.
+    fn build_index(&self) -> IdMap<u64> {
+        let mut index = IdMap::default();
+        for e in self.recent.iter() {
+            index.insert(Arc::clone(&e.id), e.digest);
+        }
+        index
     }
 
     /// Records a delivered version.
@@ -179,8 +186,9 @@ impl LabelFeed {
         if created_at != i64::MAX {
             self.newest = self.newest.max(Some(created_at));
         }
-        let slot = self.index.entry(Arc::clone(&id)).or_insert((digest, 0));
-        *slot = (digest, slot.1 + 1);
+        if let Some(index) = &mut self.index {
+            index.insert(Arc::clone(&id), digest);
+        }
         self.recent.push(Entry {
             id,
             digest,
@@ -189,20 +197,10 @@ impl LabelFeed {
         let Some(from) = self.resume_point() else {
             return;
         };
-        for chunk in self.recent.prune(from, self.capacity) {
-            for e in chunk.iter() {
-                if e.created_at >= from {
-                    // The capacity dropped a version still in the window: never fetch below
-                    // it again, or it would be delivered twice.
-                    self.floor = self.floor.max(Some(e.created_at.saturating_add(1)));
-                }
-                if let Some(slot) = self.index.get_mut(&e.id) {
-                    slot.1 -= 1;
-                    if slot.1 == 0 {
-                        self.index.remove(&e.id);
-                    }
-                }
-            }
+        if let Some(cut) = self.recent.prune(from, self.capacity) {
+            // The capacity dropped versions still in the window: never fetch below them
+            // again, or they would be delivered twice.
+            self.floor = self.floor.max(Some(cut.saturating_add(1)));
         }
     }
 
@@ -218,10 +216,11 @@ impl LabelFeed {
 
 impl Feed for LabelFeed {
     type Event = LabelEvent;
+    type Payload = Payload;
+    const WHAT: &'static str = "a label event";
 
-    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<LabelEvent>> {
-        let label = serde_json::from_str::<Payload>(payload.get())
-            .map_err(|e| Error::decode("a label event", e))?
+    fn live(&mut self, ctx: &Context, payload: Payload) -> Result<Option<LabelEvent>> {
+        let label = payload
             .data
             .and_then(|d| d.data)
             .ok_or_else(|| Error::decode("a label event", "no label at data.data"))?;
@@ -231,8 +230,14 @@ impl Feed for LabelFeed {
             self.overlap.clear();
             self.overlap_until = None;
         }
-        match self.overlap.get(&id) {
-            Some(&caught) if caught == d => {
+        // Outside an overlap (nearly always), no lookup at all.
+        let caught = if self.overlap.is_empty() {
+            None
+        } else {
+            self.overlap.get(&id).copied()
+        };
+        match caught {
+            Some(caught) if caught == d => {
                 // The version the catch-up delivered: it, and what was held before it, are old.
                 log::trace!("live label {id}: the catch-up delivered this version already");
                 self.overlap.remove(&id);
@@ -303,6 +308,7 @@ impl Feed for LabelFeed {
         let mut source = self.source.clone();
         let limit = self.limit;
         let mut delivered = 0;
+        self.index = Some(self.build_index());
         let mut receive = |rows: Vec<Label>| {
             for label in rows {
                 let id: Arc<str> = Arc::from(label.id.as_str());
@@ -325,7 +331,9 @@ impl Feed for LabelFeed {
         };
         let likely_end = time::millis(SystemTime::now()).saturating_add(CLOCK_AHEAD);
         let span = (from, END_OF_TIME);
-        let report = catch_up::run(&mut source, span, likely_end, PAGE, limit, &mut receive)?;
+        let report = catch_up::run(&mut source, span, likely_end, PAGE, limit, &mut receive);
+        self.index = None;
+        let report = report?;
         self.overlap_until = Instant::now().checked_add(OVERLAP);
         let now = SystemTime::now();
         Ok(CaughtUp {
@@ -343,7 +351,7 @@ impl Feed for LabelFeed {
         self.baseline = None;
         self.floor = None;
         self.recent = Recent::default();
-        self.index.clear();
+        self.index = None;
         self.overlap.clear();
         self.held.clear();
         self.resuming = false;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -45,13 +46,28 @@ pub(crate) trait Feed: Send + 'static {
     /// What the program receives.
     type Event: Send + 'static;
 
-    /// A live result (the frame's payload); `Ok(None)` if it repeats what the catch-up of this
-    /// reconnection just delivered.
+    /// A result's payload, decoded straight from the frame.
+    type Payload: DeserializeOwned;
+
+    /// What a payload holds, for errors ("a label event").
+    const WHAT: &'static str;
+
+    /// Decodes a payload handed over as text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] if it is not a payload of this feed.
+    fn decode(payload: &RawValue) -> Result<Self::Payload> {
+        serde_json::from_str(payload.get()).map_err(|e| Error::decode(Self::WHAT, e))
+    }
+
+    /// A live result; `Ok(None)` if it repeats what the catch-up of this reconnection just
+    /// delivered.
     ///
     /// # Errors
     ///
     /// [`Error::Decode`] if the payload does not hold an event.
-    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<Self::Event>>;
+    fn live(&mut self, ctx: &Context, payload: Self::Payload) -> Result<Option<Self::Event>>;
 
     /// Whether [`live`](Self::live) holds results back (see [`release`](Self::release)).
     fn holding(&self) -> bool {
@@ -104,7 +120,7 @@ pub(crate) trait Feed: Send + 'static {
 
 /// A result's payload as the machine does not read it: `data`, `errors`.
 #[derive(Deserialize)]
-struct Payload {
+pub(crate) struct Payload {
     #[serde(default)]
     data: Value,
     #[serde(default)]
@@ -117,10 +133,10 @@ pub(crate) struct RawFeed;
 
 impl Feed for RawFeed {
     type Event = RawEvent;
+    type Payload = Payload;
+    const WHAT: &'static str = "a subscription result";
 
-    fn live(&mut self, ctx: &Context, payload: &RawValue) -> Result<Option<RawEvent>> {
-        let p: Payload = serde_json::from_str(payload.get())
-            .map_err(|e| Error::decode("a subscription result", e))?;
+    fn live(&mut self, ctx: &Context, p: Payload) -> Result<Option<RawEvent>> {
         Ok(Some(RawEvent {
             data: p.data,
             errors: p.errors.iter().map(GraphQlError::from_json).collect(),
@@ -145,11 +161,14 @@ mod tests {
         let payload =
             RawValue::from_string(r#"{"data": {"x": 1}, "errors": [{"message": "m"}]}"#.to_owned())
                 .unwrap();
-        let e = RawFeed.live(&ctx(), &payload).unwrap().unwrap();
+        let e = RawFeed
+            .live(&ctx(), RawFeed::decode(&payload).unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(e.data, serde_json::json!({"x": 1}));
         assert_eq!(e.errors[0].message, "m");
         assert_eq!(e.subscription_id, "s");
         let bad = RawValue::from_string("\"text\"".to_owned()).unwrap();
-        assert!(RawFeed.live(&ctx(), &bad).is_err());
+        assert!(RawFeed::decode(&bad).is_err());
     }
 }

@@ -460,8 +460,59 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+#[test]
+fn only_results_the_machine_would_deliver_unchanged_pass_straight_through() {
+    for protocol in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
+        let kind = if protocol == WsProtocol::GraphqlWs {
+            "data"
+        } else {
+            "next"
+        };
+        let mut m = machine(protocol);
+        assert!(!m.passes_result(kind, Some("sub1")), "before the handshake");
+        activate(&mut m);
+        assert!(
+            !m.passes_result(kind, Some("sub1")),
+            "a first result may be a rejection: the machine reads it"
+        );
+        text(&mut m, json!({"type": kind, "id": "sub1", "payload": {"data": {"x": 1}}}));
+        assert!(m.passes_result(kind, Some("sub1")));
+        assert!(!m.passes_result(kind, Some("probe1")));
+        assert!(!m.passes_result(kind, None));
+        assert!(!m.passes_result("error", Some("sub1")));
+        assert!(!m.passes_result("complete", Some("sub1")));
+        m.handle(Input::Close);
+        assert!(!m.passes_result(kind, Some("sub1")), "closing");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// What passes straight through is exactly what the machine would have delivered, with no
+    /// other effect on it.
+    #[test]
+    fn a_frame_that_passes_through_is_one_the_machine_delivers_as_is(frame in arb_json(), transport in any::<bool>(), id_ours in any::<bool>()) {
+        let protocol = if transport { WsProtocol::GraphqlTransportWs } else { WsProtocol::GraphqlWs };
+        let kind = if transport { "next" } else { "data" };
+        let mut m = machine_accepted(protocol, true);
+        activate(&mut m);
+        let id = if id_ours { "sub1" } else { "other" };
+        let text = json!({"type": kind, "id": id, "payload": frame}).to_string();
+        let typed = serde_json::from_str::<ResultFrame<'_, Box<RawValue>>>(&text).unwrap();
+        // The worker's test: a result of ours, with a payload.
+        let passes = m.passes_result(&typed.kind, typed.id.as_deref()) && typed.payload.is_some();
+        let acts = m.handle(Input::Text(&text));
+        prop_assert_eq!(m.phase(), Phase::Active);
+        match acts.as_slice() {
+            [Action::Deliver(p)] => {
+                prop_assert!(passes);
+                let payload = typed.payload.as_deref().map(RawValue::get);
+                prop_assert_eq!(Some(p.get()), payload);
+            }
+            _ => prop_assert!(!passes, "{acts:?}"),
+        }
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), transport in any::<bool>()) {

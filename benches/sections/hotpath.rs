@@ -1,0 +1,230 @@
+//! Section 2, The hot path: the CPU one label event costs, on the same 20,000 label frames from
+//! an in-process server, measured per thread (`/proc/self/task/*/schedstat`, nanoseconds):
+//! the library's callback path (its thread, the callback included), its pull path (its thread
+//! plus the reader's), and a bare tungstenite loop that parses each frame into a
+//! `serde_json::Value` (the anchor), in interleaved rounds of one run.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::bounded;
+use kili::{Kili, StreamEvent, SubscriptionOptions};
+use serde_json::{Value, json};
+use tungstenite::{ClientRequestBuilder, Message};
+
+use super::bare_server::BareServer;
+use crate::support::procfs;
+use crate::support::report::{Report, Verdict, median, table};
+
+const SECTION: &str = "2. Hot path";
+const PATIENCE: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Reader {
+    BareParse,
+    Callback,
+    Pull,
+}
+
+impl Reader {
+    const ALL: [Reader; 3] = [Reader::BareParse, Reader::Callback, Reader::Pull];
+
+    fn name(self) -> &'static str {
+        match self {
+            Reader::BareParse => "bare tungstenite loop + serde_json::Value parse",
+            Reader::Callback => "ours: label_created_or_updated (callback counts)",
+            Reader::Pull => "ours: label_events (pull; reader counts)",
+        }
+    }
+}
+
+/// Runs the section: `frames` frames per run, `rounds` interleaved rounds.
+pub fn run(report: &mut Report, frames: usize, rounds: usize) {
+    println!("\n[{SECTION}] {frames} frames per run, {rounds} interleaved rounds");
+    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); Reader::ALL.len()];
+    for round in 1..=rounds {
+        for (i, reader) in Reader::ALL.iter().enumerate() {
+            match run_once(*reader, frames) {
+                Ok(cpu) => {
+                    let per = cpu as f64 / frames as f64;
+                    println!("  round {round}: {:<52} {per:>8.0} ns/event", reader.name());
+                    ns[i].push(per);
+                }
+                Err(e) => println!("  round {round}: {:<52} FAILED: {e}", reader.name()),
+            }
+        }
+    }
+    let med: Vec<f64> = ns.iter().map(|v| median(v)).collect();
+    let anchor = med[0];
+    let ratio = |m: f64| if anchor > 0.0 { m / anchor } else { 0.0 };
+    let rows: Vec<Vec<String>> = Reader::ALL
+        .iter()
+        .zip(&med)
+        .map(|(r, m)| {
+            vec![
+                r.name().to_owned(),
+                format!("{m:.0} ns"),
+                format!("{:.2}", ratio(*m)),
+            ]
+        })
+        .collect();
+    table(
+        &format!("{SECTION}: CPU per event, median of {rounds}"),
+        &["reader", "CPU per event", "vs bare + parse"],
+        &rows,
+    );
+    report.info(
+        SECTION,
+        "bare loop + `Value` parse: CPU per event (the anchor)",
+        format!("{anchor:.0} ns"),
+    );
+    for (i, what) in [(1, "callback"), (2, "pull")] {
+        report.add(
+            SECTION,
+            format!("{what}: CPU per event (ratio to the anchor)"),
+            format!("{:.0} ns ({:.2})", med[i], ratio(med[i])),
+            "≤ 1.2 × anchor",
+            Verdict::of(ratio(med[i]) <= 1.2),
+        );
+    }
+}
+
+/// CPU nanoseconds the reading threads spent on the frames.
+fn run_once(reader: Reader, frames: usize) -> Result<u64, String> {
+    let ours = reader != Reader::BareParse;
+    let server = BareServer::start(frames, ours);
+    match reader {
+        Reader::BareParse => bare_parse(&server, frames),
+        Reader::Callback => callback(&server, frames),
+        Reader::Pull => pull(&server, frames),
+    }
+}
+
+fn client(server: &BareServer) -> Kili {
+    Kili::builder()
+        .api_key("bench")
+        .endpoint(server.endpoint())
+        .proxy_from_env(false)
+        .build()
+        .expect("a client")
+}
+
+fn bare_parse(server: &BareServer, frames: usize) -> Result<u64, String> {
+    let addr = server.addr();
+    let (tx, rx) = bounded(1);
+    std::thread::Builder::new()
+        .name("hot-bare".into())
+        .spawn(move || tx.send(bare_loop(addr, frames)))
+        .map_err(|e| e.to_string())?;
+    rx.recv_timeout(PATIENCE).map_err(|e| e.to_string())?
+}
+
+/// The anchor: read every frame, parse it into a `Value`; CPU of this thread for the frames.
+fn bare_loop(addr: std::net::SocketAddr, frames: usize) -> Result<u64, String> {
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    let uri = format!("ws://{addr}/api/label/v2/graphql");
+    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
+        .with_sub_protocol("graphql-ws");
+    let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
+    for v in [
+        json!({"type": "connection_init", "payload": {}}),
+        json!({"type": "start", "id": "bare01", "payload": {"query": "subscription { x }"}}),
+    ] {
+        ws.send(Message::text(v.to_string()))
+            .map_err(|e| e.to_string())?;
+    }
+    loop {
+        if let Message::Text(_) = ws.read().map_err(|e| e.to_string())? {
+            break; // the ack
+        }
+    }
+    let start = procfs::own_thread_cpu_ns();
+    let mut seen = 0;
+    let mut objects = 0usize;
+    while seen < frames {
+        if let Message::Text(t) = ws.read().map_err(|e| e.to_string())? {
+            let v: Value = serde_json::from_str(t.as_str()).map_err(|e| e.to_string())?;
+            objects += usize::from(v.is_object());
+            seen += 1;
+        }
+    }
+    let cpu = procfs::own_thread_cpu_ns() - start;
+    std::hint::black_box(objects);
+    let _ = ws.close(None);
+    Ok(cpu)
+}
+
+fn options(name: &str) -> SubscriptionOptions {
+    SubscriptionOptions::new()
+        .keep_alive(None)
+        .thread_name(name)
+}
+
+fn callback(server: &BareServer, frames: usize) -> Result<u64, String> {
+    let kili = client(server);
+    let count = Arc::new(AtomicUsize::new(0));
+    let (tx, done) = bounded(1);
+    let c = count.clone();
+    // From the first event's callback to the last's: the CPU of frames - 1 events, scaled.
+    let mut start = 0;
+    let sub = kili
+        .label_created_or_updated_with_options("project", options("hot-cb"), move |_event| {
+            let seen = c.fetch_add(1, Ordering::Relaxed) + 1;
+            if seen == 1 {
+                start = procfs::own_thread_cpu_ns();
+            } else if seen == frames {
+                let _ = tx.send(procfs::own_thread_cpu_ns() - start);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let cpu = done
+        .recv_timeout(PATIENCE)
+        .map_err(|_| format!("timed out; stats {:?}", sub.stats()))?;
+    sub.close().map_err(|e| e.to_string())?;
+    Ok(cpu * frames as u64 / (frames as u64 - 1).max(1))
+}
+
+fn pull(server: &BareServer, frames: usize) -> Result<u64, String> {
+    let kili = client(server);
+    let events = kili
+        .label_events_with_options("project", options("hot-pull"))
+        .map_err(|e| e.to_string())?;
+    let worker_start = procfs::thread_cpu_ns("hot-pull").ok_or("no hot-pull thread")?;
+    let (tx, rx) = bounded(1);
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("hot-reader".into())
+            .spawn_scoped(s, || {
+                let start = procfs::own_thread_cpu_ns();
+                let mut seen = 0;
+                while seen < frames {
+                    match events.recv_timeout(PATIENCE) {
+                        Ok(StreamEvent::Event(e)) => {
+                            std::hint::black_box(&e);
+                            seen += 1;
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+                // The worker's CPU now: it sent the last event, it has nothing more to do.
+                let worker = procfs::thread_cpu_ns("hot-pull").unwrap_or(worker_start);
+                let _ = tx.send((
+                    procfs::own_thread_cpu_ns() - start,
+                    worker - worker_start,
+                    seen,
+                ));
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })?;
+    let (reader, worker, seen) = rx.recv_timeout(PATIENCE).map_err(|e| e.to_string())?;
+    if seen < frames {
+        return Err(format!("{seen} of {frames} events"));
+    }
+    events.close().map_err(|e| e.to_string())?;
+    Ok(reader + worker)
+}
