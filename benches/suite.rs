@@ -50,7 +50,7 @@ fn main() {
         sections::throughput::run(&mut report, n(100_000), 3);
     }
     if on("hotpath") {
-        sections::hotpath::run(&mut report, n(20_000), 5);
+        sections::hotpath::run(&mut report, n(20_000), 9);
     }
     if on("latency") {
         sections::latency::run(&mut report, n(200), n(10_000));

@@ -287,7 +287,13 @@ impl Kili {
             .saturating_add(options.ack_timeout.saturating_mul(2))
             .saturating_add(Duration::from_secs(1));
         let close_timeout = options.close_timeout;
-        let outlet = Outlet::new(sink, options.on_lifecycle.clone(), shared.clone());
+        let outlet = Outlet::new(
+            sink,
+            options.on_lifecycle.clone(),
+            shared.clone(),
+            F::checkpoint_of,
+            options.queue_capacity,
+        );
         let core = Core {
             kili: self.clone(),
             feed,

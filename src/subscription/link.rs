@@ -283,6 +283,15 @@ impl Link {
 
     /// Reads one message, waiting at most until `deadline` (forever if `None`).
     pub(crate) fn read(&mut self, deadline: Option<Instant>) -> Incoming {
+        self.read_or_idle(deadline, || {})
+    }
+
+    /// As [`read`](Self::read), calling `idle` once nothing is left to read, before waiting.
+    pub(crate) fn read_or_idle(
+        &mut self,
+        deadline: Option<Instant>,
+        mut idle: impl FnMut(),
+    ) -> Incoming {
         loop {
             if !self.drained {
                 if let Err(e) = self.set_nonblocking(true) {
@@ -299,6 +308,7 @@ impl Link {
                     Err(e) => return Incoming::Over(Some(e)),
                 }
             }
+            idle();
             match self.wait(deadline) {
                 Ok(Some(0)) => return Incoming::Ended,
                 Ok(Some(_)) => self.drained = false,

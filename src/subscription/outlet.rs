@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Select, Sender, TrySendError};
 
+use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::events::{Lifecycle, StreamEvent};
 use crate::subscription::options::LifecycleHook;
 use crate::subscription::status::{Counters, Shared};
@@ -20,11 +21,21 @@ pub(crate) enum Sink<E> {
     Channel(Option<Sender<StreamEvent<E>>>),
 }
 
+/// Events a stream holds back at most before handing them over together: one wake-up of the
+/// reader per burst instead of one per event. Fewer for small queues.
+const MAX_BATCH: usize = 64;
+
 /// A sink, the lifecycle hook, and the counters they update.
 pub(crate) struct Outlet<E> {
     sink: Sink<E>,
     hook: Option<LifecycleHook>,
     shared: Arc<Shared>,
+    /// The checkpoint after an event (label events), recorded once it is delivered.
+    checkpoint_of: fn(&E) -> Option<Checkpoint>,
+    /// Stream events accepted, not yet sent: sent when `batch` are waiting, before anything
+    /// else is delivered, and before the thread waits for its socket ([`flush`](Self::flush)).
+    pending: Vec<E>,
+    batch: usize,
 }
 
 impl<E> std::fmt::Debug for Outlet<E> {
@@ -41,8 +52,22 @@ impl<E> std::fmt::Debug for Outlet<E> {
 }
 
 impl<E> Outlet<E> {
-    pub(crate) fn new(sink: Sink<E>, hook: Option<LifecycleHook>, shared: Arc<Shared>) -> Self {
-        Outlet { sink, hook, shared }
+    /// An outlet; a stream sink of `capacity` sends in bursts of up to a sixteenth of it.
+    pub(crate) fn new(
+        sink: Sink<E>,
+        hook: Option<LifecycleHook>,
+        shared: Arc<Shared>,
+        checkpoint_of: fn(&E) -> Option<Checkpoint>,
+        capacity: usize,
+    ) -> Self {
+        Outlet {
+            sink,
+            hook,
+            shared,
+            checkpoint_of,
+            pending: Vec::new(),
+            batch: (capacity / 16).clamp(1, MAX_BATCH),
+        }
     }
 
     /// Whether events can still be delivered after a restart (a stream ends when closed).
@@ -51,8 +76,46 @@ impl<E> Outlet<E> {
     }
 
     /// Delivers one event (the caller checked the pause flag); `false` if it was not
-    /// delivered (closing, or the stream's reader is gone).
-    pub(crate) fn event(&mut self, event: E) -> bool {
+    /// delivered (closing, or the stream's reader is gone). With `burst`, a stream may hold it
+    /// back until [`flush`](Self::flush), and `true` means accepted.
+    pub(crate) fn event(&mut self, event: E, burst: bool) -> bool {
+        if burst && self.batch > 1 && matches!(self.sink, Sink::Channel(Some(_))) {
+            self.pending.push(event);
+            if self.pending.len() >= self.batch {
+                self.flush();
+            }
+            return true;
+        }
+        self.flush();
+        let checkpoint = (self.checkpoint_of)(&event);
+        let delivered = self.deliver(event);
+        if delivered && let Some(cp) = checkpoint {
+            self.shared.set_checkpoint(cp);
+        }
+        delivered
+    }
+
+    /// Sends the events held back, in order; the checkpoint then is the last one's.
+    pub(crate) fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut checkpoint = None;
+        let pending = std::mem::take(&mut self.pending);
+        for event in pending {
+            let cp = (self.checkpoint_of)(&event);
+            if !self.deliver(event) {
+                // Closing, or nobody reads any more: the rest would not be delivered either.
+                break;
+            }
+            checkpoint = cp.or(checkpoint);
+        }
+        if let Some(cp) = checkpoint {
+            self.shared.set_checkpoint(cp);
+        }
+    }
+
+    fn deliver(&mut self, event: E) -> bool {
         if self.shared.is_closing() {
             Counters::bump(&self.shared.counters.dropped_while_paused);
             return false;
@@ -85,8 +148,10 @@ impl<E> Outlet<E> {
         }
     }
 
-    /// Reports a lifecycle event to the hook and, in the stream form, to the stream.
+    /// Reports a lifecycle event to the hook and, in the stream form, to the stream (after
+    /// the events held back).
     pub(crate) fn lifecycle(&mut self, event: Lifecycle) {
+        self.flush();
         if let Some(hook) = &self.hook
             && let Err(panic) = catch_unwind(AssertUnwindSafe(|| hook(&event)))
         {
@@ -110,6 +175,7 @@ impl<E> Outlet<E> {
     /// The subscription is over for good: a stream's receiver sees the end after the events
     /// already sent.
     pub(crate) fn end_stream(&mut self) {
+        self.flush();
         if let Sink::Channel(tx) = &mut self.sink {
             *tx = None;
         }
@@ -155,5 +221,64 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "a non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(capacity: usize) -> (Outlet<u32>, crossbeam_channel::Receiver<StreamEvent<u32>>) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let shared = Arc::new(Shared::new("test".into()));
+        let outlet = Outlet::new(Sink::Channel(Some(tx)), None, shared, |_| None, capacity);
+        (outlet, rx)
+    }
+
+    fn events(rx: &crossbeam_channel::Receiver<StreamEvent<u32>>) -> Vec<String> {
+        rx.try_iter()
+            .map(|e| match e {
+                StreamEvent::Event(n) => n.to_string(),
+                StreamEvent::Lifecycle(l) => format!("{l:?}"),
+                _ => "?".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bursts_go_out_in_order_when_full_flushed_or_before_anything_else() {
+        let (mut outlet, rx) = stream(64); // bursts of 4
+        for n in 0..3 {
+            assert!(outlet.event(n, true));
+        }
+        assert!(events(&rx).is_empty(), "held for the burst");
+        outlet.event(3, true);
+        assert_eq!(events(&rx), ["0", "1", "2", "3"], "a full burst goes out");
+        outlet.event(4, true);
+        outlet.event(5, false);
+        assert_eq!(events(&rx), ["4", "5"], "an unbatched event goes after those held");
+        outlet.event(6, true);
+        outlet.lifecycle(Lifecycle::Closed);
+        assert_eq!(events(&rx), ["6", "Closed"], "lifecycle events too");
+        outlet.event(7, true);
+        outlet.flush();
+        assert_eq!(events(&rx), ["7"]);
+    }
+
+    #[test]
+    fn nothing_held_is_sent_once_closing() {
+        let (mut outlet, rx) = stream(64);
+        outlet.event(1, true);
+        outlet.shared.begin_closing();
+        outlet.flush();
+        assert!(events(&rx).is_empty());
+        assert_eq!(outlet.shared.counters.snapshot().dropped_while_paused, 1);
+    }
+
+    #[test]
+    fn small_queues_are_not_batched() {
+        let (mut outlet, rx) = stream(8);
+        outlet.event(1, true);
+        assert_eq!(events(&rx), ["1"]);
     }
 }

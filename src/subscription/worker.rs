@@ -29,18 +29,14 @@ use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phas
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
 use crate::subscription::timers::{Due, Timers};
 
-/// Delivers unless paused or closing; `true` if delivered. Records the checkpoint.
-fn hand_over<F: Feed>(outlet: &mut Outlet<F::Event>, shared: &Shared, event: F::Event) -> bool {
+/// Delivers unless paused or closing; `true` if delivered (or, with `burst`, accepted: see
+/// [`Outlet::event`]).
+fn hand_over<E>(outlet: &mut Outlet<E>, shared: &Shared, event: E, burst: bool) -> bool {
     if shared.is_paused() {
         Counters::bump(&shared.counters.dropped_while_paused);
         return false;
     }
-    let checkpoint = F::checkpoint_of(&event);
-    let delivered = outlet.event(event);
-    if delivered && let Some(cp) = checkpoint {
-        shared.set_checkpoint(cp);
-    }
-    delivered
+    outlet.event(event, burst)
 }
 
 /// What a failed connection attempt means.
@@ -419,7 +415,7 @@ impl<F: Feed> Worker<F> {
                 }
                 Incoming::TimedOut => {
                     for event in self.core.feed.release(&conn.ctx) {
-                        hand_over::<F>(&mut self.core.outlet, &self.shared, event);
+                        hand_over(&mut self.core.outlet, &self.shared, event, true);
                     }
                 }
                 other => return self.on_end_of_input(conn, other),
@@ -430,7 +426,9 @@ impl<F: Feed> Worker<F> {
             // A busy socket must not keep a deadline from firing.
             return self.on_timer(conn);
         }
-        match conn.link.read(deadline) {
+        // Events held back for a burst go out before the thread waits for the socket.
+        let outlet = &mut self.core.outlet;
+        match conn.link.read_or_idle(deadline, || outlet.flush()) {
             Incoming::Message(message) => {
                 conn.heard = true;
                 self.on_message(conn, message)
@@ -674,6 +672,7 @@ impl<F: Feed> Worker<F> {
         }
         // Once closing, what the feed holds may include events that were not delivered: the
         // handle keeps the checkpoint of the last one that was.
+        self.core.outlet.flush();
         if !self.shared.is_closing()
             && let Some(cp) = self.core.feed.checkpoint()
         {
@@ -719,7 +718,7 @@ impl<F: Feed> Worker<F> {
             if shared.is_closing() {
                 return Flow::Stop;
             }
-            if hand_over::<F>(outlet, shared, event) {
+            if hand_over(outlet, shared, event, false) {
                 Counters::bump(&shared.counters.caught_up);
             }
             Flow::Continue
@@ -751,7 +750,7 @@ impl<F: Feed> Worker<F> {
         Counters::bump(&self.shared.counters.received);
         match payload.and_then(|p| self.core.feed.live(ctx, p)) {
             Ok(Some(event)) => {
-                hand_over::<F>(&mut self.core.outlet, &self.shared, event);
+                hand_over(&mut self.core.outlet, &self.shared, event, true);
             }
             Ok(None) => Counters::bump(&self.shared.counters.duplicates),
             Err(e) => log::warn!(

@@ -475,7 +475,10 @@ fn only_results_the_machine_would_deliver_unchanged_pass_straight_through() {
             !m.passes_result(kind, Some("sub1")),
             "a first result may be a rejection: the machine reads it"
         );
-        text(&mut m, json!({"type": kind, "id": "sub1", "payload": {"data": {"x": 1}}}));
+        text(
+            &mut m,
+            json!({"type": kind, "id": "sub1", "payload": {"data": {"x": 1}}}),
+        );
         assert!(m.passes_result(kind, Some("sub1")));
         assert!(!m.passes_result(kind, Some("probe1")));
         assert!(!m.passes_result(kind, None));
