@@ -7,7 +7,8 @@
 //! cargo bench --bench suite -- quick              # everything, smaller sizes (a smoke test)
 //! ```
 //!
-//! Sections: `throughput`, `hotpath`, `latency`, `control`, `idle`, `http`, `python`.
+//! Sections: `throughput`, `hotpath`, `backpressure`, `cli`, `latency`, `control`, `scale`,
+//! `http`, `pagination`, `python`.
 
 mod sections;
 mod support;
@@ -16,18 +17,30 @@ use std::time::{Duration, Instant};
 
 use support::report::Report;
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 10] = [
     "throughput",
     "hotpath",
+    "backpressure",
+    "cli",
     "latency",
     "control",
-    "idle",
+    "scale",
     "http",
+    "pagination",
     "python",
 ];
 
 fn main() {
-    support::child::serve_if_child();
+    match support::child::role().as_deref() {
+        None => {}
+        Some("server") => support::child::serve(),
+        Some("consumer") => sections::backpressure::consumer(),
+        Some("printer") => sections::cli::printer(),
+        Some(other) => {
+            eprintln!("unknown bench role {other:?}");
+            std::process::exit(2);
+        }
+    }
     let mut wanted: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -52,17 +65,26 @@ fn main() {
     if on("hotpath") {
         sections::hotpath::run(&mut report, n(20_000), 9);
     }
+    if on("backpressure") {
+        sections::backpressure::run(&mut report, n(100_000));
+    }
+    if on("cli") {
+        sections::cli::run(&mut report, n(100_000), 5);
+    }
     if on("latency") {
         sections::latency::run(&mut report, n(200), n(10_000));
     }
     if on("control") {
         sections::control::run(&mut report, n(200));
     }
-    if on("idle") {
-        sections::idle::run(&mut report, n(1000), Duration::from_secs(n(10) as u64));
+    if on("scale") {
+        sections::scale::run(&mut report, n(10_000), Duration::from_secs(10));
     }
     if on("http") {
         sections::http::run(&mut report, n(10_000), n(100_000));
+    }
+    if on("pagination") {
+        println!("\n[pagination] not yet");
     }
     if on("python") {
         sections::python::run(&mut report, n(2000), 5);

@@ -1,4 +1,4 @@
-//! Section 3, Control latency: `close()` (returns with its threads gone) and `reset_timeout()`
+//! Section 6, Control latency: `close()` (returns with its threads gone) and `reset_timeout()`
 //! (returns with a new connection acknowledged and subscribed), against a local server in a
 //! child process.
 
@@ -12,7 +12,7 @@ use crate::support::procfs;
 use crate::support::report::{Report, Stats, Verdict, dur, table};
 use crate::support::setup;
 
-const SECTION: &str = "3. Control";
+const SECTION: &str = "6. Control";
 const PATIENCE: Duration = Duration::from_secs(10);
 const GOAL: Duration = Duration::from_millis(10);
 

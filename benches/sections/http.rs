@@ -1,4 +1,4 @@
-//! Section 5, HTTP: `append_labels` rows per second, and a lazy `labels` read of many rows: rows per
+//! Section 8, HTTP: `append_labels` rows per second, and a lazy `labels` read of many rows: rows per
 //! second and resident memory while reading (it must stay flat). The local server runs in a
 //! child process, so that the memory measured is the client's alone.
 
@@ -11,7 +11,7 @@ use crate::support::procfs;
 use crate::support::report::{Report, Verdict, dur, kib, rate, table};
 use crate::support::setup;
 
-const SECTION: &str = "5. HTTP";
+const SECTION: &str = "8. HTTP";
 /// How much the RSS may grow between the 10%-point and the end of the read and still be flat.
 const FLAT_KIB: u64 = 1024;
 

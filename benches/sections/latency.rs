@@ -1,4 +1,4 @@
-//! Section 2, End-to-end latency: a label appended over HTTP (`append_labels`) to the subscription's
+//! Section 5, End-to-end latency: a label appended over HTTP (`append_labels`) to the subscription's
 //! callback, one at a time (append, wait for the callback, next), against a local server in a
 //! child process.
 
@@ -13,7 +13,7 @@ use crate::support::child::ChildServer;
 use crate::support::report::{Report, Stats, Verdict, dur, table};
 use crate::support::setup;
 
-const SECTION: &str = "2. Latency";
+const SECTION: &str = "5. Latency";
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Runs the section: `warmup` untimed events, then `events` timed ones.

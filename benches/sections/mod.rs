@@ -1,10 +1,12 @@
-//! The bench sections, one file each.
+//! The bench sections, one file each, in the order the suite runs them.
 
+pub mod backpressure;
 pub mod bare_server;
+pub mod cli;
 pub mod control;
 pub mod hotpath;
 pub mod http;
-pub mod idle;
 pub mod latency;
 pub mod python;
+pub mod scale;
 pub mod throughput;

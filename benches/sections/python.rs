@@ -1,4 +1,4 @@
-//! Section 6, The official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
+//! Section 10, The official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
 //! against the same local server (a child process), in the same run: `append_labels` rows per
 //! second and subscription events per second. Skipped, with a message, without Python.
 
@@ -14,7 +14,7 @@ use crate::support::child::ChildServer;
 use crate::support::report::{Report, Verdict, dur, rate, table};
 use crate::support::setup;
 
-const SECTION: &str = "6. vs Python SDK";
+const SECTION: &str = "10. vs Python SDK";
 /// The whole Python run must finish within this.
 const PYTHON_DEADLINE: Duration = Duration::from_secs(240);
 /// A larger burst, for our sustained rate against the local server.

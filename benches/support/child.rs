@@ -1,8 +1,9 @@
-//! A `LocalServer` in a child process, so that the client's memory and CPU are measured alone.
+//! Child processes: a `LocalServer`, so that the client's memory and CPU are measured alone, and
+//! the other roles sections give a process of its own (a slow consumer, a printer).
 //!
-//! The bench binary runs itself again with `KILI_BENCH_ROLE=server`: the child starts a
-//! `LocalServer` on a free port, prints `endpoint:` and `api key:` lines, and serves until its
-//! stdin closes (when the parent drops the handle, or dies).
+//! The bench binary runs itself again with `KILI_BENCH_ROLE=<role>`. As `server`, the child
+//! starts a `LocalServer` on a free port, prints `endpoint:` and `api key:` lines, and serves
+//! until its stdin closes (when the parent drops the handle, or dies).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -12,17 +13,40 @@ use kili_local_server::LocalServer;
 
 const ROLE: &str = "KILI_BENCH_ROLE";
 const MAX_CONNECTIONS: &str = "KILI_BENCH_MAX_CONNECTIONS";
+const KEEP_ALIVE: &str = "KILI_BENCH_KEEP_ALIVE_SECS";
 
-/// In the child, serves and exits; in the parent, returns at once.
-pub fn serve_if_child() {
-    if std::env::var(ROLE).as_deref() != Ok("server") {
-        return;
-    }
+/// The role this process was started in, if it is a child.
+pub fn role() -> Option<String> {
+    std::env::var(ROLE).ok()
+}
+
+/// Starts the bench binary again in `role`, with `env`, its stdout piped.
+pub fn spawn_role(role: &str, env: &[(&str, String)], stdout: Stdio) -> std::io::Result<Child> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.env(ROLE, role)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(Stdio::inherit());
+    cmd.spawn()
+}
+
+/// The `server` role: serves, then exits.
+pub fn serve() -> ! {
     let max: usize = std::env::var(MAX_CONNECTIONS)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
-    let server = match LocalServer::builder().max_connections(max).start() {
+    // `ka` frames every N seconds (the server's default if unset; 0 turns them off).
+    let keep_alive = std::env::var(KEEP_ALIVE)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut builder = LocalServer::builder().max_connections(max);
+    if let Some(secs) = keep_alive {
+        builder = builder.keep_alive((secs > 0).then(|| Duration::from_secs(secs)));
+    }
+    let server = match builder.start() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench server: {e}");
@@ -51,8 +75,17 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts a child server that accepts up to `max_connections` connections.
     pub fn spawn(max_connections: usize) -> ChildServer {
+        ChildServer::spawn_with(max_connections, None)
+    }
+
+    /// As [`spawn`](Self::spawn), with `ka` frames every `keep_alive` seconds if given.
+    pub fn spawn_with(max_connections: usize, keep_alive: Option<u64>) -> ChildServer {
         let exe = std::env::current_exe().expect("the bench's own path");
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        if let Some(secs) = keep_alive {
+            command.env(KEEP_ALIVE, secs.to_string());
+        }
+        let mut child = command
             .env(ROLE, "server")
             .env(MAX_CONNECTIONS, max_connections.to_string())
             .stdin(Stdio::piped())

@@ -37,7 +37,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, after, bounded, never, select};
+use crossbeam_channel::{Receiver, TryRecvError, after, bounded, never, select};
 use kili::{Kili, Lifecycle, StreamEvent, SubscriptionOptions};
 
 fn main() -> ExitCode {
@@ -64,6 +64,9 @@ fn main() -> ExitCode {
 
 type Failure = Box<dyn std::error::Error>;
 
+/// Items read without `select!` before looking at the signals again.
+const BURST: usize = 1024;
+
 fn watch(args: &args::Args) -> Result<(), Failure> {
     let stop = stop_signals(args.exit_on_eof)?;
     let kili = Kili::builder()
@@ -89,11 +92,13 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut last_checkpoint = None;
     let started = Instant::now();
-    let outcome: Result<(), Failure> = loop {
-        if args.count.is_some_and(|n| printed >= n) {
+    let wanted = args.count.unwrap_or(u64::MAX);
+    let keep = args.state_file.is_some();
+    let outcome: Result<(), Failure> = 'watch: loop {
+        if printed >= wanted {
             break Ok(());
         }
-        select! {
+        let first = select! {
             recv(stop) -> why => {
                 note!("{}; closing", why.unwrap_or("stopping"));
                 break Ok(());
@@ -102,28 +107,48 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
                 note!("timeout after {:.1} s; closing", started.elapsed().as_secs_f64());
                 break Ok(());
             }
-            recv(events.receiver()) -> item => match item {
+            recv(events.receiver()) -> item => item,
+        };
+        // What else is waiting is read without `select!` (a burst at most, so that a signal
+        // is never kept waiting long), then flushed and saved once.
+        let mut item = first.map_err(|_| "the subscription ended".into());
+        for _ in 0..BURST {
+            let step = match item {
                 Ok(StreamEvent::Event(event)) => {
                     // A closed stdout (e.g. `| head -n 1`) ends the program normally.
                     if output::write_line(&mut out, &event).is_err() {
-                        break Ok(());
+                        break 'watch Ok(());
                     }
                     printed += 1;
-                    last_checkpoint = Some(event.checkpoint().clone());
+                    if keep {
+                        last_checkpoint = Some(event.checkpoint().clone());
+                    }
+                    Ok(())
                 }
                 Ok(StreamEvent::Lifecycle(Lifecycle::Failed { error })) => {
-                    break Err(format!("the subscription failed: {}", chain(error.as_ref())).into());
+                    Err(format!("the subscription failed: {}", chain(error.as_ref())).into())
                 }
-                Ok(StreamEvent::Lifecycle(event)) => report(&event),
-                Ok(_) => {}
-                Err(_) => break Err("the subscription ended".into()),
+                Ok(StreamEvent::Lifecycle(event)) => {
+                    report(&event);
+                    Ok(())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = step {
+                break 'watch Err(e);
             }
+            if printed >= wanted {
+                break;
+            }
+            item = match events.try_recv() {
+                Ok(next) => Ok(next),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => Err("the subscription ended".into()),
+            };
         }
-        // One flush (and one save) per batch: when nothing more is waiting.
-        if last_checkpoint.is_some()
-            && events.receiver().is_empty()
-            && let Err(e) = flush(&mut out, args, &mut last_checkpoint)
-        {
+        // One flush (and one save) per burst: when nothing more is waiting.
+        if let Err(e) = flush(&mut out, args, &mut last_checkpoint) {
             break Err(e);
         }
     };

@@ -240,7 +240,6 @@ mod tests {
             .map(|e| match e {
                 StreamEvent::Event(n) => n.to_string(),
                 StreamEvent::Lifecycle(l) => format!("{l:?}"),
-                _ => "?".into(),
             })
             .collect()
     }
@@ -256,7 +255,11 @@ mod tests {
         assert_eq!(events(&rx), ["0", "1", "2", "3"], "a full burst goes out");
         outlet.event(4, true);
         outlet.event(5, false);
-        assert_eq!(events(&rx), ["4", "5"], "an unbatched event goes after those held");
+        assert_eq!(
+            events(&rx),
+            ["4", "5"],
+            "an unbatched event goes after those held"
+        );
         outlet.event(6, true);
         outlet.lifecycle(Lifecycle::Closed);
         assert_eq!(events(&rx), ["6", "Closed"], "lifecycle events too");

@@ -1,0 +1,175 @@
+//! Section 7, Scale: many label subscriptions in this process (one thread each, 512 KiB stacks),
+//! against a local server in a child process (so that only the client side is measured), which
+//! sends `ka` frames every 30 s. Measured: the time to open them all, resident memory per
+//! subscription, CPU over an idle window, that each receives the label appended to its project,
+//! and the time to close them all.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kili::{LabelEvent, Subscription};
+
+use crate::support::child::ChildServer;
+use crate::support::procfs;
+use crate::support::report::{Report, Verdict, dur, kib, rate, table};
+use crate::support::setup;
+
+const SECTION: &str = "7. Scale";
+/// Subscriptions per project.
+const PER_PROJECT: usize = 100;
+/// The server's keep-alive interval.
+const SERVER_KA_SECS: u64 = 30;
+
+/// Runs the section: `subs` subscriptions, idle for `window`.
+pub fn run(report: &mut Report, subs: usize, window: Duration) {
+    println!(
+        "\n[{SECTION}] {subs} subscriptions, idle {} s",
+        window.as_secs()
+    );
+    // Every subscription is one WebSocket; the HTTP client needs a few more.
+    let server = ChildServer::spawn_with(subs + 64, Some(SERVER_KA_SECS));
+    let kili = setup::client(&server.endpoint, &server.api_key);
+    // Each project with its one asset.
+    let projects: Vec<(String, Vec<String>)> = (0..subs.div_ceil(PER_PROJECT))
+        .map(|i| setup::project(&kili, &format!("scale-{i}"), 1))
+        .collect();
+    // One subscription first, so that what every subscription shares is in the baseline.
+    drop(
+        kili.label_created_or_updated(&projects[0].0, |_e: &LabelEvent| {})
+            .expect("subscribing"),
+    );
+    let threads_before = procfs::thread_count();
+    let rss_before = procfs::rss_kib();
+
+    let received: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..subs).map(|_| AtomicUsize::new(0)).collect());
+    let (all_in, got_all) = crossbeam_channel::bounded::<()>(1);
+    let total = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let mut handles: Vec<Subscription> = Vec::with_capacity(subs);
+    for i in 0..subs {
+        let (received, total, all_in) = (received.clone(), total.clone(), all_in.clone());
+        let project = &projects[i / PER_PROJECT].0;
+        let callback = move |_e: &LabelEvent| {
+            received[i].fetch_add(1, Ordering::Relaxed);
+            if total.fetch_add(1, Ordering::AcqRel) + 1 == subs {
+                let _ = all_in.try_send(());
+            }
+        };
+        match kili.label_created_or_updated(project, callback) {
+            Ok(s) => handles.push(s),
+            Err(e) => {
+                println!("  subscription {i} failed: {e}");
+                break;
+            }
+        }
+    }
+    let open_time = t0.elapsed();
+    let opened = handles.len();
+    // Let the start-up settle, then watch.
+    std::thread::sleep(Duration::from_secs(1));
+    let rss_open = procfs::rss_kib();
+    let threads = procfs::thread_count().saturating_sub(threads_before);
+    let cpu0 = procfs::cpu_time();
+    let w0 = Instant::now();
+    std::thread::sleep(window);
+    let cpu = procfs::cpu_time().saturating_sub(cpu0);
+    let wall = w0.elapsed();
+    let active = handles.iter().filter(|h| h.state().is_active()).count();
+
+    // One label per project: every subscription gets exactly one event.
+    let t1 = Instant::now();
+    for (project, assets) in &projects {
+        if let Err(e) = kili.append_labels(&setup::labels(assets, 1).project_id(project)) {
+            println!("  appending to {project} failed: {e}");
+        }
+    }
+    let delivered_all = got_all.recv_timeout(Duration::from_secs(120)).is_ok();
+    let delivery_time = t1.elapsed();
+    let exactly_one = received
+        .iter()
+        .take(opened)
+        .filter(|n| n.load(Ordering::Relaxed) == 1)
+        .count();
+
+    let t2 = Instant::now();
+    for h in &handles {
+        let _ = h.close();
+    }
+    let close_time = t2.elapsed();
+    drop(handles);
+
+    let per_sub = rss_open.saturating_sub(rss_before) as f64 / opened.max(1) as f64;
+    let cpu_share = cpu.as_secs_f64() / wall.as_secs_f64();
+    let server_rss = procfs::rss_kib_of(server.pid());
+    table(
+        &format!("{SECTION}: {opened} subscriptions"),
+        &["measure", "value"],
+        &[
+            vec!["opened".into(), format!("{opened} / {subs}")],
+            vec![
+                "opened in (one after the other)".into(),
+                format!(
+                    "{} ({})",
+                    dur(open_time),
+                    rate(opened as f64 / open_time.as_secs_f64())
+                ),
+            ],
+            vec!["threads added".into(), threads.to_string()],
+            vec![
+                "active after the idle window".into(),
+                format!("{active} / {opened}"),
+            ],
+            vec![
+                format!("CPU over {} s idle", window.as_secs()),
+                format!("{} ({:.3} % of a core)", dur(cpu), cpu_share * 100.0),
+            ],
+            vec![
+                "RSS before / with all open".into(),
+                format!("{} / {}", kib(rss_before as f64), kib(rss_open as f64)),
+            ],
+            vec!["RSS per subscription".into(), kib(per_sub)],
+            vec![
+                "one label per project: all delivered in".into(),
+                if delivered_all {
+                    dur(delivery_time)
+                } else {
+                    "not all".into()
+                },
+            ],
+            vec![
+                "subscriptions that got exactly one event".into(),
+                format!("{exactly_one} / {opened}"),
+            ],
+            vec!["closed in (one after the other)".into(), dur(close_time)],
+            vec!["server (child) RSS".into(), kib(server_rss as f64)],
+        ],
+    );
+    report.add(
+        SECTION,
+        format!("{subs} subscriptions: each receives its project's label"),
+        format!("{exactly_one} / {subs}"),
+        "all",
+        Verdict::of(exactly_one == subs),
+    );
+    report.add(
+        SECTION,
+        "resident memory per subscription (thread stack included)",
+        kib(per_sub),
+        "< 128 KiB",
+        Verdict::of(opened == subs && per_sub < 128.0),
+    );
+    report.add(
+        SECTION,
+        format!("idle CPU over {} s", window.as_secs()),
+        format!("{:.3} % of a core", cpu_share * 100.0),
+        "< 1 %",
+        Verdict::of(active == subs && cpu_share < 0.01),
+    );
+    report.info(
+        SECTION,
+        "time to open / to close them all, one after the other",
+        format!("{} / {}", dur(open_time), dur(close_time)),
+    );
+}
