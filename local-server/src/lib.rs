@@ -131,6 +131,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod auth;
+mod bucket;
 mod builder;
 mod conn;
 mod error;
@@ -145,7 +146,7 @@ mod time;
 mod ws;
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -169,6 +170,22 @@ pub struct LocalServer {
     api_key: String,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
+    /// Whether this server opened the data file (and closes it when it stops).
+    owns_journal: bool,
+}
+
+/// The address clients on this machine use: a wildcard bind (`0.0.0.0`, `::`) is reached on
+/// loopback.
+pub(crate) fn public_addr(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
 }
 
 impl fmt::Debug for LocalServer {
@@ -203,14 +220,15 @@ impl LocalServer {
         LocalServer::builder().start()
     }
 
-    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql`.
+    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
+    /// the server listens on every address).
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.addr, conn::GRAPHQL_PATH)
+        format!("http://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
     }
 
     /// The WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
     pub fn ws_endpoint(&self) -> String {
-        format!("ws://{}{}", self.addr, conn::GRAPHQL_PATH)
+        format!("ws://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
     }
 
     /// The bound address.
@@ -249,14 +267,17 @@ impl LocalServer {
     }
 
     /// Stops accepting, closes every connection and waits for their threads (a few seconds at
-    /// most). Dropping the handle does the same.
+    /// most), then flushes and closes the data file, if any. Dropping the handle does the same.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         if let Some(accept) = self.accept.take() {
-            server::stop(&self.shared, self.addr, Some(accept));
+            server::stop(&self.shared, public_addr(self.addr), Some(accept));
+            if self.owns_journal {
+                self.shared.state.detach_journal();
+            }
         }
     }
 }
