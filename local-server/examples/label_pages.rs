@@ -4,8 +4,10 @@
 //! the whole read. Run it in release mode:
 //!
 //! ```text
-//! cargo run --release -p kili-local-server --example label_pages [-- N]
+//! cargo run --release -p kili-local-server --example label_pages [-- N [shuffle]]
 //! ```
+//!
+//! `shuffle` turns on `shuffle_label_pages` (pages in a hash order of the label ids).
 //!
 //! With keyset paging each page costs the same wherever it is; a server that scans and drops
 //! `skip` labels per page gets slower page after page (O(N²) for the whole read).
@@ -20,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(arg) => arg.parse()?,
         None => 100_000,
     };
-    let server = LocalServer::builder().api_key("bench").start()?;
+    let shuffle = std::env::args().nth(2).as_deref() == Some("shuffle");
+    let server = LocalServer::builder()
+        .api_key("bench")
+        .shuffle_label_pages(shuffle)
+        .start()?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .proxy(None)
         .timeout_global(Some(Duration::from_secs(120)))
