@@ -94,7 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let total = started.elapsed();
-    println!("read {read} labels in {} pages in {total:.2?}", read.div_ceil(100));
+    println!(
+        "read {read} labels in {} pages in {total:.2?}",
+        read.div_ceil(100)
+    );
     for (skip, took) in samples {
         println!("  page at skip {skip:>6}: {took:.2?}");
     }
