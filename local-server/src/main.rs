@@ -80,13 +80,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let _ = stop_tx.try_send(());
     })?;
     let server = builder.start()?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "endpoint: {}", server.endpoint())?;
-    writeln!(out, "api key: {}", server.api_key())?;
+    let mut ready = format!(
+        "endpoint: {}\napi key: {}\n",
+        server.endpoint(),
+        server.api_key()
+    );
     if let Some(path) = data_file {
-        writeln!(out, "data file: {path}")?;
+        ready.push_str(&format!("data file: {path}\n"));
     }
-    out.flush()?;
+    // One write; and a reader that went away after reading what it needed (a script that
+    // took the endpoint and closed the pipe) does not stop the server.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(ready.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("kili-local-server: cannot write to stdout ({e}); serving anyway");
+    }
     drop(out);
     // Blocks until a signal; a closed channel (the handler gone) stops too.
     let _ = stop_rx.recv();
