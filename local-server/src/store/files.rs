@@ -196,8 +196,9 @@ impl ServerState {
         };
         let size = body.len() as u64;
         let body = Arc::new(body);
-        if let Some(dir) = self.blob_dir() {
-            let target = blob_path(&dir, &project_id, &id);
+        let dir = self.blob_dir();
+        if let Some(dir) = &dir {
+            let target = blob_path(dir, &project_id, &id);
             write_blob(&target, &body).map_err(|e| {
                 BucketError::new(
                     500,
@@ -221,7 +222,10 @@ impl ServerState {
         };
         self.commit(&mut d, &[change])
             .map_err(|e| BucketError::new(500, "INTERNAL_SERVER_ERROR", e.message))?;
-        d.files.bodies.insert(id, body);
+        // With a data file the body is read back from its directory; else it lives here.
+        if dir.is_none() {
+            d.files.bodies.insert(id, body);
+        }
         Ok(())
     }
 
