@@ -1,7 +1,10 @@
 """The official Kili Python SDK (unmodified) against the emulator: the everyday flows beyond the
 webhooks tutorial, each checked by reading back what was written.
 
-Usage: python tests/python/emulator_sdk.py ENDPOINT API_KEY
+Usage: python tests/python/emulator_sdk.py ENDPOINT API_KEY [FORBIDDING_ENDPOINT FORBIDDING_KEY]
+
+The optional second server runs with --no-upload-local-data: there the SDK must refuse to
+upload local content (UploadFromLocalDataForbiddenError) and still import hosted URLs.
 
 Runs the SDK's full start-up checks (KILI_SDK_SKIP_CHECKS is removed), with HOME pointed at a
 fresh temporary directory so its schema cache starts empty. Covers: raw text in a TEXT project,
@@ -25,6 +28,9 @@ os.environ["HOME"] = tempfile.mkdtemp(prefix="kili-sdk-home-")
 
 from kili.client import Kili  # noqa: E402
 from kili.exceptions import AuthenticationFailed, GraphQLError  # noqa: E402
+from kili.services.asset_import.exceptions import (  # noqa: E402
+    UploadFromLocalDataForbiddenError,
+)
 
 from tutorial_data import JSON_INTERFACE, RESPONSE  # noqa: E402
 
@@ -246,12 +252,27 @@ def main(endpoint, api_key):
     check(kili.count_projects() == 4, "count_projects")
 
 
+def forbidden(endpoint, api_key):
+    """Against a server whose license forbids local data."""
+    kili = Kili(api_key=api_key, api_endpoint=endpoint)
+    project = kili.create_project(input_type="TEXT", json_interface=JSON_INTERFACE, title="t")["id"]
+    try:
+        kili.append_many_to_dataset(project_id=project, content_array=["raw text"])
+        check(False, "a license without uploadLocalData refuses raw text")
+    except UploadFromLocalDataForbiddenError:
+        check(True, "a license without uploadLocalData refuses raw text (the SDK's own error)")
+    kili.append_many_to_dataset(project_id=project, content_array=["https://example.com/a.txt"])
+    check(kili.count_assets(project_id=project) == 1, "hosted content is still imported")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 5):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     try:
         main(sys.argv[1], sys.argv[2])
+        if len(sys.argv) == 5:
+            forbidden(sys.argv[3], sys.argv[4])
     except Exception:  # noqa: BLE001 - any exception is a failed check
         traceback.print_exc()
         failures.append("exception")
