@@ -221,10 +221,13 @@ mod time;
 mod tls;
 
 pub use client::Paginated;
+pub use client::ops::asset_updates::AssetUpdate;
 pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
 pub use client::ops::label_edits::LabelUpdate;
 pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
+pub use client::ops::predictions::NewPredictions;
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
+pub use client::ops::upload::AssetContent;
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use error::{Error, ErrorSource, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};

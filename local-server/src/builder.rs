@@ -1,13 +1,14 @@
 //! [`LocalServerBuilder`]: the settings of a local server, and starting it.
 
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::server::{self, Config, Shared};
 use super::settings::LabelSettings;
-use super::{DEFAULT_EMAIL, LocalServer, ServerState, schema};
+use super::{DEFAULT_EMAIL, LocalServer, ServerState, public_addr, schema};
 use crate::error::{Error, Result};
 
 /// Settings for a [`LocalServer`]; start it with [`LocalServerBuilder::start`].
@@ -32,6 +33,7 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 #[must_use]
 pub struct LocalServerBuilder {
+    host: IpAddr,
     port: u16,
     api_key: Option<String>,
     users: Vec<(String, String)>,
@@ -43,12 +45,15 @@ pub struct LocalServerBuilder {
     record_requests: bool,
     created_at_resolution: Duration,
     shuffle_label_pages: bool,
+    upload_local_data: bool,
     state: Option<ServerState>,
+    data_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for LocalServerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalServerBuilder")
+            .field("host", &self.host)
             .field("port", &self.port)
             .field("users", &(self.users.len() + 1))
             .field("keep_alive", &self.keep_alive)
@@ -59,6 +64,8 @@ impl fmt::Debug for LocalServerBuilder {
             .field("record_requests", &self.record_requests)
             .field("created_at_resolution", &self.created_at_resolution)
             .field("shuffle_label_pages", &self.shuffle_label_pages)
+            .field("upload_local_data", &self.upload_local_data)
+            .field("data_file", &self.data_file)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +73,7 @@ impl fmt::Debug for LocalServerBuilder {
 impl Default for LocalServerBuilder {
     fn default() -> Self {
         LocalServerBuilder {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             api_key: None,
             users: Vec::new(),
@@ -77,13 +85,25 @@ impl Default for LocalServerBuilder {
             record_requests: false,
             created_at_resolution: Duration::from_millis(1),
             shuffle_label_pages: false,
+            upload_local_data: true,
             state: None,
+            data_file: None,
         }
     }
 }
 
 impl LocalServerBuilder {
-    /// The port to bind on 127.0.0.1; 0 picks a free one.
+    /// The address to listen on. Anything but a loopback address (e.g. `0.0.0.0` in a
+    /// container) exposes the server to the network: [`start`](Self::start) then requires an
+    /// explicit [`api_key`](Self::api_key).
+    ///
+    /// Defaults to 127.0.0.1.
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
+    /// The port to bind; 0 picks a free one.
     ///
     /// Defaults to 0.
     pub fn port(mut self, port: u16) -> Self {
@@ -93,7 +113,9 @@ impl LocalServerBuilder {
 
     /// The API key of the first user (email [`DEFAULT_EMAIL`]).
     ///
-    /// Defaults to a generated random key (see [`LocalServer::api_key`]).
+    /// Defaults to the first user's key in the [data file](Self::data_file) or
+    /// [state](Self::state) if it has one, else a generated random key (see
+    /// [`LocalServer::api_key`]).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -210,6 +232,48 @@ impl LocalServerBuilder {
         self
     }
 
+    /// Whether the organization's license allows uploading local data
+    /// (`license.uploadLocalData`, which the SDK checks before importing local files, raw text
+    /// or JSON contents); when off, `createUploadBucketSignedUrls` is refused too, so the
+    /// SDK's and clients' refusal paths can be tested.
+    ///
+    /// Defaults to `true`.
+    pub fn upload_local_data(mut self, allowed: bool) -> Self {
+        self.upload_local_data = allowed;
+        self
+    }
+
+    /// Keeps the data in a file: an append-only journal of writes (one JSON line per write,
+    /// flushed before the write is answered), replayed at start, so a server restarted on the
+    /// same file (in this process or another) has the same users, projects, assets, labels and
+    /// uploaded files, with the same ids, timestamps and versions. Uploaded bodies go to a
+    /// directory next to it (`<file>.files/`). The file is created if missing and locked while
+    /// the server runs; stopping the server flushes it to disk and releases it.
+    ///
+    /// Defaults to none: the data lives in memory only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kili_local_server::LocalServer;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("kili-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let file = dir.join("kili.jsonl");
+    /// let first = LocalServer::builder().data_file(&file).start()?;
+    /// let key = first.api_key().to_owned();
+    /// first.stop();
+    /// let again = LocalServer::builder().data_file(&file).start()?;
+    /// assert_eq!(again.api_key(), key, "the same users, projects, assets and labels");
+    /// # again.stop();
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn data_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data_file = Some(path.into());
+        self
+    }
+
     /// Serves an existing store instead of a new one. Stopping a server and starting another
     /// on the same port with the same state simulates a restart.
     ///
@@ -219,14 +283,22 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Binds 127.0.0.1 and starts serving on background threads.
+    /// Binds the address and starts serving on background threads.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the port cannot be bound or a thread cannot be spawned;
-    /// [`Error::InvalidSettings`] for an empty API key, a zero `max_connections`, or a
-    /// `created_at_resolution` that is not a whole, non-zero number of milliseconds.
-    pub fn start(self) -> Result<LocalServer> {
+    /// [`Error::Io`] if the port cannot be bound, a thread cannot be spawned, or the data
+    /// file cannot be opened, locked or written; [`Error::DataFile`] if it cannot be replayed;
+    /// [`Error::InvalidSettings`] for an empty API key, a zero `max_connections`, a
+    /// `created_at_resolution` that is not a whole, non-zero number of milliseconds, a
+    /// non-loopback host without an explicit API key, or both a state and a data file.
+    pub fn start(mut self) -> Result<LocalServer> {
+        if !self.host.is_loopback() && self.api_key.is_none() {
+            return Err(Error::invalid(format!(
+                "listening on {} exposes the server beyond this machine: give an explicit api key",
+                self.host
+            )));
+        }
         if self.api_key.as_deref().is_some_and(|k| k.trim().is_empty())
             || self.users.iter().any(|(k, _)| k.trim().is_empty())
         {
@@ -241,18 +313,49 @@ impl LocalServerBuilder {
             crate::time::now_ms(),
         )
         .map_err(Error::invalid)?;
-        let state = self.state.unwrap_or_default();
+        let (state, owns_journal) = match (self.state.take(), &self.data_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "give a state or a data file, not both (a data file makes its own state)",
+                ));
+            }
+            (Some(state), None) => (state, false),
+            (None, Some(path)) => (ServerState::open_data_file(path)?, true),
+            (None, None) => (ServerState::new(), false),
+        };
+        let started = self.serve(state.clone(), label_settings, owns_journal);
+        if started.is_err() && owns_journal {
+            state.detach_journal();
+        }
+        started
+    }
+
+    /// Adds the users, binds, and starts the accept thread.
+    fn serve(
+        self,
+        state: ServerState,
+        label_settings: LabelSettings,
+        owns_journal: bool,
+    ) -> Result<LocalServer> {
         let key = match self.api_key {
             Some(k) => k,
-            None => state.generate_key(),
+            None => state
+                .key_of(DEFAULT_EMAIL)
+                .unwrap_or_else(|| state.generate_key()),
         };
-        state.ensure_user(&key, DEFAULT_EMAIL);
+        let write_error = |e: crate::store::StoreError| Error::Io {
+            context: "writing the data file".into(),
+            source: std::io::Error::other(e.message),
+        };
+        state
+            .ensure_user(&key, DEFAULT_EMAIL)
+            .map_err(write_error)?;
         for (k, email) in &self.users {
-            state.ensure_user(k, email);
+            state.ensure_user(k, email).map_err(write_error)?;
         }
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).map_err(Error::io(format!(
-            "binding the local server to 127.0.0.1:{}",
-            self.port
+        let listener = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
+            "binding the local server to {}:{}",
+            self.host, self.port
         )))?;
         let addr = listener
             .local_addr()
@@ -265,8 +368,12 @@ impl LocalServerBuilder {
             idle_timeout: self.idle_timeout,
             record_requests: self.record_requests,
         };
+        let org = schema::OrgSettings {
+            upload_local_data: self.upload_local_data,
+        };
+        let origin = schema::ServerOrigin(format!("http://{}", public_addr(addr)));
         let shared = Arc::new(Shared::new(
-            schema::build(state.clone(), label_settings),
+            schema::build(state.clone(), label_settings, org, origin),
             state,
             config,
         ));
@@ -280,6 +387,7 @@ impl LocalServerBuilder {
             api_key: key,
             shared,
             accept: Some(accept),
+            owns_journal,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::auth::key_from_authorization;
 use super::http::{DecodeError, Parse, RequestHead, Response, decode_body, parse_head};
-use super::schema::Viewer;
+use super::schema::{RequestOrigin, Viewer};
 use super::server::Shared;
 use super::ws;
 use crate::RecordedRequest;
@@ -16,6 +16,10 @@ use crate::RecordedRequest;
 pub(crate) const GRAPHQL_PATH: &str = "/api/label/v2/graphql";
 /// The version endpoint.
 pub(crate) const VERSION_PATH: &str = "/api/label/v2/version";
+/// The bucket: `PUT` to signed URLs, `GET` with a key (see [`bucket`](crate::bucket)).
+pub(crate) const BUCKET_PATH: &str = "/api/label/v2/bucket";
+/// Files by id, `GET ...?id=<fileId>`.
+pub(crate) const FILES_PATH: &str = "/api/label/v2/files";
 
 /// Serves requests on one connection until it closes, idles out, or the server stops.
 pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, conn_id: u64) {
@@ -246,6 +250,12 @@ fn route(head: &RequestHead, body: Vec<u8>, shared: &Shared) -> Response {
         }
         (GRAPHQL_PATH, _) => method_not_allowed("POST"),
         (VERSION_PATH, _) => method_not_allowed("GET"),
+        (FILES_PATH, _) => crate::bucket::files(head, shared),
+        (path, _)
+            if path.starts_with(BUCKET_PATH) && path[BUCKET_PATH.len()..].starts_with('/') =>
+        {
+            crate::bucket::bucket(head, body, shared)
+        }
         _ => Response::graphql_error(404, "NOT_FOUND", &format!("no route for {}", head.path)),
     }
 }
@@ -300,14 +310,115 @@ fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Response {
             );
         }
     };
-    let response =
-        futures::executor::block_on(shared.schema.execute_batch(batch.data(Viewer(user))));
-    match serde_json::to_vec(&response) {
-        Ok(body) => Response::json(200, body),
+    let unparsable = unparsable_documents(&batch);
+    let mut batch = batch.data(Viewer(user));
+    if let Some(origin) = head.header("host").and_then(origin_of_host) {
+        batch = batch.data(RequestOrigin(origin));
+    }
+    let response = futures::executor::block_on(shared.schema.execute_batch(batch));
+    let mut value = match serde_json::to_value(&response) {
+        Ok(v) => v,
         Err(e) => {
-            Response::graphql_error(500, "INTERNAL", &format!("cannot encode the response: {e}"))
+            return Response::graphql_error(
+                500,
+                "INTERNAL_SERVER_ERROR",
+                &format!("cannot encode the response: {e}"),
+            );
+        }
+    };
+    let refused = shape_errors(&mut value, &unparsable);
+    // As Apollo Server, which Kili runs: a document that cannot run at all (parse, validation
+    // or variable errors) is answered 400 with its GraphQL errors; an operation that ran, even
+    // with errors, 200. A batch is 200.
+    let status = if refused && !value.is_array() {
+        400
+    } else {
+        200
+    };
+    match serde_json::to_vec(&value) {
+        Ok(body) => Response::json(status, body),
+        Err(e) => Response::graphql_error(
+            500,
+            "INTERNAL_SERVER_ERROR",
+            &format!("cannot encode the response: {e}"),
+        ),
+    }
+}
+
+/// `http://<host>` for a `Host` header made of host-name characters only.
+fn origin_of_host(host: &str) -> Option<String> {
+    let host = host.trim();
+    let ok = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    ok.then(|| format!("http://{host}"))
+}
+
+/// For each request of a batch, whether its document does not even parse.
+fn unparsable_documents(batch: &async_graphql::BatchRequest) -> Vec<bool> {
+    let unparsable =
+        |r: &async_graphql::Request| async_graphql::parser::parse_query(&r.query).is_err();
+    match batch {
+        async_graphql::BatchRequest::Single(r) => vec![unparsable(r)],
+        async_graphql::BatchRequest::Batch(rs) => rs.iter().map(unparsable).collect(),
+    }
+}
+
+/// Gives every error an `extensions.code`, as Kili's errors have: `GRAPHQL_PARSE_FAILED`,
+/// `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT` for a document refused before it ran (no
+/// `path`), `BAD_USER_INPUT` for an argument a resolver could not read, else
+/// `INTERNAL_SERVER_ERROR`; codes set by resolvers are kept. Returns whether a response was
+/// refused before it ran.
+fn shape_errors(value: &mut serde_json::Value, unparsable: &[bool]) -> bool {
+    let mut refused = false;
+    let responses: Vec<&mut serde_json::Value> = match value {
+        serde_json::Value::Array(items) => items.iter_mut().collect(),
+        other => vec![other],
+    };
+    for (i, resp) in responses.into_iter().enumerate() {
+        let data_null = resp.get("data").is_none_or(serde_json::Value::is_null);
+        let Some(errors) = resp.get_mut("errors").and_then(|e| e.as_array_mut()) else {
+            continue;
+        };
+        for e in errors {
+            let has_path = e
+                .get("path")
+                .and_then(|p| p.as_array())
+                .is_some_and(|p| !p.is_empty());
+            let message = e
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
+            let request_level = data_null && !has_path;
+            let code = if request_level && unparsable.get(i).copied().unwrap_or(false) {
+                "GRAPHQL_PARSE_FAILED"
+            } else if request_level
+                && (message.contains("ariable")
+                    || message.starts_with("Invalid value for argument"))
+            {
+                "BAD_USER_INPUT"
+            } else if request_level {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else if message.starts_with("Failed to parse") || message.contains("Invalid value") {
+                "BAD_USER_INPUT"
+            } else {
+                "INTERNAL_SERVER_ERROR"
+            };
+            refused |= request_level;
+            let Some(obj) = e.as_object_mut() else {
+                continue;
+            };
+            let ext = obj
+                .entry("extensions")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(ext) = ext.as_object_mut() {
+                ext.entry("code").or_insert_with(|| code.into());
+            }
         }
     }
+    refused
 }
 
 fn record(head: &RequestHead, value: &serde_json::Value, shared: &Shared) {

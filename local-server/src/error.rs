@@ -22,6 +22,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The data file cannot be replayed: a line other than a cut-short last one is not a write
+    /// this server wrote.
+    DataFile {
+        /// The data file.
+        path: std::path::PathBuf,
+        /// The line (from 1).
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The system refused (binding the port, spawning a thread, reading the data file, ...).
     Io {
         /// What was being done.
@@ -38,6 +48,18 @@ impl Error {
         }
     }
 
+    pub(crate) fn data_file(
+        path: &std::path::Path,
+        line: usize,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::DataFile {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
@@ -48,6 +70,15 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidSettings { message } => write!(f, "invalid settings: {message}"),
+            Error::DataFile {
+                path,
+                line,
+                message,
+            } => write!(
+                f,
+                "data file {} line {line} cannot be replayed: {message}",
+                path.display()
+            ),
             Error::Io { context, .. } => write!(f, "i/o error while {context}"),
         }
     }
@@ -57,7 +88,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::InvalidSettings { .. } => None,
+            Error::InvalidSettings { .. } | Error::DataFile { .. } => None,
         }
     }
 }

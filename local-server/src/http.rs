@@ -12,6 +12,8 @@ pub(crate) struct RequestHead {
     pub(crate) method: String,
     /// The path without its query string.
     pub(crate) path: String,
+    /// The query string (after `?`, before any `#`), possibly empty.
+    pub(crate) query: String,
     /// HTTP/1.x minor version.
     pub(crate) version: u8,
     pub(crate) headers: Vec<(String, String)>,
@@ -45,6 +47,16 @@ impl RequestHead {
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .flat_map(|(_, v)| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+
+    /// The first value of a query parameter (not percent-decoded: the server's own URLs use
+    /// none of the characters that need it).
+    pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
     }
 
     /// Whether the connection stays open after the response.
@@ -94,7 +106,9 @@ pub(crate) fn parse_head(buf: &[u8]) -> Parse {
             else {
                 return Parse::Invalid("incomplete request line".into());
             };
-            let path = target.split(['?', '#']).next().unwrap_or("").to_owned();
+            let target = target.split('#').next().unwrap_or("");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let (path, query) = (path.to_owned(), query.to_owned());
             let headers = req
                 .headers
                 .iter()
@@ -108,6 +122,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Parse {
             Parse::Complete(RequestHead {
                 method: method.to_owned(),
                 path,
+                query,
                 version,
                 headers,
                 len,
@@ -129,6 +144,7 @@ pub(crate) fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -152,17 +168,33 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
     /// Close the connection after this response.
     pub(crate) close: bool,
+    /// Send the headers only (an answer to `HEAD`): `Content-Length` still counts the body.
+    pub(crate) head_only: bool,
 }
 
 impl Response {
     /// A JSON response.
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
+        Response::bytes(status, Some("application/json"), body)
+    }
+
+    /// A response with this body and content type.
+    pub(crate) fn bytes(status: u16, content_type: Option<&str>, body: Vec<u8>) -> Self {
         Response {
             status,
-            headers: vec![("Content-Type", "application/json".into())],
+            headers: content_type
+                .map(|t| vec![("Content-Type", t.to_owned())])
+                .unwrap_or_default(),
             body,
             close: false,
+            head_only: false,
         }
+    }
+
+    /// The same response without its body, for `HEAD`.
+    pub(crate) fn head_only(mut self) -> Self {
+        self.head_only = true;
+        self
     }
 
     /// A GraphQL-shaped error: `{"errors":[{"message":..,"extensions":{"code":..}}],"data":null}`.
@@ -202,7 +234,9 @@ impl Response {
             )
             .as_bytes(),
         );
-        out.extend_from_slice(&self.body);
+        if !self.head_only {
+            out.extend_from_slice(&self.body);
+        }
         out
     }
 }
@@ -251,13 +285,17 @@ mod tests {
     #[test]
     fn parses_a_head_in_pieces() {
         let raw =
-            b"POST /api/label/v2/graphql?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}";
+            b"POST /api/label/v2/graphql?x=1&id=a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}";
         assert_eq!(parse_head(&raw[..20]), Parse::Partial);
         let Parse::Complete(h) = parse_head(raw) else {
             panic!("not complete")
         };
         assert_eq!(h.method, "POST");
         assert_eq!(h.path, "/api/label/v2/graphql");
+        assert_eq!(
+            (h.query_param("id"), h.query_param("x"), h.query_param("y")),
+            (Some("a"), Some("1"), None)
+        );
         assert_eq!(h.content_length(), Ok(2));
         assert_eq!(&raw[h.len..], b"{}");
         assert!(h.keep_alive());

@@ -28,7 +28,10 @@
 //! api key: my-key
 //! ```
 //!
-//! `--port 0` picks a free port; without `--api-key` a key is generated. It serves until killed.
+//! `--port 0` picks a free port; without `--api-key` a key is generated (or the data file's is
+//! kept). `--host 0.0.0.0` listens beyond loopback (a container) and then requires `--api-key`;
+//! `--data-file PATH` keeps the data across restarts. It serves until SIGTERM (or Ctrl-C), then
+//! stops cleanly. See `README.md` next to this crate for using it from another language.
 //!
 //! # What it emulates
 //!
@@ -40,6 +43,10 @@
 //!   (`{"errors":[{"message":..,"extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`).
 //! * `GET /api/label/v2/version`: `{"version":"..."}`; the version includes a hash of the
 //!   schema, so it changes whenever the schema does (the Python SDK caches schemas by version).
+//! * The bucket behind `createUploadBucketSignedUrls`: `PUT /api/label/v2/bucket/<path>?...`
+//!   with the signed URL's token stores a body and its content type; `GET` (or `HEAD`) of the
+//!   signed URL with the project owner's key (as the SDK's HTTP client sends it under the API)
+//!   serves it back; `GET /api/label/v2/files?id=<id>` too (the SDK's video frame URLs).
 //! * A WebSocket upgrade on `/api/label/v2/graphql` with subprotocol `graphql-ws` (the legacy
 //!   Apollo protocol Kili's SDK uses: `connection_init`/`connection_ack`, `ka`, `start`,
 //!   `data`, `error`, `complete`, `stop`, `connection_terminate`) or `graphql-transport-ws`.
@@ -52,22 +59,33 @@
 //! Kili's, with introspection on. The official Python SDK 26.2.4 runs its start-up checks and
 //! the webhooks tutorial against it unmodified (`tests/python/tutorial_sdk.py`).
 //!
-//! Operations: `viewer`, `me`, `users`, `countUsers`, `apiKeys`, `projects`, `countProjects`,
-//! `createProject`, `deleteProject`, `deleteProjectAsynchronously`, `appendManyAssets`,
-//! `appendManyToDataset`, `filterExistingAssets`, `assets`, `countAssets`,
-//! `deleteManyFromDataset`, `appendManyLabels`, `appendToLabels`,
+//! Operations: `viewer`, `me`, `users`, `countUsers`, `apiKeys`, `organizations` and
+//! `countOrganizations` (one organization, whose `license.uploadLocalData` the SDK checks before
+//! uploading), `createUploadBucketSignedUrls`, `projects`, `countProjects`, `createProject`,
+//! `deleteProject`, `deleteProjectAsynchronously`, `appendManyAssets`, `appendManyToDataset`,
+//! `filterExistingAssets`, `assets`, `countAssets`, `updatePropertiesInAssets`,
+//! `deleteManyFromDataset`, `appendManyLabels` (with `overwrite`), `appendToLabels`,
 //! `updatePropertiesInLabel(where: LabelWhere!, data: LabelData!)`, `deleteLabels(ids: [ID!]!)`,
-//! `labels`, `countLabels`, and the subscription `labelCreatedOrUpdated(projectID: ID!)`.
+//! `labels`, `countLabels`, and the subscription `labelCreatedOrUpdated(projectID: ID!)`. With
+//! them the unmodified SDK imports raw text, local files and JSON contents, creates and lists
+//! predictions, updates asset properties and deletes labels (`tests/python/emulator_sdk.py`).
 //!
 //! * Filters honoured: ids (`id`, `idIn`, `idNotIn`), project, asset, external ids
 //!   (`externalIdStrictlyIn` exact, `externalIdIn` substring), `statusIn`, label `typeIn`,
 //!   `authorIn` (author id, email, first, last or full name), `createdAt`,
 //!   `createdAtGte`/`createdAtLte` and `updatedAt...` (ISO 8601), `user`, `search` and
 //!   `jsonResponseContains` (substring of the label's JSON), asset `metadata` (key equality),
-//!   project `searchQuery` (title substring). `first` (a `PageSize`, 0 to 500, default 100) and
-//!   `skip` page exactly, in creation order; with [`LocalServerBuilder::shuffle_label_pages`],
-//!   `labels` pages in a stable order that is neither creation nor `createdAt` order (Kili
-//!   documents none), while `countLabels` is unaffected.
+//!   project `searchQuery` (title substring), asset `consensusMark`/`honeypotMark` ranges and
+//!   `assigneeIn`/`assigneeNotIn` (the users of `toBeLabeledBy`). A filter on what the server
+//!   does not model (workflow steps, issues, reviews, label marks, inference marks, tags,
+//!   groups, data sets, starred/archived/deleted projects, skipped assets) is refused with
+//!   `extensions.code` `UNSUPPORTED_FILTER` rather than answered with a default. `first` (a
+//!   `PageSize`, 0 to 500, default 100) and `skip` page exactly, in creation order; with
+//!   [`LocalServerBuilder::shuffle_label_pages`], `labels` pages in a stable order that is
+//!   neither creation nor `createdAt` order (Kili documents none), while `countLabels` is
+//!   unaffected. Sequential pages cost in proportion to the page, not to `skip`: the server
+//!   remembers where a page ended and resumes there while no write could have moved earlier
+//!   matches (reading 100,000 labels by pages of 100 takes about a second in a release build).
 //! * JSON-valued fields (`jsonInterface`, `jsonMetadata`, `jsonResponse`) travel as strings, as
 //!   on Kili, and are checked to be JSON on input.
 //! * Labels get unique ids and a `createdAt` with millisecond precision (`...T..:..:..mmmZ`).
@@ -97,6 +115,10 @@
 //!   nothing. `appendManyAssets` honours the
 //!   client's `idArray`, and an id that already exists in the project is returned as is rather
 //!   than duplicated, so retrying a batch is safe.
+//! * Every GraphQL error carries `extensions.code`: Kili's codes from resolvers
+//!   (`NO_ACCESS_RIGHTS`, `BAD_INPUT`, ...), and for a document refused before it runs
+//!   `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT`, answered `400`
+//!   as Apollo Server does (an operation that ran, even with errors, is answered `200`).
 //! * Bad input gets a clear answer and changes nothing: malformed JSON `400`, unknown path
 //!   `404`, wrong method `405`, body over [`LocalServerBuilder::max_body_bytes`] `413`, other
 //!   content encodings `415`, GraphQL syntax and validation errors, queries deeper than 16 or
@@ -108,16 +130,20 @@
 //!
 //! # What it does not emulate
 //!
-//! * Storage is in memory only, behind `parking_lot` locks: everything is lost when the last
-//!   [`ServerState`] clone is dropped. No persistence, no replication lag.
-//! * No workflow steps, reviews, consensus, honeypots, issues, assignments, tags, organisations
-//!   or roles beyond the owner (as `ADMIN`); filters on those match nothing (or are ignored when
-//!   they exclude). No uploads: asset `content` is stored as given and never fetched.
-//! * No TLS (plain `http://` and `ws://` on 127.0.0.1 only), no rate limiting, no
-//!   `x-complexity` header, no deprecation warnings.
+//! * Storage is in memory, behind `parking_lot` locks, unless a
+//!   [data file](LocalServerBuilder::data_file) keeps it (an append-only journal, replayed at
+//!   start). No replication lag.
+//! * No workflow steps, reviews, computed consensus or honeypot marks, issues, tags, or roles
+//!   beyond the owner (as `ADMIN`); one organization for every user. Filters on those are
+//!   refused (see above). Uploaded content is stored and served back, never processed (no
+//!   thumbnails, resolutions, frames cut from videos, OCR); asynchronous imports
+//!   (`appendManyFramesToDatasetAsynchronously`: videos from files, large or tiled images) are
+//!   absent.
+//! * No TLS (plain `http://` and `ws://`), no rate limiting, no `x-complexity` header, no
+//!   deprecation warnings.
 //! * No `updatedAt` filter on labels (Kili's `LabelWhere` has none either), and no event for
 //!   deleted labels.
-//! * Other operations of Kili's API are absent (a GraphQL validation error).
+//! * Other operations of Kili's API are absent (a GraphQL validation error, `400`).
 //!
 //! For tests there are extras Kili does not have: [`LocalServer::fail_next_requests`],
 //! [`LocalServer::recorded_requests`], [`LocalServer::connection_count`], restarts on the
@@ -131,6 +157,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod auth;
+mod bucket;
 mod builder;
 mod conn;
 mod error;
@@ -145,7 +172,7 @@ mod time;
 mod ws;
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -169,6 +196,22 @@ pub struct LocalServer {
     api_key: String,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
+    /// Whether this server opened the data file (and closes it when it stops).
+    owns_journal: bool,
+}
+
+/// The address clients on this machine use: a wildcard bind (`0.0.0.0`, `::`) is reached on
+/// loopback.
+pub(crate) fn public_addr(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
 }
 
 impl fmt::Debug for LocalServer {
@@ -203,14 +246,15 @@ impl LocalServer {
         LocalServer::builder().start()
     }
 
-    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql`.
+    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
+    /// the server listens on every address).
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.addr, conn::GRAPHQL_PATH)
+        format!("http://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
     }
 
     /// The WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
     pub fn ws_endpoint(&self) -> String {
-        format!("ws://{}{}", self.addr, conn::GRAPHQL_PATH)
+        format!("ws://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
     }
 
     /// The bound address.
@@ -249,14 +293,17 @@ impl LocalServer {
     }
 
     /// Stops accepting, closes every connection and waits for their threads (a few seconds at
-    /// most). Dropping the handle does the same.
+    /// most), then flushes and closes the data file, if any. Dropping the handle does the same.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         if let Some(accept) = self.accept.take() {
-            server::stop(&self.shared, self.addr, Some(accept));
+            server::stop(&self.shared, public_addr(self.addr), Some(accept));
+            if self.owns_journal {
+                self.shared.state.detach_journal();
+            }
         }
     }
 }

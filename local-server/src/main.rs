@@ -1,41 +1,104 @@
 //! The local Kili server as a program, for any client (the Python SDK, other languages) to test
-//! against; it serves until killed.
+//! against. It serves until SIGTERM, SIGINT (Ctrl-C) or SIGHUP, then stops cleanly: closes its
+//! connections, flushes its data file, and exits 0.
 //!
 //! ```text
-//! cargo run -p kili-local-server -- --port 4000 [--api-key KEY]
+//! cargo run -p kili-local-server -- --port 4000 [--api-key KEY] [--host 0.0.0.0] [--data-file PATH]
 //! ```
 //!
 //! Prints `endpoint: http://127.0.0.1:PORT/api/label/v2/graphql` and `api key: KEY`, one line
-//! each. `--port 0` (the default) picks a free port.
+//! each, once it accepts connections. `--port 0` (the default) picks a free port.
 
 use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
 
 use kili_local_server::LocalServer;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+const USAGE: &str = "\
+usage: kili-local-server [--port PORT] [--api-key KEY] [--host ADDR] [--data-file PATH]
+                         [--no-upload-local-data]
+
+  --port PORT            port to listen on; 0 (the default) picks a free one
+  --api-key KEY          the first user's API key; default: the data file's, else a random one
+  --host ADDR            address to listen on (default 127.0.0.1); any other than loopback
+                         (e.g. 0.0.0.0 in a container) requires --api-key
+  --data-file PATH       keep projects, assets, labels and uploads in this file (a journal,
+                         replayed at start) and in PATH.files/; default: memory only
+  --no-upload-local-data the organization's license forbids uploading local data
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut message = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("kili-local-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = LocalServer::builder();
     let mut args = std::env::args().skip(1);
+    let mut data_file = None;
     while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--port" => {
-                let port = args.next().ok_or("--port needs a value")?;
+                let port = value("--port")?;
                 builder = builder.port(port.parse().map_err(|e| format!("--port {port}: {e}"))?);
             }
-            "--api-key" => builder = builder.api_key(args.next().ok_or("--api-key needs a value")?),
+            "--api-key" => builder = builder.api_key(value("--api-key")?),
+            "--host" => {
+                let host = value("--host")?;
+                let ip: IpAddr = host.parse().map_err(|e| format!("--host {host}: {e}"))?;
+                builder = builder.host(ip);
+            }
+            "--data-file" => {
+                let path = value("--data-file")?;
+                builder = builder.data_file(&path);
+                data_file = Some(path);
+            }
+            "--no-upload-local-data" => builder = builder.upload_local_data(false),
             "-h" | "--help" => {
-                println!("usage: local_server [--port PORT] [--api-key KEY]");
+                print!("{USAGE}");
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
         }
     }
+    // Before starting: a signal that comes during the start still stops the server cleanly.
+    let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.try_send(());
+    })?;
     let server = builder.start()?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "endpoint: {}", server.endpoint())?;
-    writeln!(out, "api key: {}", server.api_key())?;
-    out.flush()?;
-    drop(out);
-    loop {
-        std::thread::park();
+    let mut ready = format!(
+        "endpoint: {}\napi key: {}\n",
+        server.endpoint(),
+        server.api_key()
+    );
+    if let Some(path) = data_file {
+        ready.push_str(&format!("data file: {path}\n"));
     }
+    // One write; and a reader that went away after reading what it needed (a script that
+    // took the endpoint and closed the pipe) does not stop the server.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(ready.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("kili-local-server: cannot write to stdout ({e}); serving anyway");
+    }
+    drop(out);
+    // Blocks until a signal; a closed channel (the handler gone) stops too.
+    let _ = stop_rx.recv();
+    eprintln!("kili-local-server: stopping");
+    server.stop();
+    eprintln!("kili-local-server: stopped");
+    Ok(())
 }

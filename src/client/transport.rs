@@ -77,6 +77,53 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// One `PUT` of a body to an upload URL (a signed URL of Kili's bucket). The API key goes
+    /// along only when the URL is under Kili's API (`.../api/label/v2/...`), as the SDK's
+    /// HTTP client does; a bucket's own URL is authorized by its signature.
+    pub(crate) fn put(
+        &self,
+        config: &Config,
+        url: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> std::result::Result<(), Failure> {
+        let mut req = self.agent.put(url);
+        if let Some(t) = content_type {
+            req = req.header("Content-Type", t);
+        }
+        if is_under_api(&config.endpoint, url) {
+            req = req.header("Authorization", format!("X-API-Key: {}", config.api_key));
+        }
+        let mut resp = req
+            .send(body)
+            .map_err(|e| classify_ureq_error(e, config, "uploading a file"))?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let error = Error::Http {
+            status,
+            body: truncate(&text),
+        };
+        // A PUT stores the same body again: any transient status may be retried.
+        let outcome = if crate::error::is_transient_status(status) {
+            Outcome::Unknown
+        } else {
+            Outcome::Failed
+        };
+        Err(Failure::new(error, outcome))
+    }
+}
+
+/// Whether `url` is under the API of `endpoint` (`.../api/label/v2/graphql` gives
+/// `.../api/label/v2`), where the SDK sends its key.
+pub(crate) fn is_under_api(endpoint: &str, url: &str) -> bool {
+    let base = endpoint.replace("/api/label/v2/graphql", "/api/label/v2");
+    url.starts_with(&base)
+}
+
 /// The JSON body of a request.
 fn request_body(query: &str, variables: &Value) -> Vec<u8> {
     let mut body = Map::new();

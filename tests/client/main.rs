@@ -7,6 +7,7 @@
 mod support;
 
 mod assets;
+mod edits;
 mod errors;
 mod from_env;
 mod labels;
@@ -16,4 +17,5 @@ mod rate_limit;
 mod retry;
 mod send_sync;
 mod tls;
+mod uploads;
 mod wire;

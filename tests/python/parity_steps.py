@@ -7,6 +7,7 @@ Reads KILI_API_KEY and KILI_API_ENDPOINT from the environment.
 
 import os
 import sys
+import tempfile
 
 from kili.client import Kili
 
@@ -62,3 +63,54 @@ step("count_projects")
 
 kili.delete_project(project_id)
 step("delete_project")
+
+# Beyond the tutorial: imports that upload (raw text, a local file, a JSON content), predictions,
+# asset properties and label deletion.
+text_project = kili.create_project(
+    input_type="TEXT", json_interface=JSON_INTERFACE, title="Text project"
+)["id"]
+step("create_text_project")
+
+kili.append_many_to_dataset(
+    project_id=text_project, content_array=["A text to label"], external_id_array=["text_1"]
+)
+step("append_text")
+
+pdf_project = kili.create_project(
+    input_type="PDF", json_interface=JSON_INTERFACE, title="PDF project"
+)["id"]
+step("create_pdf_project")
+
+pdf_path = os.path.join(tempfile.mkdtemp(prefix="kili-parity-"), "doc.pdf")
+with open(pdf_path, "wb") as f:
+    f.write(b"%PDF-1.4 parity")
+kili.append_many_to_dataset(project_id=pdf_project, content_array=[pdf_path])
+step("append_local_file")
+
+kili.append_many_to_dataset(
+    project_id=text_project,
+    json_content_array=[[{"type": "p", "children": [{"text": "Rich"}]}]],
+)
+step("append_json_content")
+
+text_asset = kili.assets(
+    project_id=text_project, external_id_strictly_in=["text_1"], fields=["id"]
+)[0]["id"]
+step("find_text_asset")
+
+kili.create_predictions(
+    project_id=text_project,
+    asset_id_array=[text_asset],
+    json_response_array=[RESPONSE],
+    model_name="model-v1",
+)
+step("create_predictions")
+
+kili.update_properties_in_assets(asset_ids=[text_asset], json_metadatas=[{"reviewed": True}])
+step("update_properties_in_assets")
+
+prediction = kili.labels(project_id=text_project, type_in=["PREDICTION"], fields=["id"])[0]["id"]
+step("find_prediction")
+
+kili.delete_labels(ids=[prediction])
+step("delete_labels")

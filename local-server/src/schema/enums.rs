@@ -1,9 +1,11 @@
 //! GraphQL enums, named and spelled as Kili's.
 
 use async_graphql::Enum;
+use serde::{Deserialize, Serialize};
 
 /// The kind of a label (`LabelType`).
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "LabelType")]
 pub(crate) enum LabelType {
     Autosave,
@@ -33,7 +35,8 @@ impl LabelType {
 }
 
 /// The kind of data a project labels (`InputType`), union of the values the SDK has known.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "InputType")]
 pub(crate) enum InputType {
     Audio,
@@ -53,7 +56,8 @@ pub(crate) enum InputType {
 }
 
 /// The workflow status of an asset (`Status`).
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "Status")]
 pub(crate) enum AssetStatus {
     Todo,

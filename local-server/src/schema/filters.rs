@@ -1,13 +1,16 @@
 //! The `where` filters, as pure predicates over the store's records.
 //!
-//! Filters on things the local server does not model (consensus/honeypot/inference marks,
-//! assignees, workflow steps, issues, tags, groups, starred/archived/deleted projects) match
-//! nothing when they ask for something to be present, and are ignored when they exclude
-//! (`...NotIn`) or are organisation scoped.
+//! A filter on something the local server does not model (inference marks, label marks,
+//! reviews, workflow steps, issues, tags, groups, data sets, starred/archived/deleted
+//! projects, skipped assets) is refused with a clear error by the `check_*` functions, before
+//! any matching, rather than silently matching everything or nothing. A flag that asks for
+//! what the server never has but excludes nothing (`deleted: false`, `skipped: false`) is
+//! accepted: its answer is exact.
 
 use async_graphql::{ID, Result};
 
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
+use super::objects::ORGANIZATION_ID;
 use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
 use crate::time::parse_iso;
 
@@ -37,14 +40,13 @@ fn eq_id(want: &Option<ID>, id: &str) -> bool {
     want.as_ref().is_none_or(|w| w.as_str() == id)
 }
 
-/// Whether a list filter asks for something that never exists locally.
-fn wants_any<T>(list: &Option<Vec<T>>) -> bool {
-    list.as_ref().is_some_and(|l| !l.is_empty())
-}
-
 /// Whether `user` is one of `names`: by id, email, first name, last name or full name.
 fn user_named(d: &Data, user_id: &str, names: &Option<Vec<String>>) -> bool {
-    let Some(names) = names else { return true };
+    names.as_ref().is_none_or(|names| named(d, user_id, names))
+}
+
+/// Whether `user` is one of `names` (see [`user_named`]).
+fn named(d: &Data, user_id: &str, names: &[String]) -> bool {
     let Some(u) = d.user(user_id) else {
         return false;
     };
@@ -58,6 +60,138 @@ fn user_named(d: &Data, user_id: &str, names: &Option<Vec<String>>) -> bool {
     })
 }
 
+/// A refused filter: `[unsupportedFilter] Type.field ...`, code `UNSUPPORTED_FILTER`.
+pub(crate) fn unsupported(field: &str, why: &str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions;
+    async_graphql::Error::new(format!(
+        "[unsupportedFilter] {field} is not supported by the local Kili emulator: {why}"
+    ))
+    .extend_with(|_, e| e.set("code", "UNSUPPORTED_FILTER"))
+}
+
+fn refuse_if(set: bool, field: &str, why: &str) -> Result<()> {
+    if set {
+        Err(unsupported(field, why))
+    } else {
+        Ok(())
+    }
+}
+
+fn given<T>(v: &Option<Vec<T>>) -> bool {
+    v.as_ref().is_some_and(|l| !l.is_empty())
+}
+
+const NO_STEPS: &str = "its projects have no workflow steps (workflowVersion V1)";
+const NO_LABEL_MARKS: &str = "it computes no consensus or honeypot marks for labels";
+
+/// Refuses the `ProjectWhere` filters the local server cannot answer.
+pub(crate) fn check_project_where(w: &ProjectWhere, at: &str) -> Result<()> {
+    refuse_if(given(&w.tag_ids), &format!("{at}.tagIds"), "it has no tags")?;
+    refuse_if(
+        w.starred == Some(true),
+        &format!("{at}.starred"),
+        "it has no starred projects",
+    )?;
+    refuse_if(
+        w.archived == Some(true),
+        &format!("{at}.archived"),
+        "it has no archived projects",
+    )?;
+    refuse_if(
+        w.deleted == Some(true),
+        &format!("{at}.deleted"),
+        "it keeps no deleted projects",
+    )
+}
+
+fn check_asset_label_where(w: &AssetLabelWhere, at: &str) -> Result<()> {
+    let marks = w.consensus_mark_gte.is_some()
+        || w.consensus_mark_lte.is_some()
+        || w.honeypot_mark_gte.is_some()
+        || w.honeypot_mark_lte.is_some();
+    refuse_if(
+        marks,
+        &format!("{at}.consensusMark/honeypotMark"),
+        NO_LABEL_MARKS,
+    )?;
+    refuse_if(
+        given(&w.reviewer_in) || given(&w.reviewer_not_in),
+        &format!("{at}.reviewerIn/reviewerNotIn"),
+        "it has no reviews",
+    )
+}
+
+/// Refuses the `AssetWhere` filters the local server cannot answer.
+pub(crate) fn check_asset_where(w: &AssetWhere, at: &str) -> Result<()> {
+    if let Some(p) = &w.project {
+        check_project_where(p, &format!("{at}.project"))?;
+    }
+    if let Some(l) = &w.label {
+        check_asset_label_where(l, &format!("{at}.label"))?;
+    }
+    refuse_if(
+        w.inference_mark_gte.is_some() || w.inference_mark_lte.is_some(),
+        &format!("{at}.inferenceMarkGte/Lte"),
+        "it computes no inference marks",
+    )?;
+    refuse_if(
+        given(&w.step_id_in)
+            || given(&w.step_id_not_in)
+            || given(&w.step_status_in)
+            || given(&w.step_status_not_in)
+            || given(&w.step_id_and_status_in)
+            || given(&w.step_id_and_status_not_in),
+        &format!("{at}.step..."),
+        NO_STEPS,
+    )?;
+    refuse_if(
+        given(&w.group_name_in) || given(&w.group_name_not_in),
+        &format!("{at}.groupNameIn/NotIn"),
+        "it has no labeler groups",
+    )?;
+    refuse_if(
+        w.issue
+            .as_ref()
+            .is_some_and(|i| i.type_.is_some() || i.status.is_some()),
+        &format!("{at}.issue"),
+        "it has no issues",
+    )?;
+    refuse_if(
+        w.dataset_asset.as_ref().is_some_and(|x| x.id.is_some()),
+        &format!("{at}.datasetAsset"),
+        "it has no data sets",
+    )?;
+    refuse_if(
+        w.skipped == Some(true),
+        &format!("{at}.skipped"),
+        "it never skips assets",
+    )
+}
+
+/// Refuses the `LabelWhere` filters the local server cannot answer.
+pub(crate) fn check_label_where(w: &LabelWhere) -> Result<()> {
+    if let Some(a) = &w.asset {
+        check_asset_where(a, "LabelWhere.asset")?;
+    }
+    if let Some(p) = &w.project {
+        check_project_where(p, "LabelWhere.project")?;
+    }
+    let marks = w.consensus_mark_gte.is_some()
+        || w.consensus_mark_lte.is_some()
+        || w.honeypot_mark_gte.is_some()
+        || w.honeypot_mark_lte.is_some();
+    refuse_if(
+        marks,
+        "LabelWhere.consensusMark/honeypotMark",
+        NO_LABEL_MARKS,
+    )?;
+    refuse_if(
+        given(&w.reviewer_in),
+        "LabelWhere.reviewerIn",
+        "it has no reviews",
+    )
+}
+
 /// `UserWhere` against a user.
 pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
     eq_id(&w.id, &u.id)
@@ -67,6 +201,10 @@ pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
             .is_none_or(|e| e.eq_ignore_ascii_case(&u.email))
         && w.api_key.as_ref().is_none_or(|k| k == &u.api_key)
         && w.activated != Some(false)
+        && w.organization
+            .as_ref()
+            .and_then(|o| o.id.as_ref())
+            .is_none_or(|id| id.as_str() == ORGANIZATION_ID)
 }
 
 /// `ProjectWhere` against a project (ownership is checked by the caller).
@@ -82,10 +220,9 @@ pub(crate) fn project_matches(p: &ProjectRec, w: &ProjectWhere) -> Result<bool> 
         && search.is_none_or(|s| p.title.to_lowercase().contains(&s))
         && in_range(p.created_at, created)
         && in_range(p.updated_at, updated)
-        && w.starred != Some(true)
-        && w.archived != Some(true)
-        && w.deleted != Some(true)
-        && !wants_any(&w.tag_ids))
+        && w.organization_id
+            .as_ref()
+            .is_none_or(|o| o == ORGANIZATION_ID))
 }
 
 /// `AssetWhere` against an asset whose project the caller may see.
@@ -114,31 +251,20 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
         && in_range(a.created_at, created)
         && in_range(a.updated_at, updated)
         && metadata_matches(&a.json_metadata, w.metadata.as_ref().map(|j| &j.0))
-        && no_marks(&[
-            w.consensus_mark_gte,
-            w.consensus_mark_lte,
-            w.honeypot_mark_gte,
-        ])
-        && no_marks(&[
-            w.honeypot_mark_lte,
-            w.inference_mark_gte,
-            w.inference_mark_lte,
-        ])
-        && !wants_any(&w.assignee_in)
-        && !wants_any(&w.step_id_in)
-        && !wants_any(&w.step_status_in)
-        && !wants_any(&w.step_id_and_status_in)
-        && !wants_any(&w.group_name_in)
-        && w.issue
+        && mark_in(a.consensus_mark, w.consensus_mark_gte, w.consensus_mark_lte)
+        && mark_in(a.honeypot_mark, w.honeypot_mark_gte, w.honeypot_mark_lte)
+        && w.assignee_in
             .as_ref()
-            .is_none_or(|i| i.type_.is_none() && i.status.is_none())
-        && w.dataset_asset.as_ref().is_none_or(|x| x.id.is_none());
+            .is_none_or(|l| a.to_be_labeled_by.iter().any(|u| named(d, u, l)))
+        && w.assignee_not_in
+            .as_ref()
+            .is_none_or(|l| !a.to_be_labeled_by.iter().any(|u| named(d, u, l)));
     if !basic {
         return Ok(false);
     }
     match &w.label {
         Some(lw) if asset_label_where_is_set(lw) => {
-            for l in d.labels.iter().filter(|l| l.asset_id == a.id) {
+            for l in d.labels_of_asset(&a.id) {
                 if asset_label_matches(d, l, lw)? {
                     return Ok(true);
                 }
@@ -149,8 +275,12 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
     }
 }
 
-fn no_marks(marks: &[Option<f64>]) -> bool {
-    marks.iter().all(Option::is_none)
+/// A mark within `[gte, lte]`; an asset without a mark matches no bound.
+fn mark_in(mark: Option<f64>, gte: Option<f64>, lte: Option<f64>) -> bool {
+    match mark {
+        Some(m) => gte.is_none_or(|g| m >= g) && lte.is_none_or(|l| m <= l),
+        None => gte.is_none() && lte.is_none(),
+    }
 }
 
 /// Every key of the filter object equals the asset's metadata value for that key.
@@ -172,8 +302,7 @@ fn asset_label_where_is_set(w: &AssetLabelWhere) -> bool {
         || w.labeler_in.is_some()
         || w.reviewer_in.is_some()
         || w.json_response_contains.is_some()
-        || !no_marks(&[w.consensus_mark_gte, w.consensus_mark_lte])
-        || !no_marks(&[w.honeypot_mark_gte, w.honeypot_mark_lte])
+        || w.labeler_not_in.is_some()
 }
 
 fn asset_label_matches(d: &Data, l: &LabelRec, w: &AssetLabelWhere) -> Result<bool> {
@@ -181,15 +310,13 @@ fn asset_label_matches(d: &Data, l: &LabelRec, w: &AssetLabelWhere) -> Result<bo
     Ok(w.type_in.as_ref().is_none_or(|t| t.contains(&l.label_type))
         && user_named(d, &l.author_id, &w.author_in)
         && user_named(d, &l.author_id, &w.labeler_in)
-        && !wants_any(&w.reviewer_in)
+        && (w.labeler_not_in.is_none() || !user_named(d, &l.author_id, &w.labeler_not_in))
         && exact_time(&w.created_at, l.created_at)?
         && in_range(l.created_at, created)
         && w.search
             .as_ref()
             .is_none_or(|s| l.json_response.contains(s.as_str()))
-        && contains_all(&l.json_response, &w.json_response_contains)
-        && no_marks(&[w.consensus_mark_gte, w.consensus_mark_lte])
-        && no_marks(&[w.honeypot_mark_gte, w.honeypot_mark_lte]))
+        && contains_all(&l.json_response, &w.json_response_contains))
 }
 
 fn exact_time(want: &Option<String>, t: i64) -> Result<bool> {
@@ -233,16 +360,33 @@ pub(crate) fn label_matches(d: &Data, l: &LabelRec, w: &LabelWhere) -> Result<bo
         && w.type_in.as_ref().is_none_or(|t| t.contains(&l.label_type))
         && user_named(d, &l.author_id, &w.author_in)
         && user_named(d, &l.author_id, &w.labeler_in)
-        && !wants_any(&w.reviewer_in)
         && exact_time(&w.created_at, l.created_at)?
         && in_range(l.created_at, created)
         && w.skipped.is_none_or(|s| s == l.skipped)
         && w.search
             .as_ref()
             .is_none_or(|s| l.json_response.contains(s.as_str()))
-        && contains_all(&l.json_response, &w.json_response_contains)
-        && no_marks(&[w.consensus_mark_gte, w.consensus_mark_lte])
-        && no_marks(&[w.honeypot_mark_gte, w.honeypot_mark_lte]))
+        && contains_all(&l.json_response, &w.json_response_contains))
+}
+
+/// Whether a label append may change which assets match `w`: it changes its asset's status,
+/// `updatedAt` and labels.
+pub(crate) fn asset_where_sees_label_writes(w: &AssetWhere) -> bool {
+    w.status_in.is_some()
+        || w.updated_at_gte.is_some()
+        || w.updated_at_lte.is_some()
+        || w.label.as_ref().is_some_and(asset_label_where_is_set)
+}
+
+/// `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
+pub(crate) fn page_bounds(
+    first: Option<super::inputs::PageSize>,
+    skip: Option<i32>,
+) -> Result<(usize, usize)> {
+    let skip = skip.unwrap_or(0);
+    let skip = usize::try_from(skip).map_err(|_| super::bad_input("skip must not be negative"))?;
+    let first = first.map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
+    Ok((skip, first))
 }
 
 /// Keeps `items[skip..skip+first]`; `first` defaults to 100.
@@ -251,8 +395,6 @@ pub(crate) fn page<T>(
     first: Option<super::inputs::PageSize>,
     skip: Option<i32>,
 ) -> Result<Vec<T>> {
-    let skip = skip.unwrap_or(0);
-    let skip = usize::try_from(skip).map_err(|_| super::bad_input("skip must not be negative"))?;
-    let first = first.map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
+    let (skip, first) = page_bounds(first, skip)?;
     Ok(items.skip(skip).take(first).collect())
 }

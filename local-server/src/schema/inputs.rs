@@ -40,10 +40,12 @@ impl ScalarType for PageSize {
 
 type Strings = Option<Vec<String>>;
 
+/// An organization: by id, or by a member (`user: {email}`, as the SDK asks before uploads).
 #[derive(InputObject, Default, Clone, Debug)]
 #[graphql(name = "OrganizationWhere")]
 pub(crate) struct OrganizationWhere {
     pub(crate) id: Option<ID>,
+    pub(crate) user: Option<Box<UserWhere>>,
 }
 
 #[derive(InputObject, Default, Clone, Debug)]
@@ -305,5 +307,85 @@ impl From<LabelData> for crate::store::LabelUpdate {
             model_name: d.model_name,
             seconds_to_label: d.seconds_to_label,
         }
+    }
+}
+
+/// Width and height of an asset (`AssetData.resolution`).
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(name = "ResolutionInput")]
+pub(crate) struct ResolutionInput {
+    pub(crate) width: i32,
+    pub(crate) height: i32,
+}
+
+/// One page of a document (`AssetData.pageResolutions`).
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(name = "PageResolutionInput")]
+pub(crate) struct PageResolutionInput {
+    pub(crate) page_number: i32,
+    pub(crate) width: i32,
+    pub(crate) height: i32,
+    pub(crate) rotation: Option<i32>,
+}
+
+/// Changes to one asset (`updatePropertiesInAssets`); a property left out or null is not
+/// changed. The fields the SDK's `update_properties_in_assets` sends.
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "AssetData")]
+pub(crate) struct AssetData {
+    pub(crate) priority: Option<i32>,
+    /// JSON text.
+    pub(crate) json_metadata: Option<String>,
+    pub(crate) consensus_mark: Option<f64>,
+    pub(crate) honeypot_mark: Option<f64>,
+    /// Emails (or ids) of the users who may label the asset.
+    pub(crate) to_be_labeled_by: Strings,
+    pub(crate) should_reset_to_be_labeled_by: Option<bool>,
+    pub(crate) content: Option<String>,
+    pub(crate) json_content: Option<String>,
+    pub(crate) is_used_for_consensus: Option<bool>,
+    pub(crate) is_honeypot: Option<bool>,
+    pub(crate) resolution: Option<ResolutionInput>,
+    pub(crate) page_resolutions: Option<Vec<PageResolutionInput>>,
+    pub(crate) external_id: Option<String>,
+    /// Deprecated by Kili, which ignores it: refused here rather than ignored.
+    pub(crate) status: Option<AssetStatus>,
+}
+
+impl TryFrom<AssetData> for crate::store::AssetUpdate {
+    type Error = String;
+
+    fn try_from(d: AssetData) -> Result<Self, String> {
+        if d.status.is_some() {
+            return Err("status cannot be set: it follows the asset's labels".into());
+        }
+        Ok(crate::store::AssetUpdate {
+            priority: d.priority,
+            json_metadata: d.json_metadata,
+            consensus_mark: d.consensus_mark,
+            honeypot_mark: d.honeypot_mark,
+            to_be_labeled_by: d.to_be_labeled_by,
+            should_reset_to_be_labeled_by: d.should_reset_to_be_labeled_by,
+            content: d.content,
+            json_content: d.json_content,
+            is_used_for_consensus: d.is_used_for_consensus,
+            is_honeypot: d.is_honeypot,
+            resolution: d.resolution.map(|r| crate::store::Resolution {
+                width: r.width,
+                height: r.height,
+            }),
+            page_resolutions: d.page_resolutions.map(|pages| {
+                pages
+                    .into_iter()
+                    .map(|p| crate::store::PageResolution {
+                        page_number: p.page_number,
+                        width: p.width,
+                        height: p.height,
+                        rotation: p.rotation.unwrap_or(0),
+                    })
+                    .collect()
+            }),
+            external_id: d.external_id,
+        })
     }
 }

@@ -7,9 +7,9 @@ use super::enums::LabelType;
 use super::filters::{asset_matches, label_matches};
 use super::inputs::{AppendManyLabelsData, AppendToLabelsData, AssetWhere, LabelData, LabelWhere};
 use super::objects::Label;
-use super::query::matching_assets;
+use super::query::asset_page;
 use super::{bad_input, label_settings, no_access, state, store_error, viewer};
-use crate::store::{NewLabel, StoreError};
+use crate::store::{NewLabel, NewLabels, StoreError};
 
 /// The label mutations of Kili's `Mutation` type.
 #[derive(Default)]
@@ -26,6 +26,12 @@ impl LabelMutation {
         #[graphql(name = "where")] where_: AssetWhere,
     ) -> Result<Vec<Label>> {
         let me = viewer(ctx)?;
+        if data.step_id.is_some() || data.step_name.is_some() {
+            return Err(super::filters::unsupported(
+                "AppendManyLabelsData.stepId/stepName",
+                "its projects have no workflow steps (workflowVersion V1)",
+            ));
+        }
         let rows: Vec<NewLabel> = data
             .labels_data
             .into_iter()
@@ -42,8 +48,13 @@ impl LabelMutation {
             })
             .collect();
         check_assets_match(ctx, &rows, &where_)?;
+        let new = NewLabels {
+            rows,
+            project_id: None,
+            overwrite: data.overwrite.unwrap_or(false),
+        };
         let made = state(ctx)?
-            .append_labels(&me.id, None, rows, label_settings(ctx)?)
+            .append_labels(&me.id, new, label_settings(ctx)?)
             .map_err(store_error)?;
         Ok(made.into_iter().map(Label).collect())
     }
@@ -56,7 +67,7 @@ impl LabelMutation {
         #[graphql(name = "where")] where_: AssetWhere,
     ) -> Result<Label> {
         let me = viewer(ctx)?;
-        let assets = matching_assets(ctx, &where_)?;
+        let assets = asset_page(ctx, &where_, None)?;
         let asset = match assets.as_slice() {
             [one] => one.id.clone(),
             [] => {
@@ -79,7 +90,7 @@ impl LabelMutation {
             referenced_label_id: None,
         };
         let mut made = state(ctx)?
-            .append_labels(&me.id, None, vec![row], label_settings(ctx)?)
+            .append_labels(&me.id, NewLabels::new(vec![row]), label_settings(ctx)?)
             .map_err(store_error)?;
         made.pop()
             .map(Label)
@@ -102,6 +113,7 @@ impl LabelMutation {
                 "[badInput] updatePropertiesInLabel needs where.id",
             )));
         };
+        super::filters::check_label_where(&where_)?;
         let st = state(ctx)?;
         let found = {
             let d = st.read();
@@ -134,6 +146,7 @@ impl LabelMutation {
 /// Every label's asset must be one of the caller's and match `where`.
 fn check_assets_match(ctx: &Context<'_>, rows: &[NewLabel], w: &AssetWhere) -> Result<()> {
     let me = viewer(ctx)?;
+    super::filters::check_asset_where(w, "AssetWhere")?;
     let d = state(ctx)?.read();
     for row in rows {
         match d.owned_asset(&me.id, &row.asset_id) {

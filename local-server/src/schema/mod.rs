@@ -30,11 +30,43 @@ pub(crate) const MAX_COMPLEXITY: usize = 2_000;
 #[derive(Clone, Debug)]
 pub(crate) struct Viewer(pub(crate) UserRec);
 
-/// Builds the schema over a store, with the server's label settings.
-pub(crate) fn build(state: ServerState, settings: LabelSettings) -> KiliSchema {
+/// What the organization's license allows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OrgSettings {
+    /// `license.uploadLocalData`.
+    pub(crate) upload_local_data: bool,
+}
+
+impl Default for OrgSettings {
+    fn default() -> Self {
+        OrgSettings {
+            upload_local_data: true,
+        }
+    }
+}
+
+/// `http://host:port` of the server as bound: where signed URLs point when a request does not
+/// say how the client reached the server.
+#[derive(Clone, Debug)]
+pub(crate) struct ServerOrigin(pub(crate) String);
+
+/// `http://host:port` as the client reached the server (its `Host` header), put in a request's
+/// data by the transport: signed URLs point there, so they work behind a port mapping.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestOrigin(pub(crate) String);
+
+/// Builds the schema over a store, with the server's settings.
+pub(crate) fn build(
+    state: ServerState,
+    settings: LabelSettings,
+    org: OrgSettings,
+    origin: ServerOrigin,
+) -> KiliSchema {
     Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(state)
         .data(settings)
+        .data(org)
+        .data(origin)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -59,6 +91,18 @@ fn state<'a>(ctx: &Context<'a>) -> Result<&'a ServerState> {
 
 fn label_settings<'a>(ctx: &Context<'a>) -> Result<&'a LabelSettings> {
     ctx.data::<LabelSettings>()
+}
+
+fn org_settings<'a>(ctx: &Context<'a>) -> Result<&'a OrgSettings> {
+    ctx.data::<OrgSettings>()
+}
+
+/// Where signed URLs point: the request's origin, else the server's.
+fn request_origin(ctx: &Context<'_>) -> Result<String> {
+    if let Some(o) = ctx.data_opt::<RequestOrigin>() {
+        return Ok(o.0.clone());
+    }
+    Ok(ctx.data::<ServerOrigin>()?.0.clone())
 }
 
 fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a UserRec> {
@@ -88,9 +132,18 @@ fn store_error(e: StoreError) -> Error {
 mod tests {
     use super::*;
 
+    fn test_schema() -> KiliSchema {
+        build(
+            ServerState::new(),
+            LabelSettings::DEFAULT,
+            OrgSettings::default(),
+            ServerOrigin("http://127.0.0.1:1".into()),
+        )
+    }
+
     #[test]
     fn sdl_has_kili_names() {
-        let sdl = build(ServerState::new(), LabelSettings::DEFAULT).sdl();
+        let sdl = test_schema().sdl();
         for needle in [
             "type Query",
             "type Mutation",
@@ -116,6 +169,10 @@ mod tests {
             "filterExistingAssets(projectID: ID!, externalIDs: [String!]!): [String!]!",
             "externalIDArray: [String!]",
             "assetID: ID!",
+            "countOrganizations(where: OrganizationWhere!): Int!",
+            "createUploadBucketSignedUrls(filePaths: [String!]): [String!]!",
+            "updatePropertiesInAssets(where: [AssetWhere!]!, data: [AssetData!]!): [Asset!]!",
+            "uploadLocalData: Boolean!",
         ] {
             assert!(sdl.contains(needle), "missing {needle:?} in\n{sdl}");
         }
@@ -123,11 +180,8 @@ mod tests {
 
     #[test]
     fn version_is_stable_and_names_the_schema() {
-        let a = version(&build(ServerState::new(), LabelSettings::DEFAULT));
-        assert_eq!(
-            a,
-            version(&build(ServerState::new(), LabelSettings::DEFAULT))
-        );
+        let a = version(&test_schema());
+        assert_eq!(a, version(&test_schema()));
         assert!(a.contains("-local."));
     }
 }

@@ -6,13 +6,14 @@ use async_graphql::{Context, ID, MergedObject, Object, Result};
 
 use super::enums::InputType;
 use super::inputs::{
-    AppendManyAssetsData, AppendManyToDatasetData, AssetWhere, CreateProjectData, ProjectWhere,
+    AppendManyAssetsData, AppendManyToDatasetData, AssetData, AssetWhere, CreateProjectData,
+    ProjectWhere,
 };
 use super::label_mutation::LabelMutation;
 use super::objects::{Asset, Project};
-use super::query::matching_assets;
+use super::query::asset_page;
 use super::{bad_input, no_access, state, store_error, viewer};
-use crate::store::{NewAsset, NewProject};
+use crate::store::{AssetUpdate, NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
 #[derive(MergedObject, Default)]
@@ -35,16 +36,18 @@ impl DataMutation {
         if serde_json::from_str::<serde_json::Value>(&json_interface).is_err() {
             return Err(bad_input("jsonInterface is not valid JSON"));
         }
-        let rec = state(ctx)?.create_project(
-            &me.id,
-            NewProject {
-                title: data.title,
-                description: data.description.unwrap_or_default(),
-                input_type: data.input_type.unwrap_or(InputType::Image),
-                json_interface,
-                compliance_tags: data.compliance_tags.unwrap_or_default(),
-            },
-        );
+        let rec = state(ctx)?
+            .create_project(
+                &me.id,
+                NewProject {
+                    title: data.title,
+                    description: data.description.unwrap_or_default(),
+                    input_type: data.input_type.unwrap_or(InputType::Image),
+                    json_interface,
+                    compliance_tags: data.compliance_tags.unwrap_or_default(),
+                },
+            )
+            .map_err(store_error)?;
         Ok(Project(rec))
     }
 
@@ -103,14 +106,48 @@ impl DataMutation {
         ctx: &Context<'_>,
         #[graphql(name = "where")] where_: AssetWhere,
     ) -> Result<Option<Project>> {
-        let assets = matching_assets(ctx, &where_)?;
+        let assets = asset_page(ctx, &where_, None)?;
         let st = state(ctx)?;
         let project = assets
             .first()
             .and_then(|a| st.read().project(&a.project_id).cloned());
         let ids: Vec<String> = assets.into_iter().map(|a| a.id).collect();
-        st.delete_assets(&ids);
+        st.delete_assets(&ids).map_err(store_error)?;
         Ok(project.map(Project))
+    }
+
+    /// Changes properties of assets: the i-th `data` goes to the asset `where[i].id` (of the
+    /// caller's projects); properties left out or null are not changed. All or nothing.
+    async fn update_properties_in_assets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: Vec<AssetWhere>,
+        data: Vec<AssetData>,
+    ) -> Result<Vec<Asset>> {
+        let me = viewer(ctx)?;
+        if where_.len() != data.len() {
+            return Err(bad_input(format!(
+                "where and data must have the same length: {} and {}",
+                where_.len(),
+                data.len()
+            )));
+        }
+        let mut updates = Vec::with_capacity(data.len());
+        for (i, (w, d)) in where_.into_iter().zip(data).enumerate() {
+            let Some(id) = w.id else {
+                return Err(bad_input(format!(
+                    "where[{i}].id is required: the local server updates assets by id"
+                )));
+            };
+            updates.push((
+                id.0,
+                AssetUpdate::try_from(d).map_err(|m| bad_input(format!("data[{i}]: {m}")))?,
+            ));
+        }
+        let done = state(ctx)?
+            .update_assets(&me.id, updates)
+            .map_err(store_error)?;
+        Ok(done.into_iter().map(Asset).collect())
     }
 }
 

@@ -10,6 +10,9 @@ use super::state;
 use crate::store::{AssetRec, LabelRec, ProjectRec, UserRec};
 use crate::time::format_ms;
 
+/// The id of the local server's one organization, which every user belongs to.
+pub(crate) const ORGANIZATION_ID: &str = "local";
+
 /// How long a generated API key is valid (Kili keys default to a year).
 const KEY_VALIDITY_MS: i64 = 365 * 86_400_000;
 
@@ -41,8 +44,37 @@ impl User {
         format_ms(self.0.created_at)
     }
     async fn organization_id(&self) -> &str {
-        "local"
+        ORGANIZATION_ID
     }
+}
+
+/// The one organization of the local server.
+pub(crate) struct Organization {
+    pub(crate) upload_local_data: bool,
+}
+
+#[Object(name = "Organization")]
+impl Organization {
+    async fn id(&self) -> ID {
+        ID(ORGANIZATION_ID.to_owned())
+    }
+    async fn name(&self) -> &str {
+        "Local organization"
+    }
+    async fn license(&self) -> OrganizationLicense {
+        OrganizationLicense {
+            upload_local_data: self.upload_local_data,
+        }
+    }
+}
+
+/// What the organization's license allows (the part the SDK reads).
+#[derive(SimpleObject)]
+#[graphql(name = "OrganizationLicense")]
+pub(crate) struct OrganizationLicense {
+    /// Whether local files, raw text and JSON contents may be uploaded (the SDK checks it
+    /// before importing them). See `LocalServerBuilder::upload_local_data`.
+    upload_local_data: bool,
 }
 
 /// An API key (each local user has exactly one).
@@ -120,11 +152,7 @@ pub(crate) struct Project(pub(crate) ProjectRec);
 impl Project {
     fn count_assets(&self, ctx: &Context<'_>, pred: impl Fn(&AssetRec) -> bool) -> Result<i32> {
         let d = state(ctx)?.read();
-        let n = d
-            .assets
-            .iter()
-            .filter(|a| a.project_id == self.0.id && pred(a))
-            .count();
+        let n = d.assets_of_project(&self.0.id).filter(|a| pred(a)).count();
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 }
@@ -239,7 +267,7 @@ pub(crate) struct AssetStep {
     status: String,
 }
 
-/// Width and height of an asset (always null locally).
+/// Width and height of an asset.
 #[derive(SimpleObject)]
 #[graphql(name = "Resolution")]
 pub(crate) struct Resolution {
@@ -247,7 +275,7 @@ pub(crate) struct Resolution {
     height: i32,
 }
 
-/// Resolution of a page of a document (always empty locally).
+/// Resolution of a page of a document.
 #[derive(SimpleObject)]
 #[graphql(name = "PageResolution")]
 pub(crate) struct PageResolution {
@@ -263,9 +291,7 @@ pub(crate) struct Asset(pub(crate) AssetRec);
 impl Asset {
     fn labels_of(&self, ctx: &Context<'_>) -> Result<Vec<Label>> {
         let d = state(ctx)?.read();
-        Ok(d.labels
-            .iter()
-            .filter(|l| l.asset_id == self.0.id)
+        Ok(d.labels_of_asset(&self.0.id)
             .map(|l| Label(Arc::clone(l)))
             .collect())
     }
@@ -320,7 +346,10 @@ impl Asset {
     }
     /// The most recent label of the asset.
     async fn latest_label(&self, ctx: &Context<'_>) -> Result<Option<Label>> {
-        Ok(self.labels_of(ctx)?.pop())
+        let d = state(ctx)?.read();
+        Ok(d.labels_of_asset(&self.0.id)
+            .next_back()
+            .map(|l| Label(Arc::clone(l))))
     }
     /// The most recent label of each author.
     async fn latest_labels(&self, ctx: &Context<'_>) -> Result<Vec<Label>> {
@@ -337,14 +366,18 @@ impl Asset {
     async fn current_step(&self) -> Option<AssetStep> {
         None
     }
+    /// 0 unless set with `updatePropertiesInAssets`.
     async fn priority(&self) -> i32 {
-        0
+        self.0.priority
     }
     async fn consensus_mark(&self) -> Option<f64> {
-        None
+        self.0.consensus_mark
     }
     async fn honeypot_mark(&self) -> Option<f64> {
-        None
+        self.0.honeypot_mark
+    }
+    async fn is_used_for_consensus(&self) -> bool {
+        self.0.is_used_for_consensus
     }
     async fn inference_mark(&self) -> Option<f64> {
         None
@@ -353,16 +386,39 @@ impl Asset {
         None
     }
     async fn resolution(&self) -> Option<Resolution> {
-        None
+        self.0.resolution.map(|r| Resolution {
+            width: r.width,
+            height: r.height,
+        })
     }
     async fn page_resolutions(&self) -> Vec<PageResolution> {
-        Vec::new()
+        self.0
+            .page_resolutions
+            .iter()
+            .map(|p| PageResolution {
+                page_number: p.page_number,
+                width: p.width,
+                height: p.height,
+                rotation: p.rotation,
+            })
+            .collect()
     }
     async fn ocr_metadata(&self) -> Option<Json<serde_json::Value>> {
         None
     }
-    async fn to_be_labeled_by(&self) -> Vec<ProjectUser> {
-        Vec::new()
+    /// The users who may label the asset (`toBeLabeledBy` of `updatePropertiesInAssets`).
+    async fn to_be_labeled_by(&self, ctx: &Context<'_>) -> Result<Vec<ProjectUser>> {
+        let d = state(ctx)?.read();
+        Ok(self
+            .0
+            .to_be_labeled_by
+            .iter()
+            .filter_map(|u| d.user(u))
+            .map(|u| ProjectUser {
+                project_id: self.0.project_id.clone(),
+                user: u.clone(),
+            })
+            .collect())
     }
 }
 

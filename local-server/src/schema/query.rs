@@ -4,11 +4,19 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::filters::{asset_matches, label_matches, page, project_matches, user_matches};
-use super::inputs::{ApiKeyWhere, AssetWhere, LabelWhere, PageSize, ProjectWhere, UserWhere};
-use super::objects::{ApiKey, Asset, Label, Project, User};
-use super::{count, label_settings, no_access, state, viewer};
-use crate::settings::shuffle_key;
+use super::filters::{
+    asset_matches, asset_where_sees_label_writes, check_asset_where, check_label_where,
+    check_project_where, label_matches, page, page_bounds, project_matches, user_matches,
+};
+use super::inputs::{
+    ApiKeyWhere, AssetWhere, LabelWhere, OrganizationWhere, PageSize, ProjectWhere, UserWhere,
+};
+use super::objects::{ApiKey, Asset, Label, ORGANIZATION_ID, Organization, Project, User};
+use super::{
+    count, label_settings, no_access, org_settings, request_origin, state, store_error, viewer,
+};
+use crate::store::paging::{self, Epochs, PageRequest};
+use crate::store::{AssetRec, Data, LabelRec, UserRec};
 
 /// Kili's `Query` type (the subset the SDK uses).
 pub(crate) struct QueryRoot;
@@ -25,7 +33,7 @@ impl QueryRoot {
         Ok(User(viewer(ctx)?.clone()))
     }
 
-    /// Users (every user of the local server is in one organisation).
+    /// Users (every user of the local server is in one organization).
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -57,6 +65,59 @@ impl QueryRoot {
         Ok(count(
             d.users.iter().filter(|u| user_matches(u, &where_)).count(),
         ))
+    }
+
+    /// The organization: the local server has one, which every user belongs to.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: OrganizationWhere,
+        first: Option<PageSize>,
+        skip: Option<i32>,
+    ) -> Result<Vec<Organization>> {
+        let found = organization_matches(ctx, &where_)?;
+        let upload = org_settings(ctx)?.upload_local_data;
+        page(
+            found
+                .then_some(Organization {
+                    upload_local_data: upload,
+                })
+                .into_iter(),
+            first,
+            skip,
+        )
+    }
+
+    /// Counts organizations (0 or 1).
+    async fn count_organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")] where_: OrganizationWhere,
+    ) -> Result<i32> {
+        Ok(i32::from(organization_matches(ctx, &where_)?))
+    }
+
+    /// Signed URLs to upload files to, one per bucket path (`projects/<projectId>/assets/...`,
+    /// of the caller's projects). A `PUT` of the URL cut before `&id=` stores the body; a `GET`
+    /// of the whole URL with the API key reads it back. Queried by the SDK before importing
+    /// local files, raw text and JSON contents.
+    async fn create_upload_bucket_signed_urls(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "filePaths")] file_paths: Option<Vec<String>>,
+    ) -> Result<Vec<String>> {
+        let me = viewer(ctx)?;
+        if !org_settings(ctx)?.upload_local_data {
+            return Err(store_error(crate::store::StoreError::new(
+                "FORBIDDEN",
+                "[uploadLocalDataForbidden] the organization's license does not allow uploading \
+                 local data",
+            )));
+        }
+        let paths = file_paths.unwrap_or_default();
+        state(ctx)?
+            .create_signed_urls(&me.id, &paths, &request_origin(ctx)?)
+            .map_err(store_error)
     }
 
     /// The caller's own API keys.
@@ -98,7 +159,8 @@ impl QueryRoot {
         Ok(count(matching_projects(ctx, &where_)?.len()))
     }
 
-    /// Assets of the caller's projects, oldest first.
+    /// Assets of the caller's projects, oldest first. Sequential pages cost in proportion to
+    /// the page (see the store's `paging`).
     async fn assets(
         &self,
         ctx: &Context<'_>,
@@ -106,11 +168,9 @@ impl QueryRoot {
         first: Option<PageSize>,
         skip: Option<i32>,
     ) -> Result<Vec<Asset>> {
-        page(
-            matching_assets(ctx, &where_)?.into_iter().map(Asset),
-            first,
-            skip,
-        )
+        let (skip, first) = page_bounds(first, skip)?;
+        let found = asset_page(ctx, &where_, Some((skip, first)))?;
+        Ok(found.into_iter().map(Asset).collect())
     }
 
     /// Counts assets of the caller's projects.
@@ -119,7 +179,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "where")] where_: AssetWhere,
     ) -> Result<i32> {
-        Ok(count(matching_assets(ctx, &where_)?.len()))
+        Ok(count(asset_page(ctx, &where_, None)?.len()))
     }
 
     /// Which of these external ids already exist in the project.
@@ -135,9 +195,7 @@ impl QueryRoot {
             return Err(no_access("project", &project_id));
         }
         let existing: std::collections::HashSet<&str> = d
-            .assets
-            .iter()
-            .filter(|a| a.project_id == project_id.as_str())
+            .assets_of_project(&project_id)
             .map(|a| a.external_id.as_str())
             .collect();
         Ok(external_ids
@@ -147,7 +205,8 @@ impl QueryRoot {
     }
 
     /// Labels of the caller's projects, in creation order, or in a stable hash order of their
-    /// ids when the server shuffles label pages.
+    /// ids when the server shuffles label pages. Sequential pages cost in proportion to the
+    /// page (see the store's `paging`).
     async fn labels(
         &self,
         ctx: &Context<'_>,
@@ -155,24 +214,9 @@ impl QueryRoot {
         first: Option<PageSize>,
         skip: Option<i32>,
     ) -> Result<Vec<Label>> {
-        if label_settings(ctx)?.shuffle_pages {
-            let mut all = matching_labels(ctx, &where_, usize::MAX)?;
-            // Stable sort: equal keys (never seen in practice) keep creation order.
-            all.sort_by_cached_key(|l| shuffle_key(&l.id));
-            return page(all.into_iter().map(Label), first, skip);
-        }
-        // Matching stops once the page is full.
-        let wanted = usize::try_from(skip.unwrap_or(0)).unwrap_or(0)
-            + first
-                .as_ref()
-                .map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
-        page(
-            matching_labels(ctx, &where_, wanted)?
-                .into_iter()
-                .map(Label),
-            first,
-            skip,
-        )
+        let (skip, first) = page_bounds(first, skip)?;
+        let found = label_page(ctx, &where_, Some((skip, first)))?;
+        Ok(found.into_iter().map(Label).collect())
     }
 
     /// Counts labels of the caller's projects.
@@ -181,12 +225,27 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "where")] where_: LabelWhere,
     ) -> Result<i32> {
-        Ok(count(matching_labels(ctx, &where_, usize::MAX)?.len()))
+        Ok(count(label_page(ctx, &where_, None)?.len()))
     }
+}
+
+/// Whether the one organization matches: by its id, or by a member's email.
+fn organization_matches(ctx: &Context<'_>, w: &OrganizationWhere) -> Result<bool> {
+    viewer(ctx)?;
+    let d = state(ctx)?.read();
+    let id_ok =
+        w.id.as_ref()
+            .is_none_or(|id| id.as_str() == ORGANIZATION_ID);
+    let user_ok = w
+        .user
+        .as_ref()
+        .is_none_or(|u| d.users.iter().any(|x| user_matches(x, u)));
+    Ok(id_ok && user_ok)
 }
 
 fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<crate::store::ProjectRec>> {
     let me = viewer(ctx)?;
+    check_project_where(w, "ProjectWhere")?;
     let d = state(ctx)?.read();
     let mut out = Vec::new();
     for p in d.projects.iter().filter(|p| p.owner_id == me.id) {
@@ -197,43 +256,135 @@ fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<crate::s
     Ok(out)
 }
 
-pub(crate) fn matching_assets(
-    ctx: &Context<'_>,
-    w: &AssetWhere,
-) -> Result<Vec<crate::store::AssetRec>> {
-    let me = viewer(ctx)?;
-    let d = state(ctx)?.read();
-    let mut out = Vec::new();
-    for a in &d.assets {
-        if d.owned_project(&me.id, &a.project_id).is_some() && asset_matches(&d, a, w)? {
-            out.push(a.clone());
-        }
+/// The project a listing is confined to, if its filter names one; `Err(())` if the caller
+/// does not own that project (nothing matches).
+fn scope<'a>(d: &Data, me: &UserRec, project: Option<&'a ID>) -> Result<Option<&'a str>, ()> {
+    match project {
+        Some(p) if d.owned_project(&me.id, p).is_some() => Ok(Some(p.as_str())),
+        Some(_) => Err(()),
+        None => Ok(None),
     }
-    Ok(out)
 }
 
-/// The caller's labels matching `w`, in creation order, at most `limit` of them.
-fn matching_labels(
+fn epochs(d: &Data, project: Option<&str>) -> Epochs {
+    match project {
+        Some(p) => d.project_epochs.get(p).copied().unwrap_or_default(),
+        None => d.epochs,
+    }
+}
+
+/// Ids named by an `id` or `idIn` filter.
+fn named_ids(id: &Option<ID>, id_in: &Option<Vec<ID>>) -> Option<Vec<String>> {
+    match (id, id_in) {
+        (Some(id), _) => Some(vec![id.0.clone()]),
+        (None, Some(ids)) => Some(ids.iter().map(|i| i.0.clone()).collect()),
+        (None, None) => None,
+    }
+}
+
+/// The matching assets of the caller: one page (`Some((skip, first))`) or all of them.
+pub(crate) fn asset_page(
+    ctx: &Context<'_>,
+    w: &AssetWhere,
+    window: Option<(usize, usize)>,
+) -> Result<Vec<AssetRec>> {
+    let me = viewer(ctx)?;
+    check_asset_where(w, "AssetWhere")?;
+    let st = state(ctx)?;
+    let d = st.read();
+    let project = w.project.as_ref().and_then(|p| p.id.as_ref());
+    let Ok(project) = scope(&d, me, project) else {
+        return Ok(Vec::new());
+    };
+    let candidates = named_ids(&w.id, &w.id_in);
+    let matches = |a: &&AssetRec| -> Result<bool> {
+        Ok(
+            (project.is_some() || d.owned_project(&me.id, &a.project_id).is_some())
+                && asset_matches(&d, a, w)?,
+        )
+    };
+    let Some((skip, first)) = window else {
+        let mut out = Vec::new();
+        for (_, a) in d.asset_source(project, candidates.as_deref(), None) {
+            if matches(&a)? {
+                out.push(a.clone());
+            }
+        }
+        return Ok(out);
+    };
+    let req = PageRequest {
+        key: format!("assets|{}|{w:?}", me.id),
+        skip,
+        first,
+        epochs: epochs(&d, project),
+        label_appends_keep_order: !asset_where_sees_label_writes(w),
+        asset_appends_keep_order: true,
+    };
+    let found = paging::page(
+        &st.inner.cursors,
+        req,
+        |after| d.asset_source(project, candidates.as_deref(), after),
+        matches,
+    )?;
+    Ok(found.into_iter().cloned().collect())
+}
+
+/// The matching labels of the caller: one page (`Some((skip, first))`) or all of them.
+fn label_page(
     ctx: &Context<'_>,
     w: &LabelWhere,
-    limit: usize,
-) -> Result<Vec<Arc<crate::store::LabelRec>>> {
+    window: Option<(usize, usize)>,
+) -> Result<Vec<Arc<LabelRec>>> {
     let me = viewer(ctx)?;
-    let d = state(ctx)?.read();
-    let mine: std::collections::HashSet<&str> = d
-        .projects
-        .iter()
-        .filter(|p| p.owner_id == me.id)
-        .map(|p| p.id.as_str())
-        .collect();
-    let mut out = Vec::new();
-    for l in &d.labels {
-        if out.len() >= limit {
-            break;
+    check_label_where(w)?;
+    let shuffled = label_settings(ctx)?.shuffle_pages;
+    let st = state(ctx)?;
+    let d = st.read();
+    let project = w.project.as_ref().and_then(|p| p.id.as_ref()).or_else(|| {
+        w.asset
+            .as_ref()
+            .and_then(|a| a.project.as_ref())
+            .and_then(|p| p.id.as_ref())
+    });
+    let Ok(project) = scope(&d, me, project) else {
+        return Ok(Vec::new());
+    };
+    let label_ids = named_ids(&w.id, &w.id_in);
+    let asset_ids = w.asset.as_ref().and_then(|a| named_ids(&a.id, &a.id_in));
+    let candidates = match (&label_ids, &asset_ids) {
+        (Some(ids), _) => Some(crate::store::Candidates::Labels(ids)),
+        (None, Some(ids)) => Some(crate::store::Candidates::Assets(ids)),
+        (None, None) => None,
+    };
+    let matches = |l: &&Arc<LabelRec>| -> Result<bool> {
+        Ok(
+            (project.is_some() || d.owned_project(&me.id, &l.project_id).is_some())
+                && label_matches(&d, l, w)?,
+        )
+    };
+    let Some((skip, first)) = window else {
+        let mut out = Vec::new();
+        for (_, l) in d.label_source(project, candidates, false, None) {
+            if matches(&l)? {
+                out.push(Arc::clone(l));
+            }
         }
-        if mine.contains(l.project_id.as_str()) && label_matches(&d, l, w)? {
-            out.push(Arc::clone(l));
-        }
-    }
-    Ok(out)
+        return Ok(out);
+    };
+    let req = PageRequest {
+        key: format!("labels|{}|{shuffled}|{w:?}", me.id),
+        skip,
+        first,
+        epochs: epochs(&d, project),
+        label_appends_keep_order: !shuffled
+            && !w.asset.as_ref().is_some_and(asset_where_sees_label_writes),
+        asset_appends_keep_order: true,
+    };
+    let found = paging::page(
+        &st.inner.cursors,
+        req,
+        |after| d.label_source(project, candidates, shuffled, after),
+        matches,
+    )?;
+    Ok(found.into_iter().map(Arc::clone).collect())
 }

@@ -1,16 +1,18 @@
-//! Label writes (append, update, delete) and the subscribers they notify.
+//! Label writes (append, update, delete), the subscribers they notify, and the ordered sources
+//! of `labels` pages.
 //!
 //! Every write validates all of its input before changing anything, and publishes while it still
 //! holds the data's write lock, so every subscriber sees writes in the order they happen.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures::channel::mpsc::{UnboundedReceiver, unbounded};
 
-use super::{Data, LabelRec, ServerState, StoreError, Subscriber};
-use crate::schema::enums::{AssetStatus, LabelType};
-use crate::settings::LabelSettings;
+use super::paging::Position;
+use super::{Change, Data, LabelRec, ServerState, StoreError, Subscriber};
+use crate::schema::enums::LabelType;
+use crate::settings::{LabelSettings, shuffle_key};
 
 /// A label to append.
 pub(crate) struct NewLabel {
@@ -23,6 +25,26 @@ pub(crate) struct NewLabel {
     pub(crate) skipped: bool,
     pub(crate) client_version: Option<i32>,
     pub(crate) referenced_label_id: Option<String>,
+}
+
+/// One append call: its labels, and its options.
+pub(crate) struct NewLabels {
+    pub(crate) rows: Vec<NewLabel>,
+    /// Every asset must be in this project.
+    pub(crate) project_id: Option<String>,
+    /// Deletes the labels of the same type and model name on the same assets first
+    /// (`PREDICTION` and `INFERENCE` only).
+    pub(crate) overwrite: bool,
+}
+
+impl NewLabels {
+    pub(crate) fn new(rows: Vec<NewLabel>) -> Self {
+        NewLabels {
+            rows,
+            project_id: None,
+            overwrite: false,
+        }
+    }
 }
 
 /// Changes to one label (`LabelData`); `None` leaves a field as it is.
@@ -39,61 +61,77 @@ fn is_json(text: &str) -> bool {
 }
 
 impl Data {
-    /// Whether a label of the same author on the same asset was inserted after `label` (of type
-    /// `DEFAULT` only, if `default_only`). By insertion sequence, not by timestamp: labels may
-    /// share a `createdAt`. Constant time, so reading `isLatestLabelForUser` on every label of a
-    /// large project stays linear.
-    pub(crate) fn has_newer(&self, label: &LabelRec, default_only: bool) -> bool {
-        let key = (label.asset_id.clone(), label.author_id.clone());
-        match self.latest.get(&key) {
-            Some((any, default)) => {
-                let newest = if default_only { *default } else { Some(*any) };
-                newest.is_some_and(|seq| seq > label.seq)
+    /// The labels to page through, from just after `after`: the given candidates (label ids,
+    /// or the labels of the given assets, when the filter names them), else the project's,
+    /// else every label; in creation order, or in shuffled order.
+    pub(crate) fn label_source<'a>(
+        &'a self,
+        project: Option<&str>,
+        candidates: Option<Candidates<'_>>,
+        shuffled: bool,
+        after: Option<Position>,
+    ) -> Box<dyn Iterator<Item = (Position, &'a Arc<LabelRec>)> + 'a> {
+        let position = move |l: &LabelRec| {
+            if shuffled {
+                (shuffle_key(&l.id), l.seq)
+            } else {
+                (l.seq, l.seq)
             }
-            None => false,
-        }
-    }
-
-    /// The label with this id if `user_id` owns its project.
-    pub(crate) fn owned_label(&self, user_id: &str, id: &str) -> Option<&Arc<LabelRec>> {
-        self.labels
-            .iter()
-            .find(|l| l.id == id)
-            .filter(|l| self.owned_project(user_id, &l.project_id).is_some())
-    }
-
-    fn note_latest(&mut self, label: &LabelRec) {
-        let latest = self
-            .latest
-            .entry((label.asset_id.clone(), label.author_id.clone()))
-            .or_insert((label.seq, None));
-        latest.0 = latest.0.max(label.seq);
-        if label.label_type == LabelType::Default {
-            latest.1 = latest.1.max(Some(label.seq));
-        }
-    }
-
-    /// Recomputes the newest-label entries of these (asset, author) pairs from the labels left.
-    fn recompute_latest(&mut self, keys: HashSet<(String, String)>) {
-        let mut fresh: HashMap<(String, String), (u64, Option<u64>)> = HashMap::new();
-        for l in &self.labels {
-            let key = (l.asset_id.clone(), l.author_id.clone());
-            if !keys.contains(&key) {
-                continue;
-            }
-            let entry = fresh.entry(key).or_insert((l.seq, None));
-            entry.0 = entry.0.max(l.seq);
-            if l.label_type == LabelType::Default {
-                entry.1 = entry.1.max(Some(l.seq));
-            }
-        }
-        for key in keys {
-            match fresh.remove(&key) {
-                Some(entry) => self.latest.insert(key, entry),
-                None => self.latest.remove(&key),
+        };
+        if let Some(c) = candidates {
+            let mut found: Vec<(Position, &'a Arc<LabelRec>)> = match c {
+                Candidates::Labels(ids) => ids
+                    .iter()
+                    .filter_map(|id| self.label(id))
+                    .map(|l| (position(l), l))
+                    .collect(),
+                Candidates::Assets(ids) => ids
+                    .iter()
+                    .flat_map(|a| self.labels_of_asset(a))
+                    .map(|l| (position(l), l))
+                    .collect(),
             };
+            found.sort_unstable_by_key(|(p, _)| *p);
+            found.dedup_by_key(|(p, _)| *p);
+            found.retain(|(p, _)| after.is_none_or(|a| *p > a));
+            return Box::new(found.into_iter());
+        }
+        let by_seq = move |seq: &u64| self.labels.get(seq).map(|l| ((*seq, *seq), l));
+        let by_key = move |k: &(u64, u64)| self.labels.get(&k.1).map(|l| (*k, l));
+        let from = after.map_or(0, |(_, s)| s.saturating_add(1));
+        let after_key = std::ops::Bound::Excluded(after.unwrap_or((0, 0)));
+        let after_key = if after.is_some() {
+            after_key
+        } else {
+            std::ops::Bound::Unbounded
+        };
+        let range = (after_key, std::ops::Bound::Unbounded);
+        match (project, shuffled) {
+            (Some(p), false) => Box::new(
+                self.project_labels
+                    .get(p)
+                    .into_iter()
+                    .flat_map(move |s| s.range(from..))
+                    .filter_map(by_seq),
+            ),
+            (Some(p), true) => Box::new(
+                self.project_shuffled
+                    .get(p)
+                    .into_iter()
+                    .flat_map(move |s| s.range(range))
+                    .filter_map(by_key),
+            ),
+            (None, false) => Box::new(self.labels.range(from..).map(|(s, l)| ((*s, *s), l))),
+            (None, true) => Box::new(self.shuffled.range(range).filter_map(by_key)),
         }
     }
+}
+
+/// A small set of labels a filter names: by label id, or by asset id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Candidates<'a> {
+    Labels(&'a [String]),
+    Assets(&'a [String]),
 }
 
 impl ServerState {
@@ -105,41 +143,61 @@ impl ServerState {
     pub(crate) fn append_labels(
         &self,
         user_id: &str,
-        project_id: Option<&str>,
-        rows: Vec<NewLabel>,
+        new: NewLabels,
         settings: &LabelSettings,
     ) -> Result<Vec<Arc<LabelRec>>, StoreError> {
-        let mut d = self.inner.data.write();
-        let mut targets = Vec::with_capacity(rows.len());
-        for (i, row) in rows.iter().enumerate() {
+        let mut d = self.write();
+        let mut targets = Vec::with_capacity(new.rows.len());
+        for (i, row) in new.rows.iter().enumerate() {
             let asset = d
                 .owned_asset(user_id, &row.asset_id)
-                .filter(|a| project_id.is_none_or(|p| p == a.project_id))
+                .filter(|a| new.project_id.as_ref().is_none_or(|p| *p == a.project_id))
                 .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
             if !is_json(&row.json_response) {
-                return Err(StoreError::new(
-                    "BAD_INPUT",
-                    format!("label {i}: jsonResponse is not valid JSON"),
-                ));
+                return Err(StoreError::bad_input(format!(
+                    "label {i}: jsonResponse is not valid JSON"
+                )));
             }
             if let Some(author) = &row.author_id
                 && d.user(author).is_none()
             {
-                return Err(StoreError::new(
-                    "BAD_INPUT",
-                    format!("label {i}: unknown author {author}"),
-                ));
+                return Err(StoreError::bad_input(format!(
+                    "label {i}: unknown author {author}"
+                )));
             }
             targets.push(asset.project_id.clone());
         }
+        let mut replaced = Vec::new();
+        if new.overwrite {
+            if let Some(row) = new.rows.iter().find(|r| !r.label_type.is_deletable()) {
+                return Err(StoreError::bad_input(format!(
+                    "[badOverwrite] overwrite replaces PREDICTION and INFERENCE labels only, \
+                     not {} labels",
+                    row.label_type.wire_name()
+                )));
+            }
+            let keys: HashSet<(&str, LabelType, Option<&str>)> = new
+                .rows
+                .iter()
+                .map(|r| (r.asset_id.as_str(), r.label_type, r.model_name.as_deref()))
+                .collect();
+            for (asset, label_type, model) in &keys {
+                replaced.extend(
+                    d.labels_of_asset(asset)
+                        .filter(|l| {
+                            l.label_type == *label_type && l.model_name.as_deref() == *model
+                        })
+                        .map(|l| l.id.clone()),
+                );
+            }
+        }
         let now = d.now();
         let stamp = settings.stamp(now);
-        let mut out = Vec::with_capacity(rows.len());
-        for (row, project) in rows.into_iter().zip(targets) {
-            d.last_label_seq += 1;
-            let label = Arc::new(LabelRec {
-                id: d.ids.next(now),
-                seq: d.last_label_seq,
+        let mut out = Vec::with_capacity(new.rows.len());
+        for (row, project) in new.rows.into_iter().zip(targets) {
+            out.push(LabelRec {
+                id: d.new_id(now),
+                seq: d.next_seq(),
                 project_id: project,
                 author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
                 label_type: row.label_type,
@@ -155,23 +213,23 @@ impl ServerState {
                 referenced_label_id: row.referenced_label_id,
                 asset_id: row.asset_id,
             });
-            if let Some(&i) = d.asset_index.get(&label.asset_id)
-                && let Some(asset) = d.assets.get_mut(i)
-            {
-                asset.updated_at = now;
-                asset.status = match label.label_type {
-                    LabelType::Default => AssetStatus::Labeled,
-                    LabelType::Review => AssetStatus::Reviewed,
-                    _ => asset.status,
-                };
-            }
-            d.note_latest(&label);
-            d.labels.push(Arc::clone(&label));
-            out.push(label);
         }
-        self.publish(&out);
+        let change = Change::Labels {
+            now,
+            labels: out,
+            replaced,
+        };
+        self.commit(&mut d, std::slice::from_ref(&change))?;
+        let Change::Labels { labels, .. } = change else {
+            return Ok(Vec::new());
+        };
+        let made: Vec<Arc<LabelRec>> = labels
+            .iter()
+            .filter_map(|l| d.label(&l.id).cloned())
+            .collect();
+        self.publish(&made);
         drop(d); // only now: publishing under the lock keeps subscribers in write order
-        Ok(out)
+        Ok(made)
     }
 
     /// Updates the given fields of one of `user_id`'s labels, bumps its `version`, sets its
@@ -185,17 +243,16 @@ impl ServerState {
         update: LabelUpdate,
         settings: &LabelSettings,
     ) -> Result<Arc<LabelRec>, StoreError> {
-        let mut d = self.inner.data.write();
+        let mut d = self.write();
         let Some(old) = d.owned_label(user_id, id).cloned() else {
             return Err(StoreError::no_access("label", id));
         };
         if let Some(json) = &update.json_response
             && !is_json(json)
         {
-            return Err(StoreError::new(
-                "BAD_INPUT",
-                format!("label {id}: jsonResponse is not valid JSON"),
-            ));
+            return Err(StoreError::bad_input(format!(
+                "label {id}: jsonResponse is not valid JSON"
+            )));
         }
         let now = d.now();
         let mut new = LabelRec::clone(&old);
@@ -213,10 +270,10 @@ impl ServerState {
         if let Some(v) = update.seconds_to_label {
             new.seconds_to_label = Some(v);
         }
-        let new = Arc::new(new);
-        if let Some(slot) = d.labels.iter_mut().find(|l| l.id == id) {
-            *slot = Arc::clone(&new);
-        }
+        self.commit(&mut d, &[Change::UpdateLabel { label: new }])?;
+        let Some(new) = d.label(id).cloned() else {
+            return Err(StoreError::no_access("label", id));
+        };
         self.publish(std::slice::from_ref(&new));
         drop(d); // only now: publishing under the lock keeps subscribers in write order
         Ok(new)
@@ -230,31 +287,27 @@ impl ServerState {
         user_id: &str,
         ids: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let mut d = self.inner.data.write();
+        let mut d = self.write();
         let mut out: Vec<String> = Vec::with_capacity(ids.len());
-        let mut keys = HashSet::new();
+        let mut seen = HashSet::new();
         for id in ids {
             let label = d
                 .owned_label(user_id, id)
                 .ok_or_else(|| StoreError::no_access("label", id))?;
             if !label.label_type.is_deletable() {
-                return Err(StoreError::new(
-                    "BAD_INPUT",
-                    format!(
-                        "[labelNotDeletable] label {id} is a {} label: only PREDICTION and \
-                         INFERENCE labels can be deleted",
-                        label.label_type.wire_name()
-                    ),
-                ));
+                return Err(StoreError::bad_input(format!(
+                    "[labelNotDeletable] label {id} is a {} label: only PREDICTION and \
+                     INFERENCE labels can be deleted",
+                    label.label_type.wire_name()
+                )));
             }
-            keys.insert((label.asset_id.clone(), label.author_id.clone()));
-            if !out.contains(id) {
+            if seen.insert(id.as_str()) {
                 out.push(id.clone());
             }
         }
-        let gone: HashSet<&String> = out.iter().collect();
-        d.labels.retain(|l| !gone.contains(&l.id));
-        d.recompute_latest(keys);
+        if !out.is_empty() {
+            self.commit(&mut d, &[Change::DeleteLabels { ids: out.clone() }])?;
+        }
         Ok(out)
     }
 
@@ -283,12 +336,12 @@ impl ServerState {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::tests::{asset, setup};
     use super::*;
     use std::time::Duration;
 
-    fn label(asset_id: &str, json: &str, label_type: LabelType) -> NewLabel {
+    pub(crate) fn label(asset_id: &str, json: &str, label_type: LabelType) -> NewLabel {
         NewLabel {
             asset_id: asset_id.into(),
             author_id: None,
@@ -317,8 +370,7 @@ mod tests {
         let err = s
             .append_labels(
                 &u.id,
-                None,
-                vec![default("a1", "{}"), default("a1", "{")],
+                NewLabels::new(vec![default("a1", "{}"), default("a1", "{")]),
                 &MS,
             )
             .unwrap_err();
@@ -328,8 +380,7 @@ mod tests {
         let made = s
             .append_labels(
                 &u.id,
-                None,
-                vec![default("a1", "{}"), default("a1", "{}")],
+                NewLabels::new(vec![default("a1", "{}"), default("a1", "{}")]),
                 &MS,
             )
             .unwrap();
@@ -353,13 +404,12 @@ mod tests {
             .unwrap();
         let hour = LabelSettings::new(Duration::from_secs(3600), false, 0).unwrap();
         let first = s
-            .append_labels(&u.id, None, vec![default("a1", "{}")], &hour)
+            .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &hour)
             .unwrap();
         let second = s
             .append_labels(
                 &u.id,
-                None,
-                vec![label("a1", "{}", LabelType::Prediction)],
+                NewLabels::new(vec![label("a1", "{}", LabelType::Prediction)]),
                 &hour,
             )
             .unwrap();
@@ -383,8 +433,7 @@ mod tests {
         let made = s
             .append_labels(
                 &u.id,
-                None,
-                vec![default("a1", "{}"), default("a1", "{}")],
+                NewLabels::new(vec![default("a1", "{}"), default("a1", "{}")]),
                 &MS,
             )
             .unwrap();
@@ -418,13 +467,13 @@ mod tests {
         assert!(newer.updated_at >= new.updated_at);
         assert_eq!(rx.try_recv().unwrap().version, 2);
         let d = s.read();
-        let ids: Vec<&str> = d.labels.iter().map(|l| l.id.as_str()).collect();
+        let ids: Vec<&str> = d.labels.values().map(|l| l.id.as_str()).collect();
         assert_eq!(
             ids,
             [made[0].id.as_str(), made[1].id.as_str()],
             "keeps its place"
         );
-        assert_eq!(d.labels[0].version, 2);
+        assert_eq!(d.labels.values().next().unwrap().version, 2);
     }
 
     #[test]
@@ -433,7 +482,7 @@ mod tests {
         s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
             .unwrap();
         let made = s
-            .append_labels(&u.id, None, vec![default("a1", "{}")], &MS)
+            .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &MS)
             .unwrap();
         let mut rx = s.subscribe(&p.id);
         let bad = LabelUpdate {
@@ -446,7 +495,7 @@ mod tests {
                 .code,
             "BAD_INPUT"
         );
-        let other = s.ensure_user("k2", "x@y.z");
+        let other = s.ensure_user("k2", "x@y.z").unwrap();
         let err = s
             .update_label(&other.id, &made[0].id, LabelUpdate::default(), &MS)
             .unwrap_err();
@@ -456,7 +505,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, "NO_ACCESS_RIGHTS");
         assert!(rx.try_recv().is_err(), "nothing published");
-        assert_eq!(s.read().labels[0].version, 0);
+        assert_eq!(s.read().labels.values().next().unwrap().version, 0);
     }
 
     #[test]
@@ -467,12 +516,11 @@ mod tests {
         let made = s
             .append_labels(
                 &u.id,
-                None,
-                vec![
+                NewLabels::new(vec![
                     label("a1", "{}", LabelType::Prediction),
                     label("a1", "{}", LabelType::Inference),
                     default("a1", "{}"),
-                ],
+                ]),
                 &MS,
             )
             .unwrap();
@@ -486,7 +534,7 @@ mod tests {
             s.delete_labels(&u.id, &unknown).unwrap_err().code,
             "NO_ACCESS_RIGHTS"
         );
-        let other = s.ensure_user("k2", "x@y.z");
+        let other = s.ensure_user("k2", "x@y.z").unwrap();
         assert!(s.delete_labels(&other.id, &ids[..1]).is_err());
         assert_eq!(s.label_count(), 3, "refusals delete nothing");
         let twice = [ids[1].clone(), ids[0].clone(), ids[1].clone()];

@@ -335,17 +335,20 @@ fn requests_are_recorded_with_headers_when_asked() {
 fn graphql_errors_are_reported_in_the_body() {
     let server = LocalServer::start().unwrap();
     let key = server.api_key().to_owned();
-    let syntax = gql_error(&server, &key, "{ viewer { id ", json!({}));
+    let (status, syntax, code) = gql_failure(&server, &key, "{ viewer { id ", json!({}));
     assert!(!syntax.is_empty());
-    let unknown = gql_error(&server, &key, "{ viewer { notAField } }", json!({}));
+    assert_eq!((status, code.as_str()), (400, "GRAPHQL_PARSE_FAILED"));
+    let (status, unknown, code) = gql_failure(&server, &key, "{ viewer { notAField } }", json!({}));
     assert!(unknown.contains("notAField"), "{unknown}");
-    let bad_input = gql_error(
+    assert_eq!((status, code.as_str()), (400, "GRAPHQL_VALIDATION_FAILED"));
+    let (status, bad_input, code) = gql_failure(
         &server,
         &key,
         CREATE_PROJECT,
         json!({"data": {"title": "t", "bogus": 1}}),
     );
     assert!(bad_input.contains("bogus"), "{bad_input}");
+    assert_eq!((status, code.as_str()), (400, "BAD_USER_INPUT"));
     let page = gql_error(
         &server,
         &key,
@@ -353,6 +356,34 @@ fn graphql_errors_are_reported_in_the_body() {
         json!({"f": 501}),
     );
     assert!(page.contains("PageSize"), "{page}");
+    // A resolver's refusal: the operation ran, 200, with Kili's code.
+    let (status, message, code) = gql_failure(
+        &server,
+        &key,
+        "mutation($where: ProjectWhere!) { data: deleteProjectAsynchronously(where: $where) }",
+        json!({"where": {"id": "missing"}}),
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (200, "NO_ACCESS_RIGHTS"),
+        "{message}"
+    );
+    // A filter the emulator cannot answer is refused, not ignored.
+    let (status, message, code) = gql_failure(
+        &server,
+        &key,
+        "query($w: AssetWhere!) { data: countAssets(where: $w) }",
+        json!({"w": {"stepStatusIn": ["TO_DO"]}}),
+    );
+    assert_eq!(
+        (status, code.as_str()),
+        (200, "UNSUPPORTED_FILTER"),
+        "{message}"
+    );
+    assert!(
+        message.contains("stepStatusIn") || message.contains("step"),
+        "{message}"
+    );
 }
 
 #[test]

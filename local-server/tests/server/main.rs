@@ -6,11 +6,15 @@
 
 mod support;
 
+mod asset_edits;
 mod basics;
+mod binary;
 mod fuzz;
 mod hostile;
 mod http;
 mod isolation;
 mod label_updates;
 mod operations;
+mod persistence;
+mod uploads;
 mod ws;

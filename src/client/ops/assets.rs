@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::client::ops::upload::{self, AssetContent, Body, Upload};
 use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::read::{ASSETS, Page, page_setters};
@@ -12,7 +13,7 @@ use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::models::Asset;
+use crate::models::{Asset, InputType};
 use crate::progress::Progress;
 
 pub(crate) const APPEND_MANY_ASSETS: &str = "mutation appendManyAssets(
@@ -54,6 +55,9 @@ pub const DEFAULT_ASSET_FIELDS: &[&str] =
 /// Assets to add to a project with [`Kili::append_many_to_dataset`].
 ///
 /// Arrays are matched by position: the i-th external id and metadata go with the i-th content.
+/// Contents are URLs of hosted data, local files, or raw text for `TEXT` projects; the last two
+/// are uploaded to Kili's storage first, as the SDK does (see [`AssetContent`]). JSON contents
+/// (rich text, video frames) come with [`NewAssets::from_json_contents`].
 ///
 /// # Examples
 ///
@@ -71,10 +75,33 @@ pub const DEFAULT_ASSET_FIELDS: &[&str] =
 #[must_use]
 pub struct NewAssets {
     project_id: String,
-    contents: Vec<String>,
+    contents: Vec<Content>,
     external_ids: Option<Vec<String>>,
     json_metadata: Option<Vec<Value>>,
+    json_contents: Option<Vec<Value>>,
     progress: Option<Arc<dyn Progress>>,
+}
+
+/// One asset's content as given.
+#[derive(Debug, Clone, PartialEq)]
+enum Content {
+    /// A string, told apart as the SDK does once the project's input type is known.
+    Given(String),
+    Explicit(AssetContent),
+    /// None: the asset has a JSON content.
+    Empty,
+}
+
+impl Content {
+    /// The content when it needs no project look-up: a URL (or nothing).
+    fn as_hosted(&self) -> Option<&str> {
+        match self {
+            Content::Given(s) if upload::is_url(s) => Some(s),
+            Content::Explicit(AssetContent::Url(u)) => Some(u),
+            Content::Empty => Some(""),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for NewAssets {
@@ -84,22 +111,89 @@ impl std::fmt::Debug for NewAssets {
             .field("contents", &self.contents.len())
             .field("external_ids", &self.external_ids.as_ref().map(Vec::len))
             .field("json_metadata", &self.json_metadata.as_ref().map(Vec::len))
+            .field("json_contents", &self.json_contents.as_ref().map(Vec::len))
             .finish_non_exhaustive()
     }
 }
 
 impl NewAssets {
-    /// Assets with these contents (URLs of hosted data, sent as they are) in `project_id`.
+    /// Assets with these contents in `project_id`, each told apart as the SDK does: an
+    /// `http(s)://` URL is hosted data, sent as it is; an existing local file is uploaded; any
+    /// other string is raw text, uploaded, in a `TEXT` project (and an error elsewhere).
     pub fn new<I, S>(project_id: impl Into<String>, contents: I) -> NewAssets
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        NewAssets::of(
+            project_id.into(),
+            contents
+                .into_iter()
+                .map(|c| Content::Given(c.into()))
+                .collect(),
+        )
+    }
+
+    /// Assets with these contents, each of a kind named explicitly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kili::{AssetContent, NewAssets};
+    /// let assets = NewAssets::with_contents(
+    ///     "project-id",
+    ///     [AssetContent::text("maybe/a/path.txt"), AssetContent::file("car.png")],
+    /// );
+    /// # let _ = assets;
+    /// ```
+    pub fn with_contents<I>(project_id: impl Into<String>, contents: I) -> NewAssets
+    where
+        I: IntoIterator<Item = AssetContent>,
+    {
+        NewAssets::of(
+            project_id.into(),
+            contents.into_iter().map(Content::Explicit).collect(),
+        )
+    }
+
+    /// Assets with a JSON content each and no content, as the SDK's `json_content_array`:
+    /// rich text for a `TEXT` project, or a video's frames for a `VIDEO` project (an array of
+    /// frame URLs or local image files, uploaded, then indexed `{"0": url, ...}`). In those
+    /// projects the JSON content is uploaded and the asset's `jsonContent` holds its URL; in
+    /// others it is sent as JSON text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kili::NewAssets;
+    /// use serde_json::json;
+    /// let rich_text = NewAssets::from_json_contents(
+    ///     "text-project-id",
+    ///     [json!([{"type": "p", "children": [{"text": "Hello", "bold": true}]}])],
+    /// );
+    /// let video = NewAssets::from_json_contents(
+    ///     "video-project-id",
+    ///     [json!(["frames/0001.png", "frames/0002.png"])],
+    /// );
+    /// # let _ = (rich_text, video);
+    /// ```
+    pub fn from_json_contents<I>(project_id: impl Into<String>, json_contents: I) -> NewAssets
+    where
+        I: IntoIterator<Item = Value>,
+    {
+        let json: Vec<Value> = json_contents.into_iter().collect();
+        let mut new = NewAssets::of(project_id.into(), vec![Content::Empty; json.len()]);
+        new.json_contents = Some(json);
+        new
+    }
+
+    fn of(project_id: String, contents: Vec<Content>) -> NewAssets {
         NewAssets {
-            project_id: project_id.into(),
-            contents: contents.into_iter().map(Into::into).collect(),
+            project_id,
+            contents,
             external_ids: None,
             json_metadata: None,
+            json_contents: None,
             progress: None,
         }
     }
@@ -140,9 +234,16 @@ impl NewAssets {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PreparedAsset {
     pub(crate) id: String,
+    /// What `contentArray` gets: the URL, or the signed URL once uploaded.
     pub(crate) content: String,
     pub(crate) external_id: String,
     pub(crate) json_metadata: String,
+    /// What `jsonContentArray` gets: JSON text, or the signed URL once uploaded.
+    pub(crate) json_content: String,
+    /// The content as given, until it is uploaded.
+    source: Content,
+    /// The JSON content as given, until it is uploaded.
+    json: Option<Value>,
 }
 
 /// Validates the input and lines it up, before any request.
@@ -168,19 +269,65 @@ pub(crate) fn prepare(new: &NewAssets) -> Result<Vec<PreparedAsset>> {
         )));
     }
     Ok((0..n)
-        .map(|i| PreparedAsset {
-            id: ids::new_cuid(),
-            content: new.contents[i].clone(),
-            external_id: match &new.external_ids {
-                Some(e) => e[i].clone(),
-                None => ids::new_external_id(),
-            },
-            json_metadata: match &new.json_metadata {
-                Some(m) => m[i].to_string(),
-                None => "{}".to_owned(),
-            },
+        .map(|i| {
+            let source = new.contents[i].clone();
+            let json = new.json_contents.as_ref().map(|j| j[i].clone());
+            PreparedAsset {
+                id: ids::new_cuid(),
+                content: match &source {
+                    Content::Given(s) => s.clone(),
+                    Content::Explicit(AssetContent::Url(u)) => u.clone(),
+                    _ => String::new(),
+                },
+                external_id: match &new.external_ids {
+                    Some(e) => e[i].clone(),
+                    None => ids::new_external_id(),
+                },
+                json_metadata: match &new.json_metadata {
+                    Some(m) => m[i].to_string(),
+                    None => "{}".to_owned(),
+                },
+                json_content: json.as_ref().map(json_text).unwrap_or_default(),
+                source,
+                json,
+            }
         })
         .collect())
+}
+
+/// A JSON content as the SDK sends it: a string as it is, anything else as JSON text.
+fn json_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_video(input_type: &InputType) -> bool {
+    match input_type {
+        InputType::Video => true,
+        InputType::Other(s) => s == "VIDEO_LEGACY",
+        _ => false,
+    }
+}
+
+/// A video's metadata as the SDK sends it with frames: with `processingParameters` (kept if
+/// given, else `{}`).
+fn with_processing_parameters(json_metadata: &str) -> String {
+    match serde_json::from_str::<Value>(json_metadata) {
+        Ok(Value::Object(mut m)) => {
+            m.entry("processingParameters").or_insert_with(|| json!({}));
+            Value::Object(m).to_string()
+        }
+        _ => json_metadata.to_owned(),
+    }
+}
+
+/// Splits `0..len` into ranges of `size`.
+fn batches_of(len: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    (0..len)
+        .step_by(size.max(1))
+        .map(move |start| start..(start + size.max(1)).min(len))
 }
 
 /// Drops later duplicates of an external id, warning about each.
@@ -207,7 +354,7 @@ pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAs
             "externalIDArray": col(|a| json!(a.external_id)),
             "idArray": col(|a| json!(a.id)),
             "isHoneypotArray": col(|_| json!(false)),
-            "jsonContentArray": col(|_| json!("")),
+            "jsonContentArray": col(|a| json!(a.json_content)),
             "jsonMetadataArray": col(|a| json!(a.json_metadata)),
         },
         "where": {"id": project_id},
@@ -313,9 +460,18 @@ impl Kili {
     ///
     /// Like the SDK: when external ids are given, those that already exist in the project are
     /// skipped (checked with `filterExistingAssets` first, each one logged with `log::warn!`),
-    /// as are repeats within the input; the rest is sent with `appendManyAssets` in batches of 100, each asset with
-    /// an id generated here (`idArray`). Contents are sent as they are (URLs of hosted data).
-    /// If every external id already exists, nothing is sent and the list is empty.
+    /// as are repeats within the input; the rest is sent with `appendManyAssets` in batches of
+    /// 100, each asset with an id generated here (`idArray`). If every external id already
+    /// exists, nothing is sent and the list is empty.
+    ///
+    /// URLs are sent as they are. Anything else is uploaded first, as the SDK does: the
+    /// project's input type is read (`projects`), the organization's license is checked
+    /// (`viewer`, `countOrganizations`, `organizations`: `license.uploadLocalData`) when there
+    /// are local files or raw text, signed URLs are asked for each batch
+    /// (`createUploadBucketSignedUrls`, 30 paths per request, `projects/<id>/assets/<assetId>/...`),
+    /// each body is `PUT` to its URL (cut before `&id=`) with its content type, and the asset's
+    /// `content` (or `jsonContent`) is the signed URL. Video frames go one asset per batch, as
+    /// in the SDK.
     ///
     /// # Retries
     ///
@@ -327,8 +483,11 @@ impl Kili {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] before any request if the project id is empty or the arrays
-    /// differ in length; the request errors of [`Kili::graphql`]. A failure in a later batch
-    /// leaves the earlier batches imported.
+    /// differ in length; after the project look-up, if a content is raw text outside a `TEXT`
+    /// project or neither a URL nor a file, or the license forbids local data;
+    /// [`Error::Io`] if a file cannot be read; [`Error::Http`] if an upload is refused; the
+    /// request errors of [`Kili::graphql`]. A failure in a later batch leaves the earlier
+    /// batches imported.
     ///
     /// # Examples
     ///
@@ -346,6 +505,38 @@ impl Kili {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
+        let hosted = assets.json_contents.is_none()
+            && assets.contents.iter().all(|c| c.as_hosted().is_some());
+        // Only what needs an upload needs the project's input type, as in the SDK's
+        // importers: a hosted import sends the same requests as before.
+        let input_type = if hosted {
+            None
+        } else {
+            let input_type = self.input_type_of(&assets.project_id)?;
+            for a in &mut prepared {
+                if let Content::Given(s) = &a.source {
+                    a.source = Content::Explicit(upload::classify(s, &input_type)?);
+                }
+                if let Content::Explicit(AssetContent::Text(_)) = &a.source
+                    && input_type != InputType::Text
+                {
+                    return Err(Error::invalid(format!(
+                        "raw text is for TEXT projects; project {} is {input_type}",
+                        assets.project_id
+                    )));
+                }
+            }
+            let local = prepared.iter().any(|a| {
+                matches!(
+                    a.source,
+                    Content::Explicit(AssetContent::File(_) | AssetContent::Text(_))
+                )
+            });
+            if local {
+                self.check_upload_allowed()?;
+            }
+            Some(input_type)
+        };
         drop_duplicate_external_ids(&mut prepared);
         if assets.external_ids.is_some() {
             let existing = self.existing_external_ids(&assets.project_id, &prepared)?;
@@ -372,7 +563,12 @@ impl Kili {
             return Ok(Vec::new());
         }
         let mut done = 0;
-        for range in batches(prepared.len()) {
+        let frames = input_type.as_ref().is_some_and(is_video) && assets.json_contents.is_some();
+        let batch_size = if frames { 1 } else { BATCH_SIZE };
+        for range in batches_of(prepared.len(), batch_size) {
+            if let Some(input_type) = &input_type {
+                self.upload_batch(&assets.project_id, input_type, &mut prepared[range.clone()])?;
+            }
             let batch = &prepared[range];
             let mut pending: Vec<PreparedAsset> = batch.to_vec();
             send_reconciled(self, "appendManyAssets", |maybe_applied| {
@@ -399,6 +595,119 @@ impl Kili {
             }
         }
         Ok(prepared.into_iter().map(|a| a.id).collect())
+    }
+
+    /// Uploads the local contents and JSON contents of one batch, as the SDK's importers do,
+    /// and puts their signed URLs in the assets' `content` and `jsonContent`.
+    fn upload_batch(
+        &self,
+        project_id: &str,
+        input_type: &InputType,
+        batch: &mut [PreparedAsset],
+    ) -> Result<()> {
+        let base = format!("projects/{project_id}/assets");
+        let file_name = if *input_type == InputType::Geospatial {
+            "content.tif"
+        } else {
+            "content"
+        };
+        // Contents: one request for the batch's signed URLs.
+        let mut uploads = Vec::new();
+        let mut owners = Vec::new();
+        for (i, a) in batch.iter().enumerate() {
+            let (body, content_type) = match &a.source {
+                Content::Explicit(AssetContent::File(path)) => (
+                    Body::File(path.clone()),
+                    upload::content_type_of(path).map(str::to_owned),
+                ),
+                Content::Explicit(AssetContent::Text(text)) => (
+                    Body::Bytes(text.as_bytes().to_vec()),
+                    Some("text/plain; charset=utf-8".to_owned()),
+                ),
+                _ => continue,
+            };
+            uploads.push(Upload {
+                path: format!("{base}/{}/{file_name}", a.id),
+                body,
+                content_type,
+            });
+            owners.push(i);
+        }
+        for (i, url) in owners.into_iter().zip(self.upload_all(&uploads)?) {
+            batch[i].content = url;
+        }
+        // JSON contents: uploaded for rich text and videos (frames first), else sent inline.
+        let uploaded_json = *input_type == InputType::Text || is_video(input_type);
+        if !uploaded_json {
+            return Ok(());
+        }
+        let mut uploads = Vec::new();
+        let mut owners = Vec::new();
+        for (i, a) in batch.iter_mut().enumerate() {
+            let Some(json) = a.json.clone() else {
+                continue;
+            };
+            let json = if is_video(input_type) {
+                a.json_metadata = with_processing_parameters(&a.json_metadata);
+                Value::Object(self.frame_index(&base, &a.id, &json)?)
+            } else {
+                json
+            };
+            uploads.push(Upload {
+                path: format!("{base}/{}/jsonContent", a.id),
+                body: Body::Bytes(json_text(&json).into_bytes()),
+                content_type: Some("text/plain; charset=utf-8".to_owned()),
+            });
+            owners.push(i);
+        }
+        for (i, url) in owners.into_iter().zip(self.upload_all(&uploads)?) {
+            batch[i].json_content = url;
+        }
+        Ok(())
+    }
+
+    /// A video's frames as the SDK indexes them, `{"0": url, "1": url, ...}`: local files are
+    /// uploaded (`.../frame/<i>`) and named by their file URL, URLs are kept.
+    fn frame_index(&self, base: &str, asset_id: &str, json: &Value) -> Result<Map<String, Value>> {
+        let Value::Array(frames) = json else {
+            return Err(Error::invalid(
+                "a video's JSON content is the list of its frames (URLs or local files)",
+            ));
+        };
+        let mut urls: Vec<Option<String>> = Vec::with_capacity(frames.len());
+        let mut uploads = Vec::new();
+        let mut owners = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let Some(f) = f.as_str() else {
+                return Err(Error::invalid(format!("frame {i} is not a string")));
+            };
+            if upload::is_url(f) {
+                urls.push(Some(f.to_owned()));
+                continue;
+            }
+            let path = std::path::PathBuf::from(f);
+            if !path.is_file() {
+                return Err(Error::invalid(format!(
+                    "frame {i} ({f:?}) is neither a URL nor an existing file"
+                )));
+            }
+            uploads.push(Upload {
+                path: format!("{base}/{asset_id}/frame/{i}"),
+                content_type: upload::content_type_of(&path).map(str::to_owned),
+                body: Body::File(path),
+            });
+            owners.push(i);
+            urls.push(None);
+        }
+        let endpoint = self.endpoint().to_owned();
+        for (i, signed) in owners.into_iter().zip(self.upload_all(&uploads)?) {
+            urls[i] = Some(upload::frame_url(&endpoint, &signed));
+        }
+        Ok(urls
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| (i.to_string(), Value::String(u.unwrap_or_default())))
+            .collect())
     }
 
     /// The given assets' external ids that already exist in the project.

@@ -4,10 +4,13 @@
 //! aliases), pure functions that build the variables (unit-tested for their exact shapes) and
 //! the methods.
 
+pub(crate) mod asset_updates;
 pub(crate) mod assets;
 pub(crate) mod label_edits;
 pub(crate) mod labels;
+pub(crate) mod predictions;
 pub(crate) mod projects;
+pub(crate) mod upload;
 
 /// Items per mutation batch and per page, as in the SDK.
 pub(crate) const BATCH_SIZE: usize = 100;

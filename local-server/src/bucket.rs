@@ -1,0 +1,86 @@
+//! The bucket over HTTP: `PUT` to a signed URL stores a file, `GET` (or `HEAD`) with an API key
+//! reads it back, by its bucket path (the signed URL an asset's `content` holds) or by its id
+//! (`/api/label/v2/files?id=...`, the URL the SDK makes of a video frame's signed URL).
+//!
+//! Both live under `/api/label/v2`, like the endpoint: the SDK's HTTP client adds the API key
+//! to requests under it, so it sends its key when it reads an asset's content, as against Kili.
+
+use super::auth::key_from_authorization;
+use super::conn::BUCKET_PATH;
+use super::http::{RequestHead, Response};
+use super::server::Shared;
+use crate::store::files::BucketError;
+
+/// The name of the signed URL's token parameter.
+pub(crate) const SIGNATURE: &str = "X-Kili-Signature";
+
+fn refuse(e: BucketError) -> Response {
+    Response::graphql_error(e.status, e.code, &e.message)
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    Response::graphql_error(
+        405,
+        "METHOD_NOT_ALLOWED",
+        &format!("use {allow} on this path"),
+    )
+    .with_header("Allow", allow)
+}
+
+/// Serves `/api/label/v2/bucket/<path>`.
+pub(crate) fn bucket(head: &RequestHead, body: Vec<u8>, shared: &Shared) -> Response {
+    let path = head
+        .path
+        .strip_prefix(BUCKET_PATH)
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or_default();
+    match head.method.as_str() {
+        "PUT" => match shared.state.put_file(
+            path,
+            head.query_param(SIGNATURE),
+            head.header("content-type"),
+            body,
+        ) {
+            Ok(()) => Response::bytes(200, None, Vec::new()),
+            Err(e) => refuse(e),
+        },
+        "GET" | "HEAD" => read(head, shared, Some(path), head.query_param("id")),
+        _ => method_not_allowed("GET, HEAD, PUT"),
+    }
+}
+
+/// Serves `/api/label/v2/files?id=<fileId>`.
+pub(crate) fn files(head: &RequestHead, shared: &Shared) -> Response {
+    match head.method.as_str() {
+        "GET" | "HEAD" => match head.query_param("id") {
+            Some(id) => read(head, shared, None, Some(id)),
+            None => Response::graphql_error(400, "BAD_REQUEST", "give the file as ?id=<fileId>"),
+        },
+        _ => method_not_allowed("GET, HEAD"),
+    }
+}
+
+fn read(head: &RequestHead, shared: &Shared, path: Option<&str>, id: Option<&str>) -> Response {
+    let user = head
+        .header("authorization")
+        .and_then(key_from_authorization)
+        .and_then(|key| shared.state.user_by_key(key));
+    let Some(user) = user else {
+        return Response::graphql_error(
+            401,
+            "UNAUTHENTICATED",
+            "[unauthenticated] send your key as `Authorization: X-API-Key: <key>`",
+        );
+    };
+    match shared.state.get_file(&user.id, path, id) {
+        Ok(blob) => {
+            let resp = Response::bytes(200, blob.content_type.as_deref(), blob.body.to_vec());
+            if head.method == "HEAD" {
+                resp.head_only()
+            } else {
+                resp
+            }
+        }
+        Err(e) => refuse(e),
+    }
+}
