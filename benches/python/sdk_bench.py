@@ -1,11 +1,15 @@
 """The official Kili Python SDK's side of the bench (section 6 of benches/README.md).
 
 Usage: python benches/python/sdk_bench.py ENDPOINT API_KEY ROWS EVENTS
+       python benches/python/sdk_bench.py ENDPOINT API_KEY read PROJECT_ID FIELDS
 
 Against a running local server, with the SDK's full start-up checks: times `append_labels` of
 ROWS labels (over 100 assets), then subscribes with `label_created_or_updated`, waits until a
 label reaches the callback (the subscription is live), appends EVENTS labels in one call and
 times their delivery. Prints one JSON line with the figures. Every wait is bounded.
+
+With `read`, reads every label of PROJECT_ID with `kili.labels(..., as_generator=True)` and the
+comma-separated FIELDS (the same fields the Rust side reads), and prints the rows and seconds.
 """
 
 import json
@@ -106,7 +110,26 @@ def main(endpoint, api_key, rows, events):
     print(json.dumps(result), flush=True)
 
 
+def read(endpoint, api_key, project_id, fields):
+    kili = Kili(api_key=api_key, api_endpoint=endpoint)
+    t = time.monotonic()
+    rows = 0
+    for label in kili.labels(
+        project_id=project_id, fields=fields.split(","), as_generator=True
+    ):
+        rows += len(label["id"]) > 0
+    print(json.dumps({"rows": rows, "read_secs": time.monotonic() - t}), flush=True)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[3] == "read":
+        try:
+            read(sys.argv[1], sys.argv[2], sys.argv[4], sys.argv[5])
+            code = 0
+        except Exception as e:  # noqa: BLE001 - reported to the Rust side
+            print(json.dumps({"error": repr(e)}), flush=True)
+            code = 1
+        os._exit(code)
     if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -1,27 +1,30 @@
-//! Section 10, The official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
+//! Section 9, the official Python SDK (kili 26.2.4, `benches/python/sdk_bench.py`) and our client
 //! against the same local server (a child process), in the same run: `append_labels` rows per
-//! second and subscription events per second. Skipped, with a message, without Python.
+//! second, subscription events per second, and a whole read of many labels (rows per second:
+//! the server pages with a keyset cursor, so the read is bound by the client). Skipped, with a
+//! message, without Python.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::unbounded;
-use kili::{Kili, LabelEvent};
+use kili::{DEFAULT_LABEL_FIELDS, Kili, LabelEvent, LabelQuery};
 use serde_json::Value;
 
 use crate::support::child::ChildServer;
+use crate::support::procfs;
 use crate::support::report::{Report, Verdict, dur, rate, table};
 use crate::support::setup;
 
-const SECTION: &str = "10. vs Python SDK";
+const SECTION: &str = "9. vs Python SDK";
 /// The whole Python run must finish within this.
 const PYTHON_DEADLINE: Duration = Duration::from_secs(240);
 /// A larger burst, for our sustained rate against the local server.
 const BIG_BURST: usize = 2000;
 
-/// Runs the section: `rows` labels appended, bursts of `events` labels.
-pub fn run(report: &mut Report, rows: usize, events: usize) {
+/// Runs the section: `rows` labels appended, bursts of `events` labels, a read of `read` labels.
+pub fn run(report: &mut Report, rows: usize, events: usize, read: usize) {
     println!(
         "\n[{SECTION}] append_labels of {rows} rows; a burst of {events} labels to a subscription"
     );
@@ -29,7 +32,7 @@ pub fn run(report: &mut Report, rows: usize, events: usize) {
     let python = match find_python(root) {
         Ok(p) => p,
         Err(why) => {
-            let msg = format!("Section 6 (Python SDK) skipped: {why}");
+            let msg = format!("Section 9 (Python SDK) skipped: {why}");
             println!("  {msg}");
             report.note(msg);
             return;
@@ -50,10 +53,17 @@ pub fn run(report: &mut Report, rows: usize, events: usize) {
 
     // Theirs.
     println!("  running the Python SDK ({})...", python.display());
-    let theirs = match run_python(root, &python, &server, rows, events) {
+    let args = [rows.to_string(), events.to_string()];
+    let theirs = match run_python(root, &python, &server, &args).and_then(|v| {
+        if v.get("live") == Some(&Value::Bool(true)) {
+            Ok(v)
+        } else {
+            Err("the SDK's subscription never delivered a label".into())
+        }
+    }) {
         Ok(v) => v,
         Err(e) => {
-            let msg = format!("Section 6 (Python SDK) failed: {e}");
+            let msg = format!("Section 9 (Python SDK) failed: {e}");
             println!("  {msg}");
             report.note(msg);
             return;
@@ -144,6 +154,87 @@ pub fn run(report: &mut Report, rows: usize, events: usize) {
         format!("ours, burst of {BIG_BURST} labels through the local server"),
         opt_rate(our_big_rate),
     );
+    read_both(report, root, &python, &server, &kili, read);
+}
+
+/// Fills a project with `read` labels, then reads them all, with our client and with the SDK,
+/// the same fields (the crate's default label fields), and compares the rows per second.
+fn read_both(
+    report: &mut Report,
+    root: &Path,
+    python: &Path,
+    server: &ChildServer,
+    kili: &Kili,
+    read: usize,
+) {
+    let (project, assets) = setup::project(kili, "paging", 100);
+    for chunk in 0..read.div_ceil(10_000) {
+        let n = (read - chunk * 10_000).min(10_000);
+        kili.append_labels(&setup::labels(&assets, n))
+            .expect("appending labels");
+    }
+    let query = LabelQuery::new(&project).fields(DEFAULT_LABEL_FIELDS.iter().copied());
+    let cpu0 = procfs::cpu_time();
+    let t0 = Instant::now();
+    let mut ours = 0usize;
+    for label in kili.labels(&query).expect("a labels query") {
+        ours += usize::from(!label.expect("a label").id.is_empty());
+    }
+    let our_time = t0.elapsed();
+    let our_cpu = procfs::cpu_time().saturating_sub(cpu0);
+    assert_eq!(ours, read, "every label read");
+    let fields = DEFAULT_LABEL_FIELDS.join(",");
+    let args = ["read".to_owned(), project.clone(), fields];
+    let theirs = run_python(root, python, server, &args).and_then(|v| {
+        let rows = v.get("rows").and_then(Value::as_u64);
+        let secs = v.get("read_secs").and_then(Value::as_f64);
+        match (rows, secs) {
+            (Some(r), Some(s)) if r as usize == read && s > 0.0 => Ok(Duration::from_secs_f64(s)),
+            _ => Err(format!("the SDK read {rows:?} rows of {read}: {v}")),
+        }
+    });
+    let our_rate = read as f64 / our_time.as_secs_f64();
+    let (their, ratio) = match &theirs {
+        Ok(d) => {
+            let r = read as f64 / d.as_secs_f64();
+            (rate(r), format!("{:.1}×", our_rate / r))
+        }
+        Err(e) => {
+            report.note(format!("Section 9 (Python SDK read) failed: {e}"));
+            ("-".into(), "-".into())
+        }
+    };
+    table(
+        &format!("{SECTION}: a whole read of {read} labels, same fields, same server"),
+        &["measure", "ours", "Python SDK", "ours / SDK"],
+        &[
+            vec![
+                "time".into(),
+                dur(our_time),
+                theirs.as_ref().map_or("-".into(), |d| dur(*d)),
+                String::new(),
+            ],
+            vec![
+                "rows/s".into(),
+                rate(our_rate),
+                their.clone(),
+                ratio.clone(),
+            ],
+            vec![
+                "client CPU per 1,000 rows".into(),
+                dur(our_cpu / (read as u32 / 1000).max(1)),
+                "-".into(),
+                String::new(),
+            ],
+        ],
+    );
+    report.add(
+        SECTION,
+        format!("`labels` whole read of {read} rows: ours vs SDK rows/s"),
+        format!("{} vs {their} ({ratio})", rate(our_rate)),
+        "",
+        Verdict::Info,
+    );
 }
 
 /// Time from the start of `append_labels` to the last of its labels delivered, for a burst of
@@ -202,19 +293,19 @@ fn find_python(root: &Path) -> Result<std::path::PathBuf, String> {
     Ok(path.into())
 }
 
+/// Runs `sdk_bench.py ENDPOINT KEY ARGS...` and returns the JSON line it prints.
 fn run_python(
     root: &Path,
     python: &Path,
     server: &ChildServer,
-    rows: usize,
-    events: usize,
+    args: &[String],
 ) -> Result<Value, String> {
     let home = std::env::temp_dir().join(format!("kili-bench-py-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&home);
     let mut child = Command::new(python)
         .arg("benches/python/sdk_bench.py")
         .args([&server.endpoint, &server.api_key])
-        .args([rows.to_string(), events.to_string()])
+        .args(args)
         .current_dir(root)
         .env("HOME", &home)
         .env_remove("KILI_SDK_SKIP_CHECKS")
@@ -259,9 +350,6 @@ fn run_python(
             "the script failed: {e}; stderr tail: {}",
             tail(&err)
         ));
-    }
-    if value.get("live") != Some(&Value::Bool(true)) {
-        return Err("the SDK's subscription never delivered a label".into());
     }
     Ok(value)
 }
