@@ -201,14 +201,15 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
     let kili = builder(server.api_key(), proxy.endpoint()).build().unwrap();
     let writer = client(&server);
     let (project, asset) = project_with_asset(&writer);
-    // How many `labels` pages the server had answered when each catch-up event arrived.
-    let pages_then = Arc::new(Mutex::new(Vec::new()));
-    let (p, server_ref) = (pages_then.clone(), Arc::new(server));
+    // How many requests the server had recorded when each catch-up event arrived (counted
+    // cheaply here; which of them were `labels` pages is worked out at the end).
+    let recorded_then = Arc::new(Mutex::new(Vec::new()));
+    let (p, server_ref) = (recorded_then.clone(), Arc::new(server));
     let s = server_ref.clone();
     let sub = kili
         .label_created_or_updated_with_options(&project, fast(), move |e| {
             if e.origin == EventOrigin::CatchUp {
-                p.lock().push(requests_to(&s, "labels").len());
+                p.lock().push(s.recorded_requests().len());
             }
         })
         .unwrap();
@@ -219,8 +220,23 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
         append_labels(&writer, &asset, 10);
     }
     proxy.refuse(false);
-    assert!(wait_for(PATIENCE, || pages_then.lock().len() == 450));
-    let pages_then = pages_then.lock().clone();
+    wait_for(PATIENCE, || recorded_then.lock().len() >= 450);
+    // pages_before[n]: how many of the first n recorded requests were `labels` pages.
+    let mut pages_before = vec![0];
+    for r in server_ref.recorded_requests() {
+        let page = usize::from(root_field(&r) == "labels");
+        pages_before.push(pages_before[pages_before.len() - 1] + page);
+    }
+    let pages_then: Vec<usize> = recorded_then
+        .lock()
+        .iter()
+        .map(|&n| pages_before[n])
+        .collect();
+    assert_eq!(
+        pages_then.len(),
+        450,
+        "catch-up events, by pages answered: {pages_then:?}"
+    );
     let pages: Vec<_> = requests_since(&server_ref, &mark)
         .into_iter()
         .filter(|r| root_field(r) == "labels")
