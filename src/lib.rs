@@ -211,6 +211,7 @@
 
 mod backoff;
 mod client;
+mod deadline;
 mod error;
 mod hash;
 mod ids;

@@ -239,7 +239,7 @@ impl Link {
             .and_then(|v| v.to_str().ok());
         let protocol = chosen
             .and_then(WsProtocol::from_subprotocol)
-            .unwrap_or(ep.offered[0]);
+            .unwrap_or_else(|| ep.offered.first().copied().unwrap_or_default());
         let server_date = response
             .headers()
             .get("Date")
