@@ -205,6 +205,7 @@
 //!
 //! Rust 1.89 (edition 2024).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
