@@ -213,12 +213,9 @@ impl Link {
         let config = WebSocketConfig::default()
             .read_buffer_size(16 * 1024)
             .write_buffer_size(0);
-        let handshake = tungstenite::client_tls_with_config(
-            request,
-            socket.clone(),
-            Some(config),
-            Some(ep.tls.websocket(ep.secure)?),
-        );
+        let handshake = ep
+            .tls
+            .websocket_handshake(ep.secure, request, socket.clone(), config)?;
         let (ws, response) = match handshake {
             Ok(ok) => ok,
             Err(e) => {
