@@ -1,7 +1,7 @@
 //! Kili's webhooks tutorial, step by step, in Rust.
 //!
 //! ```text
-//! cargo run --example webhooks
+//! cargo run --example webhooks [-- --keep]
 //! ```
 //!
 //! With `KILI_API_KEY` set it talks to `KILI_API_ENDPOINT` (Kili's cloud by default) and creates
@@ -11,8 +11,15 @@
 //! one (not printed), unpause and add one (printed), close and add one (not printed), restart
 //! the subscription with `reset_timeout()`, print its lifetime, and count the 4 labels.
 //!
-//! Every step is checked: the program exits with status 1 and says which check failed, or 0
-//! once they all hold. Set `RUST_LOG=kili=debug` to see the connection's life in detail.
+//! At the end it deletes the project it created, so that running it against a real account
+//! leaves nothing behind, also when a step after the project's creation failed; `--keep` keeps
+//! the project, to look at it in Kili's interface. (Against the embedded server, which
+//! vanishes with the program, the deletion is harmless, and done all the same: the example
+//! runs one way everywhere.)
+//!
+//! Every step is checked: the program exits with status 1 and says which check failed, with
+//! the chain of causes of the error, or 0 once they all hold; 2 for a bad command line. Set
+//! `RUST_LOG=kili=debug` to see the connection's life in detail.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -34,19 +41,48 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 type Outcome<T> = Result<T, Box<dyn std::error::Error>>;
 
+const USAGE: &str = "usage: webhooks [--keep]";
+
 fn main() -> ExitCode {
     // The crate logs through `log`; show its info-level messages unless RUST_LOG says otherwise.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("kili=info")).init();
-    match run() {
+    let mut keep = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--keep" => keep = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(keep) {
         Ok(()) => {
             println!("All checks passed.");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("webhooks example failed: {e}");
+            eprintln!("webhooks example failed: {}", chain(&*e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `outer: inner: innermost`: a transport error says what failed
+/// underneath (refused connection, TLS, DNS) only in its sources.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Fails with `message` unless `condition` holds.
@@ -58,7 +94,9 @@ fn check(condition: bool, message: impl Into<String>) -> Outcome<()> {
     }
 }
 
-fn run() -> Outcome<()> {
+/// Creates the project, runs the tutorial in it, and deletes it (unless `keep`) whether the
+/// tutorial succeeded or not.
+fn run(keep: bool) -> Outcome<()> {
     // Authenticate: Kili from the environment, or the embedded server. `_server` keeps the
     // local server running until the end of `run`.
     let (kili, _server) = match std::env::var("KILI_API_KEY") {
@@ -104,17 +142,40 @@ fn run() -> Outcome<()> {
     )?;
     println!("Created project {project_id}");
 
+    let outcome = tutorial(&kili, &project_id);
+    if keep {
+        println!("Kept project {project_id} (--keep)");
+        return outcome;
+    }
+    match kili.delete_project(&project_id) {
+        Ok(_) => {
+            println!("Deleted project {project_id}");
+            outcome
+        }
+        Err(e) => {
+            eprintln!(
+                "could not delete project {project_id} (delete it by hand): {}",
+                chain(&e)
+            );
+            // The tutorial's own failure, if any, is the one to report.
+            outcome.and(Err(e.into()))
+        }
+    }
+}
+
+/// The tutorial's steps, in the project `project_id`.
+fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
     let bar = progress_bar();
     let observer = bar.clone(); // a handle to the same bar
     kili.append_many_to_dataset(
-        &NewAssets::new(&project_id, [CAR])
+        &NewAssets::new(project_id, [CAR])
             .external_ids(["car_1"])
             .progress(move |done, total| show_progress(&observer, done, total)),
     )?;
     bar.finish();
 
     let assets = kili
-        .assets(&AssetQuery::new(&project_id).fields(["id"]))?
+        .assets(&AssetQuery::new(project_id).fields(["id"]))?
         .collect_all()?;
     check(
         assets.len() == 1,
@@ -122,14 +183,14 @@ fn run() -> Outcome<()> {
     )?;
     let asset_id = assets[0].id.clone();
 
-    // The callback prints the whole frame, as the tutorial's does, and tells `run` which label
+    // The callback prints the whole frame, as the tutorial's does, and tells `tutorial` which label
     // it saw. Lifecycle events (connected, reconnecting, ...) come through another channel.
     let (labels_tx, labels_rx) = unbounded::<String>();
     let (lifecycle_tx, lifecycle_rx) = unbounded::<Lifecycle>();
     let options = SubscriptionOptions::new().on_lifecycle(move |event| {
         let _ = lifecycle_tx.send(event.clone());
     });
-    let sub = kili.label_created_or_updated_with_options(&project_id, options, move |event| {
+    let sub = kili.label_created_or_updated_with_options(project_id, options, move |event| {
         println!("New data: {}\n", event.frame());
         let _ = labels_tx.send(event.label.id.clone());
     })?;
@@ -220,7 +281,7 @@ fn run() -> Outcome<()> {
     println!("Lifetime: {lifetime:.1}");
     check(lifetime > 0.0, format!("lifetime {lifetime} > 0"))?;
 
-    let count = kili.count_labels(&LabelQuery::new(&project_id))?;
+    let count = kili.count_labels(&LabelQuery::new(project_id))?;
     println!("Labels in the project: {count}");
     check(
         count == 4,

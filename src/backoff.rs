@@ -34,7 +34,11 @@ impl Backoff {
 
     /// The delay before retry `retry` for a uniform draw `unit` in `[0, 1)`.
     pub(crate) fn delay_with(&self, retry: u32, unit: f64) -> Duration {
-        self.ceiling(retry).mul_f64(unit.clamp(0.0, 1.0))
+        let ceiling = self.ceiling(retry);
+        // Not `mul_f64`, which panics when the product does not fit (`Duration::MAX * 1.0`:
+        // as an f64, `Duration::MAX` rounds up to 2^64 s).
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * unit.clamp(0.0, 1.0))
+            .map_or(ceiling, |d| d.min(ceiling))
     }
 
     /// The largest delay.
@@ -82,6 +86,11 @@ mod tests {
         for n in [0, 1, 31, 32, 70, u32::MAX] {
             assert!(b.delay(n) <= Duration::MAX);
         }
+        let b = Backoff::new(Duration::MAX, Duration::MAX);
+        for unit in [0.0, 0.5, 1.0 - f64::EPSILON, 1.0, 7.0] {
+            assert!(b.delay_with(0, unit) <= Duration::MAX);
+        }
+        assert_eq!(b.delay_with(0, 1.0), Duration::MAX);
         let b = Backoff::new(Duration::from_secs(5), Duration::from_secs(1));
         assert_eq!(
             b.ceiling(0),

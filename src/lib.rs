@@ -117,7 +117,7 @@
 //! [`Kili::label_events`] gives an [`EventStream`] to read in a loop instead: labels and
 //! [`Lifecycle`] events (connected, reconnecting, reconnected, ...) in one channel, with the
 //! method names of `crossbeam-channel` and its [`receiver`](EventStream::receiver) for
-//! `crossbeam_channel::select!` (as `examples/watch_labels.rs` does with Ctrl-C and the end of
+//! `crossbeam_channel::select!` (as `examples/watch_labels` does with Ctrl-C and the end of
 //! its input).
 //!
 //! ```
@@ -194,23 +194,73 @@
 //! subscription that stops for good or a panicking callback, `debug` for each request and
 //! connection step. Any logger works, e.g. `env_logger` with `RUST_LOG=kili=info`.
 //!
+//! # Running as a service
+//!
+//! A program that only watches labels (a systemd unit, a container) subscribes, then blocks in
+//! [`Subscription::wait`] until the subscription ends: `Ok` once something closed it (another
+//! thread, a signal handler holding a [`SubscriptionControl`]), the error that stopped it for
+//! good otherwise (a refused key, a rejected subscription). Lost connections are not an end:
+//! they are retried with backoff, and the labels created meanwhile are delivered. Exiting
+//! non-zero on that error, with its whole [`source`](std::error::Error::source) chain, lets
+//! the service manager restart the program or alert someone. A [`Checkpoint`] saved from the
+//! events and given back to [`SubscriptionOptions::resume_from`] at start-up resumes where the
+//! previous run stopped. (`examples/watch_labels` is such a service, with the stream form, a
+//! state file, and a clean stop on Ctrl-C and SIGTERM.)
+//!
+//! ```no_run
+//! use std::process::ExitCode;
+//!
+//! fn main() -> ExitCode {
+//!     match run() {
+//!         Ok(()) => ExitCode::SUCCESS,
+//!         Err(e) => {
+//!             let mut message = e.to_string();
+//!             let mut source = std::error::Error::source(&e);
+//!             while let Some(cause) = source {
+//!                 message.push_str(&format!(": {cause}"));
+//!                 source = cause.source();
+//!             }
+//!             eprintln!("error: {message}");
+//!             ExitCode::FAILURE
+//!         }
+//!     }
+//! }
+//!
+//! fn run() -> kili::Result<()> {
+//!     let kili = kili::Kili::from_env()?;
+//!     let sub = kili.label_created_or_updated("project-id", |event| {
+//!         println!("{} {}", event.label.id, event.checkpoint());
+//!     })?;
+//!     sub.wait() // blocks until closed (Ok) or failed for good (Err)
+//! }
+//! ```
+//!
+//! Every duration setting takes any value up to `Duration::MAX` (a timeout that long never
+//! fires), and the `Debug` output of a client, its builder and its subscriptions hides the
+//! API key, so that they can be logged.
+//!
 //! # Threads
 //!
 //! A [`Kili`] is cheap to clone and `Send + Sync`; clones share a connection pool and the rate
-//! limiter (500 calls a minute by default, like the SDK). Each subscription runs on its own
-//! named thread (`kili-sub-N`, or [`SubscriptionOptions::thread_name`]) plus a small reader
-//! thread per connection; nothing else runs in the background.
+//! limiter (500 calls a minute by default, like the SDK). HTTP calls run on the caller's
+//! thread. Each subscription runs on exactly one thread of its own, named `kili-sub-N` (or
+//! [`SubscriptionOptions::thread_name`]), which owns its connection: it reads the socket,
+//! runs the callback or fills the stream, keeps the connection alive, reconnects and catches
+//! up. The handle's commands reach it through a channel, and interrupt its wait on the
+//! socket. Nothing else runs in the background.
 //!
 //! # Minimum supported Rust version
 //!
 //! Rust 1.89 (edition 2024).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod backoff;
 mod client;
+mod deadline;
 mod error;
 mod hash;
 mod ids;

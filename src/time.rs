@@ -62,7 +62,13 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    // Four-digit years only, as ISO 8601 without an agreed expansion: a longer one would
+    // overflow the milliseconds.
+    if parts.next().is_some()
+        || !(0..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+    {
         return None;
     }
     let mut ms = days_from_civil(y, m, d) * 86_400_000;
@@ -73,15 +79,18 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
             None => (clock, None),
         };
         let mut f = hms.split(':');
-        let h: i64 = f.next()?.parse().ok()?;
-        let mi: i64 = f.next()?.parse().ok()?;
-        let s: i64 = match f.next() {
+        // Unsigned: a negative field (`00:00:-9223372036854775808Z`) is not a time, and would
+        // overflow below.
+        let h: u8 = f.next()?.parse().ok()?;
+        let mi: u8 = f.next()?.parse().ok()?;
+        let s: u8 = match f.next() {
             Some(s) => s.parse().ok()?,
             None => 0,
         };
         if f.next().is_some() || h > 23 || mi > 59 || s > 60 {
             return None;
         }
+        let (h, mi, s) = (i64::from(h), i64::from(mi), i64::from(s));
         let milli = match frac {
             Some(fr) if !fr.is_empty() && fr.bytes().all(|b| b.is_ascii_digit()) => fr
                 .bytes()
@@ -203,12 +212,13 @@ pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
     if parts.next()? != "GMT" || parts.next().is_some() || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    if !(1..=31).contains(&day) || year < 1970 {
+    // Four-digit years, as the format has: a longer one would overflow the seconds.
+    if !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
         return None;
     }
     let days = days_from_civil(year, month, day);
     let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + se;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -286,6 +296,11 @@ mod tests {
             "2024-05-01X12:00:00Z",
             "\u{e9}024-05-01T12:00:00Z",
             "+024-05-01T12:00:00Z",
+            // Would overflow: negative fields, endless years.
+            "2024-05-01T00:00:-9223372036854775808Z",
+            "2024-05-01T-1:00:00Z",
+            "99999999999999999-05-01T12:00:00Z",
+            "9223372036854775807-12-31",
         ] {
             assert_eq!(parse_iso(s), None, "{s:?}");
         }
@@ -298,5 +313,7 @@ mod tests {
         assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
         assert!(parse_http_date("120").is_none());
         assert!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC").is_none());
+        assert!(parse_http_date("Sun, 06 Nov 9223372036854775807 08:49:37 GMT").is_none());
+        assert!(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT").is_some());
     }
 }

@@ -4,7 +4,13 @@
 //!
 //! Without a TLS feature the client speaks plain `http://` and `ws://` only.
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
+
+use tungstenite::handshake::client::{ClientHandshake, Response};
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{ClientRequestBuilder, HandshakeError, WebSocket};
 
 use crate::error::{Error, Result};
 
@@ -141,21 +147,55 @@ impl Tls {
         Ok(())
     }
 
-    /// A connector for one WebSocket connection to a `ws://` (`secure == false`) or `wss://`
-    /// URL.
+    /// Runs the client handshake of one WebSocket connection over `stream`, after a TLS
+    /// handshake for a `wss://` URL (`secure`).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] for `wss://` without a TLS feature.
-    pub(crate) fn websocket(&self, secure: bool) -> Result<tungstenite::Connector> {
+    /// [`Error::InvalidInput`] for `wss://` without a TLS feature. The handshake's own outcome
+    /// is the inner result.
+    pub(crate) fn websocket_handshake<S: Read + Write>(
+        &self,
+        secure: bool,
+        request: ClientRequestBuilder,
+        stream: S,
+        config: WebSocketConfig,
+    ) -> Result<WsHandshake<S>> {
+        #[cfg(any(feature = "rustls", feature = "native-tls"))]
+        {
+            let connector = self.websocket(secure)?;
+            Ok(tungstenite::client_tls_with_config(
+                request,
+                stream,
+                Some(config),
+                Some(connector),
+            ))
+        }
+        // tungstenite has no TLS connector then: the plain handshake, over a plain stream.
+        #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+        {
+            if secure {
+                let WsTls::Unavailable = self.websocket;
+                return Err(Error::invalid(
+                    "wss:// needs the `rustls` or `native-tls` feature",
+                ));
+            }
+            Ok(tungstenite::client::client_with_config(
+                request,
+                MaybeTlsStream::Plain(stream),
+                Some(config),
+            ))
+        }
+    }
+
+    /// A connector for one WebSocket connection to a `ws://` (`secure == false`) or `wss://`
+    /// URL.
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    fn websocket(&self, secure: bool) -> Result<tungstenite::Connector> {
         if !secure {
             return Ok(tungstenite::Connector::Plain);
         }
         match &self.websocket {
-            #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-            WsTls::Unavailable => Err(Error::invalid(
-                "wss:// needs the `rustls` or `native-tls` feature",
-            )),
             #[cfg(feature = "rustls")]
             WsTls::Rustls(c) => Ok(tungstenite::Connector::Rustls(c.clone())),
             #[cfg(feature = "native-tls")]
@@ -163,6 +203,13 @@ impl Tls {
         }
     }
 }
+
+/// What a WebSocket client handshake over `S` gives: the socket and the server's answer, or
+/// how it failed.
+pub(crate) type WsHandshake<S> = std::result::Result<
+    (WebSocket<MaybeTlsStream<S>>, Response),
+    HandshakeError<ClientHandshake<MaybeTlsStream<S>>>,
+>;
 
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn missing_feature(provider: TlsProvider) -> Error {

@@ -1,5 +1,6 @@
 //! Client configuration: [`KiliBuilder`] and the immutable settings it produces.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,8 +30,18 @@ pub(crate) struct RetrySettings {
     pub(crate) budget: Duration,
 }
 
+/// Stands for the API key in `Debug` output, so that logging a client, a builder or their
+/// settings never leaks it.
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// Immutable client settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) api_key: String,
     pub(crate) endpoint: String,
@@ -44,6 +55,21 @@ pub(crate) struct Config {
     pub(crate) tls: Tls,
     /// Whether to use proxies from the environment (`HTTPS_PROXY`, ...).
     pub(crate) proxy_from_env: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &Redacted)
+            .field("endpoint", &self.endpoint)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("rate_limit_window", &self.rate_limit_window)
+            .field("proxy_from_env", &self.proxy_from_env)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds a [`Kili`] client.
@@ -82,7 +108,15 @@ pub(crate) struct Config {
 ///     .build()?;
 /// # Ok::<(), kili::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` output shows every setting but the API key:
+///
+/// ```
+/// let builder = kili::Kili::builder().api_key("my-secret-key");
+/// let shown = format!("{builder:?}");
+/// assert!(shown.contains("api_key: Some(<redacted>)") && !shown.contains("my-secret-key"));
+/// ```
+#[derive(Clone)]
 #[must_use]
 pub struct KiliBuilder {
     api_key: Option<String>,
@@ -94,6 +128,22 @@ pub struct KiliBuilder {
     rate_limit_window: Duration,
     tls: TlsSettings,
     proxy_from_env: bool,
+}
+
+impl fmt::Debug for KiliBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KiliBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| Redacted))
+            .field("endpoint", &self.endpoint)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("rate_limit_window", &self.rate_limit_window)
+            .field("tls", &self.tls)
+            .field("proxy_from_env", &self.proxy_from_env)
+            .finish()
+    }
 }
 
 impl Default for KiliBuilder {

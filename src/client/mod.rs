@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 
 /// A blocking client for Kili's GraphQL API.
 ///
-/// Cheap to clone: clones share one connection pool and one rate limiter. `Send + Sync`.
+/// Cheap to clone: clones share one connection pool and one rate limiter. `Send + Sync`. Its
+/// `Debug` output shows the endpoint, not the API key.
 ///
 /// # Retries
 ///
@@ -66,7 +67,7 @@ impl std::fmt::Debug for Kili {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kili")
             .field("endpoint", &self.inner.config.endpoint)
-            .field("api_key", &obfuscate(&self.inner.config.api_key))
+            .field("api_key", &config::Redacted)
             .finish_non_exhaustive()
     }
 }
@@ -255,13 +256,4 @@ pub(crate) fn take_data(data: &mut Value) -> Result<Value> {
             format!("no `data` field in {data}"),
         )),
     }
-}
-
-/// `"*****1234"`: the key with all but its last four characters hidden, as the SDK prints it.
-pub(crate) fn obfuscate(key: &str) -> String {
-    let n = key.chars().count();
-    let keep = n.min(4);
-    let mut s: String = "*".repeat(n - keep);
-    s.extend(key.chars().skip(n - keep));
-    s
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::deadline::FOREVER;
+
 /// A blocking sliding-window rate limiter.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
@@ -20,12 +22,13 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// A limiter of `calls` per `window`; `calls` of 0 is treated as 1.
+    /// A limiter of `calls` per `window`; `calls` of 0 is treated as 1, and a window longer
+    /// than [`FOREVER`] as that long (grant times are instants, which must not overflow).
     pub(crate) fn new(calls: u32, window: Duration) -> RateLimiter {
         let calls = (calls as usize).max(1);
         RateLimiter {
             calls,
-            window,
+            window: window.min(FOREVER),
             grants: Mutex::new(VecDeque::with_capacity(calls)),
         }
     }
@@ -41,6 +44,7 @@ impl RateLimiter {
             && let Some(&oldest) = grants.front()
         {
             // The grant `calls` places back must be at least a window before this one.
+            // Cannot overflow: the window is at most FOREVER.
             at = at.max(oldest + self.window);
         }
         if grants.len() >= self.calls {
@@ -75,6 +79,18 @@ mod tests {
         assert_eq!(
             l.reserve(t0 + Duration::from_millis(100)),
             Duration::from_millis(900)
+        );
+    }
+
+    #[test]
+    fn an_endless_window_does_not_overflow() {
+        let l = RateLimiter::new(1, Duration::MAX);
+        let t0 = Instant::now();
+        assert_eq!(l.reserve(t0), Duration::ZERO);
+        assert_eq!(
+            l.reserve(t0),
+            FOREVER,
+            "the second call waits (practically) forever"
         );
     }
 

@@ -98,7 +98,7 @@ pub(crate) fn run(
             continue;
         }
         if n > page && a < b {
-            let mid = a + (b - a) / 2;
+            let mid = midpoint(a, b);
             windows.push((mid + 1, b));
             windows.push((a, mid));
             continue;
@@ -169,7 +169,7 @@ fn one_millisecond(
 fn oldest_to_keep(source: &mut dyn Source, from: i64, to: i64, limit: u64) -> Result<i64> {
     let (mut lo, mut hi) = (from, to + 1);
     while lo < hi {
-        let mid = lo + (hi - lo) / 2;
+        let mid = midpoint(lo, hi);
         if source.count(mid, to)? <= limit {
             hi = mid;
         } else {
@@ -177,6 +177,12 @@ fn oldest_to_keep(source: &mut dyn Source, from: i64, to: i64, limit: u64) -> Re
         }
     }
     Ok(lo)
+}
+
+/// `⌊(a + b) / 2⌋` without overflow (`b - a` overflows for a span from far in the past),
+/// so in `[a, b)` when `a < b`.
+fn midpoint(a: i64, b: i64) -> i64 {
+    (a & b) + ((a ^ b) >> 1)
 }
 
 /// Oldest first; labels whose `createdAt` is missing or unparsable last, by id.
@@ -276,6 +282,27 @@ mod tests {
         assert_eq!(got, ids(0..1000));
         assert_eq!(report.fetched, 1000);
         assert!(largest <= 100, "one page at a time: {largest}");
+    }
+
+    #[test]
+    fn the_widest_spans_do_not_overflow() {
+        for (a, b) in [
+            (i64::MIN, i64::MAX),
+            (-7, -6),
+            (-7, 8),
+            (5, 6),
+            (i64::MAX - 1, i64::MAX),
+        ] {
+            let mid = midpoint(a, b);
+            assert!(a <= mid && mid < b, "{a} {b} {mid}");
+        }
+        let times: Vec<i64> = (0..300).map(|i| 1_000 + i * 7).collect();
+        let mut store = Store::new(&times);
+        let (got, _, _) = fetch(&mut store, i64::MIN, i64::MAX - 1, 100, None);
+        assert_eq!(got, ids(0..300));
+        let (got, report, _) = fetch(&mut store, i64::MIN, i64::MAX - 1, 100, Some(10));
+        assert_eq!(got, ids(290..300));
+        assert_eq!(report.gap.map(|g| g.skipped), Some(290));
     }
 
     #[test]

@@ -213,12 +213,9 @@ impl Link {
         let config = WebSocketConfig::default()
             .read_buffer_size(16 * 1024)
             .write_buffer_size(0);
-        let handshake = tungstenite::client_tls_with_config(
-            request,
-            socket.clone(),
-            Some(config),
-            Some(ep.tls.websocket(ep.secure)?),
-        );
+        let handshake = ep
+            .tls
+            .websocket_handshake(ep.secure, request, socket.clone(), config)?;
         let (ws, response) = match handshake {
             Ok(ok) => ok,
             Err(e) => {
@@ -239,7 +236,7 @@ impl Link {
             .and_then(|v| v.to_str().ok());
         let protocol = chosen
             .and_then(WsProtocol::from_subprotocol)
-            .unwrap_or(ep.offered[0]);
+            .unwrap_or_else(|| ep.offered.first().copied().unwrap_or_default());
         let server_date = response
             .headers()
             .get("Date")

@@ -43,7 +43,7 @@ use crate::subscription::options::WsProtocol;
 const PROBE_QUERY: &str = "query { __typename }";
 
 /// The operation to subscribe to.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Operation {
     /// The GraphQL document.
     pub(crate) query: String,
@@ -51,6 +51,17 @@ pub(crate) struct Operation {
     pub(crate) variables: Value,
     /// Extra members of the `start` payload (`graphql-ws` only): the SDK sends its headers there.
     pub(crate) start_extra: Map<String, Value>,
+}
+
+/// Hides `start_extra`, which carries the API key in the SDK's headers.
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation")
+            .field("query", &self.query)
+            .field("variables", &self.variables)
+            .field("start_extra", &crate::client::config::Redacted)
+            .finish()
+    }
 }
 
 /// What happened, as seen by the machine.
@@ -126,7 +137,6 @@ pub(crate) enum Phase {
 }
 
 /// One connection's protocol state.
-#[derive(Debug)]
 pub(crate) struct Machine {
     protocol: WsProtocol,
     phase: Phase,
@@ -139,6 +149,23 @@ pub(crate) struct Machine {
     /// Whether the server accepted the subscription (sent it a result), on this connection or
     /// an earlier one: a later result with errors only is then not a rejection.
     accepted: bool,
+}
+
+/// Hides `connection_init`'s payload, which carries the API key (and the operation's headers,
+/// see [`Operation`]); the held frames are counted, not shown.
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("protocol", &self.protocol)
+            .field("phase", &self.phase)
+            .field("id", &self.id)
+            .field("probe_id", &self.probe_id)
+            .field("init_payload", &crate::client::config::Redacted)
+            .field("operation", &self.operation)
+            .field("held", &self.held.len())
+            .field("accepted", &self.accepted)
+            .finish()
+    }
 }
 
 impl Machine {

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// A child process starts, connects and works: three times the tests' usual patience.
-const PROCESS_PATIENCE: Duration = Duration::from_secs(3 * PATIENCE.as_secs());
+pub(crate) const PROCESS_PATIENCE: Duration = Duration::from_secs(3 * PATIENCE.as_secs());
 
 /// The path of a built example, next to this test's executable (`target/<profile>/deps/..`).
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its path");
     let profile_dir = exe
         .parent()
@@ -39,7 +39,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 /// The lines a child writes to a pipe, as they come, on a channel.
-fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
+pub(crate) fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = unbounded();
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
@@ -53,7 +53,7 @@ fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
 }
 
 /// Waits for the child to exit; kills it and fails past the deadline.
-fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
     let mut status = None;
     if !wait_for(within, || {
         status = child.try_wait().expect("try_wait");

@@ -330,7 +330,8 @@ impl Feed for LabelFeed {
             Flow::Continue
         };
         let likely_end = time::millis(SystemTime::now()).saturating_add(CLOCK_AHEAD);
-        let span = (from, END_OF_TIME);
+        // No label predates the epoch; a huge margin would otherwise ask for year -292 million.
+        let span = (from.max(0), END_OF_TIME);
         let report = catch_up::run(&mut source, span, likely_end, PAGE, limit, &mut receive);
         self.index = None;
         let report = report?;
