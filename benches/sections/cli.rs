@@ -18,7 +18,7 @@ use crate::support::child::spawn_role;
 use crate::support::report::{Report, Verdict, median, table};
 
 const SECTION: &str = "4. CLI";
-const PATIENCE: Duration = Duration::from_secs(120);
+const PATIENCE: Duration = Duration::from_secs(60);
 /// `/proc` reports CPU times in USER_HZ ticks, 100 per second on Linux.
 const TICK_NS: f64 = 10_000_000.0;
 
@@ -88,7 +88,16 @@ pub fn run(report: &mut Report, frames: usize, rounds: usize) {
 fn build_watcher() -> Option<std::path::PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "--example", "watch_labels"])
+        // The bench profile, as `cargo bench` builds: the release profile would rebuild every
+        // dependency, and `cargo bench` would then rebuild them back.
+        .args([
+            "build",
+            "--profile",
+            "bench",
+            "--quiet",
+            "--example",
+            "watch_labels",
+        ])
         .status()
         .ok()?;
     if !status.success() {
@@ -106,16 +115,32 @@ fn build_watcher() -> Option<std::path::PathBuf> {
 
 fn run_watcher(path: &std::path::Path, frames: usize) -> Result<f64, String> {
     let server = BareServer::start(frames, true);
+    // Its stderr (lifecycle lines, warnings) goes to a file, shown if the run fails.
+    let log = std::env::temp_dir().join(format!("kili-bench-watch-{}.log", std::process::id()));
+    let stderr = std::fs::File::create(&log).map_err(|e| e.to_string())?;
     let child = Command::new(path)
         .args(["--project-id", "project", "--count", &frames.to_string()])
         .args(["--endpoint", &server.endpoint(), "--api-key", "bench"])
-        .env("RUST_LOG", "off")
+        .env("RUST_LOG", "kili=info")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(match std::env::var_os("KILI_BENCH_CLI_OUT") {
+            // For debugging: the lines themselves.
+            Some(path) => std::fs::File::create(path).map_or(Stdio::null(), Stdio::from),
+            None => Stdio::null(),
+        })
+        .stderr(stderr)
         .spawn()
         .map_err(|e| e.to_string())?;
-    cpu_until_exit(child)
+    let outcome = cpu_until_exit(child).map_err(|e| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "{e}; stderr: {}",
+            lines[lines.len().saturating_sub(8)..].join(" | ")
+        )
+    });
+    let _ = std::fs::remove_file(&log);
+    outcome
 }
 
 fn run_printer(frames: usize) -> Result<f64, String> {

@@ -111,9 +111,10 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
         };
         // What else is waiting is read without `select!` (a burst at most, so that a signal
         // is never kept waiting long), then flushed and saved once.
-        let mut item = first.map_err(|_| "the subscription ended".into());
-        for _ in 0..BURST {
-            let step = match item {
+        let mut item = Some(first.map_err(|_| Failure::from("the subscription ended")));
+        let mut taken = 0;
+        while let Some(next) = item.take() {
+            let step = match next {
                 Ok(StreamEvent::Event(event)) => {
                     // A closed stdout (e.g. `| head -n 1`) ends the program normally.
                     if output::write_line(&mut out, &event).is_err() {
@@ -138,13 +139,16 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
             if let Err(e) = step {
                 break 'watch Err(e);
             }
-            if printed >= wanted {
+            taken += 1;
+            // Only take another item when it will be handled: one taken and dropped at the
+            // end of a burst would be a label lost.
+            if printed >= wanted || taken >= BURST {
                 break;
             }
             item = match events.try_recv() {
-                Ok(next) => Ok(next),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => Err("the subscription ended".into()),
+                Ok(next) => Some(Ok(next)),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => Some(Err("the subscription ended".into())),
             };
         }
         // One flush (and one save) per burst: when nothing more is waiting.
