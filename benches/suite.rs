@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Sections: `throughput`, `hotpath`, `backpressure`, `cli`, `latency`, `control`, `scale`,
-//! `http`, `python` (with the whole read of 100,000 labels against the SDK).
+//! `http`, `python` (with the whole read of 100,000 labels against the SDK), `catchup`.
 
 mod sections;
 mod support;
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use support::report::Report;
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "throughput",
     "hotpath",
     "backpressure",
@@ -27,6 +27,7 @@ const SECTIONS: [&str; 9] = [
     "scale",
     "http",
     "python",
+    "catchup",
 ];
 
 fn main() {
@@ -84,6 +85,9 @@ fn main() {
     }
     if on("python") {
         sections::python::run(&mut report, n(2000), 5, n(100_000));
+    }
+    if on("catchup") {
+        sections::catchup::run(&mut report, n(100_000));
     }
     report.note(format!(
         "Load average (1 min) at start / end: {load_before} / {} on {} CPUs.",

@@ -2,6 +2,7 @@
 
 pub mod backpressure;
 pub mod bare_server;
+pub mod catchup;
 pub mod cli;
 pub mod control;
 pub mod hotpath;

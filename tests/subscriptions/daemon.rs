@@ -203,3 +203,42 @@ fn duration_max_everywhere_works_and_never_panics() {
         4
     );
 }
+
+#[test]
+fn wait_blocks_until_the_end_and_returns_its_outcome() {
+    let server = LocalServer::builder().start().unwrap();
+    let port = server.addr().port();
+    let kili = client(&server);
+    let (project, _asset) = project_with_asset(&kili);
+
+    // Closed from another thread: `wait` returns, with `Ok`.
+    let sub = kili.label_created_or_updated(&project, |_| {}).unwrap();
+    assert!(
+        sub.wait_timeout(Duration::from_millis(50)).is_none(),
+        "a running subscription has no outcome yet"
+    );
+    let control = sub.control();
+    let closer = std::thread::spawn(move || control.close());
+    assert!(sub.wait().is_ok(), "a close is a clean end");
+    closer.join().unwrap();
+
+    // The server comes back on the same port without our key: the reconnection is refused,
+    // which ends the subscription for good, and `wait` returns that error.
+    let options =
+        SubscriptionOptions::new().backoff(Duration::from_millis(10), Duration::from_millis(50));
+    let sub = kili
+        .label_created_or_updated_with_options(&project, options, |_| {})
+        .unwrap();
+    server.stop();
+    let _other = LocalServer::builder()
+        .port(port)
+        .api_key("a-key-that-is-not-ours")
+        .start()
+        .unwrap();
+    let outcome = sub
+        .wait_timeout(PATIENCE)
+        .expect("a refused key ends the subscription");
+    let err = outcome.expect_err("the fatal error");
+    assert!(err.is_authentication(), "{err}");
+    assert!(matches!(sub.state(), SubscriptionState::Failed(_)));
+}
