@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Reliability: the property tests (arbitrary bytes, JSON, HTTP responses, WebSocket frames and
-# GraphQL documents against the client, the subscription and the local server) again, with more
-# cases than `cargo test` uses, bounded in time. The README's `cargo test` step built them.
+# GraphQL documents against the client, the subscription and the local server, and exactly-once
+# delivery under random interleavings) again, with more cases than `cargo test` uses, bounded
+# in time. The README's `cargo test` step built them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PROPTEST_CASES="${PROPTEST_CASES:-128}"
 timeout 90 cargo test --quiet --test decoding
 timeout 60 cargo test --quiet -p kili-local-server --test server -- fuzz::
+# Exactly once under random creates, updates, deletes, cuts and restarts, against the strict
+# server modes: each case is a few seconds of real sockets, so fewer cases than the decoders.
+PROPTEST_CASES="${PROPTEST_CASES_EXACTLY_ONCE:-12}" timeout 240 \
+  cargo test --quiet --test subscriptions -- property::
