@@ -9,6 +9,7 @@ export PROPTEST_CASES="${PROPTEST_CASES:-128}"
 timeout 90 cargo test --quiet --test decoding
 timeout 60 cargo test --quiet -p kili-local-server --test server -- fuzz::
 # Exactly once under random creates, updates, deletes, cuts and restarts, against the strict
-# server modes: each case is a few seconds of real sockets, so fewer cases than the decoders (64 take about 20 s here).
+# server modes: each case runs real sockets and restarts, so fewer cases than the decoders
+# (64 take about 20 s here).
 PROPTEST_CASES="${PROPTEST_CASES_EXACTLY_ONCE:-64}" timeout 240 \
   cargo test --quiet --test subscriptions -- property::
