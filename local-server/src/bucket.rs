@@ -5,8 +5,7 @@
 //! Both live under `/api/label/v2`, like the endpoint: the SDK's HTTP client adds the API key
 //! to requests under it, so it sends its key when it reads an asset's content, as against Kili.
 
-use super::auth::key_from_authorization;
-use super::conn::BUCKET_PATH;
+use super::conn::{BUCKET_PATH, authenticate};
 use super::http::{RequestHead, Response};
 use super::server::Shared;
 use crate::store::files::BucketError;
@@ -61,16 +60,9 @@ pub(crate) fn files(head: &RequestHead, shared: &Shared) -> Response {
 }
 
 fn read(head: &RequestHead, shared: &Shared, path: Option<&str>, id: Option<&str>) -> Response {
-    let user = head
-        .header("authorization")
-        .and_then(key_from_authorization)
-        .and_then(|key| shared.state.user_by_key(key));
-    let Some(user) = user else {
-        return Response::graphql_error(
-            401,
-            "UNAUTHENTICATED",
-            "[unauthenticated] send your key as `Authorization: X-API-Key: <key>`",
-        );
+    let user = match authenticate(head, shared) {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
     };
     match shared.state.get_file(&user.id, path, id) {
         Ok(blob) => {

@@ -11,6 +11,7 @@ use super::schema::{RequestOrigin, Viewer};
 use super::server::Shared;
 use super::ws;
 use crate::RecordedRequest;
+use crate::store::UserRec;
 
 /// The GraphQL endpoint (HTTP POST and WebSocket upgrade).
 pub(crate) const GRAPHQL_PATH: &str = "/api/label/v2/graphql";
@@ -283,16 +284,9 @@ fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Response {
         }
         return resp;
     }
-    let user = head
-        .header("authorization")
-        .and_then(key_from_authorization)
-        .and_then(|key| shared.state.user_by_key(key));
-    let Some(user) = user else {
-        return Response::graphql_error(
-            401,
-            "UNAUTHENTICATED",
-            "[unauthenticated] send your key as `Authorization: X-API-Key: <key>`",
-        );
+    let user = match authenticate(head, shared) {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
     };
     let value = match parsed {
         Ok(v) => v,
@@ -444,4 +438,18 @@ fn record(head: &RequestHead, value: &serde_json::Value, shared: &Shared) {
         serde_json::Value::Array(items) => recorded.extend(items.iter().map(one)),
         other => recorded.push(one(other)),
     }
+}
+
+/// The user whose key the request's `Authorization` header carries, or the `401` to answer.
+pub(crate) fn authenticate(head: &RequestHead, shared: &Shared) -> Result<UserRec, Response> {
+    head.header("authorization")
+        .and_then(key_from_authorization)
+        .and_then(|key| shared.state.user_by_key(key))
+        .ok_or_else(|| {
+            Response::graphql_error(
+                401,
+                "UNAUTHENTICATED",
+                "[unauthenticated] send your key as `Authorization: X-API-Key: <key>`",
+            )
+        })
 }
