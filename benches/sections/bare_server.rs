@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use serde_json::{Value, json};
 use tungstenite::handshake::server::{Request, Response};
 use tungstenite::http::HeaderValue;
-use tungstenite::{Message, WebSocket};
+use tungstenite::{ClientRequestBuilder, Message, WebSocket};
 
 /// Frames written between two flushes.
 const FLUSH_EVERY: usize = 64;
@@ -36,6 +36,26 @@ pub fn label_frame(op_id: &str, i: usize) -> String {
         "createdAt": created,
     }}}})
     .to_string()
+}
+
+/// The bare client's side: connects to a server at `addr` (no Nagle delay), opens the
+/// WebSocket with `graphql-ws`, sends `connection_init` and a `start`. What the anchors of the
+/// throughput, hot-path and CLI sections share; each reads the frames its own way.
+pub fn connect_bare(addr: &str) -> Result<WebSocket<TcpStream>, String> {
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    let uri = format!("ws://{addr}/api/label/v2/graphql");
+    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
+        .with_sub_protocol("graphql-ws");
+    let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
+    for v in [
+        json!({"type": "connection_init", "payload": {}}),
+        json!({"type": "start", "id": "bare01", "payload": {"query": "subscription { x }"}}),
+    ] {
+        ws.send(Message::text(v.to_string()))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(ws)
 }
 
 /// How the frames are written.

@@ -6,14 +6,13 @@
 //! stdout. CPU is each process's user + system time (`/proc/PID/stat`, read once it exited).
 
 use std::io::{BufWriter, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tungstenite::{ClientRequestBuilder, Message};
+use serde_json::Value;
+use tungstenite::Message;
 
-use super::bare_server::BareServer;
+use super::bare_server::{BareServer, connect_bare};
 use crate::support::child::spawn_role;
 use crate::support::report::{Report, Verdict, median, table};
 
@@ -196,18 +195,7 @@ pub fn printer() -> ! {
 }
 
 fn print_frames(addr: &str, frames: usize) -> Result<(), String> {
-    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let uri = format!("ws://{addr}/api/label/v2/graphql");
-    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
-        .with_sub_protocol("graphql-ws");
-    let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
-    for v in [
-        json!({"type": "connection_init", "payload": {}}),
-        json!({"type": "start", "id": "bare01", "payload": {"query": "subscription { x }"}}),
-    ] {
-        ws.send(Message::text(v.to_string()))
-            .map_err(|e| e.to_string())?;
-    }
+    let mut ws = connect_bare(addr)?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut seen = 0;
     while seen < frames {

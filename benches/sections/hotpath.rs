@@ -4,17 +4,16 @@
 //! plus the reader's), and a bare tungstenite loop that parses each frame into a
 //! `serde_json::Value` (the anchor), in interleaved rounds of one run.
 
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::bounded;
 use kili::{Kili, StreamEvent, SubscriptionOptions};
-use serde_json::{Value, json};
-use tungstenite::{ClientRequestBuilder, Message};
+use serde_json::Value;
+use tungstenite::Message;
 
-use super::bare_server::BareServer;
+use super::bare_server::{BareServer, connect_bare};
 use crate::support::procfs;
 use crate::support::report::{Report, Verdict, median, table};
 
@@ -190,19 +189,7 @@ fn bare_loop(
     frames: usize,
     handoff: Option<crossbeam_channel::Sender<Value>>,
 ) -> Result<u64, String> {
-    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    let uri = format!("ws://{addr}/api/label/v2/graphql");
-    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
-        .with_sub_protocol("graphql-ws");
-    let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
-    for v in [
-        json!({"type": "connection_init", "payload": {}}),
-        json!({"type": "start", "id": "bare01", "payload": {"query": "subscription { x }"}}),
-    ] {
-        ws.send(Message::text(v.to_string()))
-            .map_err(|e| e.to_string())?;
-    }
+    let mut ws = connect_bare(&addr.to_string())?;
     loop {
         if let Message::Text(_) = ws.read().map_err(|e| e.to_string())? {
             break; // the ack

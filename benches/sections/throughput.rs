@@ -2,7 +2,6 @@
 //! subscription (callback, pull form, generic callback) and by a bare tungstenite read loop,
 //! in interleaved rounds of the same run.
 
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -10,9 +9,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 use kili::{Kili, StreamEvent, SubscriptionOptions};
 use serde_json::{Value, json};
-use tungstenite::{ClientRequestBuilder, Message};
+use tungstenite::Message;
 
-use super::bare_server::BareServer;
+use super::bare_server::{BareServer, connect_bare};
 use crate::support::procfs;
 use crate::support::report::{Report, Verdict, kib, median, rate, table};
 
@@ -201,21 +200,7 @@ fn options() -> SubscriptionOptions {
 }
 
 fn bare(server: &BareServer, frames: usize, parse: bool) -> Result<Instant, String> {
-    let tcp = TcpStream::connect(server.addr()).map_err(|e| e.to_string())?;
-    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    let uri = format!("ws://{}/api/label/v2/graphql", server.addr());
-    let request = ClientRequestBuilder::new(uri.parse().map_err(|e| format!("{e}"))?)
-        .with_sub_protocol("graphql-ws");
-    let (mut ws, _) = tungstenite::client(request, tcp).map_err(|e| e.to_string())?;
-    let send = |ws: &mut tungstenite::WebSocket<TcpStream>, v: Value| {
-        ws.send(Message::text(v.to_string()))
-            .map_err(|e| e.to_string())
-    };
-    send(&mut ws, json!({"type": "connection_init", "payload": {}}))?;
-    send(
-        &mut ws,
-        json!({"type": "start", "id": "bare01", "payload": {"query": "subscription { x }"}}),
-    )?;
+    let mut ws = connect_bare(&server.addr().to_string())?;
     // The first text frame is the ack; every later one is a data frame.
     loop {
         if let Message::Text(_) = ws.read().map_err(|e| e.to_string())? {
