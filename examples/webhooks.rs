@@ -192,7 +192,7 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
     });
     let sub = kili.label_created_or_updated_with_options(project_id, options, move |event| {
         println!("New data: {}\n", event.frame());
-        let _ = labels_tx.send(event.label.id.clone());
+        let _ = labels_tx.send(event.label.id().to_owned());
     })?;
     check(
         sub.state().is_active(),

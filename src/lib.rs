@@ -59,7 +59,7 @@
 //!     &NewLabels::for_assets([assets[0].id.as_str()], [response]).label_type(LabelType::Inference),
 //! )?;
 //! for label in kili.labels(&LabelQuery::new(&project_id))? {
-//!     println!("{:?}", label?.json_response); // the annotation, as JSON text
+//!     println!("{:?}", label?.json_response()); // the annotation, as JSON text
 //! }
 //! assert_eq!(kili.count_labels(&LabelQuery::new(&project_id))?, 1);
 //! # Ok::<(), kili::Error>(())
@@ -93,7 +93,7 @@
 //! let (tx, rx) = crossbeam_channel::unbounded();
 //! let sub = kili.label_created_or_updated(&project_id, move |event| {
 //!     println!("New data: {}", event.frame()); // the frame, as the Python SDK gives it
-//!     let _ = tx.send(event.label.id.clone());
+//!     let _ = tx.send(event.label.id().to_owned());
 //! })?;
 //!
 //! let label = NewLabels::for_assets([asset_id.as_str()], [serde_json::json!({})])
@@ -133,7 +133,7 @@
 //! loop {
 //!     match events.recv_timeout(Duration::from_secs(30)) {
 //!         Ok(StreamEvent::Event(event)) => {
-//!             println!("label {} on asset {:?}", event.label.id, event.label.asset_id);
+//!             println!("label {} on asset {:?}", event.label.id(), event.label.asset_id());
 //!             break;
 //!         }
 //!         Ok(StreamEvent::Lifecycle(Lifecycle::Reconnected { missed, .. })) => {
@@ -229,7 +229,7 @@
 //! fn run() -> kili::Result<()> {
 //!     let kili = kili::Kili::from_env()?;
 //!     let sub = kili.label_created_or_updated("project-id", |event| {
-//!         println!("{} {}", event.label.id, event.checkpoint());
+//!         println!("{} {}", event.label.id(), event.checkpoint());
 //!     })?;
 //!     sub.wait() // blocks until closed (Ok) or failed for good (Err)
 //! }

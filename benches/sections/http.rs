@@ -61,7 +61,7 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
         .expect("a labels query")
     {
         let label = label.expect("a label");
-        checksum = checksum.wrapping_add(label.id.len());
+        checksum = checksum.wrapping_add(label.id().len());
         rows += 1;
         if rows.is_multiple_of(1000) {
             let rss = procfs::rss_kib();

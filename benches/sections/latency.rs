@@ -25,7 +25,7 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
     let (tx, rx) = unbounded::<(Instant, String)>();
     let sub = kili
         .label_created_or_updated(&project, move |e: &LabelEvent| {
-            let _ = tx.send((Instant::now(), e.label.id.clone()));
+            let _ = tx.send((Instant::now(), e.label.id().to_owned()));
         })
         .expect("subscribing");
 

@@ -178,7 +178,7 @@ fn read_both(
     let t0 = Instant::now();
     let mut ours = 0usize;
     for label in kili.labels(&query).expect("a labels query") {
-        ours += usize::from(!label.expect("a label").id.is_empty());
+        ours += usize::from(!label.expect("a label").id().is_empty());
     }
     let our_time = t0.elapsed();
     let our_cpu = procfs::cpu_time().saturating_sub(cpu0);
@@ -248,7 +248,7 @@ fn our_bursts(
     let (tx, rx) = unbounded::<(Instant, String)>();
     let sub = kili
         .label_created_or_updated(project, move |e: &LabelEvent| {
-            let _ = tx.send((Instant::now(), e.label.id.clone()));
+            let _ = tx.send((Instant::now(), e.label.id().to_owned()));
         })
         .expect("subscribing");
     let burst = |n: usize| -> Option<Duration> {

@@ -33,15 +33,15 @@ enum Response<'a> {
 /// Writes `event` as one line (buffered: the caller flushes).
 pub fn write_line(out: &mut impl Write, event: &LabelEvent) -> std::io::Result<()> {
     let label = &event.label;
-    let json_response = label.json_response.as_ref().map(|r| {
+    let json_response = label.json_response().map(|r| {
         serde_json::from_str::<&RawValue>(r.get()).map_or(Response::Text(r.get()), Response::Json)
     });
     let line = Line {
-        id: &label.id,
-        asset_id: label.asset_id.as_deref(),
-        label_type: label.label_type.as_ref().map(|t| t.as_str()),
-        author: label.author.as_ref().and_then(|a| a.email.as_deref()),
-        created_at: label.created_at.as_deref(),
+        id: label.id(),
+        asset_id: label.asset_id(),
+        label_type: label.label_type().map(|t| t.as_str()),
+        author: label.author().and_then(|a| a.email),
+        created_at: label.created_at(),
         json_response,
         origin: if event.origin == EventOrigin::CatchUp {
             "catch-up"

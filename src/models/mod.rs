@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 
 pub use asset::Asset;
 pub use enums::{InputType, LabelType};
+pub(crate) use label::LabelFromText;
 pub use label::{Label, User};
 pub use project::Project;
 pub use raw_json::RawJson;

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 /// JSON text as Kili sent it (a label's `jsonResponse`, which travels as a string holding JSON),
-/// parsed only when asked: reading a label costs no parse of its annotation.
+/// parsed only when asked: reading a label costs no parse of its annotation. A view into the
+/// label that holds the text.
 ///
 /// # Examples
 ///
@@ -16,23 +17,23 @@ use crate::error::{Error, Result};
 /// let label = kili::Label::from_json(&serde_json::json!({
 ///     "id": "l1", "jsonResponse": "{\"JOB_0\":{\"categories\":[{\"name\":\"A\"}]}}"
 /// }))?;
-/// let response = label.json_response.as_ref().unwrap();
+/// let response = label.json_response().unwrap();
 /// assert_eq!(response.get(), r#"{"JOB_0":{"categories":[{"name":"A"}]}}"#);
 /// assert_eq!(response.parse()?["JOB_0"]["categories"][0]["name"], "A");
 /// # Ok::<(), kili::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RawJson(Box<str>);
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawJson<'a>(&'a str);
 
-impl RawJson {
+impl<'a> RawJson<'a> {
     /// Wraps JSON text (not checked: [`parse`](Self::parse) reports malformed text).
-    pub fn new(text: impl Into<Box<str>>) -> RawJson {
-        RawJson(text.into())
+    pub fn new(text: &'a str) -> RawJson<'a> {
+        RawJson(text)
     }
 
     /// The text, as received.
-    pub fn get(&self) -> &str {
-        &self.0
+    pub fn get(&self) -> &'a str {
+        self.0
     }
 
     /// Parses the text into a [`Value`].
@@ -50,25 +51,25 @@ impl RawJson {
     ///
     /// [`Error::Decode`] if the text is not JSON of that shape.
     pub fn parse_as<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(&self.0).map_err(|e| Error::decode("a JSON field", e))
+        serde_json::from_str(self.0).map_err(|e| Error::decode("a JSON field", e))
     }
 }
 
-impl fmt::Debug for RawJson {
+impl fmt::Debug for RawJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
-impl fmt::Display for RawJson {
+impl fmt::Display for RawJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
 /// Serialized as the string Kili sends (a string holding the JSON text).
-impl serde::Serialize for RawJson {
+impl serde::Serialize for RawJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.0)
     }
 }

@@ -78,7 +78,7 @@ impl Kili {
     ///     .keep_alive(Some(Duration::from_secs(20)))
     ///     .on_lifecycle(|event| eprintln!("subscription: {event:?}"));
     /// let sub = kili.label_created_or_updated_with_options("project-id", options, |event| {
-    ///     println!("{}", event.label.id);
+    ///     println!("{}", event.label.id());
     /// })?;
     /// # Ok::<(), kili::Error>(())
     /// ```

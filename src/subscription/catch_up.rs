@@ -141,7 +141,7 @@ fn one_millisecond(
             let n = rows.len() as u64;
             skip += n;
             report.fetched += n;
-            ids.extend(rows.iter().map(|l| l.id.clone()));
+            ids.extend(rows.iter().map(|l| l.id().to_owned()));
             sort(&mut rows);
             if deliver(rows) == Flow::Stop {
                 return Ok(Flow::Stop);
@@ -189,11 +189,10 @@ fn midpoint(a: i64, b: i64) -> i64 {
 fn sort(rows: &mut [Label]) {
     rows.sort_by_cached_key(|l| {
         let t = l
-            .created_at
-            .as_deref()
+            .created_at()
             .and_then(crate::time::parse_iso)
             .unwrap_or(i64::MAX);
-        (t, l.id.clone())
+        (t, l.id().to_owned())
     });
 }
 
@@ -263,7 +262,7 @@ mod tests {
         let mut largest = 0;
         let report = run(store, (from, to), to, page, limit, &mut |rows| {
             largest = largest.max(rows.len());
-            got.extend(rows.into_iter().map(|l| l.id));
+            got.extend(rows.into_iter().map(|l| l.id().to_owned()));
             Flow::Continue
         })
         .unwrap();

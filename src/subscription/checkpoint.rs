@@ -62,24 +62,36 @@ struct Sealed {
 }
 
 /// The versions delivered recently, oldest delivery first, in chunks shared between the
-/// subscription and its snapshots: a snapshot costs a few reference counts, and a push after a
-/// snapshot copies nothing.
+/// subscription and its snapshots: a snapshot costs one reference count, and a push after a
+/// snapshot copies nothing (sealing or dropping a chunk copies the list of chunks).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
-    full: Arc<Vec<Sealed>>,
-    /// The chunk being filled (`None` until the first push after a seal).
-    tail: Option<Arc<Chunk>>,
-    /// Entries of `tail` this value sees.
+    chunks: Arc<Chunks>,
+    /// Entries of the tail chunk this value sees.
     tail_len: usize,
-    /// The newest `createdAt` in `tail`.
+    /// The newest `createdAt` in the tail.
     tail_newest: i64,
     len: usize,
+}
+
+/// The sealed chunks, and the chunk being filled (`None` before the first push).
+#[derive(Debug, Clone, Default)]
+struct Chunks {
+    full: Vec<Sealed>,
+    tail: Option<Arc<Chunk>>,
 }
 
 impl Recent {
     pub(crate) fn push(&mut self, entry: Entry) {
         let created_at = entry.created_at;
-        let tail = self.tail.get_or_insert_with(Chunk::new);
+        let tail = match &self.chunks.tail {
+            Some(tail) => Arc::clone(tail),
+            None => {
+                let tail = Chunk::new();
+                Arc::make_mut(&mut self.chunks).tail = Some(Arc::clone(&tail));
+                tail
+            }
+        };
         if let Err(entry) = tail.slots[self.tail_len].set(entry) {
             // A clone of this value pushed into the shared chunk first: copy what this value
             // sees into a chunk of its own.
@@ -88,7 +100,7 @@ impl Recent {
                 let _ = slot.set(e.clone());
             }
             let _ = own.slots[self.tail_len].set(entry);
-            *tail = own;
+            Arc::make_mut(&mut self.chunks).tail = Some(own);
         }
         self.tail_len += 1;
         self.tail_newest = if self.tail_len == 1 {
@@ -97,11 +109,12 @@ impl Recent {
             self.tail_newest.max(created_at)
         };
         self.len += 1;
-        if self.tail_len == CHUNK
-            && let Some(chunk) = self.tail.take()
-        {
+        if self.tail_len == CHUNK {
             let newest = self.tail_newest;
-            Arc::make_mut(&mut self.full).push(Sealed { chunk, newest });
+            let chunks = Arc::make_mut(&mut self.chunks);
+            if let Some(chunk) = chunks.tail.take() {
+                chunks.full.push(Sealed { chunk, newest });
+            }
             self.tail_len = 0;
         }
     }
@@ -111,7 +124,8 @@ impl Recent {
     /// dropped that was not before `from` (what the capacity cut from the window), if any.
     pub(crate) fn prune(&mut self, from: i64, cap: usize) -> Option<i64> {
         let mut cut = None;
-        while let Some(first) = self.full.first() {
+        let mut drop = 0;
+        for first in &self.chunks.full {
             if first.newest >= from {
                 if self.len - CHUNK < cap {
                     break;
@@ -119,15 +133,17 @@ impl Recent {
                 cut = cut.max(Some(first.newest));
             }
             self.len -= CHUNK;
-            Arc::make_mut(&mut self.full).remove(0);
+            drop += 1;
+        }
+        if drop > 0 {
+            Arc::make_mut(&mut self.chunks).full.drain(..drop);
         }
         cut
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
-        let tail = self.tail.iter().flat_map(|c| c.entries(self.tail_len));
-        self.full
-            .iter()
+        let tail = (self.chunks.tail.iter()).flat_map(|c| c.entries(self.tail_len));
+        (self.chunks.full.iter())
             .flat_map(|s| s.chunk.entries(CHUNK))
             .chain(tail)
     }
@@ -294,22 +310,22 @@ pub(crate) fn digest(label: &Label) -> u64 {
             h.bytes(s.as_bytes());
         }
     };
-    field(Some(&label.id));
-    let author = label.author.as_ref();
-    field(author.and_then(|a| a.id.as_deref()));
-    field(author.and_then(|a| a.email.as_deref()));
-    field(label.asset_id.as_deref());
-    field(label.label_type.as_ref().map(|t| t.as_str()));
-    field(label.json_response.as_ref().map(|r| r.get()));
-    field(label.created_at.as_deref());
-    field(label.model_name.as_deref());
-    field(label.seconds_to_label.map(|s| s.to_string()).as_deref());
+    field(Some(label.id()));
+    let author = label.author();
+    field(author.and_then(|a| a.id));
+    field(author.and_then(|a| a.email));
+    field(label.asset_id());
+    field(label.label_type().map(|t| t.as_str()));
+    field(label.json_response().map(|r| r.get()));
+    field(label.created_at());
+    field(label.model_name());
+    field(label.seconds_to_label().map(|s| s.to_string()).as_deref());
     field(
         label
-            .is_latest_label_for_user
+            .is_latest_label_for_user()
             .map(|b| if b { "1" } else { "0" }),
     );
-    let mut extra: Vec<(&String, &Value)> = label.extra.iter().collect();
+    let mut extra: Vec<(&String, &Value)> = label.extra().iter().collect();
     extra.sort_by_key(|(k, _)| *k);
     for (k, v) in extra {
         field(Some(k));
@@ -361,8 +377,8 @@ mod tests {
         assert_eq!(snapshot.len(), CHUNK + 3);
         assert_eq!(recent.len(), CHUNK + 4);
         assert!(
-            Arc::ptr_eq(&snapshot.full, &recent.full),
-            "full chunks shared"
+            Arc::ptr_eq(&snapshot.chunks, &recent.chunks),
+            "chunks shared"
         );
         assert!(snapshot.iter().all(|e| &*e.id == "x"));
         // Two values that share a chunk and both grow: each keeps its own entries.

@@ -9,6 +9,44 @@ use crate::error::{Error, GraphQlError};
 use crate::models::Label;
 use crate::subscription::checkpoint::Checkpoint;
 
+/// The id of the operation that carried an event: inline when short (ours are six
+/// characters), so that an event handed to another thread shares no reference count with the
+/// subscription's thread.
+#[derive(Clone)]
+pub(crate) enum OperationId {
+    Inline { len: u8, bytes: [u8; 22] },
+    Shared(Arc<str>),
+}
+
+impl OperationId {
+    pub(crate) fn new(id: &str) -> OperationId {
+        match u8::try_from(id.len()) {
+            Ok(len) if id.len() <= 22 => {
+                let mut bytes = [0; 22];
+                bytes[..id.len()].copy_from_slice(id.as_bytes());
+                OperationId::Inline { len, bytes }
+            }
+            _ => OperationId::Shared(Arc::from(id)),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // The bytes of a whole `str`: always UTF-8, the fallback is never taken.
+            OperationId::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            OperationId::Shared(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Debug for OperationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 /// How an event reached the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -27,7 +65,7 @@ pub enum EventOrigin {
 /// let kili = kili::Kili::from_env()?;
 /// let sub = kili.label_created_or_updated("project-id", |event: &kili::LabelEvent| {
 ///     println!("New data: {}", event.frame());
-///     println!("label {} on asset {:?}", event.label.id, event.label.asset_id);
+///     println!("label {} on asset {:?}", event.label.id(), event.label.asset_id());
 ///     // Saved somewhere safe, this resumes a restarted program after this label.
 ///     let _resume_here: String = event.checkpoint().to_string();
 /// })?;
@@ -40,14 +78,14 @@ pub struct LabelEvent {
     pub label: Label,
     /// Live, or fetched after a gap.
     pub origin: EventOrigin,
-    subscription_id: Arc<str>,
+    subscription_id: OperationId,
     checkpoint: Checkpoint,
 }
 
 impl LabelEvent {
     pub(crate) fn new(
         label: Label,
-        subscription_id: Arc<str>,
+        subscription_id: OperationId,
         origin: EventOrigin,
         checkpoint: Checkpoint,
     ) -> LabelEvent {
@@ -61,7 +99,7 @@ impl LabelEvent {
 
     /// The operation id of the subscription on the connection that carried the event.
     pub fn subscription_id(&self) -> &str {
-        &self.subscription_id
+        self.subscription_id.as_str()
     }
 
     /// Where the subscription stands once this event is handled: resuming from it delivers
@@ -76,7 +114,7 @@ impl LabelEvent {
     pub fn frame(&self) -> Value {
         serde_json::json!({
             "type": "data",
-            "id": &*self.subscription_id,
+            "id": self.subscription_id.as_str(),
             "payload": {"data": {"data": self.label.to_json()}},
         })
     }

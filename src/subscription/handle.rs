@@ -46,7 +46,7 @@ use crate::subscription::worker::{Command, Parked};
 ///     let run = || -> kili::Result<()> {
 ///         let kili = kili::Kili::from_env()?;
 ///         let sub = kili.label_created_or_updated("project-id", |event| {
-///             println!("{}", event.label.id);
+///             println!("{}", event.label.id());
 ///         })?;
 ///         sub.wait() // until closed (Ok) or failed for good (the error)
 ///     };
@@ -307,7 +307,7 @@ impl Subscription {
     /// let slot: Arc<OnceLock<kili::SubscriptionControl>> = Arc::default();
     /// let in_callback = Arc::clone(&slot);
     /// let sub = kili.label_created_or_updated("project-id", move |event| {
-    ///     if event.label.id == "the-last-one" {
+    ///     if event.label.id() == "the-last-one" {
     ///         in_callback.get().map(|c| c.close()); // no more callbacks after this one
     ///     }
     /// })?;

@@ -277,10 +277,10 @@ impl SubscriptionOptions {
     /// server holds back too): nothing is dropped, memory stays bounded, and
     /// [`SubscriptionStats::blocked`](crate::SubscriptionStats::blocked) counts the wait.
     ///
-    /// While frames keep arriving, the thread hands events over in bursts of up to a sixteenth
-    /// of the capacity (64 at most), which wakes the reader once per burst instead of once per
+    /// While frames keep arriving, the thread hands events over in bursts of up to a quarter
+    /// of the capacity (256 at most), which wakes the reader once per burst instead of once per
     /// event; whatever is held goes out as soon as the socket has nothing more to read, and
-    /// before any lifecycle event. So at most `capacity + capacity / 16` events are in memory.
+    /// before any lifecycle event. So at most `capacity + capacity / 4` events are in memory.
     ///
     /// Defaults to 1024 (at least 1).
     pub fn queue_capacity(mut self, capacity: usize) -> Self {

@@ -26,7 +26,7 @@ use crate::subscription::handle::Subscription;
 /// let events = kili.label_events("project-id")?;
 /// for item in events.iter() {
 ///     match item {
-///         StreamEvent::Event(e) => println!("label {} ({:?})", e.label.id, e.origin),
+///         StreamEvent::Event(e) => println!("label {} ({:?})", e.label.id(), e.origin),
 ///         StreamEvent::Lifecycle(l) => println!("connection: {l:?}"),
 ///         _ => {}
 ///     }

@@ -20,7 +20,7 @@ use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::subscription::catch_up::Flow;
-use crate::subscription::events::Lifecycle;
+use crate::subscription::events::{Lifecycle, OperationId};
 use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::link::{Endpoint, Incoming, Link};
 use crate::subscription::options::SubscriptionOptions;
@@ -509,7 +509,7 @@ impl<F: Feed> Worker<F> {
         let id = ids::new_operation_id();
         let probe = format!("{id}-ready");
         let ctx = Context {
-            subscription_id: Arc::from(id.as_str()),
+            subscription_id: OperationId::new(&id),
             server_date: link.server_date(),
         };
         let machine = Machine::new(
@@ -682,7 +682,7 @@ impl<F: Feed> Worker<F> {
         // from now on.
         conn.timers.heard(Instant::now());
         conn.ready_at = Some(Instant::now());
-        let subscription_id = conn.ctx.subscription_id.to_string();
+        let subscription_id = conn.ctx.subscription_id.as_str().to_owned();
         if self.established {
             log::info!(
                 "subscription {}: reconnected ({missed} missed events delivered)",

@@ -224,9 +224,9 @@ fn dotted_fields_select_nested_objects() {
     let labeled = assets.iter().find(|a| a.id == ids[0]).unwrap();
     let labels = labeled.labels.as_ref().unwrap();
     assert_eq!(labels.len(), 1);
-    assert_eq!(labels[0].label_type, Some(LabelType::Review));
+    assert_eq!(labels[0].label_type(), Some(&LabelType::Review));
     assert_eq!(
-        labels[0].author.as_ref().unwrap().email.as_deref(),
+        labels[0].author().unwrap().email,
         Some(kili_local_server::DEFAULT_EMAIL)
     );
     assert_eq!(

@@ -47,17 +47,13 @@ fn predictions_carry_their_model_and_overwrite_replaces_them() {
         .unwrap()
         .collect_all()
         .unwrap();
-    let ids: Vec<&str> = listed.iter().map(|l| l.id.as_str()).collect();
+    let ids: Vec<&str> = listed.iter().map(|l| l.id()).collect();
     assert_eq!(
         ids,
         [first[1].as_str(), by_external[0].as_str()],
         "asset-0's first was replaced"
     );
-    assert!(
-        listed
-            .iter()
-            .all(|l| l.model_name.as_deref() == Some("model-v1"))
-    );
+    assert!(listed.iter().all(|l| l.model_name() == Some("model-v1")));
     assert_eq!(
         kili.count_labels(&LabelQuery::new(&project).label_types([LabelType::Prediction]))
             .unwrap(),

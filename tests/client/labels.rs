@@ -47,18 +47,18 @@ fn append_by_asset_ids_and_read_back() {
         .collect_all()
         .unwrap();
     assert_eq!(labels.len(), 2);
-    let l = labels.iter().find(|l| l.id == ids[0]).unwrap();
-    assert_eq!(l.asset_id.as_deref(), Some(assets[0].as_str()));
-    assert_eq!(l.label_type, Some(LabelType::Inference));
+    let l = labels.iter().find(|l| l.id() == ids[0]).unwrap();
+    assert_eq!(l.asset_id(), Some(assets[0].as_str()));
+    assert_eq!(l.label_type(), Some(&LabelType::Inference));
     assert_eq!(
-        l.json_response.as_ref().unwrap().parse().unwrap(),
+        l.json_response().unwrap().parse().unwrap(),
         response("OBJECT_A")
     );
     assert_eq!(
-        l.author.as_ref().unwrap().email.as_deref(),
+        l.author().unwrap().email,
         Some(kili_local_server::DEFAULT_EMAIL)
     );
-    assert!(l.created_at.is_some());
+    assert!(l.created_at().is_some());
     assert_eq!(kili.count_labels(&LabelQuery::new(&project)).unwrap(), 2);
 }
 
@@ -102,13 +102,10 @@ fn append_by_external_ids_with_model_and_author() {
         .collect_all()
         .unwrap();
     assert_eq!(labels.len(), 1);
-    assert_eq!(labels[0].id, ids[0]);
-    assert_eq!(labels[0].model_name.as_deref(), Some("model-v1"));
-    assert_eq!(labels[0].seconds_to_label, Some(3.0));
-    assert_eq!(
-        labels[0].author.as_ref().unwrap().email.as_deref(),
-        Some(OTHER_EMAIL)
-    );
+    assert_eq!(labels[0].id(), ids[0]);
+    assert_eq!(labels[0].model_name(), Some("model-v1"));
+    assert_eq!(labels[0].seconds_to_label(), Some(3.0));
+    assert_eq!(labels[0].author().unwrap().email, Some(OTHER_EMAIL));
 
     let e = kili
         .append_labels(&NewLabels::for_external_ids(
@@ -192,7 +189,11 @@ fn every_label_filter() {
     let l_inference = add(&assets[1], LabelType::Inference);
 
     let ids = |q: LabelQuery| -> Vec<String> {
-        let mut v: Vec<String> = kili.labels(&q).unwrap().map(|l| l.unwrap().id).collect();
+        let mut v: Vec<String> = kili
+            .labels(&q)
+            .unwrap()
+            .map(|l| l.unwrap().id().to_owned())
+            .collect();
         v.sort();
         v
     };
@@ -221,7 +222,10 @@ fn every_label_filter() {
     );
 
     let all = kili.labels(&p()).unwrap().collect_all().unwrap();
-    let created: Vec<String> = all.iter().map(|l| l.created_at.clone().unwrap()).collect();
+    let created: Vec<String> = all
+        .iter()
+        .map(|l| l.created_at().unwrap().to_owned())
+        .collect();
     let min = created.iter().min().unwrap().clone();
     let max = created.iter().max().unwrap().clone();
     assert_eq!(kili.count_labels(&p().created_at_gte(&min)).unwrap(), 3);
@@ -266,6 +270,6 @@ fn label_reads_select_fields() {
         q.contains("id labelOf { externalId } author { email }"),
         "{q}"
     );
-    assert_eq!(labels[0].extra["labelOf"]["externalId"], "asset-0");
-    assert_eq!(labels[0].json_response, None, "not selected");
+    assert_eq!(labels[0].extra()["labelOf"]["externalId"], "asset-0");
+    assert_eq!(labels[0].json_response(), None, "not selected");
 }

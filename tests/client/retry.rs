@@ -219,7 +219,7 @@ fn a_lost_label_batch_is_reconciled_not_duplicated() {
     let q = LabelQuery::new(&project).label_types([LabelType::Inference]);
     let labels = kili.labels(&q).unwrap().collect_all().unwrap();
     assert_eq!(labels.len(), 2, "no duplicate");
-    let mut got: Vec<String> = labels.into_iter().map(|l| l.id).collect();
+    let mut got: Vec<String> = labels.into_iter().map(|l| l.id().to_owned()).collect();
     got.sort();
     let mut want = ids.clone();
     want.sort();

@@ -144,7 +144,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     let (tx, rx) = mpsc::channel();
     let bob_sub = bob
         .label_created_or_updated(&bob_project, move |e| {
-            let _ = tx.send(e.label.id.clone());
+            let _ = tx.send(e.label.id().to_owned());
         })
         .unwrap();
     let bob_stream = bob.label_events(&bob_project).unwrap();
@@ -169,7 +169,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     assert_eq!(first, mine[0]);
     let streamed = loop {
         match bob_stream.recv_timeout(PATIENCE).unwrap() {
-            StreamEvent::Event(e) => break e.label.id,
+            StreamEvent::Event(e) => break e.label.id().to_owned(),
             StreamEvent::Lifecycle(_) => continue,
             _ => continue,
         }

@@ -53,7 +53,7 @@ fn no_debug_output_shows_the_api_key() {
         .unwrap();
     let id = append_label(&kili, &asset);
     let event = rx.recv_timeout(PATIENCE).expect("the label is delivered");
-    assert_eq!(event.label.id, id);
+    assert_eq!(event.label.id(), id);
     assert_hides_key("a label event", &event);
     assert_hides_key("the subscription", &sub);
     assert_hides_key("its control", &sub.control());
@@ -137,7 +137,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         .unwrap();
     let first = append_label(&kili, &asset);
     let event = next_label(&events);
-    assert_eq!(event.label.id, first);
+    assert_eq!(event.label.id(), first);
     let checkpoint: Checkpoint = event.checkpoint().clone();
     events.close().unwrap();
     assert!(
@@ -157,11 +157,11 @@ fn duration_max_everywhere_works_and_never_panics() {
         .unwrap();
     let event = next_label(&resumed);
     assert_eq!(
-        (event.label.id.as_str(), event.origin),
+        (event.label.id(), event.origin),
         (second.as_str(), EventOrigin::CatchUp)
     );
     let third = append_label(&kili, &asset);
-    assert_eq!(next_label(&resumed).label.id, third);
+    assert_eq!(next_label(&resumed).label.id(), third);
     resumed.close().unwrap();
     assert!(matches!(
         resumed.subscription().wait_timeout(MAX),
@@ -174,7 +174,7 @@ fn duration_max_everywhere_works_and_never_panics() {
     let (tx, rx) = unbounded::<(String, EventOrigin)>();
     let sub = kili
         .label_created_or_updated_with_options(&project, endless_options(), move |e| {
-            let _ = tx.send((e.label.id.clone(), e.origin));
+            let _ = tx.send((e.label.id().to_owned(), e.origin));
         })
         .unwrap();
     sub.reset_timeout().unwrap();

@@ -213,7 +213,7 @@ fn refusals_that_are_not_about_the_key_are_retried() {
     let (tx, rx) = unbounded();
     let sub = kili
         .label_created_or_updated_with_options("p", options, move |e| {
-            let _ = tx.send(e.label.id.clone());
+            let _ = tx.send(e.label.id().to_owned());
         })
         .unwrap();
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), "first");
@@ -457,7 +457,7 @@ fn a_failed_send_does_not_drop_the_results_already_received() {
     let (tx, rx) = unbounded();
     let sub = kili
         .label_created_or_updated_with_options("p", options, move |e| {
-            let _ = tx.send(e.label.id.clone());
+            let _ = tx.send(e.label.id().to_owned());
         })
         .unwrap();
     let got: Vec<String> = (0..3)

@@ -36,11 +36,11 @@ fn record(seen: &Seen) -> impl FnMut(&LabelEvent) + Send + 'static {
     move |e: &LabelEvent| {
         let response = e
             .label
-            .json_response
-            .as_ref()
+            .json_response()
             .map(|r| r.parse().unwrap())
             .unwrap_or(Value::Null);
-        seen.lock().push((e.label.id.clone(), response, e.origin));
+        seen.lock()
+            .push((e.label.id().to_owned(), response, e.origin));
     }
 }
 
@@ -442,7 +442,7 @@ fn events_carry_their_checkpoint_and_streams_resume_too() {
             break e;
         }
     };
-    assert_eq!(first.label.id, later);
-    assert!(!ids.contains(&first.label.id));
+    assert_eq!(first.label.id(), later);
+    assert!(!ids.iter().any(|i| i == first.label.id()));
     assert_eq!(first.origin, EventOrigin::CatchUp);
 }

@@ -84,7 +84,7 @@ fn select_over_the_receiver() {
     while got.is_none() {
         crossbeam_channel::select! {
             recv(events.receiver()) -> item => {
-                if let Ok(StreamEvent::Event(e)) = item { got = Some(e.label.id) }
+                if let Ok(StreamEvent::Event(e)) = item { got = Some(e.label.id().to_owned()) }
             }
             recv(stop_rx) -> _ => unreachable!(),
             default(PATIENCE) => panic!("no event"),
@@ -121,5 +121,5 @@ fn server_keep_alives_keep_a_quiet_subscription_alive() {
             break e;
         }
     };
-    assert_eq!(event.label.id, id);
+    assert_eq!(event.label.id(), id);
 }

@@ -53,8 +53,7 @@ struct Delivered {
 
 fn version(label: &kili::Label) -> u64 {
     label
-        .json_response
-        .as_ref()
+        .json_response()
         .and_then(|r| r.parse().ok())
         .and_then(|v: serde_json::Value| v["v"].as_u64())
         .unwrap_or(u64::MAX)
@@ -74,7 +73,7 @@ fn subscribe(
     let d = delivered.clone();
     kili.label_created_or_updated_with_options(project, options, move |e| {
         let mut d = d.lock();
-        d.events.push((e.label.id.clone(), version(&e.label)));
+        d.events.push((e.label.id().to_owned(), version(&e.label)));
         d.checkpoint = Some(e.checkpoint().clone());
     })
     .unwrap()

@@ -19,7 +19,7 @@ fn collect(
     while !want.iter().all(|id| seen.contains_key(id)) {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match events.recv_timeout(left) {
-            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id).or_default() += 1,
+            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id().to_owned()).or_default() += 1,
             Ok(StreamEvent::Lifecycle(l)) => life.push(l),
             Ok(_) => {}
             Err(e) => panic!(
@@ -109,7 +109,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
     {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match events.recv_timeout(left) {
-            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id).or_default() += 1,
+            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id().to_owned()).or_default() += 1,
             Ok(StreamEvent::Lifecycle(l)) => life.push(l),
             Ok(_) => {}
             Err(e) => panic!("no reconnection reported: {e} ({:?})", sub.state()),
@@ -214,7 +214,7 @@ fn events_fetched_by_catch_up_are_marked() {
             _ => continue,
         }
     };
-    assert_eq!(event.label.id, id);
+    assert_eq!(event.label.id(), id);
     assert_eq!(event.origin, EventOrigin::CatchUp);
     assert_eq!(event.frame()["type"], "data");
     assert_eq!(event.frame()["id"], event.subscription_id());

@@ -29,7 +29,7 @@ fn first_label(kili: &Kili) -> kili::Result<String> {
     let events = kili.label_events("p")?;
     loop {
         if let StreamEvent::Event(e) = events.recv_timeout(PATIENCE).expect("an event over wss") {
-            return Ok(e.label.id);
+            return Ok(e.label.id().to_owned());
         }
     }
 }

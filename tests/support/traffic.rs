@@ -113,7 +113,7 @@ impl Collector {
     pub fn callback(&self) -> impl FnMut(&LabelEvent) + Send + 'static {
         let (seen, total) = (self.seen.clone(), self.total.clone());
         move |event| {
-            *seen.lock().entry(event.label.id.clone()).or_default() += 1;
+            *seen.lock().entry(event.label.id().to_owned()).or_default() += 1;
             total.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -160,7 +160,7 @@ pub fn store_label_ids(kili: &Kili, project: &str) -> HashSet<String> {
         .expect("labels query")
         .collect_all()
         .expect("labels read");
-    labels.into_iter().map(|l| l.id).collect()
+    labels.into_iter().map(|l| l.id().to_owned()).collect()
 }
 
 /// Checks that the writer's successful appends are all in the store, each a different label.

@@ -313,24 +313,23 @@ pub(crate) fn reconcile(
 ) -> Vec<(usize, String)> {
     let mut pool: HashMap<String, Vec<String>> = HashMap::new();
     for l in existing {
-        let (Some(asset), Some(t)) = (&l.asset_id, &l.label_type) else {
+        let (Some(asset), Some(t)) = (l.asset_id(), l.label_type()) else {
             continue;
         };
         if *t != new.label_type {
             continue;
         }
         let author = match &new.author_id {
-            Some(_) => l.author.as_ref().and_then(|a| a.id.as_deref()),
+            Some(_) => l.author().and_then(|a| a.id),
             None => None,
         };
         // Compared parsed: the server may print the response differently than we did.
         let response = l
-            .json_response
-            .as_ref()
+            .json_response()
             .and_then(|r| r.parse().ok())
             .unwrap_or(Value::Null);
-        let key = match_key(asset, &response, l.model_name.as_deref(), author);
-        pool.entry(key).or_default().push(l.id.clone());
+        let key = match_key(asset, &response, l.model_name(), author);
+        pool.entry(key).or_default().push(l.id().to_owned());
     }
     let mut found = Vec::new();
     pending.retain(|p| {
@@ -365,7 +364,7 @@ pub(crate) fn reconcile(
 ///     .fields(["id", "author.email", "jsonResponse"])
 ///     .first(50);
 /// for label in kili.labels(&q)? {
-///     println!("{:?}", label?.json_response);
+///     println!("{:?}", label?.json_response());
 /// }
 /// # Ok::<(), kili::Error>(())
 /// ```
@@ -651,7 +650,7 @@ impl Kili {
     /// let q = LabelQuery::new("project-id").label_types([LabelType::Inference]);
     /// for label in kili.labels(&q)? {
     ///     let label = label?;
-    ///     println!("{} on {:?}: {:?}", label.id, label.asset_id, label.json_response);
+    ///     println!("{} on {:?}: {:?}", label.id(), label.asset_id(), label.json_response());
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```

@@ -22,7 +22,7 @@ use crate::client::Kili;
 use crate::client::fields::Selection;
 use crate::error::{Error, Result};
 use crate::hash::IdMap;
-use crate::models::Label;
+use crate::models::{Label, LabelFromText};
 use crate::subscription::catch_up::{self, Flow};
 use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
 use crate::subscription::events::{EventOrigin, LabelEvent};
@@ -68,7 +68,7 @@ pub(crate) struct Payload {
 
 #[derive(Deserialize)]
 pub(crate) struct Data {
-    data: Option<Label>,
+    data: Option<LabelFromText>,
 }
 
 /// Settings of a label feed.
@@ -205,12 +205,7 @@ impl LabelFeed {
     }
 
     fn event(&self, label: Label, ctx: &Context, origin: EventOrigin) -> LabelEvent {
-        LabelEvent::new(
-            label,
-            Arc::clone(&ctx.subscription_id),
-            origin,
-            self.snapshot(),
-        )
+        LabelEvent::new(label, ctx.subscription_id.clone(), origin, self.snapshot())
     }
 }
 
@@ -223,8 +218,9 @@ impl Feed for LabelFeed {
         let label = payload
             .data
             .and_then(|d| d.data)
+            .map(|l| l.0)
             .ok_or_else(|| Error::decode("a label event", "no label at data.data"))?;
-        let id: Arc<str> = Arc::from(label.id.as_str());
+        let id: Arc<str> = Arc::from(label.id());
         let d = digest(&label);
         if self.overlap_until.is_some_and(|t| Instant::now() >= t) {
             self.overlap.clear();
@@ -241,7 +237,7 @@ impl Feed for LabelFeed {
                 // The version the catch-up delivered: it, and what was held before it, are old.
                 log::trace!("live label {id}: the catch-up delivered this version already");
                 self.overlap.remove(&id);
-                self.held.retain(|(l, _)| l.id != label.id);
+                self.held.retain(|(l, _)| l.id() != label.id());
                 Ok(None)
             }
             Some(_) => {
@@ -249,7 +245,7 @@ impl Feed for LabelFeed {
                 Ok(None)
             }
             None => {
-                let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+                let created_at = label.created_at().and_then(time::parse_iso);
                 self.record(id, d, created_at);
                 Ok(Some(self.event(label, ctx, EventOrigin::Live)))
             }
@@ -264,10 +260,10 @@ impl Feed for LabelFeed {
         let held = std::mem::take(&mut self.held);
         let mut out = Vec::with_capacity(held.len());
         for (label, d) in held {
-            let id: Arc<str> = Arc::from(label.id.as_str());
+            let id: Arc<str> = Arc::from(label.id());
             // Its live stream moved past the catch-up's version: later results are new.
             self.overlap.remove(&id);
-            let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+            let created_at = label.created_at().and_then(time::parse_iso);
             self.record(id, d, created_at);
             out.push(self.event(label, ctx, EventOrigin::Live));
         }
@@ -311,13 +307,13 @@ impl Feed for LabelFeed {
         self.index = Some(self.build_index());
         let mut receive = |rows: Vec<Label>| {
             for label in rows {
-                let id: Arc<str> = Arc::from(label.id.as_str());
+                let id: Arc<str> = Arc::from(label.id());
                 let d = digest(&label);
                 if self.delivered(&id, d) {
                     log::trace!("caught-up label {id}: delivered before the gap");
                     continue;
                 }
-                let created_at = label.created_at.as_deref().and_then(time::parse_iso);
+                let created_at = label.created_at().and_then(time::parse_iso);
                 self.record(Arc::clone(&id), d, created_at);
                 log::trace!("caught-up label {id}: delivered");
                 self.overlap.insert(id, d);

@@ -4,7 +4,6 @@
 mod labels;
 mod source;
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Deserialize;
@@ -19,13 +18,13 @@ pub(crate) use labels::{
 use crate::error::{Error, GraphQlError, Result};
 use crate::subscription::catch_up::{Flow, Gap};
 use crate::subscription::checkpoint::Checkpoint;
-use crate::subscription::events::RawEvent;
+use crate::subscription::events::{OperationId, RawEvent};
 
 /// What the worker tells a feed about the connection a result came on.
 #[derive(Debug, Clone)]
 pub(crate) struct Context {
     /// The subscription's operation id on this connection.
-    pub(crate) subscription_id: Arc<str>,
+    pub(crate) subscription_id: OperationId,
     /// The `Date` the server sent with the WebSocket handshake, if any.
     pub(crate) server_date: Option<SystemTime>,
 }
@@ -140,7 +139,7 @@ impl Feed for RawFeed {
         Ok(Some(RawEvent {
             data: p.data,
             errors: p.errors.iter().map(GraphQlError::from_json).collect(),
-            subscription_id: ctx.subscription_id.to_string(),
+            subscription_id: ctx.subscription_id.as_str().to_owned(),
         }))
     }
 }
@@ -151,7 +150,7 @@ mod tests {
 
     pub(crate) fn ctx() -> Context {
         Context {
-            subscription_id: Arc::from("s"),
+            subscription_id: OperationId::new("s"),
             server_date: None,
         }
     }
