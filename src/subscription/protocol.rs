@@ -229,6 +229,15 @@ impl Machine {
         }
     }
 
+    /// Whether `text` is a `graphql-ws` keep-alive as servers write it (`{"type":"ka"}`), which
+    /// needs nothing done: told without parsing, since an idle subscription gets one every few
+    /// seconds. Other spellings go through [`handle`](Self::handle) and mean the same.
+    pub(crate) fn is_keep_alive(&self, text: &str) -> bool {
+        self.protocol == WsProtocol::GraphqlWs
+            && self.phase != Phase::Ended
+            && text == r#"{"type":"ka"}"#
+    }
+
     /// Feeds one input; returns what to do, in order.
     pub(crate) fn handle(&mut self, input: Input<'_>) -> Vec<Action> {
         if self.phase == Phase::Ended {

@@ -460,6 +460,7 @@ impl<F: Feed> Worker<F> {
     /// Feeds one WebSocket message to the machine.
     fn on_message(&mut self, conn: &mut Connection, message: Message) -> Vec<Action> {
         match message {
+            Message::Text(t) if conn.machine.is_keep_alive(&t) => vec![],
             Message::Text(t) => {
                 // A result decodes in one pass, straight into the feed's payload; anything
                 // else (or a result that does not decode) goes through the machine.

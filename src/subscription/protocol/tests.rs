@@ -81,6 +81,10 @@ fn graphql_ws_happy_path_matches_the_sdk() {
     assert_eq!(frames[2]["payload"]["query"], PROBE_QUERY);
 
     assert!(text(&mut m, json!({"type": "ka"})).is_empty());
+    // The shortcut agrees with the machine: only the exact `ka` frame, which needs nothing done.
+    assert!(m.is_keep_alive(r#"{"type":"ka"}"#));
+    assert!(!m.is_keep_alive(r#"{"type":"data"}"#));
+    assert!(!machine(WsProtocol::GraphqlTransportWs).is_keep_alive(r#"{"type":"ka"}"#));
     let frame = json!({"type": "data", "id": "sub1", "payload": {"data": {"data": {"id": "l1"}}}});
     match text(&mut m, frame.clone()).as_slice() {
         [Action::Deliver(payload)] => {
