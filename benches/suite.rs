@@ -63,11 +63,11 @@ fn main() {
         sections::throughput::run(&mut report, n(100_000), 3);
     }
     if on("hotpath") {
-        // More rounds steady the medians on a noisy machine (`KILI_BENCH_ROUNDS=25`).
+        // Rounds of the hot-path section: more steady the medians on a noisy machine.
         let rounds = std::env::var("KILI_BENCH_ROUNDS")
             .ok()
             .and_then(|r| r.parse().ok())
-            .unwrap_or(9);
+            .unwrap_or(25);
         sections::hotpath::run(&mut report, n(20_000), rounds);
     }
     if on("backpressure") {
