@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+
+use crate::small_str::SmallStr;
 
 /// A map keyed by label id.
-pub(crate) type IdMap<V> = HashMap<Arc<str>, V, BuildHasherDefault<WordHasher>>;
+pub(crate) type IdMap<V> = HashMap<SmallStr, V, BuildHasherDefault<WordHasher>>;
 
 /// Multiplier of the word mix (FxHash's).
 const K: u64 = 0x517c_c1b7_2722_0a95;

@@ -266,6 +266,7 @@ mod hash;
 mod ids;
 mod models;
 mod progress;
+mod small_str;
 mod subscription;
 mod time;
 mod tls;

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::hash::WordHasher;
 use crate::models::Label;
+use crate::small_str::SmallStr;
 
 /// Entries per chunk of the recent set.
 const CHUNK: usize = 64;
@@ -29,7 +30,7 @@ const CHUNK: usize = 64;
 /// One delivered version: the label's id, a digest of its selected fields, its `createdAt`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
-    pub(crate) id: Arc<str>,
+    pub(crate) id: SmallStr,
     pub(crate) digest: u64,
     pub(crate) created_at: i64,
 }
@@ -278,7 +279,7 @@ impl FromStr for Checkpoint {
         {
             let entry = match item.as_array().map(Vec::as_slice) {
                 Some([id, digest, created]) => Entry {
-                    id: Arc::from(
+                    id: SmallStr::new(
                         id.as_str()
                             .ok_or_else(|| bad("a label id is not a string"))?,
                     ),
@@ -340,7 +341,7 @@ mod tests {
 
     fn entry(id: &str, created_at: i64) -> Entry {
         Entry {
-            id: Arc::from(id),
+            id: SmallStr::new(id),
             digest: 0xabc,
             created_at,
         }

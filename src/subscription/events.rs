@@ -7,45 +7,8 @@ use serde_json::Value;
 
 use crate::error::{Error, GraphQlError};
 use crate::models::Label;
+use crate::small_str::SmallStr;
 use crate::subscription::checkpoint::Checkpoint;
-
-/// The id of the operation that carried an event: inline when short (ours are six
-/// characters), so that an event handed to another thread shares no reference count with the
-/// subscription's thread.
-#[derive(Clone)]
-pub(crate) enum OperationId {
-    Inline { len: u8, bytes: [u8; 22] },
-    Shared(Arc<str>),
-}
-
-impl OperationId {
-    pub(crate) fn new(id: &str) -> OperationId {
-        match u8::try_from(id.len()) {
-            Ok(len) if id.len() <= 22 => {
-                let mut bytes = [0; 22];
-                bytes[..id.len()].copy_from_slice(id.as_bytes());
-                OperationId::Inline { len, bytes }
-            }
-            _ => OperationId::Shared(Arc::from(id)),
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            // The bytes of a whole `str`: always UTF-8, the fallback is never taken.
-            OperationId::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            OperationId::Shared(s) => s,
-        }
-    }
-}
-
-impl std::fmt::Debug for OperationId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_str().fmt(f)
-    }
-}
 
 /// How an event reached the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,14 +41,14 @@ pub struct LabelEvent {
     pub label: Label,
     /// Live, or fetched after a gap.
     pub origin: EventOrigin,
-    subscription_id: OperationId,
+    subscription_id: SmallStr,
     checkpoint: Checkpoint,
 }
 
 impl LabelEvent {
     pub(crate) fn new(
         label: Label,
-        subscription_id: OperationId,
+        subscription_id: SmallStr,
         origin: EventOrigin,
         checkpoint: Checkpoint,
     ) -> LabelEvent {

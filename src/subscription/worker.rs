@@ -19,8 +19,9 @@ use crate::backoff::Backoff;
 use crate::client::Kili;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::small_str::SmallStr;
 use crate::subscription::catch_up::Flow;
-use crate::subscription::events::{Lifecycle, OperationId};
+use crate::subscription::events::Lifecycle;
 use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::link::{Endpoint, Incoming, Link};
 use crate::subscription::options::SubscriptionOptions;
@@ -510,7 +511,7 @@ impl<F: Feed> Worker<F> {
         let id = ids::new_operation_id();
         let probe = format!("{id}-ready");
         let ctx = Context {
-            subscription_id: OperationId::new(&id),
+            subscription_id: SmallStr::new(&id),
             server_date: link.server_date(),
         };
         let machine = Machine::new(

@@ -11,7 +11,6 @@
 //!   with it) or until no result is waiting in the socket (then they are newer, and delivered,
 //!   in order). A label's versions are never delivered out of order, nor twice.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
@@ -23,6 +22,7 @@ use crate::client::fields::Selection;
 use crate::error::{Error, Result};
 use crate::hash::IdMap;
 use crate::models::{Label, LabelFromText};
+use crate::small_str::SmallStr;
 use crate::subscription::catch_up::{self, Flow};
 use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
 use crate::subscription::events::{EventOrigin, LabelEvent};
@@ -174,20 +174,20 @@ impl LabelFeed {
     fn build_index(&self) -> IdMap<u64> {
         let mut index = IdMap::default();
         for e in self.recent.iter() {
-            index.insert(Arc::clone(&e.id), e.digest);
+            index.insert(e.id.clone(), e.digest);
         }
         index
     }
 
     /// Records a delivered version.
-    fn record(&mut self, id: Arc<str>, digest: u64, created_at: Option<i64>) {
+    fn record(&mut self, id: SmallStr, digest: u64, created_at: Option<i64>) {
         // A label without a usable `createdAt` is kept until the capacity drops it.
         let created_at = created_at.unwrap_or(i64::MAX);
         if created_at != i64::MAX {
             self.newest = self.newest.max(Some(created_at));
         }
         if let Some(index) = &mut self.index {
-            index.insert(Arc::clone(&id), digest);
+            index.insert(id.clone(), digest);
         }
         self.recent.push(Entry {
             id,
@@ -220,7 +220,7 @@ impl Feed for LabelFeed {
             .and_then(|d| d.data)
             .map(|l| l.0)
             .ok_or_else(|| Error::decode("a label event", "no label at data.data"))?;
-        let id: Arc<str> = Arc::from(label.id());
+        let id = SmallStr::new(label.id());
         let d = digest(&label);
         if self.overlap_until.is_some_and(|t| Instant::now() >= t) {
             self.overlap.clear();
@@ -260,7 +260,7 @@ impl Feed for LabelFeed {
         let held = std::mem::take(&mut self.held);
         let mut out = Vec::with_capacity(held.len());
         for (label, d) in held {
-            let id: Arc<str> = Arc::from(label.id());
+            let id = SmallStr::new(label.id());
             // Its live stream moved past the catch-up's version: later results are new.
             self.overlap.remove(&id);
             let created_at = label.created_at().and_then(time::parse_iso);
@@ -307,14 +307,14 @@ impl Feed for LabelFeed {
         self.index = Some(self.build_index());
         let mut receive = |rows: Vec<Label>| {
             for label in rows {
-                let id: Arc<str> = Arc::from(label.id());
+                let id = SmallStr::new(label.id());
                 let d = digest(&label);
                 if self.delivered(&id, d) {
                     log::trace!("caught-up label {id}: delivered before the gap");
                     continue;
                 }
                 let created_at = label.created_at().and_then(time::parse_iso);
-                self.record(Arc::clone(&id), d, created_at);
+                self.record(id.clone(), d, created_at);
                 log::trace!("caught-up label {id}: delivered");
                 self.overlap.insert(id, d);
                 delivered += 1;

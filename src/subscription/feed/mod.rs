@@ -16,15 +16,16 @@ pub(crate) use labels::{
 };
 
 use crate::error::{Error, GraphQlError, Result};
+use crate::small_str::SmallStr;
 use crate::subscription::catch_up::{Flow, Gap};
 use crate::subscription::checkpoint::Checkpoint;
-use crate::subscription::events::{OperationId, RawEvent};
+use crate::subscription::events::RawEvent;
 
 /// What the worker tells a feed about the connection a result came on.
 #[derive(Debug, Clone)]
 pub(crate) struct Context {
     /// The subscription's operation id on this connection.
-    pub(crate) subscription_id: OperationId,
+    pub(crate) subscription_id: SmallStr,
     /// The `Date` the server sent with the WebSocket handshake, if any.
     pub(crate) server_date: Option<SystemTime>,
 }
@@ -150,7 +151,7 @@ mod tests {
 
     pub(crate) fn ctx() -> Context {
         Context {
-            subscription_id: OperationId::new("s"),
+            subscription_id: SmallStr::new("s"),
             server_date: None,
         }
     }
