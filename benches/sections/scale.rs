@@ -4,8 +4,12 @@
 //! runs as one process per 5,000 subscriptions, within a usual limit of 20,000 descriptors; the
 //! client holds one per subscription. Measured: the time to open them all, resident memory per
 //! subscription, CPU over an idle window, that each receives the label appended to its project,
-//! and the time to close them all.
+//! and the time to close them all. The idle CPU's anchor is the floor of the design: threads that
+//! do nothing but block in `read()` on a socket each, woken by the same `ka` frames at the same
+//! rate.
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,12 +30,22 @@ const PER_SERVER: usize = 5000;
 /// holds about one `ka` frame per subscription.
 const SERVER_KA_SECS: u64 = 10;
 
+/// Threads of the wake-up floor (two file descriptors each, in this process).
+const FLOOR_THREADS: usize = 5000;
+
 /// Runs the section: `subs` subscriptions, idle for `window`.
 pub fn run(report: &mut Report, subs: usize, window: Duration) {
     println!(
         "\n[{SECTION}] {subs} subscriptions, idle {} s",
         window.as_secs()
     );
+    let floor = match wake_floor(FLOOR_THREADS.min(subs), window) {
+        Ok(per_wake) => Some(per_wake),
+        Err(e) => {
+            println!("  the wake-up floor failed: {e}");
+            None
+        }
+    };
     // Every subscription is one WebSocket; the HTTP client needs a few more.
     let servers: Vec<ChildServer> = (0..subs.div_ceil(PER_SERVER))
         .map(|_| ChildServer::spawn_with(PER_SERVER + 64, Some(SERVER_KA_SECS)))
@@ -180,16 +194,82 @@ pub fn run(report: &mut Report, subs: usize, window: Duration) {
         "< 128 KiB",
         Verdict::of(opened == subs && per_sub < 128.0),
     );
+    // The local server sends each subscription a `ka` every `SERVER_KA_SECS`.
+    let kas = opened as f64 * wall.as_secs_f64() / SERVER_KA_SECS as f64;
+    let per_ka = cpu.as_secs_f64() / kas.max(1.0);
     report.add(
         SECTION,
         format!("idle CPU over {} s", window.as_secs()),
-        format!("{:.3} % of a core", cpu_share * 100.0),
+        format!(
+            "{:.3} % of a core ({:.1} µs per `ka`)",
+            cpu_share * 100.0,
+            per_ka * 1e6
+        ),
         "< 1 %",
         Verdict::of(active == subs && cpu_share < 0.01),
     );
+    if let Some(floor) = floor {
+        let floor_share = floor.as_secs_f64() * kas / wall.as_secs_f64();
+        report.info(
+            SECTION,
+            "the floor of a thread per connection: a thread blocked in `read()` woken by each `ka` (ratio)",
+            format!(
+                "{:.1} µs per wake-up, {:.3} % of a core at this rate ({:.2})",
+                floor.as_secs_f64() * 1e6,
+                floor_share * 100.0,
+                per_ka / floor.as_secs_f64()
+            ),
+        );
+    }
     report.info(
         SECTION,
         "time to open / to close them all, one after the other",
         format!("{} / {}", dur(open_time), dur(close_time)),
     );
+}
+
+/// The floor of the one-thread-per-connection design: `threads` threads, each blocked in
+/// `read()` on its own socket (one system call per frame, nothing else), woken by a `ka` frame
+/// of the local server's size every `SERVER_KA_SECS`, spread evenly over `window`. Returns the
+/// reading threads' CPU per wake-up (the writer's left out).
+fn wake_floor(threads: usize, window: Duration) -> Result<Duration, String> {
+    const NAME: &str = "kili-floor";
+    let e = |e: std::io::Error| e.to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(e)?;
+    let addr = listener.local_addr().map_err(e)?;
+    let mut writers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let mut client = TcpStream::connect(addr).map_err(e)?;
+        let (server, _) = listener.accept().map_err(e)?;
+        server.set_nodelay(true).map_err(e)?;
+        writers.push(server);
+        std::thread::Builder::new()
+            .name(NAME.into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let mut buf = [0u8; 64];
+                while matches!(client.read(&mut buf), Ok(n) if n > 0) {}
+            })
+            .map_err(e)?;
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    // What the local server writes: a text frame holding `{"type":"ka"}`.
+    let mut ka = vec![0x81, 13];
+    ka.extend_from_slice(br#"{"type":"ka"}"#);
+    let before = procfs::threads_cpu_ns(NAME);
+    let t0 = Instant::now();
+    let mut sent = 0usize;
+    while t0.elapsed() < window {
+        let due = (threads as f64 * t0.elapsed().as_secs_f64() / SERVER_KA_SECS as f64) as usize;
+        while sent < due {
+            writers[sent % threads].write_all(&ka).map_err(e)?;
+            sent += 1;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Let the last frames be read before counting.
+    std::thread::sleep(Duration::from_millis(200));
+    let cpu = procfs::threads_cpu_ns(NAME).saturating_sub(before);
+    drop(writers); // the readers see the end of their streams and stop
+    Ok(Duration::from_nanos(cpu / sent.max(1) as u64))
 }

@@ -92,6 +92,24 @@ pub fn thread_cpu_ns(name: &str) -> Option<u64> {
     })
 }
 
+/// CPU time (nanoseconds) of all of this process's threads with this name, summed.
+pub fn threads_cpu_ns(name: &str) -> u64 {
+    let want: String = name.chars().take(15).collect();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| {
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            if comm.trim_end() != want {
+                return None;
+            }
+            schedstat_ns(&t.path().join("schedstat").to_string_lossy())
+        })
+        .sum()
+}
+
 /// The first field of a `schedstat` file: time spent on the CPU, nanoseconds.
 fn schedstat_ns(path: &str) -> Option<u64> {
     std::fs::read_to_string(path)
