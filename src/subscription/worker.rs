@@ -642,6 +642,13 @@ impl<F: Feed> Worker<F> {
             Counters::bump(&self.shared.counters.reconnects);
         }
         self.core.feed.established(&conn.ctx);
+        // A label subscription has a checkpoint from the moment it is established (a resumed
+        // one, the checkpoint it resumed from), before the waiter hands the handle over.
+        if self.shared.checkpoint().is_none()
+            && let Some(cp) = self.core.feed.checkpoint()
+        {
+            self.shared.set_checkpoint(cp);
+        }
         // The waiter learns of the connection before the catch-up, which may take a while.
         if let Some(w) = self.waiter.take() {
             let _ = w.send(Ok(()));

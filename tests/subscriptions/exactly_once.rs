@@ -95,6 +95,21 @@ fn live_versions_are_never_merged() {
     assert_eq!(sub.stats().duplicates, 0);
 }
 
+#[test]
+fn a_fresh_subscription_has_a_checkpoint_as_soon_as_it_is_returned() {
+    let server = server();
+    let kili = client(&server);
+    let (project, _asset) = project_with_asset(&kili);
+    // The race the bench found: the handle returned before the checkpoint was set.
+    for _ in 0..50 {
+        let sub = kili.label_created_or_updated(&project, |_| {}).unwrap();
+        let checkpoint = sub.checkpoint();
+        sub.close().unwrap();
+        let checkpoint = checkpoint.expect("a checkpoint once label_created_or_updated returns");
+        assert_eq!(checkpoint.len(), 0, "nothing delivered yet");
+    }
+}
+
 /// Waits until the callback saw `n` events; returns them.
 fn wait_seen(seen: &Seen, n: usize) -> Vec<(String, Value, EventOrigin)> {
     assert!(
