@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -269,11 +269,16 @@ struct Packer {
 
 impl Packer {
     fn put(&mut self, s: &str) -> Span {
-        // The total length was checked to fit in `u32` before packing.
-        let start = self.text.len() as u32;
+        let start = self.text.len();
         self.text.push_str(s);
+        self.since(start)
+    }
+
+    /// The span of what was pushed since `start`.
+    fn since(&self, start: usize) -> Span {
+        // The total length was checked to fit in `u32` before packing.
         Span {
-            start,
+            start: start as u32,
             end: self.text.len() as u32,
         }
     }
@@ -293,11 +298,7 @@ impl Packer {
             self.text.truncate(start);
             return Ok(None);
         }
-        // The total length was checked to fit in `u32` before packing.
-        Ok(Some(Span {
-            start: start as u32,
-            end: self.text.len() as u32,
-        }))
+        Ok(Some(self.since(start)))
     }
 }
 
@@ -383,7 +384,7 @@ impl Parts<'_> {
         let id = self.id.ok_or("missing field `id`")?;
         let asset_id = self.asset_id.or(self.label_of);
         let (author_id, author_email) = match &self.author {
-            Some(a) => (a.id.as_ref(), a.email.as_ref()),
+            Some(a) => (a.id.as_ref().map(|t| &t.0), a.email.as_ref().map(|t| &t.0)),
             None => (None, None),
         };
         let texts = [
@@ -408,8 +409,8 @@ impl Parts<'_> {
         };
         let id = p.put(&id);
         let author = self.author.as_ref().map(|a| AuthorSpans {
-            id: p.put_opt(a.id.as_ref()),
-            email: p.put_opt(a.email.as_ref()),
+            id: p.put_opt(a.id.as_ref().map(|t| &t.0)),
+            email: p.put_opt(a.email.as_ref().map(|t| &t.0)),
         });
         let asset_id = p.put_opt(asset_id.as_ref());
         let json_response = match &self.json_response {
@@ -535,7 +536,8 @@ fn text(t: Option<Text<'_>>) -> Option<Cow<'_, str>> {
 /// A string, borrowed from the input when it can be (no escapes in it).
 struct Text<'de>(Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for Text<'de> {
+/// Borrowing from any input that outlives it (what `#[serde(borrow)]` fields ask for).
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct TextVisitor;
         impl<'de> Visitor<'de> for TextVisitor {
@@ -557,42 +559,14 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// A label's `author`: the fields a [`User`] shows, the others skipped.
-struct Author<'de> {
-    id: Option<Cow<'de, str>>,
-    email: Option<Cow<'de, str>>,
-}
-
-impl<'de> Deserialize<'de> for Author<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct AuthorVisitor;
-        impl<'de> Visitor<'de> for AuthorVisitor {
-            type Value = Author<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a user object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Author<'de>, A::Error> {
-                let mut author = Author {
-                    id: None,
-                    email: None,
-                };
-                while let Some(key) = map.next_key::<Text<'de>>()? {
-                    match &*key.0 {
-                        "id" => author.id = text(map.next_value()?),
-                        "email" => author.email = text(map.next_value()?),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(author)
-            }
-        }
-        d.deserialize_map(AuthorVisitor)
-    }
+/// A label's `author`: the fields a [`User`] shows, borrowed where they can be; the others
+/// skipped.
+#[derive(Deserialize)]
+struct Author<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    email: Option<Text<'a>>,
 }
 
 /// A label's `labelOf`: the asset's id, and its other fields if any were selected.
@@ -851,6 +825,15 @@ mod tests {
                 from_tree
             );
         }
+    }
+
+    #[test]
+    fn an_author_borrows_from_the_frame_and_skips_what_it_does_not_show() {
+        let a: Author<'_> =
+            serde_json::from_str(r#"{"id":null,"email":"e@x","name":{"a":1}}"#).unwrap();
+        assert!(a.id.is_none());
+        assert!(matches!(a.email.map(|t| t.0), Some(Cow::Borrowed("e@x"))));
+        assert!(serde_json::from_str::<Author<'_>>("3").is_err());
     }
 
     #[test]
