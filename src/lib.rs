@@ -258,18 +258,11 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
-mod backoff;
 mod client;
-mod deadline;
+mod common;
 mod error;
-mod hash;
-mod ids;
 mod models;
-mod progress;
-mod small_str;
 mod subscription;
-mod time;
-mod tls;
 
 pub use client::Paginated;
 pub use client::ops::asset_updates::AssetUpdate;
@@ -280,6 +273,7 @@ pub use client::ops::predictions::NewPredictions;
 pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
 pub use client::ops::upload::AssetContent;
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
+pub use common::tls::TlsProvider;
 pub use error::{Error, ErrorSource, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};
 pub use subscription::{
@@ -290,4 +284,3 @@ pub use subscription::{
 /// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
 /// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).
 pub use subscription::{RecvError, RecvTimeoutError, TryRecvError};
-pub use tls::TlsProvider;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backoff::Backoff;
 use crate::client::Kili;
+use crate::common::backoff::Backoff;
+use crate::common::tls::{Tls, TlsProvider, TlsSettings};
 use crate::error::{Error, Result};
-use crate::tls::{Tls, TlsProvider, TlsSettings};
 
 /// Kili's cloud endpoint, used when none is given.
 ///

@@ -1,10 +1,12 @@
 //! The blocking [`Kili`] client.
 
 pub(crate) mod config;
+mod deadline;
 mod document;
 pub(crate) mod fields;
 pub(crate) mod ops;
 pub(crate) mod paginate;
+mod progress;
 mod rate_limit;
 pub(crate) mod read;
 mod retry;
@@ -12,10 +14,10 @@ mod transport;
 
 use std::sync::Arc;
 
-pub use crate::progress::Progress;
 use config::Config;
 pub use config::{DEFAULT_ENDPOINT, KiliBuilder};
 pub use paginate::Paginated;
+pub use progress::Progress;
 use rate_limit::RateLimiter;
 use retry::{Failure, Safety};
 use serde_json::Value;

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use crate::client::Kili;
 use crate::client::ops::BATCH_SIZE;
+use crate::client::progress::Progress;
 use crate::client::read::{Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
-use crate::progress::Progress;
 
 /// A lazy iterator over the results of a read (`projects`, `assets`, `labels`).
 ///

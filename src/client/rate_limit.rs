@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::deadline::FOREVER;
+use crate::client::deadline::FOREVER;
 
 /// A blocking sliding-window rate limiter.
 #[derive(Debug)]

@@ -13,7 +13,7 @@
 //! - **failed**: a definite answer (GraphQL errors, 401, other statuses, a bad certificate):
 //!   resending gives the same answer, so it is never retried.
 //!
-//! Delays: the crate's [`Backoff`](crate::backoff::Backoff) (capped, exponential, full jitter),
+//! Delays: the crate's [`Backoff`](crate::common::backoff::Backoff) (capped, exponential, full jitter),
 //! or exactly the server's `Retry-After` when it sends one, and
 //! never past the call's total time budget.
 
@@ -147,14 +147,14 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
-    let at = crate::time::parse_http_date(v)?;
+    let at = crate::common::time::parse_http_date(v)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backoff::Backoff;
+    use crate::common::backoff::Backoff;
 
     fn settings() -> RetrySettings {
         RetrySettings {

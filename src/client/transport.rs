@@ -24,8 +24,8 @@ impl Transport {
         let mut b = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // ureq adds them to the clock: a `Duration::MAX` setting means no limit.
-            .timeout_connect(crate::deadline::limit(config.connect_timeout))
-            .timeout_global(crate::deadline::limit(config.request_timeout))
+            .timeout_connect(crate::client::deadline::limit(config.connect_timeout))
+            .timeout_global(crate::client::deadline::limit(config.request_timeout))
             .user_agent(concat!("kili-rs/", env!("CARGO_PKG_VERSION")));
         config.tls.check_endpoint(&config.endpoint)?;
         #[cfg(any(feature = "rustls", feature = "native-tls"))]

@@ -190,7 +190,7 @@ fn sort(rows: &mut [Label]) {
     rows.sort_by_cached_key(|l| {
         let t = l
             .created_at()
-            .and_then(crate::time::parse_iso)
+            .and_then(crate::common::time::parse_iso)
             .unwrap_or(i64::MAX);
         (t, l.id().to_owned())
     });
@@ -244,8 +244,10 @@ mod tests {
                 .skip(skip as usize)
                 .take(first as usize)
                 .map(|(t, id)| {
-                    Label::from_json(&json!({"id": id, "createdAt": crate::time::format_ms(*t)}))
-                        .unwrap()
+                    Label::from_json(
+                        &json!({"id": id, "createdAt": crate::common::time::format_ms(*t)}),
+                    )
+                    .unwrap()
                 })
                 .collect())
         }

@@ -20,9 +20,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::hash::WordHasher;
 use crate::models::Label;
-use crate::small_str::SmallStr;
+use crate::subscription::feed::hash::WordHasher;
+use crate::subscription::feed::small_str::SmallStr;
 
 /// Entries per chunk of the recent set.
 const CHUNK: usize = 64;
@@ -232,7 +232,7 @@ impl Eq for Checkpoint {}
 impl fmt::Debug for Checkpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Checkpoint")
-            .field("from", &self.from.map(crate::time::format_ms))
+            .field("from", &self.from.map(crate::common::time::format_ms))
             .field("labels", &self.len())
             .finish()
     }

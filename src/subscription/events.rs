@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::error::{Error, GraphQlError};
 use crate::models::Label;
-use crate::small_str::SmallStr;
 use crate::subscription::checkpoint::Checkpoint;
+use crate::subscription::feed::small_str::SmallStr;
 
 /// How an event reached the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,9 +21,9 @@ use tungstenite::protocol::{CloseFrame, WebSocketConfig, frame::coding::CloseCod
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{ClientRequestBuilder, HandshakeError, Message, WebSocket};
 
+use crate::common::tls::Tls;
 use crate::error::{Error, Result};
 use crate::subscription::options::WsProtocol;
-use crate::tls::Tls;
 
 /// The shortest read timeout: the kernel rounds timeouts up to its tick anyway.
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -241,7 +241,7 @@ impl Link {
             .headers()
             .get("Date")
             .and_then(|v| v.to_str().ok())
-            .and_then(crate::time::parse_http_date);
+            .and_then(crate::common::time::parse_http_date);
         Ok(Link {
             ws,
             tcp: socket.0,
@@ -465,7 +465,7 @@ mod tests {
     }
 
     fn plain_tls() -> Tls {
-        Tls::new(&crate::tls::TlsSettings::default()).unwrap()
+        Tls::new(&crate::common::tls::TlsSettings::default()).unwrap()
     }
 
     /// A graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.

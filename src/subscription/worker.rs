@@ -15,13 +15,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use serde_json::Value;
 use tungstenite::Message;
 
-use crate::backoff::Backoff;
 use crate::client::Kili;
+use crate::common::backoff::Backoff;
+use crate::common::ids;
 use crate::error::{Error, Result};
-use crate::ids;
-use crate::small_str::SmallStr;
 use crate::subscription::catch_up::Flow;
 use crate::subscription::events::Lifecycle;
+use crate::subscription::feed::small_str::SmallStr;
 use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::link::{Endpoint, Incoming, Link};
 use crate::subscription::options::SubscriptionOptions;
@@ -743,8 +743,8 @@ impl<F: Feed> Worker<F> {
                 gap.skipped
             );
             self.core.outlet.lifecycle(Lifecycle::CatchUpTruncated {
-                from: crate::time::to_system_time(gap.from),
-                until: crate::time::to_system_time(gap.until),
+                from: crate::common::time::to_system_time(gap.from),
+                until: crate::common::time::to_system_time(gap.until),
                 skipped: gap.skipped,
             });
         }

@@ -8,13 +8,13 @@ use serde_json::{Map, Value, json};
 use crate::client::ops::upload::{self, AssetContent, Body, Upload};
 use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
 use crate::client::paginate::Paginated;
+use crate::client::progress::Progress;
 use crate::client::read::{ASSETS, Page, page_setters};
 use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
+use crate::common::ids;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::models::{Asset, InputType};
-use crate::progress::Progress;
 
 pub(crate) const APPEND_MANY_ASSETS: &str = "mutation appendManyAssets(
     $data: AppendManyAssetsData!,

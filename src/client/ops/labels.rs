@@ -9,12 +9,12 @@ use serde_json::{Map, Value, json};
 use crate::client::ops::assets::{AssetQuery, asset_where};
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
+use crate::client::progress::Progress;
 use crate::client::read::{LABELS, Page, page_setters};
 use crate::client::retry::Failure;
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
 use crate::models::{Label, LabelType};
-use crate::progress::Progress;
 
 pub(crate) const APPEND_MANY_LABELS: &str =
     "mutation appendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!) {
@@ -287,7 +287,7 @@ pub(crate) fn reconcile_where(
     w.insert("typeIn".into(), json!([new.label_type.as_str()]));
     w.insert(
         "createdAtGte".into(),
-        json!(crate::time::format_iso8601(since)),
+        json!(crate::common::time::format_iso8601(since)),
     );
     Value::Object(w)
 }

@@ -9,10 +9,10 @@ use crate::client::Kili;
 use crate::client::ops::assets::AssetQuery;
 use crate::client::ops::labels::{APPEND_MANY_LABELS, PreparedLabel, append_many_labels_variables};
 use crate::client::ops::{batches, send_reconciled};
+use crate::client::progress::Progress;
 use crate::client::take_data;
 use crate::error::{Error, Result};
 use crate::models::LabelType;
-use crate::progress::Progress;
 
 /// Predictions to add with [`Kili::create_predictions`]: one JSON response per asset, matched
 /// by position, all from one model.

@@ -19,14 +19,14 @@ use super::source::ApiSource;
 use super::{CaughtUp, Context, Feed};
 use crate::client::Kili;
 use crate::client::fields::Selection;
+use crate::common::time;
 use crate::error::{Error, Result};
-use crate::hash::IdMap;
 use crate::models::{Label, LabelFromText};
-use crate::small_str::SmallStr;
 use crate::subscription::catch_up::{self, Flow};
 use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
 use crate::subscription::events::{EventOrigin, LabelEvent};
-use crate::time;
+use crate::subscription::feed::hash::IdMap;
+use crate::subscription::feed::small_str::SmallStr;
 
 /// The label fields that label events carry: the SDK's subscription fields, plus `createdAt`
 /// for the catch-up. The subscription document and the catch-up read both select these.

@@ -1,7 +1,9 @@
 //! What a subscription makes of its results: raw events for any document, or labels with a
 //! catch-up after gaps and a checkpoint after each event.
 
+pub(crate) mod hash;
 mod labels;
+pub(crate) mod small_str;
 mod source;
 
 use std::time::SystemTime;
@@ -16,10 +18,10 @@ pub(crate) use labels::{
 };
 
 use crate::error::{Error, GraphQlError, Result};
-use crate::small_str::SmallStr;
 use crate::subscription::catch_up::{Flow, Gap};
 use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::events::RawEvent;
+use crate::subscription::feed::small_str::SmallStr;
 
 /// What the worker tells a feed about the connection a result came on.
 #[derive(Debug, Clone)]

@@ -7,11 +7,11 @@ use crate::client::Kili;
 use crate::client::ops::labels::LabelQuery;
 use crate::client::paginate::Paginated;
 use crate::client::read::{LABELS, Page};
+use crate::common::time::format_ms;
 use crate::error::Result;
 use crate::models::Label;
 use crate::subscription::catch_up::Source;
 use crate::subscription::feed::LABEL_EVENT_FIELDS;
-use crate::time::format_ms;
 
 /// The labels of one project.
 #[derive(Debug, Clone)]

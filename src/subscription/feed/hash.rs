@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::small_str::SmallStr;
+use crate::subscription::feed::small_str::SmallStr;
 
 /// A map keyed by label id.
 pub(crate) type IdMap<V> = HashMap<SmallStr, V, BuildHasherDefault<WordHasher>>;
