@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::error::{Error, GraphQlError};
 use crate::models::Label;
-use crate::subscription::checkpoint::Checkpoint;
+use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::feed::small_str::SmallStr;
 
 /// How an event reached the program.

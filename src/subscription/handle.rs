@@ -10,9 +10,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, unbounded};
 use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
-use crate::subscription::checkpoint::Checkpoint;
+use crate::subscription::command::Command;
+use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::status::{Shared, SubscriptionState, SubscriptionStats};
-use crate::subscription::worker::{Command, Parked};
+use crate::subscription::worker::Parked;
 
 /// A running subscription: pause it, resume it, close it, restart it, wait for it, watch it.
 ///

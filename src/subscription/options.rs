@@ -4,8 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::events::Lifecycle;
+use crate::subscription::feed::checkpoint::Checkpoint;
 
 /// A GraphQL-over-WebSocket protocol, named by its WebSocket subprotocol.
 ///

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::Error;
-use crate::subscription::checkpoint::Checkpoint;
-use crate::subscription::link::Waker;
+use crate::subscription::command::Command;
+use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::options::WsProtocol;
-use crate::subscription::worker::Command;
+use crate::subscription::wire::link::Waker;
 
 /// Where a subscription is.
 #[derive(Debug, Clone)]

@@ -18,34 +18,14 @@ use serde::Deserialize;
 use super::source::ApiSource;
 use super::{CaughtUp, Context, Feed};
 use crate::client::Kili;
-use crate::client::fields::Selection;
 use crate::common::time;
 use crate::error::{Error, Result};
 use crate::models::{Label, LabelFromText};
-use crate::subscription::catch_up::{self, Flow};
-use crate::subscription::checkpoint::{Checkpoint, Entry, Recent, digest};
 use crate::subscription::events::{EventOrigin, LabelEvent};
+use crate::subscription::feed::catch_up::{self, Flow};
+use crate::subscription::feed::checkpoint::{Checkpoint, Entry, Recent, digest};
 use crate::subscription::feed::hash::IdMap;
 use crate::subscription::feed::small_str::SmallStr;
-
-/// The label fields that label events carry: the SDK's subscription fields, plus `createdAt`
-/// for the catch-up. The subscription document and the catch-up read both select these.
-pub(crate) const LABEL_EVENT_FIELDS: &[&str] = &[
-    "id",
-    "author.email",
-    "labelOf.id",
-    "labelType",
-    "jsonResponse",
-    "createdAt",
-];
-
-/// The label subscription's document: the SDK's, with [`LABEL_EVENT_FIELDS`].
-pub(crate) fn label_subscription_document() -> Result<String> {
-    let selection = Selection::parse(LABEL_EVENT_FIELDS)?.render();
-    Ok(format!(
-        "subscription($projectID: ID!) {{\n  data: labelCreatedOrUpdated(projectID: $projectID) {{\n    {selection}\n  }}\n}}\n"
-    ))
-}
 
 /// How long after a catch-up a live result may repeat what it fetched: results published
 /// before the catch-up read them, still in flight or waiting in the socket.

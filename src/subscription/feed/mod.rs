@@ -1,26 +1,35 @@
-//! What a subscription makes of its results: raw events for any document, or labels with a
-//! catch-up after gaps and a checkpoint after each event.
+//! What a subscription makes of its results, behind the [`Feed`] trait: raw events for any
+//! document ([`raw`]), or labels ([`labels`]) decoded straight from the frame, with a
+//! [`catch_up`] after gaps (over the client's label query, [`source`]), a [`checkpoint`] after
+//! each event, and the overlap between a catch-up and the live stream. Also the label
+//! subscription's [`document`], and the small id types of the label path ([`hash`],
+//! [`small_str`]).
+//!
+//! Knows nothing of sockets or threads: the worker hands it decoded payloads and the
+//! connection's [`Context`]. Uses the client (for the catch-up's reads), the models and the
+//! events it makes.
 
+pub(crate) mod catch_up;
+pub(crate) mod checkpoint;
+mod document;
 pub(crate) mod hash;
 mod labels;
+mod raw;
 pub(crate) mod small_str;
 mod source;
 
 use std::time::SystemTime;
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-pub(crate) use labels::{
-    LABEL_EVENT_FIELDS, LabelFeed, LabelFeedSettings, label_subscription_document,
-};
+pub(crate) use document::label_subscription_document;
+pub(crate) use labels::{LabelFeed, LabelFeedSettings};
+pub(crate) use raw::RawFeed;
 
-use crate::error::{Error, GraphQlError, Result};
-use crate::subscription::catch_up::{Flow, Gap};
-use crate::subscription::checkpoint::Checkpoint;
-use crate::subscription::events::RawEvent;
+use crate::error::{Error, Result};
+use crate::subscription::feed::catch_up::{Flow, Gap};
+use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::feed::small_str::SmallStr;
 
 /// What the worker tells a feed about the connection a result came on.
@@ -120,33 +129,6 @@ pub(crate) trait Feed: Send + 'static {
     }
 }
 
-/// A result's payload as the machine does not read it: `data`, `errors`.
-#[derive(Deserialize)]
-pub(crate) struct Payload {
-    #[serde(default)]
-    data: Value,
-    #[serde(default)]
-    errors: Vec<Value>,
-}
-
-/// Generic subscriptions: every result is an event; nothing to catch up.
-#[derive(Debug, Default)]
-pub(crate) struct RawFeed;
-
-impl Feed for RawFeed {
-    type Event = RawEvent;
-    type Payload = Payload;
-    const WHAT: &'static str = "a subscription result";
-
-    fn live(&mut self, ctx: &Context, p: Payload) -> Result<Option<RawEvent>> {
-        Ok(Some(RawEvent {
-            data: p.data,
-            errors: p.errors.iter().map(GraphQlError::from_json).collect(),
-            subscription_id: ctx.subscription_id.as_str().to_owned(),
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,21 +138,5 @@ mod tests {
             subscription_id: SmallStr::new("s"),
             server_date: None,
         }
-    }
-
-    #[test]
-    fn raw_events_carry_data_and_errors() {
-        let payload =
-            RawValue::from_string(r#"{"data": {"x": 1}, "errors": [{"message": "m"}]}"#.to_owned())
-                .unwrap();
-        let e = RawFeed
-            .live(&ctx(), RawFeed::decode(&payload).unwrap())
-            .unwrap()
-            .unwrap();
-        assert_eq!(e.data, serde_json::json!({"x": 1}));
-        assert_eq!(e.errors[0].message, "m");
-        assert_eq!(e.subscription_id, "s");
-        let bad = RawValue::from_string("\"text\"".to_owned()).unwrap();
-        assert!(RawFeed::decode(&bad).is_err());
     }
 }

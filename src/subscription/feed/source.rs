@@ -10,8 +10,8 @@ use crate::client::read::{LABELS, Page};
 use crate::common::time::format_ms;
 use crate::error::Result;
 use crate::models::Label;
-use crate::subscription::catch_up::Source;
-use crate::subscription::feed::LABEL_EVENT_FIELDS;
+use crate::subscription::feed::catch_up::Source;
+use crate::subscription::feed::document::LABEL_EVENT_FIELDS;
 
 /// The labels of one project.
 #[derive(Debug, Clone)]

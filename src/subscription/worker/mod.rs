@@ -6,6 +6,11 @@
 //! until the next deadline of [`Timers`], and turn what came into the machine's next actions.
 //! Nothing polls: an idle subscription sleeps in the kernel until the server sends something,
 //! a keep-alive interval passes, or the handle interrupts the wait for a command.
+//!
+//! Events leave through the [`outlet`] (the callback, or the stream's channel). Uses the wire
+//! and feed layers, and the status and commands it shares with the handle.
+
+pub(crate) mod outlet;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -19,16 +24,19 @@ use crate::client::Kili;
 use crate::common::backoff::Backoff;
 use crate::common::ids;
 use crate::error::{Error, Result};
-use crate::subscription::catch_up::Flow;
+use crate::subscription::command::Command;
 use crate::subscription::events::Lifecycle;
+use crate::subscription::feed::catch_up::Flow;
 use crate::subscription::feed::small_str::SmallStr;
 use crate::subscription::feed::{CaughtUp, Context, Feed};
-use crate::subscription::link::{Endpoint, Incoming, Link};
 use crate::subscription::options::SubscriptionOptions;
-use crate::subscription::outlet::Outlet;
-use crate::subscription::protocol::{Action, End, Input, Machine, Operation, Phase, ResultFrame};
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
-use crate::subscription::timers::{Due, Timers};
+use crate::subscription::wire::link::{Endpoint, Incoming, Link};
+use crate::subscription::wire::protocol::{
+    Action, End, Input, Machine, Operation, Phase, ResultFrame,
+};
+use crate::subscription::wire::timers::{Due, Timers};
+use outlet::Outlet;
 
 /// Delivers unless paused or closing; `true` if delivered (or, with `burst`, accepted: see
 /// [`Outlet::event`]).
@@ -58,15 +66,6 @@ fn classify_open_error(e: Error) -> Opening {
         Error::Io { .. } | Error::Transport { .. } | Error::Timeout { .. } => Opening::Retry(e),
         _ => Opening::Fatal(e),
     }
-}
-
-/// What the handle asks of the thread.
-#[derive(Debug)]
-pub(crate) enum Command {
-    /// Close the connection and stop.
-    Close,
-    /// Open a fresh connection and subscribe again; answer once established (or not).
-    Reset(Sender<Result<()>>),
 }
 
 /// A stopped subscription, kept by the handle so that `reset_timeout` can start it again.

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use crossbeam_channel::{Select, Sender, TrySendError};
 
-use crate::subscription::checkpoint::Checkpoint;
 use crate::subscription::events::{Lifecycle, StreamEvent};
+use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::options::LifecycleHook;
 use crate::subscription::status::{Counters, Shared};
 

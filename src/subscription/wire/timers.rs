@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::subscription::protocol::Phase;
+use crate::subscription::wire::protocol::Phase;
 
 /// What is due when the thread wakes on a timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

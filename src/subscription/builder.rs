@@ -14,13 +14,13 @@ use crate::subscription::feed::{
     Feed, LabelFeed, LabelFeedSettings, RawFeed, label_subscription_document,
 };
 use crate::subscription::handle::Subscription;
-use crate::subscription::link::Endpoint;
 use crate::subscription::options::SubscriptionOptions;
-use crate::subscription::outlet::{Outlet, Sink};
-use crate::subscription::protocol::Operation;
 use crate::subscription::status::Shared;
 use crate::subscription::stream::{EventStream, LabelStream};
+use crate::subscription::wire::link::Endpoint;
+use crate::subscription::wire::protocol::Operation;
 use crate::subscription::worker::Core;
+use crate::subscription::worker::outlet::{Outlet, Sink};
 
 /// Numbers the subscriptions of the process, for thread names.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
