@@ -3,39 +3,34 @@
 //!
 //! One connection is a loop of three steps: carry out the protocol machine's actions (send,
 //! deliver, end), look at the handle's commands, then read the next frame, waiting at most
-//! until the next deadline of [`Timers`], and turn what came into the machine's next actions.
+//! until the next deadline of the connection's timers, and turn what came into the machine's next actions.
 //! Nothing polls: an idle subscription sleeps in the kernel until the server sends something,
 //! a keep-alive interval passes, or the handle interrupts the wait for a command.
 //!
 //! Events leave through the [`outlet`] (the callback, or the stream's channel). Uses the wire
 //! and feed layers, and the status and commands it shares with the handle.
 
+mod connection;
 pub(crate) mod outlet;
+mod ready;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use serde_json::Value;
-use tungstenite::Message;
 
 use crate::client::Kili;
 use crate::common::backoff::Backoff;
-use crate::common::ids;
 use crate::error::{Error, Result};
 use crate::subscription::command::Command;
 use crate::subscription::events::Lifecycle;
-use crate::subscription::feed::catch_up::Flow;
-use crate::subscription::feed::small_str::SmallStr;
-use crate::subscription::feed::{CaughtUp, Context, Feed};
+use crate::subscription::feed::Feed;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::status::{Counters, Shared, SubscriptionState, describe};
-use crate::subscription::wire::link::{Endpoint, Incoming, Link};
-use crate::subscription::wire::protocol::{
-    Action, End, Input, Machine, Operation, Phase, ResultFrame,
-};
-use crate::subscription::wire::timers::{Due, Timers};
+use crate::subscription::wire::link::Endpoint;
+use crate::subscription::wire::protocol::Operation;
 use outlet::Outlet;
 
 /// Delivers unless paused or closing; `true` if delivered (or, with `burst`, accepted: see
@@ -150,37 +145,6 @@ enum Next {
         completed: bool,
         active_for: Duration,
     },
-}
-
-/// One open connection and its protocol and clock state.
-struct Connection {
-    link: Link,
-    machine: Machine,
-    timers: Timers,
-    ctx: Context,
-    /// When the subscription was established on it and caught up.
-    ready_at: Option<Instant>,
-    /// Why the socket cannot be written any more, once a send failed.
-    broken: Option<Error>,
-    /// The clock when the last actions were performed: one reading per turn of the loop.
-    now: Instant,
-    /// A frame arrived since then (the server is alive).
-    heard: bool,
-}
-
-impl Connection {
-    fn active_for(&self) -> Duration {
-        self.ready_at.map_or(Duration::ZERO, |t| t.elapsed())
-    }
-
-    /// The connection is gone or unusable: reconnect.
-    fn lost(&self, cause: Error) -> Next {
-        Next::Reconnect {
-            cause,
-            completed: false,
-            active_for: self.active_for(),
-        }
-    }
 }
 
 struct Worker<F: Feed> {
@@ -354,421 +318,6 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// One connection, from connect to its end: perform the machine's actions, obey a command,
-    /// read what comes next.
-    fn connection(&mut self) -> Next {
-        let mut conn = match self.open() {
-            Ok(conn) => conn,
-            Err(next) => return next,
-        };
-        let mut actions = conn.machine.handle(Input::Opened);
-        loop {
-            if let Some(next) = self.perform(&mut conn, actions) {
-                return next;
-            }
-            if let Some(cause) = conn.broken.take() {
-                // The socket cannot be written: deliver what it already received, then go.
-                match conn.link.read(Some(Instant::now())) {
-                    Incoming::Message(message) => {
-                        conn.broken = Some(cause);
-                        actions = self.on_message(&mut conn, message);
-                        continue;
-                    }
-                    _ => return conn.lost(cause),
-                }
-            }
-            if let Some(next) = self.obey(&mut conn) {
-                return next;
-            }
-            actions = self.next_input(&mut conn);
-        }
-    }
-
-    /// Carries out a pending command of the handle, if any.
-    fn obey(&mut self, conn: &mut Connection) -> Option<Next> {
-        match self.commands.try_recv() {
-            Err(TryRecvError::Empty) => None,
-            Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                self.close_link(conn);
-                Some(Next::Stop)
-            }
-            Ok(Command::Reset(w)) => {
-                log::info!(
-                    "subscription {}: reset: opening a fresh connection",
-                    self.shared.name
-                );
-                self.waiter = Some(w);
-                self.close_link(conn);
-                Some(Next::ReconnectNow)
-            }
-        }
-    }
-
-    /// Reads the next frame (or finds a deadline passed) and feeds it to the machine.
-    fn next_input(&mut self, conn: &mut Connection) -> Vec<Action> {
-        if self.core.feed.holding() {
-            // Results held back wait for the socket to be drained: read what is there first.
-            match conn.link.read(Some(conn.now)) {
-                Incoming::Message(message) => {
-                    conn.heard = true;
-                    return self.on_message(conn, message);
-                }
-                Incoming::TimedOut => {
-                    for event in self.core.feed.release(&conn.ctx) {
-                        hand_over(&mut self.core.outlet, &self.shared, event, true);
-                    }
-                }
-                other => return self.on_end_of_input(conn, other),
-            }
-        }
-        let deadline = conn.timers.deadline(conn.machine.phase());
-        if deadline.is_some_and(|d| conn.now >= d) {
-            // A busy socket must not keep a deadline from firing.
-            return self.on_timer(conn);
-        }
-        // Events held back for a burst go out before the thread waits for the socket.
-        let outlet = &mut self.core.outlet;
-        match conn.link.read_or_idle(deadline, || outlet.flush()) {
-            Incoming::Message(message) => {
-                conn.heard = true;
-                self.on_message(conn, message)
-            }
-            Incoming::TimedOut => self.on_timer(conn),
-            other => self.on_end_of_input(conn, other),
-        }
-    }
-
-    /// The socket's reading half ended or failed.
-    fn on_end_of_input(&mut self, conn: &mut Connection, incoming: Incoming) -> Vec<Action> {
-        match incoming {
-            // Woken for a command (the next turn obeys it), or the peer went away.
-            Incoming::Ended if !self.commands.is_empty() => vec![],
-            Incoming::Over(Some(err)) => {
-                let reason = err.to_string();
-                conn.machine.handle(Input::Closed {
-                    code: None,
-                    reason: &reason,
-                })
-            }
-            _ => conn.machine.handle(Input::Closed {
-                code: None,
-                reason: "the connection was closed",
-            }),
-        }
-    }
-
-    /// Feeds one WebSocket message to the machine.
-    fn on_message(&mut self, conn: &mut Connection, message: Message) -> Vec<Action> {
-        match message {
-            Message::Text(t) if conn.machine.is_keep_alive(&t) => vec![],
-            Message::Text(t) => {
-                // A result decodes in one pass, straight into the feed's payload; anything
-                // else (or a result that does not decode) goes through the machine.
-                if conn.machine.phase() == Phase::Active
-                    && let Ok(frame) = serde_json::from_str::<ResultFrame<'_, F::Payload>>(&t)
-                    && conn.machine.passes_result(&frame.kind, frame.id.as_deref())
-                    && let Some(payload) = frame.payload
-                {
-                    self.deliver_live(&conn.ctx, Ok(payload));
-                    return Vec::new();
-                }
-                conn.machine.handle(Input::Text(t.as_str()))
-            }
-            Message::Binary(b) => conn.machine.handle(Input::Binary(&b)),
-            Message::Close(frame) => {
-                let (code, reason) = match &frame {
-                    Some(f) => (u16::from(f.code), f.reason.as_str()),
-                    // A close frame without a code is still a close.
-                    None => (1005, ""),
-                };
-                conn.machine.handle(Input::Closed {
-                    code: Some(code),
-                    reason,
-                })
-            }
-            _ => vec![],
-        }
-    }
-
-    /// Opens the socket and sets up the machine and clocks of a new connection.
-    fn open(&mut self) -> std::result::Result<Connection, Next> {
-        Counters::bump(&self.shared.counters.connection_attempts);
-        let link = match Link::open(&self.core.endpoint, &self.shared.waker) {
-            Ok(link) => link,
-            Err(e) => {
-                return Err(match classify_open_error(e) {
-                    Opening::Retry(cause) => Next::Reconnect {
-                        cause,
-                        completed: false,
-                        active_for: Duration::ZERO,
-                    },
-                    Opening::Refused(cause) => self.refused(cause),
-                    Opening::Fatal(e) => Next::Fail(e),
-                });
-            }
-        };
-        let id = ids::new_operation_id();
-        let probe = format!("{id}-ready");
-        let ctx = Context {
-            subscription_id: SmallStr::new(&id),
-            server_date: link.server_date(),
-        };
-        let machine = Machine::new(
-            link.protocol(),
-            id,
-            probe,
-            self.core.init_payload.clone(),
-            self.core.operation.clone(),
-            self.accepted,
-        );
-        let opts = &self.core.options;
-        let now = Instant::now();
-        let timers = Timers::new(
-            now,
-            opts.ack_timeout,
-            opts.keep_alive,
-            opts.watchdog_multiple,
-        );
-        Ok(Connection {
-            link,
-            machine,
-            timers,
-            ctx,
-            ready_at: None,
-            broken: None,
-            now,
-            heard: false,
-        })
-    }
-
-    /// Carries out the machine's actions in order; `Some` if the connection is over. A send
-    /// that fails marks the connection broken: no more sends, and it ends once the results
-    /// already received are delivered.
-    fn perform(&mut self, conn: &mut Connection, actions: Vec<Action>) -> Option<Next> {
-        let mut delivered = false;
-        for action in actions {
-            match action {
-                Action::Send(text) => {
-                    if conn.broken.is_none()
-                        && let Err(e) = conn.link.send_text(text)
-                    {
-                        conn.broken = Some(e);
-                    }
-                }
-                Action::Ready => {
-                    if let Some(next) = self.on_ready(conn) {
-                        return Some(next);
-                    }
-                }
-                Action::Deliver(payload) => {
-                    self.deliver_live(&conn.ctx, F::decode(&payload));
-                    delivered = true;
-                }
-                Action::Ignored(why) => {
-                    log::debug!("subscription {}: ignored a frame: {why}", self.shared.name);
-                }
-                Action::End(end) => return Some(self.ended(end, conn)),
-            }
-        }
-        self.accepted |= conn.machine.accepted();
-        let now = Instant::now();
-        conn.now = now;
-        if delivered || conn.heard {
-            // While a slow callback ran, the thread could neither read nor ask the server for
-            // a sign of life: silence is measured from the end of the last delivery.
-            conn.timers.heard(now);
-            conn.heard = false;
-        }
-        conn.timers.entered(conn.machine.phase(), now);
-        if matches!(conn.machine.phase(), Phase::Closing | Phase::Ended) {
-            // The machine only gets there with an `End` action, handled above.
-            let e = Error::Protocol {
-                message: format!("internal: connection left in {:?}", conn.machine.phase()),
-            };
-            return Some(conn.lost(e));
-        }
-        None
-    }
-
-    /// A deadline passed: time out the handshake, ask for a sign of life, or give up on a
-    /// silent server.
-    fn on_timer(&mut self, conn: &mut Connection) -> Vec<Action> {
-        // Frames wait in the socket only when a slow callback held the thread: not silence.
-        let backlog = conn.link.has_bytes();
-        let due = conn
-            .timers
-            .due(conn.machine.phase(), Instant::now(), backlog);
-        match due {
-            Due::AckTimeout => conn
-                .machine
-                .handle(Input::AckTimeout(conn.timers.ack_timeout())),
-            Due::ConfirmTimeout => {
-                log::debug!(
-                    "subscription {}: the server did not answer the probe",
-                    self.shared.name
-                );
-                conn.machine.handle(Input::ConfirmTimeout)
-            }
-            Due::Silence(limit) => {
-                log::warn!(
-                    "subscription {}: no frame from the server for {} ms",
-                    self.shared.name,
-                    limit.as_millis()
-                );
-                vec![Action::End(End::Retry(Error::Timeout {
-                    operation: "keep-alive watchdog".into(),
-                    after: limit,
-                }))]
-            }
-            Due::Ping => match conn.machine.keepalive_ping() {
-                Some(text) => vec![Action::Send(text)],
-                None => match conn.link.send_ping() {
-                    Ok(()) => vec![],
-                    Err(e) => vec![Action::End(End::Retry(e))],
-                },
-            },
-            Due::Nothing => vec![],
-        }
-    }
-
-    /// The subscription is established: tell the waiter, catch up after a gap, report.
-    /// `Some` if the connection must end (a catch-up that failed for a reason that may pass).
-    fn on_ready(&mut self, conn: &mut Connection) -> Option<Next> {
-        self.shared.mark_established();
-        self.shared.set_protocol(conn.link.protocol());
-        self.shared.set_state(SubscriptionState::Active);
-        if self.established {
-            Counters::bump(&self.shared.counters.reconnects);
-        }
-        self.core.feed.established(&conn.ctx);
-        // A label subscription has a checkpoint from the moment it is established (a resumed
-        // one, the checkpoint it resumed from), before the waiter hands the handle over.
-        if self.shared.checkpoint().is_none()
-            && let Some(cp) = self.core.feed.checkpoint()
-        {
-            self.shared.set_checkpoint(cp);
-        }
-        // The waiter learns of the connection before the catch-up, which may take a while.
-        if let Some(w) = self.waiter.take() {
-            let _ = w.send(Ok(()));
-        }
-        let mut missed = 0;
-        if self.core.feed.wants_catch_up(self.catch_up) {
-            match self.deliver_missed(&conn.ctx) {
-                Ok(caught_up) => {
-                    missed = caught_up.delivered;
-                    self.report_catch_up(&caught_up);
-                }
-                Err(e) => {
-                    log::warn!(
-                        "subscription {}: could not fetch the events missed: {}",
-                        self.shared.name,
-                        describe(&e)
-                    );
-                    let retry = e.is_retryable();
-                    self.core.outlet.lifecycle(Lifecycle::CatchUpFailed {
-                        error: Arc::new(e.clone()),
-                    });
-                    if retry && !self.shared.is_closing() {
-                        // Fetched again after the reconnection, from the same point.
-                        self.established = true;
-                        self.catch_up = true;
-                        return Some(conn.lost(e));
-                    }
-                }
-            }
-        }
-        // Once closing, what the feed holds may include events that were not delivered: the
-        // handle keeps the checkpoint of the last one that was.
-        self.core.outlet.flush();
-        if !self.shared.is_closing()
-            && let Some(cp) = self.core.feed.checkpoint()
-        {
-            self.shared.set_checkpoint(cp);
-        }
-        // The catch-up was no silence on the server's part, and the connection counts as up
-        // from now on.
-        conn.timers.heard(Instant::now());
-        conn.ready_at = Some(Instant::now());
-        let subscription_id = conn.ctx.subscription_id.as_str().to_owned();
-        if self.established {
-            log::info!(
-                "subscription {}: reconnected ({missed} missed events delivered)",
-                self.shared.name
-            );
-            self.core.outlet.lifecycle(Lifecycle::Reconnected {
-                subscription_id,
-                missed,
-            });
-        } else {
-            log::debug!("subscription {}: established", self.shared.name);
-            self.core
-                .outlet
-                .lifecycle(Lifecycle::Connected { subscription_id });
-        }
-        self.established = true;
-        self.catch_up = false;
-        self.gap_started = None;
-        None
-    }
-
-    /// Fetches and delivers what happened during the gap.
-    fn deliver_missed(&mut self, ctx: &Context) -> Result<CaughtUp> {
-        let Worker {
-            core,
-            shared,
-            gap_started,
-            ..
-        } = self;
-        let Core { feed, outlet, .. } = core;
-        let mut deliver = |event: F::Event| {
-            Counters::bump(&shared.counters.received);
-            if shared.is_closing() {
-                return Flow::Stop;
-            }
-            if hand_over(outlet, shared, event, false) {
-                Counters::bump(&shared.counters.caught_up);
-            }
-            Flow::Continue
-        };
-        feed.catch_up(ctx, *gap_started, &mut deliver)
-    }
-
-    fn report_catch_up(&mut self, caught_up: &CaughtUp) {
-        if let Some(gap) = caught_up.gap {
-            log::warn!(
-                "subscription {}: the catch-up limit left out {} labels",
-                self.shared.name,
-                gap.skipped
-            );
-            self.core.outlet.lifecycle(Lifecycle::CatchUpTruncated {
-                from: crate::common::time::to_system_time(gap.from),
-                until: crate::common::time::to_system_time(gap.until),
-                skipped: gap.skipped,
-            });
-        }
-        if let Some((from, until)) = caught_up.unchecked_updates {
-            self.core
-                .outlet
-                .lifecycle(Lifecycle::UpdatesMayBeMissed { from, until });
-        }
-    }
-
-    fn deliver_live(&mut self, ctx: &Context, payload: Result<F::Payload>) {
-        Counters::bump(&self.shared.counters.received);
-        match payload.and_then(|p| self.core.feed.live(ctx, p)) {
-            Ok(Some(event)) => {
-                hand_over(&mut self.core.outlet, &self.shared, event, true);
-            }
-            Ok(None) => Counters::bump(&self.shared.counters.duplicates),
-            Err(e) => log::warn!(
-                "subscription {}: skipping an event: {}",
-                self.shared.name,
-                describe(&e)
-            ),
-        }
-    }
-
     /// The server refused the connection: fatal if it refuses the key (checked over HTTP),
     /// retried otherwise.
     fn refused(&mut self, cause: Error) -> Next {
@@ -784,37 +333,5 @@ impl<F: Feed> Worker<F> {
                 active_for: Duration::ZERO,
             },
         }
-    }
-
-    /// The machine ended the connection: what the thread does next.
-    fn ended(&mut self, end: End, conn: &mut Connection) -> Next {
-        match end {
-            End::Closed => Next::Stop,
-            End::Fatal(e) => Next::Fail(e),
-            End::Refused(cause) => self.refused(cause),
-            End::Retry(cause) => conn.lost(cause),
-            End::Completed => {
-                conn.link.close(self.core.options.close_timeout);
-                let cause =
-                    Error::transport("receiving events", "the server completed the subscription");
-                Next::Reconnect {
-                    cause,
-                    completed: true,
-                    active_for: conn.active_for(),
-                }
-            }
-        }
-    }
-
-    /// Our close: `stop` (and `connection_terminate`), a close frame, a bounded wait.
-    fn close_link(&mut self, conn: &mut Connection) {
-        for action in conn.machine.handle(Input::Close) {
-            if let Action::Send(text) = action
-                && conn.link.send_text(text).is_err()
-            {
-                return;
-            }
-        }
-        conn.link.close(self.core.options.close_timeout);
     }
 }
