@@ -190,10 +190,13 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
     let options = SubscriptionOptions::new().on_lifecycle(move |event| {
         let _ = lifecycle_tx.send(event.clone());
     });
-    let sub = kili.label_created_or_updated_with_options(project_id, options, move |event| {
-        println!("New data: {}\n", event.frame());
-        let _ = labels_tx.send(event.label.id().to_owned());
-    })?;
+    let sub = kili
+        .labels_subscription(project_id)
+        .options(options)
+        .callback(move |event| {
+            println!("New data: {}\n", event.frame());
+            let _ = labels_tx.send(event.label().id().to_owned());
+        })?;
     check(
         sub.state().is_active(),
         format!("the subscription is active, state {:?}", sub.state()),

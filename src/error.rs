@@ -82,6 +82,13 @@ pub enum Error {
     },
     /// The subscription or server was already closed.
     Closed,
+    /// A callback of the program, or a thread of this crate, panicked.
+    Panicked {
+        /// What panicked (e.g. `"the subscription thread kili-sub-1"`).
+        what: String,
+        /// The panic's message, if it had one.
+        message: String,
+    },
     /// A local I/O error (e.g. spawning a thread, cloning a socket).
     Io {
         /// What was being done.
@@ -206,6 +213,14 @@ impl Error {
         }
     }
 
+    /// Builds an [`Error::Panicked`] from what panicked and the panic's payload.
+    pub(crate) fn panicked(what: impl Into<String>, payload: &(dyn std::any::Any + Send)) -> Self {
+        Error::Panicked {
+            what: what.into(),
+            message: panic_message(payload),
+        }
+    }
+
     /// Builds a [`Error::InvalidInput`].
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -260,6 +275,17 @@ impl Error {
     }
 }
 
+/// The message a panic carried: its `&str` or `String` payload, or nothing.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::new()
+    }
+}
+
 /// The HTTP statuses that mean "try again later" (the official SDK's list).
 pub(crate) fn is_transient_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504 | 520..=522)
@@ -293,6 +319,8 @@ impl fmt::Display for Error {
             Error::Decode { context, .. } => write!(f, "could not decode {context}"),
             Error::Protocol { message } => write!(f, "protocol error: {message}"),
             Error::Closed => f.write_str("closed"),
+            Error::Panicked { what, message } if message.is_empty() => write!(f, "{what} panicked"),
+            Error::Panicked { what, message } => write!(f, "{what} panicked: {message}"),
             Error::Io { context, .. } => write!(f, "i/o error while {context}"),
         }
     }
@@ -372,5 +400,18 @@ mod tests {
             }))],
         };
         assert_eq!(e.to_string(), "graphql error: nope (at data.0) [FORBIDDEN]");
+    }
+
+    #[test]
+    fn panics_keep_their_message() {
+        let payload = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        let e = Error::panicked("the callback", payload.as_ref());
+        assert_eq!(e.to_string(), "the callback panicked: boom 1");
+        assert!(!e.is_retryable());
+        let silent = std::panic::catch_unwind(|| std::panic::panic_any(7)).unwrap_err();
+        assert_eq!(
+            Error::panicked("a thread", silent.as_ref()).to_string(),
+            "a thread panicked"
+        );
     }
 }

@@ -93,7 +93,7 @@
 //! let (tx, rx) = crossbeam_channel::unbounded();
 //! let sub = kili.label_created_or_updated(&project_id, move |event| {
 //!     println!("New data: {}", event.frame()); // the frame, as the Python SDK gives it
-//!     let _ = tx.send(event.label.id().to_owned());
+//!     let _ = tx.send(event.label().id().to_owned());
 //! })?;
 //!
 //! let label = NewLabels::for_assets([asset_id.as_str()], [serde_json::json!({})])
@@ -109,12 +109,14 @@
 //! # Ok::<(), kili::Error>(())
 //! ```
 //!
-//! The callback form reports reconnections through [`SubscriptionOptions::on_lifecycle`];
-//! [`Kili::subscribe`] does the same for any subscription document, without catch-up.
+//! The callback form reports reconnections through [`SubscriptionOptions::on_lifecycle`].
+//! [`Kili::labels_subscription`] gives the same subscription with [`SubscriptionOptions`] or
+//! as a stream, and [`Kili::subscription`] any subscription document (without catch-up), both
+//! through one [`SubscriptionBuilder`].
 //!
 //! ## Subscriptions as a stream
 //!
-//! [`Kili::label_events`] gives an [`EventStream`] to read in a loop instead: labels and
+//! `.stream()` gives an [`EventStream`] to read in a loop instead of a callback: labels and
 //! [`Lifecycle`] events (connected, reconnecting, reconnected, ...) in one channel, with the
 //! method names of `crossbeam-channel` and its [`receiver`](EventStream::receiver) for
 //! `crossbeam_channel::select!` (as `examples/watch_labels` does with Ctrl-C and the end of
@@ -128,12 +130,12 @@
 //! # let kili = kili::Kili::new(server.api_key(), server.endpoint())?;
 //! # let project_id = kili.create_project(&kili::NewProject::new("p", kili::InputType::Image))?;
 //! # let asset_id = kili.append_many_to_dataset(&kili::NewAssets::new(&project_id, ["https://example.com/a.jpg"]))?.remove(0);
-//! let events = kili.label_events(&project_id)?;
+//! let events = kili.labels_subscription(&project_id).stream()?;
 //! # kili.append_labels(&kili::NewLabels::for_assets([asset_id.as_str()], [serde_json::json!({})]))?;
 //! loop {
 //!     match events.recv_timeout(Duration::from_secs(30)) {
 //!         Ok(StreamEvent::Event(event)) => {
-//!             println!("label {} on asset {:?}", event.label.id(), event.label.asset_id());
+//!             println!("label {} on asset {:?}", event.label().id(), event.label().asset_id());
 //!             break;
 //!         }
 //!         Ok(StreamEvent::Lifecycle(Lifecycle::Reconnected { missed, .. })) => {
@@ -229,7 +231,7 @@
 //! fn run() -> kili::Result<()> {
 //!     let kili = kili::Kili::from_env()?;
 //!     let sub = kili.label_created_or_updated("project-id", |event| {
-//!         println!("{} {}", event.label.id(), event.checkpoint());
+//!         println!("{} {}", event.label().id(), event.checkpoint());
 //!     })?;
 //!     sub.wait() // blocks until closed (Ok) or failed for good (Err)
 //! }
@@ -278,8 +280,8 @@ pub use error::{Error, ErrorSource, GraphQlError, Result};
 pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};
 pub use subscription::{
     Checkpoint, EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent,
-    StreamEvent, Subscription, SubscriptionControl, SubscriptionOptions, SubscriptionState,
-    SubscriptionStats, WsProtocol,
+    StreamEvent, Subscription, SubscriptionBuilder, SubscriptionControl, SubscriptionOptions,
+    SubscriptionState, SubscriptionStats, WsProtocol,
 };
 /// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
 /// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).

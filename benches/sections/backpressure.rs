@@ -159,10 +159,11 @@ pub fn consumer() -> ! {
     let env = |k: &str| std::env::var(k).unwrap_or_default();
     let kili = setup::client(&env("KILI_BENCH_ENDPOINT"), &env("KILI_BENCH_API_KEY"));
     let expected: usize = env("KILI_BENCH_EVENTS").parse().unwrap_or(0);
-    let events = match kili.label_events_with_options(
-        &env("KILI_BENCH_PROJECT"),
-        SubscriptionOptions::new().thread_name("burst-sub"),
-    ) {
+    let events = match kili
+        .labels_subscription(&env("KILI_BENCH_PROJECT"))
+        .options(SubscriptionOptions::new().thread_name("burst-sub"))
+        .stream()
+    {
         Ok(events) => events,
         Err(e) => {
             println!("subscribing failed: {e}");
@@ -185,7 +186,7 @@ pub fn consumer() -> ! {
         }
     }
     let elapsed = started.map_or(Duration::ZERO, |t| t.elapsed());
-    let stats = events.subscription().stats();
+    let stats = events.handle().stats();
     println!(
         "delivered={delivered} baseline_kib={baseline} peak_kib={} blocked_ms={} elapsed_ms={}",
         procfs::peak_rss_kib(),

@@ -42,8 +42,10 @@ pub fn run(report: &mut Report, labels: usize) {
     let t0 = Instant::now();
     let options = SubscriptionOptions::new().resume_from(checkpoint);
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, move |e| {
-            if e.origin == EventOrigin::CatchUp {
+        .labels_subscription(&project)
+        .options(options)
+        .callback(move |e| {
+            if e.origin() == EventOrigin::CatchUp {
                 caught += 1;
                 if caught == labels {
                     let _ = tx.try_send(());

@@ -55,7 +55,7 @@ pub fn run(report: &mut Report, iterations: usize) {
     let (tx, rx) = unbounded::<String>();
     let sub = kili
         .label_created_or_updated(&project, move |e: &LabelEvent| {
-            let _ = tx.send(e.label.id().to_owned());
+            let _ = tx.send(e.label().id().to_owned());
         })
         .expect("subscribing");
     let mut resets = Vec::with_capacity(iterations);

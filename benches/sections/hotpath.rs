@@ -228,7 +228,9 @@ fn callback(server: &BareServer, frames: usize) -> Result<u64, String> {
     // From the first event's callback to the last's: the CPU of frames - 1 events, scaled.
     let mut start = 0;
     let sub = kili
-        .label_created_or_updated_with_options("project", options("hot-cb"), move |_event| {
+        .labels_subscription("project")
+        .options(options("hot-cb"))
+        .callback(move |_event| {
             let seen = c.fetch_add(1, Ordering::Relaxed) + 1;
             if seen == 1 {
                 start = procfs::own_thread_cpu_ns();
@@ -247,7 +249,9 @@ fn callback(server: &BareServer, frames: usize) -> Result<u64, String> {
 fn pull(server: &BareServer, frames: usize) -> Result<(u64, u64), String> {
     let kili = client(server);
     let events = kili
-        .label_events_with_options("project", options("hot-pull"))
+        .labels_subscription("project")
+        .options(options("hot-pull"))
+        .stream()
         .map_err(|e| e.to_string())?;
     let worker_start = procfs::thread_cpu_ns("hot-pull").ok_or("no hot-pull thread")?;
     let (tx, rx) = bounded(1);

@@ -25,7 +25,7 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
     let (tx, rx) = unbounded::<(Instant, String)>();
     let sub = kili
         .label_created_or_updated(&project, move |e: &LabelEvent| {
-            let _ = tx.send((Instant::now(), e.label.id().to_owned()));
+            let _ = tx.send((Instant::now(), e.label().id().to_owned()));
         })
         .expect("subscribing");
 
@@ -122,13 +122,11 @@ fn ws_path(warmup: usize, events: usize) -> Stats {
         .expect("a client");
     let (tx, rx) = unbounded::<Instant>();
     let sub = kili
-        .label_created_or_updated_with_options(
-            "project",
-            SubscriptionOptions::new().keep_alive(None),
-            move |_e: &LabelEvent| {
-                let _ = tx.send(Instant::now());
-            },
-        )
+        .labels_subscription("project")
+        .options(SubscriptionOptions::new().keep_alive(None))
+        .callback(move |_e: &LabelEvent| {
+            let _ = tx.send(Instant::now());
+        })
         .expect("subscribing");
     let mut samples = Vec::with_capacity(events);
     for i in 0..warmup + events {

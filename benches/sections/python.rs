@@ -248,7 +248,7 @@ fn our_bursts(
     let (tx, rx) = unbounded::<(Instant, String)>();
     let sub = kili
         .label_created_or_updated(project, move |e: &LabelEvent| {
-            let _ = tx.send((Instant::now(), e.label.id().to_owned()));
+            let _ = tx.send((Instant::now(), e.label().id().to_owned()));
         })
         .expect("subscribing");
     let burst = |n: usize| -> Option<Duration> {

@@ -248,7 +248,9 @@ fn callback(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let kili = client(server);
     let (tick, done) = counter(frames);
     let sub = kili
-        .label_created_or_updated_with_options("project", options(), move |_event| tick())
+        .labels_subscription("project")
+        .options(options())
+        .callback(move |_event| tick())
         .map_err(|e| e.to_string())?;
     let end = done
         .recv_timeout(PATIENCE)
@@ -263,7 +265,9 @@ fn slow(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let kili = client(server);
     let (tick, done) = counter(frames);
     let sub = kili
-        .label_created_or_updated_with_options("project", options(), move |_event| {
+        .labels_subscription("project")
+        .options(options())
+        .callback(move |_event| {
             let t = Instant::now();
             while t.elapsed() < SLOW_WORK {
                 std::hint::spin_loop();
@@ -283,12 +287,12 @@ fn raw(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let kili = client(server);
     let (tick, done) = counter(frames);
     let sub = kili
-        .subscribe_with_options(
+        .subscription(
             "subscription { data: labelCreatedOrUpdated(projectID: \"project\") { id } }",
             json!({}),
-            options(),
-            move |_event| tick(),
         )
+        .options(options())
+        .callback(move |_event| tick())
         .map_err(|e| e.to_string())?;
     let end = done
         .recv_timeout(PATIENCE)
@@ -300,7 +304,9 @@ fn raw(server: &BareServer, frames: usize) -> Result<Instant, String> {
 fn pull(server: &BareServer, frames: usize) -> Result<Instant, String> {
     let kili = client(server);
     let events = kili
-        .label_events_with_options("project", options())
+        .labels_subscription("project")
+        .options(options())
+        .stream()
         .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + PATIENCE;
     let mut seen = 0;
@@ -313,7 +319,7 @@ fn pull(server: &BareServer, frames: usize) -> Result<Instant, String> {
         }
     }
     let end = Instant::now();
-    check(events.subscription().stats(), frames)?;
+    check(events.handle().stats(), frames)?;
     events.close().map_err(|e| e.to_string())?;
     Ok(end)
 }

@@ -82,7 +82,10 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
         note!("resuming from {}", path.display());
         options = options.resume_from(checkpoint);
     }
-    let events = kili.label_events_with_options(&args.project_id, options)?;
+    let events = kili
+        .labels_subscription(&args.project_id)
+        .options(options)
+        .stream()?;
     let deadline = match args.timeout {
         Some(t) => after(t),
         None => never(),
@@ -127,7 +130,7 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
                     Ok(())
                 }
                 Ok(StreamEvent::Lifecycle(Lifecycle::Failed { error })) => {
-                    Err(format!("the subscription failed: {}", chain(error.as_ref())).into())
+                    Err(format!("the subscription failed: {}", chain(&error)).into())
                 }
                 Ok(StreamEvent::Lifecycle(event)) => {
                     report(&event);
@@ -196,7 +199,7 @@ fn report(event: &Lifecycle) {
         } => note!(
             "reconnecting in {} ms (attempt {attempt}): {}",
             delay.as_millis(),
-            chain(cause.as_ref())
+            chain(cause)
         ),
         Lifecycle::Reconnected {
             subscription_id,
@@ -205,10 +208,7 @@ fn report(event: &Lifecycle) {
             note!("reconnected (subscription {subscription_id}; {missed} missed labels delivered)")
         }
         Lifecycle::CatchUpFailed { error } => {
-            note!(
-                "could not fetch the labels missed: {}",
-                chain(error.as_ref())
-            );
+            note!("could not fetch the labels missed: {}", chain(error));
         }
         Lifecycle::Closed => note!("closed"),
         other => note!("{other:?}"),

@@ -32,7 +32,7 @@ enum Response<'a> {
 
 /// Writes `event` as one line (buffered: the caller flushes).
 pub fn write_line(out: &mut impl Write, event: &LabelEvent) -> std::io::Result<()> {
-    let label = &event.label;
+    let label = event.label();
     let json_response = label.json_response().map(|r| {
         serde_json::from_str::<&RawValue>(r.get()).map_or(Response::Text(r.get()), Response::Json)
     });
@@ -43,7 +43,7 @@ pub fn write_line(out: &mut impl Write, event: &LabelEvent) -> std::io::Result<(
         author: label.author().and_then(|a| a.email),
         created_at: label.created_at(),
         json_response,
-        origin: if event.origin == EventOrigin::CatchUp {
+        origin: if event.origin() == EventOrigin::CatchUp {
             "catch-up"
         } else {
             "live"

@@ -1,4 +1,6 @@
-//! The subscription methods of [`Kili`].
+//! Starting a subscription from a [`Kili`] client: [`Kili::label_created_or_updated`] (the
+//! tutorial's name), and [`SubscriptionBuilder`] for everything else (options, the stream
+//! form, any subscription document).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +18,7 @@ use crate::subscription::feed::{
 use crate::subscription::handle::Subscription;
 use crate::subscription::options::SubscriptionOptions;
 use crate::subscription::status::Shared;
-use crate::subscription::stream::{EventStream, LabelStream};
+use crate::subscription::stream::EventStream;
 use crate::subscription::wire::link::Endpoint;
 use crate::subscription::wire::protocol::Operation;
 use crate::subscription::worker::Core;
@@ -25,9 +27,103 @@ use crate::subscription::worker::outlet::{Outlet, Sink};
 /// Numbers the subscriptions of the process, for thread names.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Starts a builder's subscription, once its sink and options are known.
+type Start<E> = Box<dyn FnOnce(Sink<E>, SubscriptionOptions) -> Result<Subscription> + Send + Sync>;
+
+/// Starts a subscription: what it subscribes to, with which options, delivered to a callback
+/// or read from a stream. Made by [`Kili::labels_subscription`] (label events, with catch-up
+/// after gaps and checkpoints) or [`Kili::subscription`] (any document, raw results).
+///
+/// Nothing happens until [`callback`](Self::callback) or [`stream`](Self::stream).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use kili::{StreamEvent, SubscriptionOptions};
+///
+/// let kili = kili::Kili::from_env()?;
+/// let options = SubscriptionOptions::new().keep_alive(Some(Duration::from_secs(20)));
+///
+/// // The callback form: `callback` runs on the subscription's own thread.
+/// let sub = kili
+///     .labels_subscription("project-id")
+///     .options(options.clone())
+///     .callback(|event| println!("{}", event.label().id()))?;
+///
+/// // The stream form: read the events in a loop.
+/// let events = kili.labels_subscription("project-id").options(options).stream()?;
+/// if let Ok(StreamEvent::Event(event)) = events.recv_timeout(Duration::from_secs(60)) {
+///     println!("{}", event.label().id());
+/// }
+/// # Ok::<(), kili::Error>(())
+/// ```
+#[must_use = "a builder does nothing until `callback` or `stream` starts the subscription"]
+pub struct SubscriptionBuilder<E> {
+    /// What it subscribes to, for `Debug`.
+    what: String,
+    options: SubscriptionOptions,
+    start: Start<E>,
+}
+
+impl<E> std::fmt::Debug for SubscriptionBuilder<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionBuilder")
+            .field("what", &self.what)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Send + 'static> SubscriptionBuilder<E> {
+    /// Sets the subscription's options. Defaults to [`SubscriptionOptions::default`].
+    pub fn options(mut self, options: SubscriptionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Starts the subscription: `callback` runs on the subscription's own thread for each
+    /// event, as soon as it arrives. Returns once the server acknowledged the connection and
+    /// the subscription started.
+    ///
+    /// A lost connection is then reopened with backoff; for a label subscription, the labels
+    /// created meanwhile are fetched and delivered (each label version once) before live
+    /// events. See [`Subscription`] for pause, close and the rest.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an empty project id or document, or variables that are not
+    /// a JSON object; [`Error::Authentication`] at once if the server refuses the API key (no
+    /// retry); [`Error::Transport`]/[`Error::Timeout`] if the server cannot be reached or does
+    /// not acknowledge in time (the first connection is not retried); [`Error::GraphQl`] if
+    /// the server rejects the subscription.
+    pub fn callback<F>(self, callback: F) -> Result<Subscription>
+    where
+        F: FnMut(&E) + Send + 'static,
+    {
+        (self.start)(Sink::Callback(Box::new(callback)), self.options)
+    }
+
+    /// Starts the subscription, whose events are read from the returned [`EventStream`]
+    /// (with lifecycle events between them); otherwise as [`callback`](Self::callback). The
+    /// stream holds at most [`SubscriptionOptions::queue_capacity`] events: a reader that
+    /// falls behind slows the subscription down, nothing is dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`callback`](Self::callback).
+    pub fn stream(self) -> Result<EventStream<E>> {
+        let (tx, rx) = bounded(self.options.queue_capacity);
+        let sub = (self.start)(Sink::Channel(Some(tx)), self.options)?;
+        Ok(EventStream::new(sub, rx))
+    }
+}
+
 impl Kili {
     /// Subscribes to the labels created or updated in a project: `callback` runs on the
-    /// subscription's own thread for each one, as soon as it arrives.
+    /// subscription's own thread for each one, as soon as it arrives. The name and arguments
+    /// are the tutorial's; [`labels_subscription`](Self::labels_subscription) gives the same
+    /// subscription with options, or as a stream.
     ///
     /// Returns once the server acknowledged the connection and the subscription started. A
     /// lost connection is then reopened with backoff, and the labels created meanwhile are
@@ -36,10 +132,7 @@ impl Kili {
     ///
     /// # Errors
     ///
-    /// [`Error::Authentication`] at once if the server refuses the API key (no retry),
-    /// [`Error::Transport`]/[`Error::Timeout`] if the server cannot be reached or does not
-    /// acknowledge in time (the first connection is not retried), [`Error::GraphQl`] if the
-    /// server rejects the subscription, [`Error::InvalidInput`] for an empty project id.
+    /// As [`SubscriptionBuilder::callback`].
     ///
     /// # Examples
     ///
@@ -56,18 +149,11 @@ impl Kili {
     where
         F: FnMut(&LabelEvent) + Send + 'static,
     {
-        self.label_created_or_updated_with_options(
-            project_id,
-            SubscriptionOptions::default(),
-            callback,
-        )
+        self.labels_subscription(project_id).callback(callback)
     }
 
-    /// [`label_created_or_updated`](Self::label_created_or_updated) with options.
-    ///
-    /// # Errors
-    ///
-    /// As [`label_created_or_updated`](Self::label_created_or_updated).
+    /// Returns a builder for a subscription to the labels created or updated in a project:
+    /// set its options, then start it with a callback or as a stream.
     ///
     /// # Examples
     ///
@@ -75,44 +161,8 @@ impl Kili {
     /// use std::time::Duration;
     /// let kili = kili::Kili::from_env()?;
     /// let options = kili::SubscriptionOptions::new()
-    ///     .keep_alive(Some(Duration::from_secs(20)))
     ///     .on_lifecycle(|event| eprintln!("subscription: {event:?}"));
-    /// let sub = kili.label_created_or_updated_with_options("project-id", options, |event| {
-    ///     println!("{}", event.label.id());
-    /// })?;
-    /// # Ok::<(), kili::Error>(())
-    /// ```
-    pub fn label_created_or_updated_with_options<F>(
-        &self,
-        project_id: &str,
-        options: SubscriptionOptions,
-        callback: F,
-    ) -> Result<Subscription>
-    where
-        F: FnMut(&LabelEvent) + Send + 'static,
-    {
-        let feed = self.label_feed(project_id, &options)?;
-        self.start(
-            feed,
-            Sink::Callback(Box::new(callback)),
-            label_operation(project_id, self.api_key())?,
-            options,
-        )
-    }
-
-    /// The labels created or updated in a project, as a stream to read in a loop (see
-    /// [`EventStream`]); otherwise as [`label_created_or_updated`](Self::label_created_or_updated).
-    ///
-    /// # Errors
-    ///
-    /// As [`label_created_or_updated`](Self::label_created_or_updated).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// let kili = kili::Kili::from_env()?;
-    /// let events = kili.label_events("project-id")?;
+    /// let events = kili.labels_subscription("project-id").options(options).stream()?;
     /// while let Ok(item) = events.recv_timeout(Duration::from_secs(60)) {
     ///     if let kili::StreamEvent::Event(e) = item {
     ///         println!("New data: {}", e.frame());
@@ -120,118 +170,46 @@ impl Kili {
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn label_events(&self, project_id: &str) -> Result<LabelStream> {
-        self.label_events_with_options(project_id, SubscriptionOptions::default())
+    pub fn labels_subscription(&self, project_id: &str) -> SubscriptionBuilder<LabelEvent> {
+        let kili = self.clone();
+        let project_id = project_id.to_owned();
+        SubscriptionBuilder {
+            what: format!("the labels of project {project_id}"),
+            options: SubscriptionOptions::default(),
+            start: Box::new(move |sink, options| {
+                let feed = kili.label_feed(&project_id, &options)?;
+                let operation = label_operation(&project_id, kili.api_key())?;
+                kili.start(feed, sink, operation, options)
+            }),
+        }
     }
 
-    /// [`label_events`](Self::label_events) with options.
-    ///
-    /// # Errors
-    ///
-    /// As [`label_created_or_updated`](Self::label_created_or_updated).
-    pub fn label_events_with_options(
-        &self,
-        project_id: &str,
-        options: SubscriptionOptions,
-    ) -> Result<LabelStream> {
-        let feed = self.label_feed(project_id, &options)?;
-        let (tx, rx) = bounded(options.queue_capacity);
-        let sub = self.start(
-            feed,
-            Sink::Channel(Some(tx)),
-            label_operation(project_id, self.api_key())?,
-            options,
-        )?;
-        Ok(EventStream::new(sub, rx))
-    }
-
-    /// Subscribes to any subscription of Kili's API; `callback` runs on the subscription's
-    /// thread with each result. Reconnects like the label subscription, without catch-up.
-    ///
-    /// # Errors
-    ///
-    /// As [`label_created_or_updated`](Self::label_created_or_updated); [`Error::GraphQl`] if
-    /// the server rejects the document.
+    /// Returns a builder for a subscription to any subscription document of Kili's API: each
+    /// result is a [`RawEvent`]. It reconnects like the label subscription, without catch-up.
     ///
     /// # Examples
     ///
     /// ```no_run
     /// let kili = kili::Kili::from_env()?;
-    /// let sub = kili.subscribe(
-    ///     "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }",
-    ///     serde_json::json!({"projectID": "project-id"}),
-    ///     |event| println!("{}", event.data),
-    /// )?;
+    /// let sub = kili
+    ///     .subscription(
+    ///         "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }",
+    ///         serde_json::json!({"projectID": "project-id"}),
+    ///     )
+    ///     .callback(|event| println!("{}", event.data()))?;
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn subscribe<F>(&self, query: &str, variables: Value, callback: F) -> Result<Subscription>
-    where
-        F: FnMut(&RawEvent) + Send + 'static,
-    {
-        self.subscribe_with_options(query, variables, SubscriptionOptions::default(), callback)
-    }
-
-    /// [`subscribe`](Self::subscribe) with options.
-    ///
-    /// # Errors
-    ///
-    /// As [`subscribe`](Self::subscribe).
-    pub fn subscribe_with_options<F>(
-        &self,
-        query: &str,
-        variables: Value,
-        options: SubscriptionOptions,
-        callback: F,
-    ) -> Result<Subscription>
-    where
-        F: FnMut(&RawEvent) + Send + 'static,
-    {
-        let op = raw_operation(query, variables, self.api_key())?;
-        self.start(RawFeed, Sink::Callback(Box::new(callback)), op, options)
-    }
-
-    /// Any subscription of Kili's API as a stream (see [`EventStream`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`subscribe`](Self::subscribe).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let kili = kili::Kili::from_env()?;
-    /// let events = kili.subscription_events(
-    ///     "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }",
-    ///     serde_json::json!({"projectID": "project-id"}),
-    /// )?;
-    /// for item in &events {
-    ///     println!("{item:?}");
-    /// }
-    /// # Ok::<(), kili::Error>(())
-    /// ```
-    pub fn subscription_events(
-        &self,
-        query: &str,
-        variables: Value,
-    ) -> Result<EventStream<RawEvent>> {
-        self.subscription_events_with_options(query, variables, SubscriptionOptions::default())
-    }
-
-    /// [`subscription_events`](Self::subscription_events) with options.
-    ///
-    /// # Errors
-    ///
-    /// As [`subscribe`](Self::subscribe).
-    pub fn subscription_events_with_options(
-        &self,
-        query: &str,
-        variables: Value,
-        options: SubscriptionOptions,
-    ) -> Result<EventStream<RawEvent>> {
-        let op = raw_operation(query, variables, self.api_key())?;
-        let (tx, rx) = bounded(options.queue_capacity);
-        let sub = self.start(RawFeed, Sink::Channel(Some(tx)), op, options)?;
-        Ok(EventStream::new(sub, rx))
+    pub fn subscription(&self, document: &str, variables: Value) -> SubscriptionBuilder<RawEvent> {
+        let kili = self.clone();
+        let document = document.to_owned();
+        SubscriptionBuilder {
+            what: format!("the document {:?}", document.trim()),
+            options: SubscriptionOptions::default(),
+            start: Box::new(move |sink, options| {
+                let operation = raw_operation(&document, variables, kili.api_key())?;
+                kili.start(RawFeed, sink, operation, options)
+            }),
+        }
     }
 
     fn label_feed(&self, project_id: &str, options: &SubscriptionOptions) -> Result<LabelFeed> {
@@ -399,7 +377,8 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Subscription>();
         assert_send_sync::<SubscriptionOptions>();
-        assert_send_sync::<LabelStream>();
+        assert_send_sync::<crate::LabelStream>();
+        assert_send_sync::<SubscriptionBuilder<LabelEvent>>();
         assert_send_sync::<EventStream<RawEvent>>();
     }
 }

@@ -1,6 +1,5 @@
 //! What a subscription delivers: label events, raw events and lifecycle events.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -28,7 +27,7 @@ pub enum EventOrigin {
 /// let kili = kili::Kili::from_env()?;
 /// let sub = kili.label_created_or_updated("project-id", |event: &kili::LabelEvent| {
 ///     println!("New data: {}", event.frame());
-///     println!("label {} on asset {:?}", event.label.id(), event.label.asset_id());
+///     println!("label {} on asset {:?}", event.label().id(), event.label().asset_id());
 ///     // Saved somewhere safe, this resumes a restarted program after this label.
 ///     let _resume_here: String = event.checkpoint().to_string();
 /// })?;
@@ -37,10 +36,8 @@ pub enum EventOrigin {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LabelEvent {
-    /// The label, decoded.
-    pub label: Label,
-    /// Live, or fetched after a gap.
-    pub origin: EventOrigin,
+    label: Label,
+    origin: EventOrigin,
     subscription_id: SmallStr,
     checkpoint: Checkpoint,
 }
@@ -60,18 +57,33 @@ impl LabelEvent {
         }
     }
 
-    /// The operation id of the subscription on the connection that carried the event.
+    /// Returns the label, decoded.
+    pub fn label(&self) -> &Label {
+        &self.label
+    }
+
+    /// Returns the label, consuming the event.
+    pub fn into_label(self) -> Label {
+        self.label
+    }
+
+    /// Returns how the event reached the program: live, or fetched after a gap.
+    pub fn origin(&self) -> EventOrigin {
+        self.origin
+    }
+
+    /// Returns the operation id of the subscription on the connection that carried the event.
     pub fn subscription_id(&self) -> &str {
         self.subscription_id.as_str()
     }
 
-    /// Where the subscription stands once this event is handled: resuming from it delivers
+    /// Returns where the subscription stands once this event is handled: resuming from it delivers
     /// what comes after, and not this event again.
     pub fn checkpoint(&self) -> &Checkpoint {
         &self.checkpoint
     }
 
-    /// The event as the Python SDK hands it to its callback:
+    /// Returns the event as the Python SDK hands it to its callback:
     /// `{"type": "data", "id": ..., "payload": {"data": {"data": {...}}}}`, built from the
     /// decoded label (see [`Label::to_json`]).
     pub fn frame(&self) -> Value {
@@ -83,16 +95,43 @@ impl LabelEvent {
     }
 }
 
-/// One result of a generic subscription ([`Kili::subscribe`](crate::Kili::subscribe)).
+/// One result of a subscription to any document ([`Kili::subscription`](crate::Kili::subscription)).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RawEvent {
-    /// The result's `data` (`Null` if absent).
-    pub data: Value,
-    /// The result's `errors` (usually empty).
-    pub errors: Vec<GraphQlError>,
-    /// The operation id of the subscription on the connection that carried the event.
-    pub subscription_id: String,
+    data: Value,
+    errors: Vec<GraphQlError>,
+    subscription_id: SmallStr,
+}
+
+impl RawEvent {
+    pub(crate) fn new(data: Value, errors: Vec<GraphQlError>, subscription_id: SmallStr) -> Self {
+        RawEvent {
+            data,
+            errors,
+            subscription_id,
+        }
+    }
+
+    /// Returns the result's `data` (`Null` if absent).
+    pub fn data(&self) -> &Value {
+        &self.data
+    }
+
+    /// Returns the result's `data`, consuming the event.
+    pub fn into_data(self) -> Value {
+        self.data
+    }
+
+    /// Returns the result's `errors` (usually none).
+    pub fn errors(&self) -> &[GraphQlError] {
+        &self.errors
+    }
+
+    /// Returns the operation id of the subscription on the connection that carried the event.
+    pub fn subscription_id(&self) -> &str {
+        self.subscription_id.as_str()
+    }
 }
 
 /// Something that happened to a subscription's connection.
@@ -112,7 +151,7 @@ pub enum Lifecycle {
         /// The wait before it.
         delay: Duration,
         /// Why the previous connection or attempt ended.
-        cause: Arc<Error>,
+        cause: Error,
     },
     /// The subscription is established again.
     Reconnected {
@@ -146,17 +185,17 @@ pub enum Lifecycle {
     /// starts from the same point, so they are fetched then).
     CatchUpFailed {
         /// Why.
-        error: Arc<Error>,
+        error: Error,
     },
     /// The callback panicked; the subscription goes on.
     CallbackPanicked {
-        /// The panic message.
-        message: String,
+        /// An [`Error::Panicked`] with the panic's message.
+        error: Error,
     },
     /// The subscription stopped for good (authentication failure, invalid document, ...).
     Failed {
         /// Why.
-        error: Arc<Error>,
+        error: Error,
     },
     /// The subscription was closed.
     Closed,
@@ -173,7 +212,7 @@ pub enum StreamEvent<T> {
 }
 
 impl<T> StreamEvent<T> {
-    /// The event, if this is one.
+    /// Returns the event, if this is one.
     ///
     /// ```
     /// use kili::{StreamEvent, Lifecycle};

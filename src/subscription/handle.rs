@@ -47,7 +47,7 @@ use crate::subscription::worker::Parked;
 ///     let run = || -> kili::Result<()> {
 ///         let kili = kili::Kili::from_env()?;
 ///         let sub = kili.label_created_or_updated("project-id", |event| {
-///             println!("{}", event.label.id());
+///             println!("{}", event.label().id());
 ///         })?;
 ///         sub.wait() // until closed (Ok) or failed for good (the error)
 ///     };
@@ -73,8 +73,6 @@ struct Control {
     /// How long `reset_timeout` waits for the new connection.
     reply_wait: Duration,
 }
-
-const PANICKED: &str = "the subscription thread panicked";
 
 /// A subscription thread; it gives back what it ran on when it ends.
 type Thread = JoinHandle<Box<dyn Parked>>;
@@ -153,9 +151,7 @@ impl Subscription {
             );
             return Ok(());
         }
-        let parked = thread.join().map_err(|_| Error::Protocol {
-            message: PANICKED.into(),
-        })?;
+        let parked = thread.join().map_err(|p| self.panicked(p))?;
         self.control.lock().parked = Some(parked);
         Ok(())
     }
@@ -209,9 +205,7 @@ impl Subscription {
             (c.thread.take(), c.parked.take())
         };
         let parked = match thread {
-            Some(thread) => Some(thread.join().map_err(|_| Error::Protocol {
-                message: PANICKED.into(),
-            })?),
+            Some(thread) => Some(thread.join().map_err(|p| self.panicked(p))?),
             None => parked,
         };
         let core = match parked {
@@ -256,9 +250,14 @@ impl Subscription {
             .then(|| self.outcome())
     }
 
+    /// The error for a thread of this subscription that panicked.
+    fn panicked(&self, panic: Box<dyn std::any::Any + Send>) -> Error {
+        thread_panicked(&self.shared, panic)
+    }
+
     fn outcome(&self) -> Result<()> {
         match self.shared.state() {
-            SubscriptionState::Failed(e) => Err((*e).clone()),
+            SubscriptionState::Failed(e) => Err(e),
             _ => Ok(()),
         }
     }
@@ -308,7 +307,7 @@ impl Subscription {
     /// let slot: Arc<OnceLock<kili::SubscriptionControl>> = Arc::default();
     /// let in_callback = Arc::clone(&slot);
     /// let sub = kili.label_created_or_updated("project-id", move |event| {
-    ///     if event.label.id() == "the-last-one" {
+    ///     if event.label().id() == "the-last-one" {
     ///         in_callback.get().map(|c| c.close()); // no more callbacks after this one
     ///     }
     /// })?;
@@ -319,16 +318,18 @@ impl Subscription {
     pub fn control(&self) -> SubscriptionControl {
         SubscriptionControl {
             shared: Arc::clone(&self.shared),
+            close_timeout: self.close_timeout,
         }
     }
 }
 
-/// The controls of a [`Subscription`] that never block: pause, unpause, close (without
-/// waiting), state, counters, checkpoint. Cheap to clone; it does not keep the subscription
-/// alive, so a callback can hold one without making a cycle.
+/// The controls of a [`Subscription`] for other threads and for its own callback: pause,
+/// unpause, close, state, counters, checkpoint. Cheap to clone; it does not keep the
+/// subscription alive, so a callback can hold one without making a cycle.
 #[derive(Clone)]
 pub struct SubscriptionControl {
     shared: Arc<Shared>,
+    close_timeout: Duration,
 }
 
 impl SubscriptionControl {
@@ -342,11 +343,25 @@ impl SubscriptionControl {
         self.shared.paused.store(false, Ordering::SeqCst);
     }
 
-    /// Asks the subscription to close: no callback starts after this call returns, and the
-    /// thread ends soon after. Does not wait ([`Subscription::close`] does).
-    pub fn close(&self) {
+    /// Closes the subscription: no callback starts after this call returns. Waits, at most
+    /// the close timeout ([`SubscriptionOptions::close_timeout`](crate::SubscriptionOptions::close_timeout)),
+    /// for its thread to end, except on that thread (from the callback), where it returns at
+    /// once. Calling it again does nothing.
+    ///
+    /// Unlike [`Subscription::close`] it does not join the thread: a thread that panicked is
+    /// reported by the handle's `close` or [`wait`](Subscription::wait).
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` is the one [`Subscription::close`] returns.
+    pub fn close(&self) -> Result<()> {
         self.shared.begin_closing();
         self.shared.send_command(Command::Close);
+        if !self.shared.is_worker_thread() {
+            self.shared
+                .wait_thread_end(Instant::now().checked_add(self.close_timeout));
+        }
+        Ok(())
     }
 
     /// As [`Subscription::state`].
@@ -371,6 +386,14 @@ impl std::fmt::Debug for SubscriptionControl {
             .field("thread", &self.shared.name)
             .finish_non_exhaustive()
     }
+}
+
+/// The error for a subscription thread that panicked, with the panic's message.
+fn thread_panicked(shared: &Shared, panic: Box<dyn std::any::Any + Send>) -> Error {
+    Error::panicked(
+        format!("the subscription thread {}", shared.name),
+        panic.as_ref(),
+    )
 }
 
 /// Spawns the thread and waits (at most `wait`) for its first connection. On failure the
@@ -399,8 +422,12 @@ fn launch(
                 after: wait,
             }
         }
-        Err(RecvTimeoutError::Disconnected) => Error::Protocol {
-            message: PANICKED.into(),
+        Err(RecvTimeoutError::Disconnected) => match thread.join() {
+            Ok(parked) => {
+                // Not reached: the thread answers before it ends.
+                return Err((Error::Closed, Some(parked)));
+            }
+            Err(panic) => return Err((thread_panicked(shared, panic), None)),
         },
     };
     Err((error, thread.join().ok()))

@@ -26,6 +26,7 @@ mod stream;
 pub(crate) mod wire;
 mod worker;
 
+pub use builder::SubscriptionBuilder;
 pub use crossbeam_channel::{RecvError, RecvTimeoutError, TryRecvError};
 pub use events::{EventOrigin, LabelEvent, Lifecycle, RawEvent, StreamEvent};
 pub use feed::checkpoint::Checkpoint;

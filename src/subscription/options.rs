@@ -271,8 +271,8 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How many events a stream ([`Kili::label_events`](crate::Kili::label_events) and
-    /// [`Kili::subscription_events`](crate::Kili::subscription_events)) holds for its reader.
+    /// How many events a stream ([`SubscriptionBuilder::stream`](crate::SubscriptionBuilder::stream))
+    /// holds for its reader.
     /// When it is full, the subscription's thread waits (and stops reading the socket, so the
     /// server holds back too): nothing is dropped, memory stays bounded, and
     /// [`SubscriptionStats::blocked`](crate::SubscriptionStats::blocked) counts the wait.

@@ -1,6 +1,5 @@
 //! What the handle and the worker share: pause flag, state, counters, connection times.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,7 @@ pub enum SubscriptionState {
     /// Closed by [`close`](crate::Subscription::close) or by dropping the handle.
     Closed,
     /// Stopped for good, for this reason (authentication, invalid document, ...).
-    Failed(Arc<Error>),
+    Failed(Error),
 }
 
 impl SubscriptionState {

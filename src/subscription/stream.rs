@@ -11,8 +11,8 @@ use crate::subscription::handle::Subscription;
 /// The events of a subscription, to read in a loop: each item is an event or a
 /// [`Lifecycle`](crate::Lifecycle) event (connected, reconnecting, ...).
 ///
-/// The stream owns its [`Subscription`]: reach it with [`subscription`](Self::subscription)
-/// to pause or watch it. Dropping the stream closes the subscription. Once the subscription is
+/// The stream owns the handle `H` of what fills it (a [`Subscription`] by default): reach it
+/// with [`handle`](Self::handle) to pause or watch it. Dropping the stream closes it. Once
 /// closed (or failed) the stream yields what was already received, then ends.
 ///
 /// The method names mirror `crossbeam-channel`; [`receiver`](Self::receiver) gives the
@@ -23,31 +23,31 @@ use crate::subscription::handle::Subscription;
 /// ```no_run
 /// use kili::StreamEvent;
 /// let kili = kili::Kili::from_env()?;
-/// let events = kili.label_events("project-id")?;
+/// let events = kili.labels_subscription("project-id").stream()?;
 /// for item in events.iter() {
 ///     match item {
-///         StreamEvent::Event(e) => println!("label {} ({:?})", e.label.id(), e.origin),
+///         StreamEvent::Event(e) => println!("label {} ({:?})", e.label().id(), e.origin()),
 ///         StreamEvent::Lifecycle(l) => println!("connection: {l:?}"),
 ///         _ => {}
 ///     }
 /// }
 /// # Ok::<(), kili::Error>(())
 /// ```
-pub struct EventStream<T> {
+pub struct EventStream<T, H = Subscription> {
     // Declared first: dropped (closed) before the receiver.
-    subscription: Subscription,
+    handle: H,
     rx: Receiver<StreamEvent<T>>,
 }
 
-/// The stream of [`Kili::label_events`](crate::Kili::label_events).
+/// The stream of a label subscription ([`Kili::labels_subscription`](crate::Kili::labels_subscription)).
 pub type LabelStream = EventStream<LabelEvent>;
 
-impl<T> EventStream<T> {
-    pub(crate) fn new(subscription: Subscription, rx: Receiver<StreamEvent<T>>) -> Self {
-        EventStream { subscription, rx }
+impl<T, H> EventStream<T, H> {
+    pub(crate) fn new(handle: H, rx: Receiver<StreamEvent<T>>) -> Self {
+        EventStream { handle, rx }
     }
 
-    /// Waits for the next item.
+    /// Waits for the next item and returns it.
     ///
     /// # Errors
     ///
@@ -56,7 +56,7 @@ impl<T> EventStream<T> {
         self.rx.recv()
     }
 
-    /// Waits for the next item at most `timeout`.
+    /// Waits for the next item at most `timeout` and returns it.
     ///
     /// # Errors
     ///
@@ -69,7 +69,7 @@ impl<T> EventStream<T> {
         self.rx.recv_timeout(timeout)
     }
 
-    /// The next item if one is ready.
+    /// Returns the next item if one is ready.
     ///
     /// # Errors
     ///
@@ -79,37 +79,40 @@ impl<T> EventStream<T> {
         self.rx.try_recv()
     }
 
-    /// A blocking iterator over the items; it ends when the stream ends.
+    /// Returns a blocking iterator over the items; it ends when the stream ends.
     pub fn iter(&self) -> crossbeam_channel::Iter<'_, StreamEvent<T>> {
         self.rx.iter()
     }
 
-    /// An iterator over the items ready now.
+    /// Returns an iterator over the items ready now.
     pub fn try_iter(&self) -> crossbeam_channel::TryIter<'_, StreamEvent<T>> {
         self.rx.try_iter()
     }
 
-    /// The underlying receiver, e.g. for `crossbeam_channel::select!`.
+    /// Returns the underlying receiver, e.g. for `crossbeam_channel::select!`.
     pub fn receiver(&self) -> &Receiver<StreamEvent<T>> {
         &self.rx
     }
 
-    /// The subscription: pause, unpause, state, counters, `reset_timeout`.
-    pub fn subscription(&self) -> &Subscription {
-        &self.subscription
+    /// Returns the handle of what fills the stream: for a subscription, pause, unpause,
+    /// state, counters, `reset_timeout`.
+    pub fn handle(&self) -> &H {
+        &self.handle
     }
+}
 
+impl<T> EventStream<T, Subscription> {
     /// Closes the subscription (see [`Subscription::close`]); the stream then ends.
     ///
     /// # Errors
     ///
     /// As [`Subscription::close`].
     pub fn close(&self) -> Result<()> {
-        self.subscription.close()
+        self.handle.close()
     }
 }
 
-impl<'a, T> IntoIterator for &'a EventStream<T> {
+impl<'a, T, H> IntoIterator for &'a EventStream<T, H> {
     type Item = StreamEvent<T>;
     type IntoIter = crossbeam_channel::Iter<'a, StreamEvent<T>>;
 
@@ -118,10 +121,10 @@ impl<'a, T> IntoIterator for &'a EventStream<T> {
     }
 }
 
-impl<T> std::fmt::Debug for EventStream<T> {
+impl<T, H: std::fmt::Debug> std::fmt::Debug for EventStream<T, H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStream")
-            .field("subscription", &self.subscription)
+            .field("handle", &self.handle)
             .field("pending", &self.rx.len())
             .finish()
     }

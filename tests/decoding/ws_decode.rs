@@ -173,16 +173,11 @@ fn check(junk: Junk) -> Result<(), TestCaseError> {
         .close_timeout(Duration::from_millis(200));
     let (tx, rx) = mpsc::channel();
     let sub = kili
-        .subscribe_with_options(
-            "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }",
-            json!({"projectID": "p"}),
-            options,
-            move |event| {
-                if event.data["sentinel"] == sentinel {
+        .subscription("subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }", json!({"projectID": "p"})).options(options).callback(move |event| {
+                if event.data()["sentinel"] == sentinel {
                     let _ = tx.send(());
                 }
-            },
-        )
+            })
         .map_err(|e| TestCaseError::fail(format!("the first connection failed: {e}")))?;
     let usable = wait_for(PATIENCE, || {
         rx.try_recv().is_ok() || matches!(sub.state(), SubscriptionState::Failed(_))

@@ -90,7 +90,9 @@ fn scenario(
     } = rig();
     let collector = Collector::default();
     let sub = resilient_client(server.api_key(), &proxy.endpoint())
-        .label_created_or_updated_with_options(&project, options(name), collector.callback())
+        .labels_subscription(&project)
+        .options(options(name))
+        .callback(collector.callback())
         .unwrap();
     let writer = Writer::start(direct.clone(), &asset, MAX_LABELS, PACE);
     for _ in 0..rounds {

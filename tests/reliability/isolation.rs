@@ -92,14 +92,10 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
         .unwrap_err();
     assert!(err.graphql_errors().is_some(), "{err:?}");
     assert!(!err.is_retryable());
-    let err = intruder.label_events(project).unwrap_err();
+    let err = intruder.labels_subscription(project).stream().unwrap_err();
     assert!(err.graphql_errors().is_some(), "{err:?}");
     let err = intruder
-        .subscribe(
-            "subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }",
-            json!({"projectID": project}),
-            |_| {},
-        )
+        .subscription("subscription($projectID: ID!) { data: labelCreatedOrUpdated(projectID: $projectID) { id } }", json!({"projectID": project})).callback(|_| {})
         .unwrap_err();
     assert!(err.graphql_errors().is_some(), "{err:?}");
 
@@ -144,10 +140,10 @@ fn a_subscription_never_carries_the_other_users_labels() {
     let (tx, rx) = mpsc::channel();
     let bob_sub = bob
         .label_created_or_updated(&bob_project, move |e| {
-            let _ = tx.send(e.label.id().to_owned());
+            let _ = tx.send(e.label().id().to_owned());
         })
         .unwrap();
-    let bob_stream = bob.label_events(&bob_project).unwrap();
+    let bob_stream = bob.labels_subscription(&bob_project).stream().unwrap();
 
     // Alice labels her project a lot ...
     for _ in 0..3 {
@@ -169,7 +165,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     assert_eq!(first, mine[0]);
     let streamed = loop {
         match bob_stream.recv_timeout(PATIENCE).unwrap() {
-            StreamEvent::Event(e) => break e.label.id().to_owned(),
+            StreamEvent::Event(e) => break e.label().id().to_owned(),
             StreamEvent::Lifecycle(_) => continue,
             _ => continue,
         }

@@ -48,11 +48,9 @@ fn subscribe_all(kili: &Kili, projects: &[(String, String)], n: usize) -> Vec<Su
                             .thread_name(format!("load-{i}"))
                             .backoff(Duration::from_millis(20), Duration::from_millis(500));
                         let sub = kili
-                            .label_created_or_updated_with_options(
-                                &projects[project].0,
-                                options,
-                                collector.callback(),
-                            )
+                            .labels_subscription(&projects[project].0)
+                            .options(options)
+                            .callback(collector.callback())
                             .unwrap_or_else(|e| panic!("subscriber {i}: {e}"));
                         Subscriber {
                             project,

@@ -47,20 +47,22 @@ fn no_debug_output_shows_the_api_key() {
     assert_hides_key("the subscription options", &options);
     let (tx, rx) = unbounded::<LabelEvent>();
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, move |e| {
+        .labels_subscription(&project)
+        .options(options)
+        .callback(move |e| {
             let _ = tx.send(e.clone());
         })
         .unwrap();
     let id = append_label(&kili, &asset);
     let event = rx.recv_timeout(PATIENCE).expect("the label is delivered");
-    assert_eq!(event.label.id(), id);
+    assert_eq!(event.label().id(), id);
     assert_hides_key("a label event", &event);
     assert_hides_key("the subscription", &sub);
     assert_hides_key("its control", &sub.control());
     assert_hides_key("its state", &sub.state());
     sub.close().unwrap();
 
-    let stream = kili.label_events(&project).unwrap();
+    let stream = kili.labels_subscription(&project).stream().unwrap();
     assert_hides_key("a stream", &stream);
     stream.close().unwrap();
 
@@ -81,7 +83,7 @@ fn no_debug_output_shows_the_api_key() {
         source = s.source();
     }
     assert!(!chain.contains(SECRET), "{chain}");
-    let err = refused.label_events(&project).unwrap_err();
+    let err = refused.labels_subscription(&project).stream().unwrap_err();
     assert!(!format!("{err} {err:?}").contains(SECRET), "{err:?}");
 }
 
@@ -133,48 +135,48 @@ fn duration_max_everywhere_works_and_never_panics() {
     // The stream form: one label, then a close that waits as long as it takes (the local
     // server answers the close at once).
     let events = kili
-        .label_events_with_options(&project, endless_options())
+        .labels_subscription(&project)
+        .options(endless_options())
+        .stream()
         .unwrap();
     let first = append_label(&kili, &asset);
     let event = next_label(&events);
-    assert_eq!(event.label.id(), first);
+    assert_eq!(event.label().id(), first);
     let checkpoint: Checkpoint = event.checkpoint().clone();
     events.close().unwrap();
     assert!(
-        matches!(events.subscription().wait_timeout(MAX), Some(Ok(()))),
+        matches!(events.handle().wait_timeout(MAX), Some(Ok(()))),
         "a closed subscription has ended"
     );
-    assert!(matches!(
-        events.subscription().state(),
-        SubscriptionState::Closed
-    ));
+    assert!(matches!(events.handle().state(), SubscriptionState::Closed));
 
     // Resuming with an endless catch-up margin: the catch-up asks from the start of time, and
     // delivers the label added while nothing listened, and only it.
     let second = append_label(&kili, &asset);
     let resumed = kili
-        .label_events_with_options(&project, endless_options().resume_from(checkpoint))
+        .labels_subscription(&project)
+        .options(endless_options().resume_from(checkpoint))
+        .stream()
         .unwrap();
     let event = next_label(&resumed);
     assert_eq!(
-        (event.label.id(), event.origin),
+        (event.label().id(), event.origin()),
         (second.as_str(), EventOrigin::CatchUp)
     );
     let third = append_label(&kili, &asset);
-    assert_eq!(next_label(&resumed).label.id(), third);
+    assert_eq!(next_label(&resumed).label().id(), third);
     resumed.close().unwrap();
-    assert!(matches!(
-        resumed.subscription().wait_timeout(MAX),
-        Some(Ok(()))
-    ));
+    assert!(matches!(resumed.handle().wait_timeout(MAX), Some(Ok(()))));
 
     // The callback form, with a reset (its wait for the new connection is endless too). The
     // reset is a gap, and an endless margin reaches back to the start: the catch-up delivers
     // the project's earlier labels, each once, then the new one comes.
     let (tx, rx) = unbounded::<(String, EventOrigin)>();
     let sub = kili
-        .label_created_or_updated_with_options(&project, endless_options(), move |e| {
-            let _ = tx.send((e.label.id().to_owned(), e.origin));
+        .labels_subscription(&project)
+        .options(endless_options())
+        .callback(move |e| {
+            let _ = tx.send((e.label().id().to_owned(), e.origin()));
         })
         .unwrap();
     sub.reset_timeout().unwrap();
@@ -220,14 +222,16 @@ fn wait_blocks_until_the_end_and_returns_its_outcome() {
     let control = sub.control();
     let closer = std::thread::spawn(move || control.close());
     assert!(sub.wait().is_ok(), "a close is a clean end");
-    closer.join().unwrap();
+    closer.join().unwrap().unwrap();
 
     // The server comes back on the same port without our key: the reconnection is refused,
     // which ends the subscription for good, and `wait` returns that error.
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(10), Duration::from_millis(50));
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, |_| {})
+        .labels_subscription(&project)
+        .options(options)
+        .callback(|_| {})
         .unwrap();
     server.stop();
     let _other = LocalServer::builder()

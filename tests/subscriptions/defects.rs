@@ -30,7 +30,9 @@ fn counting(
     let count = Arc::new(AtomicUsize::new(0));
     let c = count.clone();
     let sub = kili
-        .label_created_or_updated_with_options(project, options, move |_| {
+        .labels_subscription(project)
+        .options(options)
+        .callback(move |_| {
             let n = c.fetch_add(1, Ordering::SeqCst) + 1;
             on_event(n);
         })
@@ -95,7 +97,11 @@ fn no_callback_runs_after_close_is_called() {
     let in_callback = control.clone();
     let (sub, count) = counting(&kili, &project, SubscriptionOptions::new(), move |n| {
         if n == 1 {
-            in_callback.get().expect("set before the labels").close();
+            in_callback
+                .get()
+                .expect("set before the labels")
+                .close()
+                .unwrap();
         }
     });
     let _ = control.set(sub.control());
@@ -121,7 +127,9 @@ fn a_server_that_ends_subscriptions_at_once_gets_ever_longer_waits() {
         SubscriptionOptions::new().backoff(Duration::from_millis(20), Duration::from_secs(5));
     let (options, life) = lifecycle_channel(options);
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, |_| {})
+        .labels_subscription(&project)
+        .options(options)
+        .callback(|_| {})
         .unwrap();
     let mut attempts = Vec::new();
     while attempts.len() < 5 {
@@ -212,8 +220,10 @@ fn refusals_that_are_not_about_the_key_are_retried() {
         .backoff(Duration::from_millis(5), Duration::from_millis(50));
     let (tx, rx) = unbounded();
     let sub = kili
-        .label_created_or_updated_with_options("p", options, move |e| {
-            let _ = tx.send(e.label.id().to_owned());
+        .labels_subscription("p")
+        .options(options)
+        .callback(move |e| {
+            let _ = tx.send(e.label().id().to_owned());
         })
         .unwrap();
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), "first");
@@ -248,7 +258,9 @@ fn a_result_with_errors_after_a_reconnection_is_a_result() {
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(5), Duration::from_millis(50));
     let events = kili
-        .subscription_events_with_options("subscription { x }", Value::Null, options)
+        .subscription("subscription { x }", Value::Null)
+        .options(options)
+        .stream()
         .unwrap();
     let mut results = Vec::new();
     while results.len() < 2 {
@@ -258,8 +270,8 @@ fn a_result_with_errors_after_a_reconnection_is_a_result() {
             _ => {}
         }
     }
-    assert_eq!(results[1].errors[0].message, "resolver failed");
-    assert!(events.subscription().state().is_active());
+    assert_eq!(results[1].errors()[0].message, "resolver failed");
+    assert!(events.handle().state().is_active());
 }
 
 #[test]
@@ -294,7 +306,7 @@ fn the_watchdog_counts_from_the_end_of_the_catch_up() {
         holds_for(Duration::from_millis(900), || {
             life.try_iter().all(|l| !matches!(
             &l,
-            Lifecycle::Reconnecting { cause, .. } if matches!(**cause, kili::Error::Timeout { .. })
+            Lifecycle::Reconnecting { cause, .. } if matches!(*cause, kili::Error::Timeout { .. })
         ))
         }),
         "the fresh connection was killed by the watchdog"
@@ -350,7 +362,9 @@ fn close_does_not_wait_for_a_stalled_connection_attempt() {
         .close_timeout(Duration::from_millis(200))
         .backoff(Duration::from_millis(1), Duration::from_millis(5));
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, |_| {})
+        .labels_subscription(&project)
+        .options(options)
+        .callback(|_| {})
         .unwrap();
     proxy.stall(true);
     proxy.drop_connections();
@@ -422,7 +436,9 @@ fn a_control_in_the_callback_does_not_keep_the_subscription_alive() {
     let in_callback = slot.clone();
     let options = SubscriptionOptions::new().thread_name("cycle-test");
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, move |_| {
+        .labels_subscription(&project)
+        .options(options)
+        .callback(move |_| {
             let _ = in_callback.get().map(SubscriptionControl::stats);
         })
         .unwrap();
@@ -456,8 +472,10 @@ fn a_failed_send_does_not_drop_the_results_already_received() {
         .backoff(Duration::from_millis(50), Duration::from_millis(200));
     let (tx, rx) = unbounded();
     let sub = kili
-        .label_created_or_updated_with_options("p", options, move |e| {
-            let _ = tx.send(e.label.id().to_owned());
+        .labels_subscription("p")
+        .options(options)
+        .callback(move |e| {
+            let _ = tx.send(e.label().id().to_owned());
         })
         .unwrap();
     let got: Vec<String> = (0..3)

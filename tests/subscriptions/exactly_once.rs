@@ -35,12 +35,12 @@ fn record(seen: &Seen) -> impl FnMut(&LabelEvent) + Send + 'static {
     let seen = seen.clone();
     move |e: &LabelEvent| {
         let response = e
-            .label
+            .label()
             .json_response()
             .map(|r| r.parse().unwrap())
             .unwrap_or(Value::Null);
         seen.lock()
-            .push((e.label.id().to_owned(), response, e.origin));
+            .push((e.label().id().to_owned(), response, e.origin()));
     }
 }
 
@@ -133,11 +133,13 @@ fn a_gap_with_equal_timestamps_and_shuffled_pages_is_caught_up_once_each() {
         (more.clone(), client(&server), asset.clone(), seen.clone());
     let mut record = record(&seen);
     let sub = kili
-        .label_created_or_updated_with_options(&project, fast(), move |e| {
+        .labels_subscription(&project)
+        .options(fast())
+        .callback(move |e| {
             record(e);
             // While the catch-up pages through one millisecond, 40 more labels land in it,
             // in shuffled places: the pages shift under it.
-            if e.origin == EventOrigin::CatchUp && seen2.lock().len() == 1 {
+            if e.origin() == EventOrigin::CatchUp && seen2.lock().len() == 1 {
                 more_w.lock().extend(append_labels(&writer2, &asset2, 40));
             }
         })
@@ -222,8 +224,10 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
     let (p, server_ref) = (recorded_then.clone(), Arc::new(server));
     let s = server_ref.clone();
     let sub = kili
-        .label_created_or_updated_with_options(&project, fast(), move |e| {
-            if e.origin == EventOrigin::CatchUp {
+        .labels_subscription(&project)
+        .options(fast())
+        .callback(move |e| {
+            if e.origin() == EventOrigin::CatchUp {
                 p.lock().push(s.recorded_requests().len());
             }
         })
@@ -282,7 +286,9 @@ fn a_catch_up_limit_delivers_the_newest_and_names_the_gap() {
         .on_lifecycle(move |l| drop(tx.send(l.clone())));
     let seen: Seen = Arc::default();
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, record(&seen))
+        .labels_subscription(&project)
+        .options(options)
+        .callback(record(&seen))
         .unwrap();
     cut(&proxy);
     // Ten calls of ten: ten timestamps, each shared by one call's labels.
@@ -332,7 +338,9 @@ fn updates_made_during_a_gap_are_delivered_and_older_ones_reported() {
     let options = fast().on_lifecycle(move |l| drop(tx.send(l.clone())));
     let seen: Seen = Arc::default();
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, record(&seen))
+        .labels_subscription(&project)
+        .options(options)
+        .callback(record(&seen))
         .unwrap();
     let id = append_response(&writer, &asset, versions(1));
     wait_seen(&seen, 1);
@@ -370,7 +378,9 @@ fn subscribe(kili: &Kili, project: &str, seen: &Seen, checkpoint: Option<&str>) 
     if let Some(text) = checkpoint {
         options = options.resume_from(text.parse::<Checkpoint>().unwrap());
     }
-    kili.label_created_or_updated_with_options(project, options, record(seen))
+    kili.labels_subscription(project)
+        .options(options)
+        .callback(record(seen))
         .unwrap()
 }
 
@@ -431,7 +441,7 @@ fn events_carry_their_checkpoint_and_streams_resume_too() {
     let server = server();
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
-    let events = kili.label_events(&project).unwrap();
+    let events = kili.labels_subscription(&project).stream().unwrap();
     let ids = append_labels(&kili, &asset, 2);
     let mut last = None;
     let mut n = 0;
@@ -450,14 +460,16 @@ fn events_carry_their_checkpoint_and_streams_resume_too() {
     assert_eq!(cp.to_string().parse::<Checkpoint>().unwrap(), cp);
     let later = append_label(&kili, &asset);
     let resumed = kili
-        .label_events_with_options(&project, SubscriptionOptions::new().resume_from(cp))
+        .labels_subscription(&project)
+        .options(SubscriptionOptions::new().resume_from(cp))
+        .stream()
         .unwrap();
     let first = loop {
         if let StreamEvent::Event(e) = resumed.recv_timeout(PATIENCE).unwrap() {
             break e;
         }
     };
-    assert_eq!(first.label.id(), later);
-    assert!(!ids.iter().any(|i| i == first.label.id()));
-    assert_eq!(first.origin, EventOrigin::CatchUp);
+    assert_eq!(first.label().id(), later);
+    assert!(!ids.iter().any(|i| i == first.label().id()));
+    assert_eq!(first.origin(), EventOrigin::CatchUp);
 }

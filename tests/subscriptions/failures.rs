@@ -34,7 +34,9 @@ fn watchdog_reconnects(protocol: WsProtocol) {
         .watchdog_multiple(3)
         .backoff(Duration::from_millis(10), Duration::from_millis(50));
     let events = kili
-        .subscription_events_with_options(LABEL_IDS, json!({"projectID": "p"}), options)
+        .subscription(LABEL_IDS, json!({"projectID": "p"}))
+        .options(options)
+        .stream()
         .unwrap();
     assert_eq!(silent.connections(), 1);
     let cause = loop {
@@ -44,18 +46,14 @@ fn watchdog_reconnects(protocol: WsProtocol) {
         }
     };
     assert!(
-        matches!(*cause, Error::Timeout { ref operation, .. } if operation.contains("keep-alive")),
+        matches!(cause, Error::Timeout { ref operation, .. } if operation.contains("keep-alive")),
         "{cause}"
     );
     assert!(
         wait_for(PATIENCE, || silent.connections() >= 2),
         "a new connection is opened"
     );
-    assert!(wait_for(PATIENCE, || events
-        .subscription()
-        .stats()
-        .reconnects
-        >= 1));
+    assert!(wait_for(PATIENCE, || events.handle().stats().reconnects >= 1));
     events.close().unwrap();
 }
 
@@ -73,7 +71,9 @@ fn assert_fails_fast(protocol: WsProtocol) {
         .protocol(protocol)
         .thread_name(name);
     let err = kili
-        .label_created_or_updated_with_options("p", options, |_| {})
+        .labels_subscription("p")
+        .options(options)
+        .callback(|_| {})
         .unwrap_err();
     assert!(err.is_authentication(), "{protocol:?}: {err:?}");
     assert!(!err.is_retryable());
@@ -112,7 +112,9 @@ fn an_invalid_document_is_a_graphql_error_not_a_retry_loop() {
     for protocol in [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs] {
         let options = SubscriptionOptions::new().protocol(protocol);
         let err = kili
-            .subscribe_with_options("subscription { noSuchField }", json!({}), options, |_| {})
+            .subscription("subscription { noSuchField }", json!({}))
+            .options(options)
+            .callback(|_| {})
             .unwrap_err();
         assert!(err.graphql_errors().is_some(), "{protocol:?}: {err:?}");
     }
@@ -127,12 +129,14 @@ fn a_panicking_callback_is_reported_and_the_subscription_goes_on() {
     let panics = Arc::new(AtomicUsize::new(0));
     let (c, p) = (calls.clone(), panics.clone());
     let options = SubscriptionOptions::new().on_lifecycle(move |event| {
-        if matches!(event, Lifecycle::CallbackPanicked { message } if message.contains("boom")) {
+        if matches!(event, Lifecycle::CallbackPanicked { error } if error.to_string().contains("boom")) {
             p.fetch_add(1, Ordering::SeqCst);
         }
     });
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, move |_| {
+        .labels_subscription(&project)
+        .options(options)
+        .callback(move |_| {
             if c.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("boom");
             }
@@ -214,7 +218,9 @@ fn a_flood_of_events_does_not_starve_close() {
         .ack_timeout(Duration::from_millis(200)) // the probe is never answered
         .close_timeout(Duration::from_millis(200));
     let sub = kili
-        .subscribe_with_options(LABEL_IDS, json!({"projectID": "p"}), options, move |_| {
+        .subscription(LABEL_IDS, json!({"projectID": "p"}))
+        .options(options)
+        .callback(move |_| {
             r.fetch_add(1, Ordering::Relaxed);
         })
         .unwrap();

@@ -23,7 +23,9 @@ fn raw_events_on_both_protocols() {
         let protocol = offered[0];
         let options = SubscriptionOptions::new().protocols(offered);
         let events = kili
-            .subscription_events_with_options(LABEL_IDS, json!({"projectID": project}), options)
+            .subscription(LABEL_IDS, json!({"projectID": project}))
+            .options(options)
+            .stream()
             .unwrap();
         assert!(matches!(
             events.recv_timeout(PATIENCE).unwrap(),
@@ -35,10 +37,10 @@ fn raw_events_on_both_protocols() {
             .unwrap()
             .into_event()
             .expect("an event");
-        assert_eq!(event.data["data"]["id"], id.as_str(), "{protocol:?}");
-        assert_eq!(event.data["data"]["labelType"], "INFERENCE");
-        assert!(event.errors.is_empty());
-        assert_eq!(events.subscription().protocol(), Some(protocol));
+        assert_eq!(event.data()["data"]["id"], id.as_str(), "{protocol:?}");
+        assert_eq!(event.data()["data"]["labelType"], "INFERENCE");
+        assert!(event.errors().is_empty());
+        assert_eq!(events.handle().protocol(), Some(protocol));
         events.close().unwrap();
         // A closed stream ends after what it holds.
         loop {
@@ -50,7 +52,7 @@ fn raw_events_on_both_protocols() {
             }
         }
         assert!(matches!(
-            events.subscription().reset_timeout(),
+            events.handle().reset_timeout(),
             Err(kili::Error::Closed)
         ));
     }
@@ -63,8 +65,14 @@ fn the_callback_form_of_the_generic_subscription() {
     let (project, asset) = project_with_asset(&kili);
     let (tx, rx) = crossbeam_channel::unbounded();
     let sub = kili
-        .subscribe(LABEL_IDS, json!({"projectID": project}), move |e| {
-            let _ = tx.send(e.data["data"]["id"].as_str().unwrap_or_default().to_owned());
+        .subscription(LABEL_IDS, json!({"projectID": project}))
+        .callback(move |e| {
+            let _ = tx.send(
+                e.data()["data"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
         })
         .unwrap();
     let id = append_label(&kili, &asset);
@@ -77,14 +85,14 @@ fn select_over_the_receiver() {
     let server = LocalServer::builder().start().unwrap();
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
-    let events = kili.label_events(&project).unwrap();
+    let events = kili.labels_subscription(&project).stream().unwrap();
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let id = append_label(&kili, &asset);
     let mut got = None;
     while got.is_none() {
         crossbeam_channel::select! {
             recv(events.receiver()) -> item => {
-                if let Ok(StreamEvent::Event(e)) = item { got = Some(e.label.id().to_owned()) }
+                if let Ok(StreamEvent::Event(e)) = item { got = Some(e.label().id().to_owned()) }
             }
             recv(stop_rx) -> _ => unreachable!(),
             default(PATIENCE) => panic!("no event"),
@@ -92,7 +100,7 @@ fn select_over_the_receiver() {
     }
     drop(stop_tx);
     assert_eq!(got.as_deref(), Some(id.as_str()));
-    let name = events.subscription().thread_name().to_owned();
+    let name = events.handle().thread_name().to_owned();
     drop(events);
     assert!(
         wait_for(PATIENCE, || !thread_alive(&name)),
@@ -110,8 +118,12 @@ fn server_keep_alives_keep_a_quiet_subscription_alive() {
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let options = SubscriptionOptions::new().keep_alive(Some(Duration::from_millis(150)));
-    let events = kili.label_events_with_options(&project, options).unwrap();
-    let sub = events.subscription();
+    let events = kili
+        .labels_subscription(&project)
+        .options(options)
+        .stream()
+        .unwrap();
+    let sub = events.handle();
     let lifetime = Duration::from_millis(800);
     assert!(wait_for(PATIENCE, || sub.lifetime() >= lifetime));
     assert_eq!(sub.stats().reconnects, 0, "{:?}", sub.stats());
@@ -121,5 +133,5 @@ fn server_keep_alives_keep_a_quiet_subscription_alive() {
             break e;
         }
     };
-    assert_eq!(event.label.id(), id);
+    assert_eq!(event.label().id(), id);
 }

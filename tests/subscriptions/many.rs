@@ -27,10 +27,12 @@ fn two_hundred_subscriptions_then_no_thread_left() {
             let options = SubscriptionOptions::new()
                 .thread_name(format!("many-{i}"))
                 .stack_size(128 * 1024);
-            kili.label_created_or_updated_with_options(&project, options, move |_| {
-                r.fetch_add(1, Ordering::Relaxed);
-            })
-            .unwrap()
+            kili.labels_subscription(&project)
+                .options(options)
+                .callback(move |_| {
+                    r.fetch_add(1, Ordering::Relaxed);
+                })
+                .unwrap()
         })
         .collect();
     assert_eq!(
@@ -68,7 +70,9 @@ fn two_hundred_subscriptions_then_no_thread_left() {
     let dropped: Vec<_> = (0..20)
         .map(|i| {
             let options = SubscriptionOptions::new().thread_name(format!("dropped-{i}"));
-            kili.label_created_or_updated_with_options(&project, options, |_| {})
+            kili.labels_subscription(&project)
+                .options(options)
+                .callback(|_| {})
                 .unwrap()
         })
         .collect();

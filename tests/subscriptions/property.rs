@@ -71,12 +71,15 @@ fn subscribe(
         options = options.resume_from(cp);
     }
     let d = delivered.clone();
-    kili.label_created_or_updated_with_options(project, options, move |e| {
-        let mut d = d.lock();
-        d.events.push((e.label.id().to_owned(), version(&e.label)));
-        d.checkpoint = Some(e.checkpoint().clone());
-    })
-    .unwrap()
+    kili.labels_subscription(project)
+        .options(options)
+        .callback(move |e| {
+            let mut d = d.lock();
+            d.events
+                .push((e.label().id().to_owned(), version(e.label())));
+            d.checkpoint = Some(e.checkpoint().clone());
+        })
+        .unwrap()
 }
 
 fn run(ops: &[Op], equal_timestamps: bool, shuffle: bool) -> Result<(), TestCaseError> {

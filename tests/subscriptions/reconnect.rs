@@ -19,7 +19,7 @@ fn collect(
     while !want.iter().all(|id| seen.contains_key(id)) {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match events.recv_timeout(left) {
-            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id().to_owned()).or_default() += 1,
+            Ok(StreamEvent::Event(e)) => *seen.entry(e.label().id().to_owned()).or_default() += 1,
             Ok(StreamEvent::Lifecycle(l)) => life.push(l),
             Ok(_) => {}
             Err(e) => panic!(
@@ -42,7 +42,11 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
 
     let (min, max) = (Duration::from_millis(40), Duration::from_millis(320));
     let options = SubscriptionOptions::new().backoff(min, max);
-    let events = kili.label_events_with_options(&project, options).unwrap();
+    let events = kili
+        .labels_subscription(&project)
+        .options(options)
+        .stream()
+        .unwrap();
     let (mut seen, mut life) = (HashMap::new(), Vec::new());
 
     let mut expected = append_labels(&kili, &asset, 5);
@@ -51,7 +55,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
     // The server goes away; the subscription retries with growing delays.
     let state = server.state();
     server.stop();
-    let sub = events.subscription();
+    let sub = events.handle();
     let mut reconnecting = Vec::new();
     while reconnecting.len() < 4 {
         match events
@@ -109,7 +113,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
     {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match events.recv_timeout(left) {
-            Ok(StreamEvent::Event(e)) => *seen.entry(e.label.id().to_owned()).or_default() += 1,
+            Ok(StreamEvent::Event(e)) => *seen.entry(e.label().id().to_owned()).or_default() += 1,
             Ok(StreamEvent::Lifecycle(l)) => life.push(l),
             Ok(_) => {}
             Err(e) => panic!("no reconnection reported: {e} ({:?})", sub.state()),
@@ -152,8 +156,12 @@ fn server_ended_subscriptions_go_on_transparently() {
     let (project, asset) = project_with_asset(&kili);
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(20), Duration::from_millis(200));
-    let events = kili.label_events_with_options(&project, options).unwrap();
-    let sub = events.subscription();
+    let events = kili
+        .labels_subscription(&project)
+        .options(options)
+        .stream()
+        .unwrap();
+    let sub = events.handle();
 
     // Labels keep coming while the server ends the subscription every second.
     let mut expected = Vec::new();
@@ -191,7 +199,11 @@ fn events_fetched_by_catch_up_are_marked() {
     let (project, asset) = project_with_asset(&kili);
     let options =
         SubscriptionOptions::new().backoff(Duration::from_millis(200), Duration::from_millis(400));
-    let events = kili.label_events_with_options(&project, options).unwrap();
+    let events = kili
+        .labels_subscription(&project)
+        .options(options)
+        .stream()
+        .unwrap();
     let state = server.state();
     server.stop();
     let other = LocalServer::builder()
@@ -214,8 +226,8 @@ fn events_fetched_by_catch_up_are_marked() {
             _ => continue,
         }
     };
-    assert_eq!(event.label.id(), id);
-    assert_eq!(event.origin, EventOrigin::CatchUp);
+    assert_eq!(event.label().id(), id);
+    assert_eq!(event.origin(), EventOrigin::CatchUp);
     assert_eq!(event.frame()["type"], "data");
     assert_eq!(event.frame()["id"], event.subscription_id());
     assert_eq!(event.frame()["payload"]["data"]["data"]["id"], id.as_str());

@@ -26,10 +26,10 @@ fn tls_label_peer() -> WsPeer {
 }
 
 fn first_label(kili: &Kili) -> kili::Result<String> {
-    let events = kili.label_events("p")?;
+    let events = kili.labels_subscription("p").stream()?;
     loop {
         if let StreamEvent::Event(e) = events.recv_timeout(PATIENCE).expect("an event over wss") {
-            return Ok(e.label.id().to_owned());
+            return Ok(e.label().id().to_owned());
         }
     }
 }

@@ -32,14 +32,14 @@ fn the_tutorial_sequence() {
     let event = rx
         .recv_timeout(PATIENCE)
         .expect("the first label is delivered");
-    assert_eq!(event.label.id(), first);
-    assert_eq!(event.label.asset_id(), Some(asset.as_str()));
-    assert_eq!(event.label.label_type(), Some(&LabelType::Inference));
+    assert_eq!(event.label().id(), first);
+    assert_eq!(event.label().asset_id(), Some(asset.as_str()));
+    assert_eq!(event.label().label_type(), Some(&LabelType::Inference));
     assert_eq!(
-        event.label.json_response().unwrap().parse().unwrap()["JOB_0"]["categories"][0]["name"],
+        event.label().json_response().unwrap().parse().unwrap()["JOB_0"]["categories"][0]["name"],
         "OBJECT_A"
     );
-    assert_eq!(event.origin, EventOrigin::Live);
+    assert_eq!(event.origin(), EventOrigin::Live);
     assert_eq!(event.frame()["type"], "data");
     assert_eq!(event.frame()["id"], event.subscription_id());
     assert_eq!(
@@ -61,7 +61,7 @@ fn the_tutorial_sequence() {
     // Unpaused: the next one arrives.
     sub.unpause();
     let third = append_label(&kili, &asset);
-    assert_eq!(rx.recv_timeout(PATIENCE).unwrap().label.id(), third);
+    assert_eq!(rx.recv_timeout(PATIENCE).unwrap().label().id(), third);
 
     // Closed: the thread is gone, and closing again is fine.
     sub.close().unwrap();
@@ -83,7 +83,7 @@ fn the_tutorial_sequence() {
     let fifth = append_label(&kili, &asset);
     let event = rx.recv_timeout(PATIENCE).unwrap();
     assert_eq!(
-        event.label.id(),
+        event.label().id(),
         fifth,
         "the label created while closed ({while_closed}) is not delivered"
     );
@@ -111,10 +111,10 @@ fn reset_timeout_on_a_running_subscription_resubscribes() {
     let server = LocalServer::builder().start().unwrap();
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
-    let events = kili.label_events(&project).unwrap();
-    let sub = events.subscription();
+    let events = kili.labels_subscription(&project).stream().unwrap();
+    let sub = events.handle();
     let before = append_label(&kili, &asset);
-    assert_eq!(recv_label(&events).label.id(), before);
+    assert_eq!(recv_label(&events).label().id(), before);
     assert!(wait_for(PATIENCE, || sub.lifetime() > Duration::from_millis(50)));
     let lifetime = sub.lifetime();
     sub.reset_timeout().unwrap();
@@ -125,7 +125,7 @@ fn reset_timeout_on_a_running_subscription_resubscribes() {
     assert_eq!(sub.stats().reconnects, 1);
     let after = append_label(&kili, &asset);
     assert_eq!(
-        recv_label(&events).label.id(),
+        recv_label(&events).label().id(),
         after,
         "the fresh subscription delivers"
     );

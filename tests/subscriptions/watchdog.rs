@@ -23,7 +23,9 @@ fn a_slow_callback_is_not_a_dead_connection() {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     let sub = kili
-        .label_created_or_updated_with_options(&project, options, move |_| {
+        .labels_subscription(&project)
+        .options(options)
+        .callback(move |_| {
             c.fetch_add(1, Ordering::SeqCst);
             // The program's own work, longer than the watchdog's limit (300 ms).
             std::thread::sleep(keep_alive * 8);

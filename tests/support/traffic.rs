@@ -113,7 +113,10 @@ impl Collector {
     pub fn callback(&self) -> impl FnMut(&LabelEvent) + Send + 'static {
         let (seen, total) = (self.seen.clone(), self.total.clone());
         move |event| {
-            *seen.lock().entry(event.label.id().to_owned()).or_default() += 1;
+            *seen
+                .lock()
+                .entry(event.label().id().to_owned())
+                .or_default() += 1;
             total.fetch_add(1, Ordering::SeqCst);
         }
     }

@@ -27,11 +27,11 @@ impl Feed for RawFeed {
     const WHAT: &'static str = "a subscription result";
 
     fn live(&mut self, ctx: &Context, p: Payload) -> Result<Option<RawEvent>> {
-        Ok(Some(RawEvent {
-            data: p.data,
-            errors: p.errors.iter().map(GraphQlError::from_json).collect(),
-            subscription_id: ctx.subscription_id.as_str().to_owned(),
-        }))
+        Ok(Some(RawEvent::new(
+            p.data,
+            p.errors.iter().map(GraphQlError::from_json).collect(),
+            ctx.subscription_id.clone(),
+        )))
     }
 }
 
@@ -51,9 +51,9 @@ mod tests {
             .live(&ctx(), RawFeed::decode(&payload).unwrap())
             .unwrap()
             .unwrap();
-        assert_eq!(e.data, serde_json::json!({"x": 1}));
-        assert_eq!(e.errors[0].message, "m");
-        assert_eq!(e.subscription_id, "s");
+        assert_eq!(e.data(), &serde_json::json!({"x": 1}));
+        assert_eq!(e.errors()[0].message, "m");
+        assert_eq!(e.subscription_id(), "s");
         let bad = RawValue::from_string("\"text\"".to_owned()).unwrap();
         assert!(RawFeed::decode(&bad).is_err());
     }

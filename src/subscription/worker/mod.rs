@@ -222,7 +222,7 @@ impl<F: Feed> Worker<F> {
                     {
                         // The first connection of this thread: fail fast, the caller decides.
                         self.shared
-                            .set_state(SubscriptionState::Failed(Arc::new(cause.clone())));
+                            .set_state(SubscriptionState::Failed(cause.clone()));
                         let _ = w.send(Err(cause));
                         break;
                     }
@@ -252,7 +252,7 @@ impl<F: Feed> Worker<F> {
             self.shared.name,
             describe(&e)
         );
-        let shared_err = Arc::new(e.clone());
+        let shared_err = e.clone();
         if self.established {
             self.core.outlet.lifecycle(Lifecycle::Failed {
                 error: shared_err.clone(),
@@ -306,7 +306,7 @@ impl<F: Feed> Worker<F> {
         self.core.outlet.lifecycle(Lifecycle::Reconnecting {
             attempt,
             delay,
-            cause: Arc::new(cause),
+            cause,
         });
         match self.commands.recv_timeout(delay) {
             Ok(Command::Close) | Err(RecvTimeoutError::Disconnected) => false,

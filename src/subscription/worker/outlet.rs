@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Select, Sender, TrySendError};
 
+use crate::error::Error;
 use crate::subscription::events::{Lifecycle, StreamEvent};
 use crate::subscription::feed::checkpoint::Checkpoint;
 use crate::subscription::options::LifecycleHook;
@@ -129,13 +130,10 @@ impl<E> Outlet<E> {
                     .shared
                     .in_callback(|| catch_unwind(AssertUnwindSafe(|| f(&event))));
                 if let Err(panic) = outcome {
-                    let message = panic_message(panic.as_ref());
+                    let error = Error::panicked("the callback", panic.as_ref());
                     Counters::bump(&self.shared.counters.callback_panics);
-                    log::error!(
-                        "subscription {}: the callback panicked: {message}; going on",
-                        self.shared.name
-                    );
-                    self.lifecycle(Lifecycle::CallbackPanicked { message });
+                    log::error!("subscription {}: {error}; going on", self.shared.name);
+                    self.lifecycle(Lifecycle::CallbackPanicked { error });
                 }
                 true
             }
@@ -158,9 +156,9 @@ impl<E> Outlet<E> {
             && let Err(panic) = catch_unwind(AssertUnwindSafe(|| hook(&event)))
         {
             log::error!(
-                "subscription {}: the lifecycle hook panicked: {}",
+                "subscription {}: {}",
                 self.shared.name,
-                panic_message(panic.as_ref())
+                Error::panicked("the lifecycle hook", panic.as_ref())
             );
         }
         if let Sink::Channel(Some(tx)) = &self.sink {
@@ -214,16 +212,6 @@ fn send<E>(tx: &Sender<StreamEvent<E>>, item: StreamEvent<E>, shared: &Shared) -
     };
     shared.counters.add_blocked(started.elapsed());
     sent
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-string panic payload".to_owned()
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! The moment a connection is established: tell who waits, fetch what the gap hid, report.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::connection::Connection;
@@ -79,9 +78,9 @@ impl<F: Feed> Worker<F> {
                     describe(&e)
                 );
                 let retry = e.is_retryable();
-                self.core.outlet.lifecycle(Lifecycle::CatchUpFailed {
-                    error: Arc::new(e.clone()),
-                });
+                self.core
+                    .outlet
+                    .lifecycle(Lifecycle::CatchUpFailed { error: e.clone() });
                 if retry && !self.shared.is_closing() {
                     // Fetched again after the reconnection, from the same point.
                     self.established = true;
