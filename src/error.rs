@@ -228,7 +228,7 @@ impl Error {
         }
     }
 
-    /// Whether trying the same thing again later may succeed: transport failures, timeouts and
+    /// Returns whether trying the same thing again later may succeed: transport failures, timeouts and
     /// the HTTP statuses Kili uses for overload (429, 502, 503, 504, 520-522).
     ///
     /// Authentication, GraphQL and input errors are never retryable.
@@ -247,7 +247,7 @@ impl Error {
         }
     }
 
-    /// Whether this is an authentication failure.
+    /// Returns whether this is an authentication failure.
     ///
     /// # Examples
     ///
@@ -258,7 +258,7 @@ impl Error {
         matches!(self, Error::Authentication { .. })
     }
 
-    /// The GraphQL errors, if this is a [`Error::GraphQl`].
+    /// Returns the GraphQL errors, if this is a [`Error::GraphQl`].
     ///
     /// # Examples
     ///
@@ -275,7 +275,7 @@ impl Error {
     }
 }
 
-/// The message a panic carried: its `&str` or `String` payload, or nothing.
+/// Returns the message a panic carried: its `&str` or `String` payload, or nothing.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -286,7 +286,8 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// The HTTP statuses that mean "try again later" (the official SDK's list).
+/// Returns whether `status` is one of the HTTP statuses that mean "try again later" (the
+/// official SDK's list).
 pub(crate) fn is_transient_status(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504 | 520..=522)
 }

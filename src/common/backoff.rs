@@ -21,18 +21,18 @@ impl Backoff {
         }
     }
 
-    /// The upper bound of the delay before retry `retry` (from 0).
+    /// Returns the upper bound of the delay before retry `retry` (from 0).
     pub(crate) fn ceiling(&self, retry: u32) -> Duration {
         let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
         self.initial.saturating_mul(factor).min(self.max)
     }
 
-    /// A random delay before retry `retry` (from 0).
+    /// Returns a random delay before retry `retry` (from 0).
     pub(crate) fn delay(&self, retry: u32) -> Duration {
         self.delay_with(retry, fastrand::f64())
     }
 
-    /// The delay before retry `retry` for a uniform draw `unit` in `[0, 1)`.
+    /// Returns the delay before retry `retry` for a uniform draw `unit` in `[0, 1)`.
     pub(crate) fn delay_with(&self, retry: u32, unit: f64) -> Duration {
         let ceiling = self.ceiling(retry);
         // Not `mul_f64`, which panics when the product does not fit (`Duration::MAX * 1.0`:
@@ -41,7 +41,7 @@ impl Backoff {
             .map_or(ceiling, |d| d.min(ceiling))
     }
 
-    /// The largest delay.
+    /// Returns the largest delay.
     pub(crate) fn max(&self) -> Duration {
         self.max
     }

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A new id in the shape of the cuids Kili and its SDK use: `c` + 24 base-36 characters
+/// Returns a new id in the shape of the cuids Kili and its SDK use: `c` + 24 base-36 characters
 /// (timestamp, counter, process fingerprint, random), 25 in all.
 ///
 /// The official SDK generates asset ids client-side the same way; sending them in `idArray` is
@@ -25,12 +25,12 @@ pub(crate) fn new_cuid() -> String {
     s
 }
 
-/// A random external id, as the SDK's `uuid4().hex`: 32 lowercase hex digits.
+/// Returns a random external id, as the SDK's `uuid4().hex`: 32 lowercase hex digits.
 pub(crate) fn new_external_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
-/// An operation id for a subscription: 6 ASCII letters and digits, as the SDK's.
+/// Returns an operation id for a subscription: 6 ASCII letters and digits, as the SDK's.
 pub(crate) fn new_operation_id() -> String {
     std::iter::repeat_with(fastrand::alphanumeric)
         .take(6)

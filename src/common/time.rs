@@ -14,7 +14,7 @@ pub(crate) fn millis(t: SystemTime) -> i64 {
     }
 }
 
-/// The time `ms` milliseconds after the epoch (saturating at the ends of `SystemTime`).
+/// Returns the time `ms` milliseconds after the epoch (saturating at the ends of `SystemTime`).
 pub(crate) fn to_system_time(ms: i64) -> SystemTime {
     let d = Duration::from_millis(ms.unsigned_abs());
     let t = if ms >= 0 {
@@ -105,7 +105,7 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
     Some(ms)
 }
 
-/// The form Kili writes, `YYYY-MM-DDTHH:MM:SS.mmmZ`, read without splitting or allocating.
+/// Returns the form Kili writes, `YYYY-MM-DDTHH:MM:SS.mmmZ`, read without splitting or allocating.
 fn parse_canonical(b: &[u8]) -> Option<i64> {
     if b.len() != 24 || b[23] != b'Z' {
         return None;
@@ -171,7 +171,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// (year, month, day) to days since 1970-01-01.
+/// Converts (year, month, day) to days since 1970-01-01.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -188,7 +188,7 @@ impl Tls {
         }
     }
 
-    /// A connector for one WebSocket connection to a `ws://` (`secure == false`) or `wss://`
+    /// Builds a connector for one WebSocket connection to a `ws://` (`secure == false`) or `wss://`
     /// URL.
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
     fn websocket(&self, secure: bool) -> Result<tungstenite::Connector> {
@@ -222,7 +222,7 @@ fn missing_feature(provider: TlsProvider) -> Error {
     ))
 }
 
-/// The one error for a CA bundle that cannot be used, whatever the reason.
+/// Returns the one error for a CA bundle that cannot be used, whatever the reason.
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn unusable(path: &std::path::Path, why: impl std::fmt::Display) -> Error {
     Error::invalid(format!(
@@ -231,7 +231,7 @@ fn unusable(path: &std::path::Path, why: impl std::fmt::Display) -> Error {
     ))
 }
 
-/// The certificates of a PEM file (at least one).
+/// Returns the certificates of a PEM file (at least one).
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn ca_bundle(path: &std::path::Path) -> Result<Vec<ureq::tls::Certificate<'static>>> {
     let pem = std::fs::read(path).map_err(|e| unusable(path, e))?;

@@ -285,7 +285,7 @@ impl Kili {
     }
 }
 
-/// The SDK's headers, sent in `connection_init` and in `start`.
+/// Returns the SDK's headers, sent in `connection_init` and in `start`.
 fn sdk_headers(api_key: &str) -> Value {
     json!({
         "Accept": "application/json",

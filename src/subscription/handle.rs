@@ -111,7 +111,7 @@ impl Subscription {
         self.shared.paused.store(false, Ordering::SeqCst);
     }
 
-    /// Whether the subscription is paused.
+    /// Returns whether the subscription is paused.
     pub fn is_paused(&self) -> bool {
         self.shared.is_paused()
     }
@@ -239,7 +239,7 @@ impl Subscription {
         self.outcome()
     }
 
-    /// As [`wait`](Self::wait), at most `timeout`; `None` if it is still running then.
+    /// Waits like [`wait`](Self::wait), at most `timeout`; `None` if it is still running then.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<()>> {
         let deadline = Instant::now().checked_add(timeout);
         if deadline.is_none() {
@@ -250,7 +250,7 @@ impl Subscription {
             .then(|| self.outcome())
     }
 
-    /// The error for a thread of this subscription that panicked.
+    /// Returns the error for a thread of this subscription that panicked.
     fn panicked(&self, panic: Box<dyn std::any::Any + Send>) -> Error {
         thread_panicked(&self.shared, panic)
     }
@@ -262,35 +262,35 @@ impl Subscription {
         }
     }
 
-    /// How long the current server-side subscription has been up: since the last connection
+    /// Returns how long the current server-side subscription has been up: since the last connection
     /// was established (a reconnection or `reset_timeout` starts it over). After a close, how
     /// long the last one lasted. Zero before the first connection.
     pub fn lifetime(&self) -> Duration {
         self.shared.lifetime()
     }
 
-    /// Where the subscription is.
+    /// Returns where the subscription is.
     pub fn state(&self) -> SubscriptionState {
         self.shared.state()
     }
 
-    /// Its counters.
+    /// Returns its counters.
     pub fn stats(&self) -> SubscriptionStats {
         self.shared.counters.snapshot()
     }
 
-    /// The protocol the server picked for the last connection established (`None` before
+    /// Returns the protocol the server picked for the last connection established (`None` before
     /// the first).
     pub fn protocol(&self) -> Option<crate::WsProtocol> {
         self.shared.protocol()
     }
 
-    /// The name of its thread.
+    /// Returns the name of its thread.
     pub fn thread_name(&self) -> &str {
         &self.shared.name
     }
 
-    /// For a label subscription, the checkpoint after the last event handed to the callback
+    /// Returns, for a label subscription, the checkpoint after the last event handed to the callback
     /// (or sent to the stream: a stream's reader should keep the checkpoint of the last event
     /// it handled, [`LabelEvent::checkpoint`](crate::LabelEvent::checkpoint)). `None` for
     /// other subscriptions.
@@ -298,7 +298,7 @@ impl Subscription {
         self.shared.checkpoint()
     }
 
-    /// A cheap, cloneable handle on the controls, for the subscription's own callback: it does
+    /// Returns a cheap, cloneable handle on the controls, for the subscription's own callback: it does
     /// not keep the subscription alive (dropping the [`Subscription`] still closes it).
     ///
     /// ```no_run
@@ -333,12 +333,12 @@ pub struct SubscriptionControl {
 }
 
 impl SubscriptionControl {
-    /// As [`Subscription::pause`].
+    /// Pauses the subscription, as [`Subscription::pause`].
     pub fn pause(&self) {
         self.shared.paused.store(true, Ordering::SeqCst);
     }
 
-    /// As [`Subscription::unpause`].
+    /// Unpauses the subscription, as [`Subscription::unpause`].
     pub fn unpause(&self) {
         self.shared.paused.store(false, Ordering::SeqCst);
     }
@@ -364,17 +364,17 @@ impl SubscriptionControl {
         Ok(())
     }
 
-    /// As [`Subscription::state`].
+    /// Returns where the subscription is, as [`Subscription::state`].
     pub fn state(&self) -> SubscriptionState {
         self.shared.state()
     }
 
-    /// As [`Subscription::stats`].
+    /// Returns its counters, as [`Subscription::stats`].
     pub fn stats(&self) -> SubscriptionStats {
         self.shared.counters.snapshot()
     }
 
-    /// As [`Subscription::checkpoint`].
+    /// Returns its checkpoint, as [`Subscription::checkpoint`].
     pub fn checkpoint(&self) -> Option<Checkpoint> {
         self.shared.checkpoint()
     }
@@ -388,7 +388,7 @@ impl std::fmt::Debug for SubscriptionControl {
     }
 }
 
-/// The error for a subscription thread that panicked, with the panic's message.
+/// Returns the error for a subscription thread that panicked, with the panic's message.
 fn thread_panicked(shared: &Shared, panic: Box<dyn std::any::Any + Send>) -> Error {
     Error::panicked(
         format!("the subscription thread {}", shared.name),

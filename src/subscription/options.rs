@@ -25,7 +25,7 @@ pub enum WsProtocol {
 }
 
 impl WsProtocol {
-    /// The `Sec-WebSocket-Protocol` token.
+    /// Returns the `Sec-WebSocket-Protocol` token.
     ///
     /// ```
     /// assert_eq!(kili::WsProtocol::GraphqlWs.subprotocol(), "graphql-ws");
@@ -37,7 +37,7 @@ impl WsProtocol {
         }
     }
 
-    /// The protocol named by a `Sec-WebSocket-Protocol` token.
+    /// Returns the protocol named by a `Sec-WebSocket-Protocol` token.
     pub(crate) fn from_subprotocol(token: &str) -> Option<WsProtocol> {
         [WsProtocol::GraphqlWs, WsProtocol::GraphqlTransportWs]
             .into_iter()
@@ -136,12 +136,12 @@ impl fmt::Debug for SubscriptionOptions {
 }
 
 impl SubscriptionOptions {
-    /// The defaults.
+    /// Returns the default options.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The protocol to speak.
+    /// Sets the protocol to speak.
     ///
     /// Defaults to [`WsProtocol::GraphqlWs`], Kili's.
     pub fn protocol(mut self, protocol: WsProtocol) -> Self {
@@ -167,7 +167,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// The server's keep-alive interval: after this long without any frame from the server the
+    /// Sets the server's keep-alive interval: after this long without any frame from the server the
     /// subscription asks for a sign of life (a WebSocket ping, or a `ping` message on
     /// `graphql-transport-ws`), and after [`watchdog_multiple`](Self::watchdog_multiple) times
     /// this long it considers the connection dead and reconnects. `None` turns the watchdog off.
@@ -178,7 +178,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How many keep-alive intervals of silence make a connection dead (at least 1).
+    /// Sets how many keep-alive intervals of silence make a connection dead (at least 1).
     ///
     /// Defaults to 3.
     pub fn watchdog_multiple(mut self, multiple: u32) -> Self {
@@ -186,7 +186,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How long to wait for `connection_ack` (and for the server to confirm the subscription).
+    /// Sets how long to wait for `connection_ack` (and for the server to confirm the subscription).
     ///
     /// Defaults to 10 s.
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
@@ -194,7 +194,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// The first and the largest delay between reconnection attempts. Attempt `n` waits a
+    /// Sets the first and the largest delay between reconnection attempts. Attempt `n` waits a
     /// random time up to `min(max, min * 2^(n-1))` (full jitter). The count starts over when a
     /// connection held for `max`, or when the server ended a subscription that had run for
     /// at least `min`.
@@ -206,7 +206,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// The stack size of the subscription's thread, where the callback runs (at least
+    /// Sets the stack size of the subscription's thread, where the callback runs (at least
     /// 128 KiB). TLS handshakes (`wss://`, and the `https://` catch-up requests) run on it
     /// too: measured at up to about 200 KiB in a debug build. Only the pages used are
     /// committed, so a generous size costs address space, not memory.
@@ -217,7 +217,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How long [`close`](crate::Subscription::close) waits for the server to acknowledge the
+    /// Sets how long [`close`](crate::Subscription::close) waits for the server to acknowledge the
     /// close before dropping the connection.
     ///
     /// Defaults to 2 s.
@@ -226,7 +226,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How many recently delivered label versions are remembered: a catch-up skips them, and
+    /// Sets how many recently delivered label versions are remembered: a catch-up skips them, and
     /// a [`Checkpoint`] lists them. Beyond this many within the catch-up margin, the oldest are
     /// forgotten and the next catch-up starts after them (a label published that late, out of
     /// `createdAt` order, would then be missed).
@@ -237,7 +237,8 @@ impl SubscriptionOptions {
         self
     }
 
-    /// After a gap (a lost connection, or a resume from a checkpoint), the label subscriptions
+    /// Sets how far back a catch-up reaches. After a gap (a lost connection, or a resume from a
+    /// checkpoint), the label subscriptions
     /// fetch the labels created since the newest one delivered, minus this margin, and deliver
     /// those not delivered yet, oldest first. The margin covers labels published out of
     /// `createdAt` order and the updates of labels created shortly before the gap. `None`
@@ -249,7 +250,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// The most labels one catch-up delivers: the newest ones, up to the live stream; the older
+    /// Sets the most labels one catch-up delivers: the newest ones, up to the live stream; the older
     /// ones are reported by [`Lifecycle::CatchUpTruncated`]. `None` delivers them all (in pages
     /// of 100, each handed over before the next is fetched, so memory stays flat).
     ///
@@ -271,7 +272,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// How many events a stream ([`SubscriptionBuilder::stream`](crate::SubscriptionBuilder::stream))
+    /// Sets how many events a stream ([`SubscriptionBuilder::stream`](crate::SubscriptionBuilder::stream))
     /// holds for its reader.
     /// When it is full, the subscription's thread waits (and stops reading the socket, so the
     /// server holds back too): nothing is dropped, memory stays bounded, and
@@ -288,7 +289,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// The name of the subscription's thread.
+    /// Sets the name of the subscription's thread.
     ///
     /// Defaults to `kili-sub-N`, N counting the subscriptions of the process.
     pub fn thread_name(mut self, name: impl Into<String>) -> Self {
@@ -296,7 +297,7 @@ impl SubscriptionOptions {
         self
     }
 
-    /// A function called on the subscription's thread with every [`Lifecycle`] event: the way
+    /// Sets a function called on the subscription's thread with every [`Lifecycle`] event: the way
     /// for the callback form to see reconnections and panicking callbacks (the stream form
     /// receives them in the stream as well).
     ///

@@ -28,7 +28,7 @@ pub enum SubscriptionState {
 }
 
 impl SubscriptionState {
-    /// Whether events flow.
+    /// Returns whether events flow.
     ///
     /// ```
     /// assert!(kili::SubscriptionState::Active.is_active());
@@ -193,17 +193,17 @@ impl Shared {
         self.waker.wake();
     }
 
-    /// The calling thread is the subscription's.
+    /// Records that the calling thread is the subscription's.
     pub(crate) fn set_worker_thread(&self) {
         *self.worker.lock() = Some(std::thread::current().id());
     }
 
-    /// Whether the caller is the subscription's own thread (its callback).
+    /// Returns whether the caller is the subscription's own thread (its callback).
     pub(crate) fn is_worker_thread(&self) -> bool {
         *self.worker.lock() == Some(std::thread::current().id())
     }
 
-    /// Nothing more may be delivered.
+    /// Marks the subscription as closing: nothing more may be delivered.
     pub(crate) fn begin_closing(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let _ = self.wake.0.try_send(());
@@ -213,7 +213,7 @@ impl Shared {
         self.closing.load(Ordering::SeqCst)
     }
 
-    /// A restarted subscription delivers again.
+    /// Lets a restarted subscription deliver again.
     pub(crate) fn reopen(&self) {
         self.closing.store(false, Ordering::SeqCst);
         while self.wake.1.try_recv().is_ok() {}
@@ -235,7 +235,7 @@ impl Shared {
         out
     }
 
-    /// The thread is over.
+    /// Records that the thread is over, and wakes who waits for it.
     pub(crate) fn mark_thread_ended(&self) {
         self.activity.lock().ended = true;
         self.activity_changed.notify_all();
@@ -290,7 +290,7 @@ impl Shared {
         self.paused.load(Ordering::SeqCst)
     }
 
-    /// A server-side subscription just started.
+    /// Records that a server-side subscription just started.
     pub(crate) fn mark_established(&self) {
         *self.span.lock() = Span {
             since: Some(Instant::now()),
@@ -298,7 +298,7 @@ impl Shared {
         };
     }
 
-    /// The connection ended.
+    /// Records that the connection ended.
     pub(crate) fn mark_ended(&self) {
         let mut span = self.span.lock();
         if span.since.is_some() && span.until.is_none() {
@@ -318,7 +318,8 @@ impl Shared {
     }
 }
 
-/// An error with its chain of sources, for logs: `transport error while ...: connection refused`.
+/// Returns an error with its chain of sources, for logs: `transport error while ...: connection
+/// refused`.
 pub(crate) fn describe(e: &Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);

@@ -16,9 +16,9 @@ use crate::models::Label;
 
 /// Where labels come from: the API, or a test's list.
 pub(crate) trait Source {
-    /// How many labels were created in `[from, to]` (milliseconds, inclusive).
+    /// Returns how many labels were created in `[from, to]` (milliseconds, inclusive).
     fn count(&mut self, from: i64, to: i64) -> Result<u64>;
-    /// Up to `first` labels created in `[from, to]`, after skipping `skip`, in any order.
+    /// Returns up to `first` labels created in `[from, to]`, after skipping `skip`, in any order.
     fn page(&mut self, from: i64, to: i64, first: u64, skip: u64) -> Result<Vec<Label>>;
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn run(
     Ok(report)
 }
 
-/// A window of one millisecond holding more than a page: paged with `skip`, each page handed
+/// Reads a window of one millisecond holding more than a page: paged with `skip`, each page handed
 /// over as it comes, in passes until a clean one (the count did not change during the pass and
 /// the pass saw as many distinct labels as it holds), at most [`PASSES`]: labels written or
 /// deleted in that millisecond meanwhile shift the pages, and the receiver drops what it
@@ -164,7 +164,7 @@ fn one_millisecond(
     Ok(Flow::Continue)
 }
 
-/// The oldest time `t` in `[from, to + 1]` such that at most `limit` labels were created in
+/// Returns the oldest time `t` in `[from, to + 1]` such that at most `limit` labels were created in
 /// `[t, to]` (counts only grow towards the past).
 fn oldest_to_keep(source: &mut dyn Source, from: i64, to: i64, limit: u64) -> Result<i64> {
     let (mut lo, mut hi) = (from, to + 1);
@@ -179,13 +179,13 @@ fn oldest_to_keep(source: &mut dyn Source, from: i64, to: i64, limit: u64) -> Re
     Ok(lo)
 }
 
-/// `⌊(a + b) / 2⌋` without overflow (`b - a` overflows for a span from far in the past),
+/// Returns `⌊(a + b) / 2⌋` without overflow (`b - a` overflows for a span from far in the past),
 /// so in `[a, b)` when `a < b`.
 fn midpoint(a: i64, b: i64) -> i64 {
     (a & b) + ((a ^ b) >> 1)
 }
 
-/// Oldest first; labels whose `createdAt` is missing or unparsable last, by id.
+/// Sorts oldest first; labels whose `createdAt` is missing or unparsable last, by id.
 fn sort(rows: &mut [Label]) {
     rows.sort_by_cached_key(|l| {
         let t = l

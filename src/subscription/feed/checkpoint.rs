@@ -193,12 +193,12 @@ impl Checkpoint {
         Checkpoint { from, recent }
     }
 
-    /// The time from which a resume fetches labels, in ms since the epoch.
+    /// Returns the time from which a resume fetches labels, in ms since the epoch.
     pub(crate) fn start(&self) -> Option<i64> {
         self.from
     }
 
-    /// The delivered versions it lists, created at or after `from`.
+    /// Returns the delivered versions it lists, created at or after `from`.
     pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
         let from = self.from;
         self.recent
@@ -206,7 +206,7 @@ impl Checkpoint {
             .filter(move |e| from.is_some_and(|f| e.created_at >= f))
     }
 
-    /// How many delivered versions it lists.
+    /// Returns how many delivered versions it lists.
     ///
     /// ```
     /// assert_eq!(kili::Checkpoint::default().len(), 0);
@@ -215,7 +215,7 @@ impl Checkpoint {
         self.entries().count()
     }
 
-    /// Whether it lists no version.
+    /// Returns whether it lists no version.
     pub fn is_empty(&self) -> bool {
         self.entries().next().is_none()
     }
@@ -299,7 +299,7 @@ impl FromStr for Checkpoint {
     }
 }
 
-/// The digest of a label version: its fields in a fixed order, each as a presence-and-length
+/// Returns the digest of a label version: its fields in a fixed order, each as a presence-and-length
 /// word then its bytes, through [`WordHasher`], so that the live frame and a query of the same
 /// version agree, in any process and any version of this crate.
 pub(crate) fn digest(label: &Label) -> u64 {

@@ -15,7 +15,7 @@ pub(crate) const LABEL_EVENT_FIELDS: &[&str] = &[
     "createdAt",
 ];
 
-/// The label subscription's document: the SDK's, with [`LABEL_EVENT_FIELDS`].
+/// Returns the label subscription's document: the SDK's, with [`LABEL_EVENT_FIELDS`].
 pub(crate) fn label_subscription_document() -> Result<String> {
     let selection = Selection::parse(LABEL_EVENT_FIELDS)?.render();
     Ok(format!(

@@ -68,7 +68,7 @@ impl Hasher for WordHasher {
         self.word(i as u64);
     }
 
-    /// The state through MurmurHash3's 64-bit finaliser, so every input bit reaches every
+    /// Mixes the state through MurmurHash3's 64-bit finaliser, so every input bit reaches every
     /// output bit.
     fn finish(&self) -> u64 {
         let mut h = self.0;

@@ -142,7 +142,7 @@ impl LabelFeed {
         Checkpoint::new(self.resume_point(), self.recent.clone())
     }
 
-    /// Whether this version of the label was delivered (and is still remembered).
+    /// Returns whether this version of the label was delivered (and is still remembered).
     fn delivered(&self, id: &str, digest: u64) -> bool {
         self.index
             .as_ref()
@@ -150,7 +150,7 @@ impl LabelFeed {
             .is_some_and(|d| *d == digest)
     }
 
-    /// The latest digest delivered per label id, from the versions remembered.
+    /// Returns the latest digest delivered per label id, from the versions remembered.
     fn build_index(&self) -> IdMap<u64> {
         let mut index = IdMap::default();
         for e in self.recent.iter() {

@@ -72,7 +72,7 @@ pub(crate) trait Feed: Send + 'static {
         serde_json::from_str(payload.get()).map_err(|e| Error::decode(Self::WHAT, e))
     }
 
-    /// A live result; `Ok(None)` if it repeats what the catch-up of this reconnection just
+    /// Turns a live result into an event; `Ok(None)` if it repeats what the catch-up of this reconnection just
     /// delivered.
     ///
     /// # Errors
@@ -80,20 +80,20 @@ pub(crate) trait Feed: Send + 'static {
     /// [`Error::Decode`] if the payload does not hold an event.
     fn live(&mut self, ctx: &Context, payload: Self::Payload) -> Result<Option<Self::Event>>;
 
-    /// Whether [`live`](Self::live) holds results back (see [`release`](Self::release)).
+    /// Returns whether [`live`](Self::live) holds results back (see [`release`](Self::release)).
     fn holding(&self) -> bool {
         false
     }
 
-    /// The results held back, to deliver now that no more are waiting in the socket.
+    /// Releases the results held back, to deliver now that no more are waiting in the socket.
     fn release(&mut self, _ctx: &Context) -> Vec<Self::Event> {
         Vec::new()
     }
 
-    /// The subscription is established on a new connection.
+    /// Tells the feed that the subscription is established on a new connection.
     fn established(&mut self, _ctx: &Context) {}
 
-    /// Whether the next establishment must fetch what was missed: after a gap (`reconnect`), or
+    /// Returns whether the next establishment must fetch what was missed: after a gap (`reconnect`), or
     /// on the first connection when resuming from a checkpoint.
     fn wants_catch_up(&self, _reconnect: bool) -> bool {
         false
@@ -115,15 +115,16 @@ pub(crate) trait Feed: Send + 'static {
         Ok(CaughtUp::default())
     }
 
-    /// The subscription restarts after a close: what happened meanwhile is not wanted.
+    /// Tells the feed that the subscription restarts after a close: what happened meanwhile is
+    /// not wanted.
     fn restarted(&mut self) {}
 
-    /// Where it stands, for a restart (label feeds only).
+    /// Returns where it stands, for a restart (label feeds only).
     fn checkpoint(&self) -> Option<Checkpoint> {
         None
     }
 
-    /// The checkpoint an event carries (label events only).
+    /// Returns the checkpoint an event carries (label events only).
     fn checkpoint_of(_event: &Self::Event) -> Option<Checkpoint> {
         None
     }

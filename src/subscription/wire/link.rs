@@ -66,7 +66,7 @@ impl Waker {
     }
 }
 
-/// The `ws(s)://` URL of an `http(s)://` GraphQL endpoint: only the scheme changes.
+/// Returns the `ws(s)://` URL of an `http(s)://` GraphQL endpoint: only the scheme changes.
 pub(crate) fn ws_url(endpoint: &str) -> Result<String> {
     let (scheme, rest) = endpoint
         .split_once("://")
@@ -97,7 +97,7 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint of the subscriptions of the GraphQL endpoint `http_endpoint`.
+    /// Returns the endpoint of the subscriptions of the GraphQL endpoint `http_endpoint`.
     ///
     /// # Errors
     ///
@@ -132,12 +132,12 @@ impl Endpoint {
         })
     }
 
-    /// The `ws(s)://` URL.
+    /// Returns the `ws(s)://` URL.
     pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
-    /// The connect and handshake timeout.
+    /// Returns the connect and handshake timeout.
     pub(crate) fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
@@ -254,12 +254,12 @@ impl Link {
         })
     }
 
-    /// The protocol the server picked.
+    /// Returns the protocol the server picked.
     pub(crate) fn protocol(&self) -> WsProtocol {
         self.protocol
     }
 
-    /// The `Date` of the server's handshake answer, if it sent one.
+    /// Returns the `Date` of the server's handshake answer, if it sent one.
     pub(crate) fn server_date(&self) -> Option<std::time::SystemTime> {
         self.server_date
     }
@@ -283,7 +283,7 @@ impl Link {
         self.read_or_idle(deadline, || {})
     }
 
-    /// As [`read`](Self::read), calling `idle` once nothing is left to read, before waiting.
+    /// Reads like [`read`](Self::read), calling `idle` once nothing is left to read, before waiting.
     pub(crate) fn read_or_idle(
         &mut self,
         deadline: Option<Instant>,
@@ -336,7 +336,7 @@ impl Link {
         }
     }
 
-    /// Whether bytes wait in the socket, unread.
+    /// Returns whether bytes wait in the socket, unread.
     pub(crate) fn has_bytes(&mut self) -> bool {
         if !self.drained {
             return true;
@@ -468,7 +468,7 @@ mod tests {
         Tls::new(&crate::common::tls::TlsSettings::default()).unwrap()
     }
 
-    /// A graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.
+    /// Returns a graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.
     fn local_endpoint(port: u16, timeout: Duration) -> Endpoint {
         let url = format!("http://127.0.0.1:{port}/g");
         Endpoint::new(&url, &plain_tls(), &[WsProtocol::GraphqlWs], timeout).unwrap()

@@ -169,7 +169,7 @@ impl std::fmt::Debug for Machine {
 }
 
 impl Machine {
-    /// A machine for one connection. `id` names the subscription, `probe_id` the probe; they
+    /// Creates a machine for one connection. `id` names the subscription, `probe_id` the probe; they
     /// must differ. `accepted` tells that an earlier connection's server accepted the
     /// subscription.
     pub(crate) fn new(
@@ -192,17 +192,17 @@ impl Machine {
         }
     }
 
-    /// The current phase.
+    /// Returns the current phase.
     pub(crate) fn phase(&self) -> Phase {
         self.phase
     }
 
-    /// Whether the server accepted the subscription (now or on an earlier connection).
+    /// Returns whether the server accepted the subscription (now or on an earlier connection).
     pub(crate) fn accepted(&self) -> bool {
         self.accepted
     }
 
-    /// Whether a frame of this type and id is a result of the subscription that the machine
+    /// Returns whether a frame of this type and id is a result of the subscription that the machine
     /// would hand over as it is ([`Action::Deliver`]), changing nothing: the worker may then
     /// decode the frame in one pass, straight into the feed's payload type (see
     /// [`ResultFrame`]), and skip [`handle`](Self::handle).
@@ -214,13 +214,13 @@ impl Machine {
         self.phase == Phase::Active && self.accepted && kind == data && id == Some(&self.id)
     }
 
-    /// The protocol spoken.
+    /// Returns the protocol spoken.
     #[cfg(test)]
     pub(crate) fn protocol(&self) -> WsProtocol {
         self.protocol
     }
 
-    /// The frame that asks the server for a sign of life, if the protocol has one (`ping` on
+    /// Returns the frame that asks the server for a sign of life, if the protocol has one (`ping` on
     /// `graphql-transport-ws`; `graphql-ws` has none, the worker uses a WebSocket ping).
     pub(crate) fn keepalive_ping(&self) -> Option<String> {
         match self.protocol {
@@ -229,7 +229,7 @@ impl Machine {
         }
     }
 
-    /// Whether `text` is a `graphql-ws` keep-alive as servers write it (`{"type":"ka"}`), which
+    /// Returns whether `text` is a `graphql-ws` keep-alive as servers write it (`{"type":"ka"}`), which
     /// needs nothing done: told without parsing, since an idle subscription gets one every few
     /// seconds. Other spellings go through [`handle`](Self::handle) and mean the same.
     pub(crate) fn is_keep_alive(&self, text: &str) -> bool {
@@ -529,7 +529,7 @@ struct Envelope<'a> {
 }
 
 impl Envelope<'_> {
-    /// The payload parsed (for the rare frames whose payload the machine reads).
+    /// Returns the payload parsed (for the rare frames whose payload the machine reads).
     fn payload_value(&self) -> Option<Value> {
         self.payload
             .and_then(|p| serde_json::from_str(p.get()).ok())
@@ -557,7 +557,7 @@ struct Peek<'a> {
     errors: Vec<Value>,
 }
 
-/// A human message out of a `connection_error`/`error` payload (an object, a list or a string).
+/// Returns a human message out of a `connection_error`/`error` payload (an object, a list or a string).
 fn error_message(payload: Option<&Value>) -> String {
     match payload {
         None | Some(Value::Null) => "the server refused the connection".into(),
@@ -573,7 +573,7 @@ fn error_message(payload: Option<&Value>) -> String {
     }
 }
 
-/// The first 200 characters of a frame, for logs.
+/// Returns the first 200 characters of a frame, for logs.
 fn clip(text: &str) -> String {
     let mut s: String = text.chars().take(200).collect();
     if s.len() < text.len() {

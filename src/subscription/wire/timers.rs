@@ -40,7 +40,7 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    /// The clocks of a connection opened at `now`.
+    /// Creates the clocks of a connection opened at `now`.
     pub(crate) fn new(
         now: Instant,
         ack_timeout: Duration,
@@ -58,26 +58,26 @@ impl Timers {
         }
     }
 
-    /// The `connection_ack` timeout (reported when it fires).
+    /// Returns the `connection_ack` timeout (reported when it fires).
     pub(crate) fn ack_timeout(&self) -> Duration {
         self.ack_timeout
     }
 
-    /// The server spoke, or a delivery just ended (while a slow callback ran the thread could
+    /// Records that the server spoke, or a delivery just ended (while a slow callback ran the thread could
     /// neither read nor ask for a sign of life): silence is measured from `now`.
     pub(crate) fn heard(&mut self, now: Instant) {
         self.last_heard = now;
         self.next_ping = self.keep_alive.and_then(|k| now.checked_add(k));
     }
 
-    /// The machine reached `phase`: starts the confirmation clock on entering `Confirming`.
+    /// Records that the machine reached `phase`: starts the confirmation clock on entering `Confirming`.
     pub(crate) fn entered(&mut self, phase: Phase, now: Instant) {
         if phase == Phase::Confirming && self.confirm_deadline.is_none() {
             self.confirm_deadline = Some(now.checked_add(self.ack_timeout));
         }
     }
 
-    /// The next time something is due in `phase`; `None` if nothing ever is.
+    /// Returns the next time something is due in `phase`; `None` if nothing ever is.
     pub(crate) fn deadline(&self, phase: Phase) -> Option<Instant> {
         match phase {
             Phase::Opening | Phase::AwaitingAck => self.ack_deadline,
@@ -95,7 +95,7 @@ impl Timers {
             .and_then(|l| self.last_heard.checked_add(l))
     }
 
-    /// What is due at `now` in `phase`. `backlog` tells that frames are waiting unread (they
+    /// Returns what is due at `now` in `phase`. `backlog` tells that frames are waiting unread (they
     /// arrived while a slow callback ran): that is not silence, so the watchdog starts over.
     pub(crate) fn due(&mut self, phase: Phase, now: Instant, backlog: bool) -> Due {
         match phase {

@@ -39,7 +39,7 @@ impl Connection {
         self.ready_at.map_or(Duration::ZERO, |t| t.elapsed())
     }
 
-    /// The connection is gone or unusable: reconnect.
+    /// Ends a connection that is gone or unusable: reconnect.
     pub(super) fn lost(&self, cause: Error) -> Next {
         Next::Reconnect {
             cause,
@@ -50,7 +50,7 @@ impl Connection {
 }
 
 impl<F: Feed> Worker<F> {
-    /// One connection, from connect to its end: perform the machine's actions, obey a command,
+    /// Runs one connection, from connect to its end: perform the machine's actions, obey a command,
     /// read what comes next.
     pub(super) fn connection(&mut self) -> Next {
         let mut conn = match self.open() {
@@ -134,7 +134,7 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// The socket's reading half ended or failed.
+    /// Handles the end or failure of the socket's reading half.
     fn on_end_of_input(&mut self, conn: &mut Connection, incoming: Incoming) -> Vec<Action> {
         match incoming {
             // Woken for a command (the next turn obeys it), or the peer went away.
@@ -286,7 +286,7 @@ impl<F: Feed> Worker<F> {
         None
     }
 
-    /// A deadline passed: time out the handshake, ask for a sign of life, or give up on a
+    /// Handles a deadline that passed: time out the handshake, ask for a sign of life, or give up on a
     /// silent server.
     fn on_timer(&mut self, conn: &mut Connection) -> Vec<Action> {
         // Frames wait in the socket only when a slow callback held the thread: not silence.
@@ -342,7 +342,7 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// The machine ended the connection: what the thread does next.
+    /// Decides what the thread does next, now that the machine ended the connection.
     fn ended(&mut self, end: End, conn: &mut Connection) -> Next {
         match end {
             End::Closed => Next::Stop,
@@ -362,7 +362,7 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// Our close: `stop` (and `connection_terminate`), a close frame, a bounded wait.
+    /// Closes our side: `stop` (and `connection_terminate`), a close frame, a bounded wait.
     fn close_link(&mut self, conn: &mut Connection) {
         for action in conn.machine.handle(Input::Close) {
             if let Action::Send(text) = action

@@ -50,7 +50,8 @@ enum Opening {
     Fatal(Error),
 }
 
-/// Only a refused key, a wrong endpoint or a broken setting stop a subscription for good;
+/// Classifies a failed attempt: only a refused key, a wrong endpoint or a broken setting stop a
+/// subscription for good;
 /// a server error, a busy system (no thread, no file descriptor) or a lost network do not.
 fn classify_open_error(e: Error) -> Opening {
     match e {
@@ -65,7 +66,7 @@ fn classify_open_error(e: Error) -> Opening {
 
 /// A stopped subscription, kept by the handle so that `reset_timeout` can start it again.
 pub(crate) trait Parked: Send + std::fmt::Debug {
-    /// Whether it can start again (a stream that ended cannot).
+    /// Returns whether it can start again (a stream that ended cannot).
     fn can_restart(&self) -> bool;
 
     /// Starts a thread for it. `waiter` receives the outcome of the first connection.
@@ -318,7 +319,7 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// The server refused the connection: fatal if it refuses the key (checked over HTTP),
+    /// Handles a refused connection: fatal if the server refuses the key (checked over HTTP),
     /// retried otherwise.
     fn refused(&mut self, cause: Error) -> Next {
         match self

@@ -53,7 +53,7 @@ impl<E> std::fmt::Debug for Outlet<E> {
 }
 
 impl<E> Outlet<E> {
-    /// An outlet; a stream sink of `capacity` sends in bursts of up to a quarter of it.
+    /// Creates an outlet; a stream sink of `capacity` sends in bursts of up to a quarter of it.
     pub(crate) fn new(
         sink: Sink<E>,
         hook: Option<LifecycleHook>,
@@ -71,7 +71,7 @@ impl<E> Outlet<E> {
         }
     }
 
-    /// Whether events can still be delivered after a restart (a stream ends when closed).
+    /// Returns whether events can still be delivered after a restart (a stream ends when closed).
     pub(crate) fn can_restart(&self) -> bool {
         !matches!(self.sink, Sink::Channel(None))
     }
@@ -172,7 +172,7 @@ impl<E> Outlet<E> {
         }
     }
 
-    /// The subscription is over for good: a stream's receiver sees the end after the events
+    /// Ends the stream for good: its receiver sees the end after the events
     /// already sent.
     pub(crate) fn end_stream(&mut self) {
         self.flush();

@@ -11,7 +11,7 @@ use crate::subscription::feed::{CaughtUp, Context, Feed};
 use crate::subscription::status::{Counters, SubscriptionState, describe};
 
 impl<F: Feed> Worker<F> {
-    /// The subscription is established: tell the waiter, catch up after a gap, report.
+    /// Handles the subscription's establishment: tell the waiter, catch up after a gap, report.
     /// `Some` if the connection must end (a catch-up that failed for a reason that may pass).
     pub(super) fn on_ready(&mut self, conn: &mut Connection) -> Option<Next> {
         self.mark_ready(conn);

@@ -18,7 +18,7 @@ fn machine(protocol: WsProtocol) -> Machine {
     machine_accepted(protocol, false)
 }
 
-/// A machine whose subscription was, or was not, accepted on an earlier connection.
+/// Returns a machine whose subscription was, or was not, accepted on an earlier connection.
 fn machine_accepted(protocol: WsProtocol, accepted: bool) -> Machine {
     Machine::new(
         protocol,
