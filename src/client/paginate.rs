@@ -6,9 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::BATCH_SIZE;
 use crate::client::progress::Progress;
-use crate::client::read::{Page, Resource};
+use crate::client::resources::{PAGE_SIZE, Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 
@@ -141,7 +140,7 @@ impl<T> Paginated<T> {
         }
         let want = self
             .remaining
-            .map_or(BATCH_SIZE as u64, |r| r.min(BATCH_SIZE as u64));
+            .map_or(PAGE_SIZE as u64, |r| r.min(PAGE_SIZE as u64));
         if want == 0 {
             self.done = true;
             return Ok(());
@@ -199,3 +198,22 @@ impl<T> Iterator for Paginated<T> {
 }
 
 impl<T> std::iter::FusedIterator for Paginated<T> {}
+
+impl Kili {
+    /// Counts the objects of `resource` that match `where_`.
+    ///
+    /// # Errors
+    ///
+    /// The request errors of [`Kili::graphql`]; [`Error::Decode`] if the count is not a
+    /// non-negative integer.
+    pub(crate) fn count(&self, resource: &Resource, where_: &Value) -> Result<u64> {
+        let vars = json!({ "where": where_ });
+        let v = self.execute_data(&resource.count_document(), &vars, Safety::Idempotent)?;
+        v.as_u64().ok_or_else(|| {
+            Error::decode(
+                "a count",
+                format!("expected a non-negative integer, got {v}"),
+            )
+        })
+    }
+}

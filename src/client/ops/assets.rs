@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::client::ops::lookup::asset_where;
 use crate::client::ops::upload::{self, AssetContent, Body, Upload};
 use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
-use crate::client::read::{ASSETS, Page, page_setters};
+use crate::client::resources::{ASSETS, Page, page_setters};
 use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
 use crate::common::ids;
@@ -41,16 +42,6 @@ pub(crate) const DELETE_MANY_FROM_DATASET: &str = "mutation($where: AssetWhere!)
 
 /// External ids checked per `filterExistingAssets` request, as in the SDK.
 const FILTER_EXISTING_BATCH: usize = 1000;
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_ASSET_FIELDS.contains(&"externalId"));
-/// ```
-pub const DEFAULT_ASSET_FIELDS: &[&str] =
-    &["id", "externalId", "content", "jsonMetadata", "createdAt"];
 
 /// Assets to add to a project with [`Kili::append_many_to_dataset`].
 ///
@@ -434,27 +425,6 @@ impl AssetQuery {
 
 page_setters!(AssetQuery, "assets", "DEFAULT_ASSET_FIELDS");
 
-/// An `AssetWhere` with the SDK's shape.
-pub(crate) fn asset_where(
-    project_id: Option<&str>,
-    asset_ids: Option<&[String]>,
-    external_ids: Option<&[String]>,
-) -> Value {
-    let mut w = Map::new();
-    if let Some(p) = project_id {
-        w.insert("project".into(), json!({ "id": p }));
-    }
-    if let Some(e) = external_ids {
-        w.insert("externalIdStrictlyIn".into(), json!(e));
-    }
-    if let Some(ids) = asset_ids {
-        w.insert("idIn".into(), json!(ids));
-    }
-    w.insert("label".into(), json!({}));
-    w.insert("issue".into(), json!({}));
-    Value::Object(w)
-}
-
 impl Kili {
     /// Adds assets to a project and returns the new assets' ids, in input order.
     ///
@@ -741,27 +711,6 @@ impl Kili {
             }
         }
         Ok(existing)
-    }
-
-    /// Which of these asset ids exist (at most [`BATCH_SIZE`] ids).
-    pub(crate) fn existing_asset_ids(
-        &self,
-        project_id: Option<&str>,
-        ids: &[String],
-    ) -> Result<HashSet<String>> {
-        debug_assert!(ids.len() <= BATCH_SIZE);
-        let where_ = asset_where(project_id, Some(ids), None);
-        let page = Page {
-            fields: Some(vec!["id".to_owned()]),
-            ..Page::default()
-        };
-        Paginated::new(self, &ASSETS, &page, where_, |v| {
-            v.get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| Error::decode("an asset", "missing id"))
-        })?
-        .collect()
     }
 
     /// Reads assets lazily, 100 per request (see [`Paginated`]).

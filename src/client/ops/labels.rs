@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use crate::client::ops::assets::{AssetQuery, asset_where};
+use crate::client::ops::lookup::asset_where;
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
-use crate::client::read::{LABELS, Page, page_setters};
+use crate::client::resources::{LABELS, Page, page_setters};
 use crate::client::retry::Failure;
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
@@ -22,26 +22,6 @@ pub(crate) const APPEND_MANY_LABELS: &str =
         id
     }
 }";
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_LABEL_FIELDS.contains(&"jsonResponse"));
-/// ```
-pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
-    "id",
-    "author.id",
-    "author.email",
-    "assetId",
-    "labelType",
-    "jsonResponse",
-    "createdAt",
-    "modelName",
-    "secondsToLabel",
-    "isLatestLabelForUser",
-];
 
 /// How far back, before a lost attempt started, reconciliation looks for the labels it may
 /// have created: covers clock skew between this machine and the server.
@@ -519,7 +499,7 @@ impl Kili {
             Targets::ExternalIds(ext) => {
                 // `validate` and the constructor guarantee a project id here.
                 let project = labels.project_id.as_deref().unwrap_or_default();
-                self.resolve_external_ids(project, ext)?
+                self.asset_ids_of_external_ids(project, ext)?
             }
         };
         // `validate` makes the lengths equal; the minimum keeps every slice below in bounds.
@@ -599,40 +579,6 @@ impl Kili {
         };
         let where_ = reconcile_where(new, pending, since);
         Paginated::new(self, &LABELS, &page, where_, Label::from_json)?.collect()
-    }
-
-    /// Asset ids for external ids, in the same order.
-    fn resolve_external_ids(
-        &self,
-        project_id: &str,
-        external_ids: &[String],
-    ) -> Result<Vec<String>> {
-        let mut by_external: HashMap<String, String> = HashMap::new();
-        for chunk in external_ids.chunks(1000) {
-            let q = AssetQuery::new(project_id)
-                .external_ids(chunk.iter().cloned())
-                .fields(["id", "externalId"]);
-            for asset in self.assets(&q)? {
-                let asset = asset?;
-                if let Some(e) = asset.external_id {
-                    by_external.insert(e, asset.id);
-                }
-            }
-        }
-        let missing: Vec<&str> = external_ids
-            .iter()
-            .filter(|e| !by_external.contains_key(*e))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::invalid(format!(
-                "external ids not found in project {project_id}: {missing:?}"
-            )));
-        }
-        Ok(external_ids
-            .iter()
-            .map(|e| by_external[e].clone())
-            .collect())
     }
 
     /// Reads labels lazily, 100 per request (see [`Paginated`]).

@@ -1,18 +1,24 @@
 //! Kili's operations as typed methods on [`Kili`](crate::Kili): one file per kind of object.
 //!
 //! Each file holds the GraphQL documents (the SDK's, with their operation names and `data:`
-//! aliases), pure functions that build the variables (unit-tested for their exact shapes) and
-//! the methods.
+//! aliases), the builders the methods take, pure functions that build the variables
+//! (unit-tested for their exact shapes) and the methods.
+//!
+//! They use the layers below (`kili`, `resources`, `paginate`, the plumbing) and this file's
+//! batching. Among themselves: `lookup` (shared filter and look-ups) and `upload` use no
+//! sibling; `assets` uses both, `labels` uses `lookup`, `predictions` builds on `labels`; no
+//! other file uses a sibling.
 
 pub(crate) mod asset_updates;
 pub(crate) mod assets;
 pub(crate) mod label_edits;
 pub(crate) mod labels;
+pub(crate) mod lookup;
 pub(crate) mod predictions;
 pub(crate) mod projects;
 pub(crate) mod upload;
 
-/// Items per mutation batch and per page, as in the SDK.
+/// Items per mutation batch, as in the SDK (`MUTATION_BATCH_SIZE`).
 pub(crate) const BATCH_SIZE: usize = 100;
 
 use crate::client::Kili;

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::NewLabels;
 use crate::client::Kili;
-use crate::client::ops::assets::AssetQuery;
 use crate::client::ops::labels::{APPEND_MANY_LABELS, PreparedLabel, append_many_labels_variables};
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::progress::Progress;
@@ -180,7 +179,7 @@ impl Kili {
         }
         let asset_ids = match (&predictions.asset_ids, &predictions.external_ids) {
             (Some(ids), _) => ids.clone(),
-            (None, Some(ext)) => self.asset_ids_of(&predictions.project_id, ext)?,
+            (None, Some(ext)) => self.asset_ids_of_external_ids(&predictions.project_id, ext)?,
             (None, None) => Vec::new(),
         };
         let labels = predictions.as_labels(Some(&asset_ids));
@@ -215,31 +214,5 @@ impl Kili {
             }
         }
         Ok(out)
-    }
-
-    /// Asset ids for external ids of a project, in order.
-    fn asset_ids_of(&self, project_id: &str, external_ids: &[String]) -> Result<Vec<String>> {
-        let mut found = std::collections::HashMap::new();
-        for chunk in external_ids.chunks(1000) {
-            let q = AssetQuery::new(project_id)
-                .external_ids(chunk.iter().cloned())
-                .fields(["id", "externalId"]);
-            for a in self.assets(&q)? {
-                let a = a?;
-                if let Some(e) = a.external_id {
-                    found.insert(e, a.id);
-                }
-            }
-        }
-        external_ids
-            .iter()
-            .map(|e| {
-                found.get(e).cloned().ok_or_else(|| {
-                    Error::invalid(format!(
-                        "external id {e:?} not found in project {project_id}"
-                    ))
-                })
-            })
-            .collect()
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
 use crate::client::paginate::Paginated;
-use crate::client::read::{PROJECTS, Page, page_setters};
+use crate::client::resources::{PROJECTS, Page, page_setters};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 use crate::models::{InputType, Project};
@@ -20,22 +20,6 @@ pub(crate) const CREATE_PROJECT: &str = "mutation($data: CreateProjectData!) {
 pub(crate) const DELETE_PROJECT: &str = "mutation($where: ProjectWhere!) {
   data: deleteProjectAsynchronously(where: $where)
 }";
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_PROJECT_FIELDS.contains(&"title"));
-/// ```
-pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
-    "id",
-    "title",
-    "description",
-    "inputType",
-    "jsonInterface",
-    "createdAt",
-];
 
 /// How long [`Kili::create_project`] waits for a new project to become readable.
 const VISIBLE_DEADLINE: Duration = Duration::from_secs(60);

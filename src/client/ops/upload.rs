@@ -172,23 +172,6 @@ impl Body {
 }
 
 impl Kili {
-    /// The project's input type (`projects(where: {id}, first: 1, skip: 0) { inputType }`, as
-    /// the SDK asks before importing).
-    pub(crate) fn input_type_of(&self, project_id: &str) -> Result<InputType> {
-        let q = crate::ProjectQuery::new()
-            .id(project_id)
-            .fields(["inputType"])
-            .first(1);
-        let project = self.projects(&q)?.next().transpose()?.ok_or_else(|| {
-            Error::invalid(format!(
-                "project {project_id} does not exist or you do not have access to it"
-            ))
-        })?;
-        project
-            .input_type
-            .ok_or_else(|| Error::decode("a project", "no inputType"))
-    }
-
     /// Fails unless the organization's license allows uploading local data, checked as the
     /// SDK does: the user's email, then `license.uploadLocalData` of their organization.
     pub(crate) fn check_upload_allowed(&self) -> Result<()> {

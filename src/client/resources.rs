@@ -1,12 +1,60 @@
-//! What the reads (`projects`, `assets`, `labels`) share: each resource's documents as the SDK
-//! writes them, and the fields, `first` and `skip` of a query.
+//! What the client knows about the objects it lists and counts (projects, assets, labels), with
+//! no request in it: their list and count documents as the SDK writes them, the fields read by
+//! default, and the fields, `first` and `skip` of a read.
+//!
+//! Uses only `fields`; the reader (`paginate`) and the operations (`ops`) build on it.
 
-use serde_json::{Value, json};
-
-use crate::client::Kili;
 use crate::client::fields::Selection;
-use crate::client::retry::Safety;
-use crate::error::{Error, Result};
+use crate::error::Result;
+
+/// Rows per page of a read, as in the SDK (`QUERY_BATCH_SIZE`).
+pub(crate) const PAGE_SIZE: usize = 100;
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_PROJECT_FIELDS.contains(&"title"));
+/// ```
+pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "inputType",
+    "jsonInterface",
+    "createdAt",
+];
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_ASSET_FIELDS.contains(&"externalId"));
+/// ```
+pub const DEFAULT_ASSET_FIELDS: &[&str] =
+    &["id", "externalId", "content", "jsonMetadata", "createdAt"];
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_LABEL_FIELDS.contains(&"jsonResponse"));
+/// ```
+pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
+    "id",
+    "author.id",
+    "author.email",
+    "assetId",
+    "labelType",
+    "jsonResponse",
+    "createdAt",
+    "modelName",
+    "secondsToLabel",
+    "isLatestLabelForUser",
+];
 
 /// One kind of object the API lists and counts.
 #[derive(Debug)]
@@ -31,7 +79,7 @@ pub(crate) static PROJECTS: Resource = Resource {
     count: "countProjects",
     where_type: "ProjectWhere",
     arguments: "where: $where, first: $first, skip: $skip",
-    defaults: crate::client::ops::projects::DEFAULT_PROJECT_FIELDS,
+    defaults: DEFAULT_PROJECT_FIELDS,
     ids_inside: &[],
 };
 
@@ -41,7 +89,7 @@ pub(crate) static ASSETS: Resource = Resource {
     count: "countAssets",
     where_type: "AssetWhere",
     arguments: "where: $where, skip: $skip, first: $first",
-    defaults: crate::client::ops::assets::DEFAULT_ASSET_FIELDS,
+    defaults: DEFAULT_ASSET_FIELDS,
     ids_inside: &["labels"],
 };
 
@@ -51,7 +99,7 @@ pub(crate) static LABELS: Resource = Resource {
     count: "countLabels",
     where_type: "LabelWhere",
     arguments: "where: $where, first: $first, skip: $skip",
-    defaults: crate::client::ops::labels::DEFAULT_LABEL_FIELDS,
+    defaults: DEFAULT_LABEL_FIELDS,
     ids_inside: &[],
 };
 
@@ -100,25 +148,6 @@ impl Resource {
             sel.ensure_in(parent, "id");
         }
         Ok(sel.render())
-    }
-}
-
-impl Kili {
-    /// Counts the objects of `resource` that match `where_`.
-    ///
-    /// # Errors
-    ///
-    /// The request errors of [`Kili::graphql`]; [`Error::Decode`] if the count is not a
-    /// non-negative integer.
-    pub(crate) fn count(&self, resource: &Resource, where_: &Value) -> Result<u64> {
-        let vars = json!({ "where": where_ });
-        let v = self.execute_data(&resource.count_document(), &vars, Safety::Idempotent)?;
-        v.as_u64().ok_or_else(|| {
-            Error::decode(
-                "a count",
-                format!("expected a non-negative integer, got {v}"),
-            )
-        })
     }
 }
 

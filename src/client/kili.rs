@@ -1,0 +1,191 @@
+//! The [`Kili`] handle: the settings, the connection pool and the rate limiter that its clones
+//! share, and one GraphQL call through the limiter and the retries. The typed operations
+//! (`ops`), the reads (`paginate`) and the subscriptions are methods added on top of it.
+//!
+//! Uses the plumbing only (`config`, `document`, `rate_limit`, `retry`, `transport`).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::client::config::{Config, Redacted};
+use crate::client::document;
+use crate::client::rate_limit::RateLimiter;
+use crate::client::retry::{self, Failure, Safety};
+use crate::client::transport::Transport;
+use crate::error::{Error, Result};
+
+/// A blocking client for Kili's GraphQL API.
+///
+/// Cheap to clone: clones share one connection pool and one rate limiter. `Send + Sync`. Its
+/// `Debug` output shows the endpoint, not the API key.
+///
+/// # Retries
+///
+/// Transient failures (connection failures, timeouts, HTTP 429, 502, 503, 504, 520-522) are
+/// retried with capped exponential backoff and full jitter, honouring `Retry-After`, within a
+/// total time budget ([`KiliBuilder::max_retries`], [`KiliBuilder::retry_backoff`],
+/// [`KiliBuilder::retry_budget`]). GraphQL errors (validation, permissions, ...), 401 and other
+/// statuses are never retried.
+///
+/// Queries are retried whatever the failure. A mutation whose request may have reached the
+/// server (a timeout or dropped connection after sending, a 5xx from a proxy) is never simply
+/// resent: the batch operations ([`Kili::append_many_to_dataset`], [`Kili::append_labels`],
+/// [`Kili::delete_many_from_dataset`]) first ask the server what the lost attempt did and resend
+/// only the rest; other mutations ([`Kili::create_project`], a mutation sent through
+/// [`Kili::graphql`]) are retried only when the request certainly did not run (connection
+/// refused, 429) and otherwise return the error.
+///
+/// [`KiliBuilder::max_retries`]: crate::KiliBuilder::max_retries
+/// [`KiliBuilder::retry_backoff`]: crate::KiliBuilder::retry_backoff
+/// [`KiliBuilder::retry_budget`]: crate::KiliBuilder::retry_budget
+///
+/// # Examples
+///
+/// ```no_run
+/// let kili = kili::Kili::new("my-api-key", kili::DEFAULT_ENDPOINT)?;
+/// let data = kili.graphql("query { viewer { id email } }", serde_json::json!({}))?;
+/// println!("{data}");
+/// # Ok::<(), kili::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Kili {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Arc<Config>,
+    pub(crate) transport: Transport,
+    /// Shared by all clones; `None` when turned off.
+    limiter: Option<RateLimiter>,
+}
+
+impl std::fmt::Debug for Kili {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kili")
+            .field("endpoint", &self.inner.config.endpoint)
+            .field("api_key", &Redacted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kili {
+    pub(crate) fn from_config(config: Arc<Config>) -> Result<Kili> {
+        let transport = Transport::new(&config)?;
+        let limiter = config
+            .rate_limit
+            .map(|n| RateLimiter::new(n, config.rate_limit_window));
+        Ok(Kili {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                limiter,
+            }),
+        })
+    }
+
+    /// The GraphQL endpoint this client talks to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::new("k", "http://127.0.0.1:4000/api/label/v2/graphql")?;
+    /// assert_eq!(kili.endpoint(), "http://127.0.0.1:4000/api/label/v2/graphql");
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn endpoint(&self) -> &str {
+        &self.inner.config.endpoint
+    }
+
+    /// The API key this client sends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let kili = kili::Kili::new("my-key", kili::DEFAULT_ENDPOINT)?;
+    /// assert_eq!(kili.api_key(), "my-key");
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn api_key(&self) -> &str {
+        &self.inner.config.api_key
+    }
+
+    /// Sends any GraphQL document with its variables and returns the response's `data`.
+    ///
+    /// This is the escape hatch for everything in Kili's API that has no typed method. It goes
+    /// through the rate limiter and the retries like every other call; a document that defines
+    /// a mutation is retried only when the request certainly did not reach the server (see
+    /// [Retries](Kili#retries)). `variables` is sent as given (omitted when `null` or `{}`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::GraphQl`] if the response has `errors`, [`Error::Authentication`] on 401,
+    /// [`Error::Http`] for other statuses, [`Error::Transport`]/[`Error::Timeout`] when the
+    /// server cannot be reached in time (after retries), [`Error::Decode`] if the body is not
+    /// JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let kili = kili::Kili::new("key", kili::DEFAULT_ENDPOINT)?;
+    /// let data = kili.graphql(
+    ///     "query countProjects($where: ProjectWhere!) { data: countProjects(where: $where) }",
+    ///     serde_json::json!({"where": {}}),
+    /// )?;
+    /// println!("{} projects", data["data"]);
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn graphql(&self, query: &str, variables: Value) -> Result<Value> {
+        let safety = if document::is_mutation(query) {
+            Safety::NotIdempotent
+        } else {
+            Safety::Idempotent
+        };
+        self.execute(query, &variables, safety)
+    }
+
+    /// One attempt: waits for the rate limiter, then posts.
+    pub(crate) fn attempt(
+        &self,
+        query: &str,
+        variables: &Value,
+    ) -> std::result::Result<Value, Failure> {
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.acquire();
+        }
+        log::debug!("posting {}", document::operation_label(query));
+        self.inner
+            .transport
+            .post(&self.inner.config, query, variables)
+    }
+
+    /// Attempts with retries, as `safety` allows.
+    pub(crate) fn execute(&self, query: &str, variables: &Value, safety: Safety) -> Result<Value> {
+        let what = document::operation_label(query);
+        retry::run(&self.inner.config.retry, safety, &what, || {
+            self.attempt(query, variables)
+        })
+    }
+
+    /// Runs a `data:`-aliased operation and returns the aliased value.
+    pub(crate) fn execute_data(
+        &self,
+        query: &str,
+        variables: &Value,
+        safety: Safety,
+    ) -> Result<Value> {
+        let mut data = self.execute(query, variables, safety)?;
+        take_data(&mut data)
+    }
+}
+
+/// Takes `data` out of a response's `data` (the SDK's `data:` alias).
+pub(crate) fn take_data(data: &mut Value) -> Result<Value> {
+    match data.get_mut("data") {
+        Some(v) => Ok(v.take()),
+        None => Err(Error::decode(
+            "the response",
+            format!("no `data` field in {data}"),
+        )),
+    }
+}
