@@ -202,7 +202,7 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
     let add_label = || -> Outcome<String> {
         let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
         let ids = kili.append_labels(
-            &NewLabels::for_assets([asset_id.as_str()], [response])
+            &NewLabels::for_assets(project_id, [asset_id.as_str()], [response])
                 .label_type(LabelType::Inference),
         )?;
         ids.into_iter()

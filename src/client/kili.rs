@@ -20,6 +20,47 @@ use crate::error::{Error, Result};
 /// Cheap to clone: clones share one connection pool and one rate limiter. `Send + Sync`. Its
 /// `Debug` output shows the endpoint, not the API key.
 ///
+/// # Conventions
+///
+/// The typed operations follow one pattern, so that one of them tells how the others go:
+///
+/// - **A builder in, by reference.** An operation takes a small builder (`&NewAssets`,
+///   `&LabelQuery`, ...). Its constructor takes what is required, the project first:
+///   [`NewAssets::new`]`(project_id, contents)`, [`NewLabels::for_assets`]`(project_id,
+///   asset_ids, json_responses)`, [`AssetQuery::new`]`(project_id)`. Its setters chain, and
+///   each says its default.
+/// - **Reads are lazy.** `projects`, `assets` and `labels` return a [`Paginated`] iterator;
+///   `count_projects`, `count_assets` and `count_labels` return a `u64`.
+/// - **Writes return ids.** Every write returns the ids of what it created, changed or
+///   deleted: a `String` for an operation on one object ([`create_project`],
+///   [`delete_project`], [`update_properties_in_label`]), a `Vec<String>` in input order for an
+///   operation on many ([`append_many_to_dataset`], [`append_labels`], [`create_predictions`],
+///   [`update_properties_in_assets`], [`delete_labels`], [`delete_many_from_dataset`]).
+/// - **Progress is attached one way.** `.progress(observer)`, on a write's builder
+///   ([`NewAssets::progress`], [`NewLabels::progress`], [`NewPredictions::progress`]) as on a
+///   read ([`Paginated::progress`]); any `Fn(done, total)` is a [`Progress`].
+/// - **Input is checked first.** Invalid input (an empty id, arrays of different lengths) is
+///   an [`Error::InvalidInput`](crate::Error::InvalidInput) before any request.
+///
+/// [`NewAssets::new`]: crate::NewAssets::new
+/// [`NewLabels::for_assets`]: crate::NewLabels::for_assets
+/// [`AssetQuery::new`]: crate::AssetQuery::new
+/// [`Paginated`]: crate::Paginated
+/// [`create_project`]: Kili::create_project
+/// [`delete_project`]: Kili::delete_project
+/// [`update_properties_in_label`]: Kili::update_properties_in_label
+/// [`append_many_to_dataset`]: Kili::append_many_to_dataset
+/// [`append_labels`]: Kili::append_labels
+/// [`create_predictions`]: Kili::create_predictions
+/// [`update_properties_in_assets`]: Kili::update_properties_in_assets
+/// [`delete_labels`]: Kili::delete_labels
+/// [`delete_many_from_dataset`]: Kili::delete_many_from_dataset
+/// [`NewAssets::progress`]: crate::NewAssets::progress
+/// [`NewLabels::progress`]: crate::NewLabels::progress
+/// [`NewPredictions::progress`]: crate::NewPredictions::progress
+/// [`Paginated::progress`]: crate::Paginated::progress
+/// [`Progress`]: crate::Progress
+///
 /// # Retries
 ///
 /// Transient failures (connection failures, timeouts, HTTP 429, 502, 503, 504, 520-522) are

@@ -95,17 +95,19 @@ impl<T> Paginated<T> {
     /// Reports progress to `observer` as pages arrive. The total comes from a count query
     /// sent before the first page (only when an observer is attached).
     ///
+    /// Defaults to none (and no count query).
+    ///
     /// # Examples
     ///
     /// ```no_run
     /// # let kili = kili::Kili::from_env()?;
     /// let labels = kili
     ///     .labels(&kili::LabelQuery::new("project-id"))?
-    ///     .with_progress(|done, total| eprintln!("{done}/{total}"))
+    ///     .progress(|done, total| eprintln!("{done}/{total}"))
     ///     .collect_all()?;
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn with_progress(mut self, observer: impl Progress + 'static) -> Self {
+    pub fn progress(mut self, observer: impl Progress + 'static) -> Self {
         self.progress = Some(Arc::new(observer));
         self
     }

@@ -203,7 +203,8 @@ fn dotted_fields_select_nested_objects() {
     let kili = client(&server);
     let (project, ids) = project_with_assets(&kili, 2);
     kili.append_labels(
-        &NewLabels::for_assets([&ids[0]], [json!({"JOB_0": {}})]).label_type(LabelType::Review),
+        &NewLabels::for_assets(&project, [&ids[0]], [json!({"JOB_0": {}})])
+            .label_type(LabelType::Review),
     )
     .unwrap();
     let m = mark(&server);
@@ -247,8 +248,10 @@ fn delete_many_in_batches() {
     let kili = client(&server);
     let (project, ids) = project_with_assets(&kili, 150);
     let m = mark(&server);
-    kili.delete_many_from_dataset(ids[..120].iter().cloned())
+    let deleted = kili
+        .delete_many_from_dataset(ids[..120].iter().cloned())
         .unwrap();
+    assert_eq!(deleted, ids[..120], "the deleted ids, in input order");
     let reqs = requests_since(&server, &m);
     let sizes: Vec<usize> = reqs
         .iter()
@@ -268,4 +271,11 @@ fn delete_many_in_batches() {
         .collect();
     assert_eq!(left.len(), 30);
     assert!(left.iter().all(|id| !ids[..120].iter().any(|d| d == id)));
+
+    // A batch that matches nothing is answered `null`: no id is reported deleted.
+    let again = kili
+        .delete_many_from_dataset(ids[..2].iter().cloned())
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(kili.count_assets(&AssetQuery::new(&project)).unwrap(), 30);
 }

@@ -134,7 +134,7 @@ fn progress_counts_first_then_reports_each_page() {
     let n = kili
         .assets(&AssetQuery::new(&project).skip(10))
         .unwrap()
-        .with_progress(move |d, t| seen2.lock().unwrap().push((d, t)))
+        .progress(move |d, t| seen2.lock().unwrap().push((d, t)))
         .count();
     assert_eq!(n, 220);
     assert_eq!(

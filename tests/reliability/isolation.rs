@@ -64,7 +64,7 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
     // Writing is refused.
     let err = intruder
         .append_labels(
-            &NewLabels::for_assets([assets[0].as_str()], [response()])
+            &NewLabels::for_assets(project, [assets[0].as_str()], [response()])
                 .label_type(LabelType::Default),
         )
         .unwrap_err();
@@ -115,11 +115,13 @@ fn neither_user_can_read_mutate_or_subscribe_to_the_others_project() {
     let (bob_project, bob_assets) = project_with_assets(&bob, 2);
     alice
         .append_labels(&NewLabels::for_assets(
+            &alice_project,
             [alice_assets[0].as_str()],
             [response()],
         ))
         .unwrap();
     bob.append_labels(&NewLabels::for_assets(
+        &bob_project,
         [bob_assets[0].as_str()],
         [response()],
     ))
@@ -153,6 +155,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     for _ in 0..3 {
         alice
             .append_labels(&NewLabels::for_assets(
+                &alice_project,
                 [alice_assets[0].as_str(); 5],
                 vec![response(); 5],
             ))
@@ -161,6 +164,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     // ... then Bob his, once: it is the first and only thing Bob receives.
     let mine = bob
         .append_labels(&NewLabels::for_assets(
+            &bob_project,
             [bob_assets[0].as_str()],
             [response()],
         ))

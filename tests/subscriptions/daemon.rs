@@ -51,7 +51,7 @@ fn no_debug_output_shows_the_api_key() {
             let _ = tx.send(e.clone());
         })
         .unwrap();
-    let id = append_label(&kili, &asset);
+    let id = append_label(&kili, &project, &asset);
     let event = rx.recv_timeout(PATIENCE).expect("the label is delivered");
     assert_eq!(event.label.id(), id);
     assert_hides_key("a label event", &event);
@@ -135,7 +135,7 @@ fn duration_max_everywhere_works_and_never_panics() {
     let events = kili
         .label_events_with_options(&project, endless_options())
         .unwrap();
-    let first = append_label(&kili, &asset);
+    let first = append_label(&kili, &project, &asset);
     let event = next_label(&events);
     assert_eq!(event.label.id(), first);
     let checkpoint: Checkpoint = event.checkpoint().clone();
@@ -151,7 +151,7 @@ fn duration_max_everywhere_works_and_never_panics() {
 
     // Resuming with an endless catch-up margin: the catch-up asks from the start of time, and
     // delivers the label added while nothing listened, and only it.
-    let second = append_label(&kili, &asset);
+    let second = append_label(&kili, &project, &asset);
     let resumed = kili
         .label_events_with_options(&project, endless_options().resume_from(checkpoint))
         .unwrap();
@@ -160,7 +160,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         (event.label.id(), event.origin),
         (second.as_str(), EventOrigin::CatchUp)
     );
-    let third = append_label(&kili, &asset);
+    let third = append_label(&kili, &project, &asset);
     assert_eq!(next_label(&resumed).label.id(), third);
     resumed.close().unwrap();
     assert!(matches!(
@@ -178,7 +178,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         })
         .unwrap();
     sub.reset_timeout().unwrap();
-    let fourth = append_label(&kili, &asset);
+    let fourth = append_label(&kili, &project, &asset);
     let earlier = [first, second, third];
     let mut caught_up = std::collections::HashSet::new();
     loop {

@@ -761,24 +761,31 @@ impl Kili {
         self.count(&ASSETS, &query.where_()?)
     }
 
-    /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100.
+    /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100, and returns the
+    /// ids of the assets deleted, in input order.
     ///
-    /// A batch whose outcome is unknown is reconciled before it is resent: only the assets
-    /// that still exist are sent again.
+    /// Kili answers `deleteManyFromDataset` with the assets' project, not with the assets: a
+    /// batch answered with a project is deleted, one answered with `null` matched none of the
+    /// caller's assets and contributes no id. So an id that matched nothing is left out when
+    /// its whole batch matched nothing, and listed when it was sent beside ids that did match
+    /// (telling them apart would cost a query per batch).
+    ///
+    /// A batch whose outcome is unknown is reconciled before it is resent: the assets that no
+    /// longer exist count as deleted, and only those that still exist are sent again.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidInput`] if an id is empty, before any request; the request errors of
-    /// [`Kili::graphql`].
+    /// [`Kili::graphql`]. A failure in a later batch leaves the earlier batches deleted.
     ///
     /// # Examples
     ///
     /// ```no_run
     /// # let kili = kili::Kili::from_env()?;
-    /// kili.delete_many_from_dataset(["asset-1", "asset-2"])?;
+    /// let deleted = kili.delete_many_from_dataset(["asset-1", "asset-2"])?;
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn delete_many_from_dataset<I, S>(&self, asset_ids: I) -> Result<()>
+    pub fn delete_many_from_dataset<I, S>(&self, asset_ids: I) -> Result<Vec<String>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -787,24 +794,44 @@ impl Kili {
         if ids.iter().any(|i| i.trim().is_empty()) {
             return Err(Error::invalid("an asset id is empty"));
         }
+        let mut deleted = Vec::with_capacity(ids.len());
         for range in batches(ids.len()) {
-            let mut pending = ids[range].to_vec();
-            send_reconciled(self, "deleteManyFromDataset", |maybe_applied| {
-                if maybe_applied {
-                    let there = self
-                        .existing_asset_ids(None, &pending)
-                        .map_err(Failure::failed)?;
-                    pending.retain(|id| there.contains(id));
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = json!({"where": {"idIn": pending}});
-                let mut data = self.attempt(DELETE_MANY_FROM_DATASET, &vars)?;
-                take_data(&mut data).map(drop).map_err(Failure::failed)
-            })?;
+            deleted.extend(self.delete_asset_batch(&ids[range])?);
         }
-        Ok(())
+        Ok(deleted)
+    }
+
+    /// Deletes one batch of assets, reconciled; returns the ids deleted, in input order.
+    fn delete_asset_batch(&self, batch: &[String]) -> Result<Vec<String>> {
+        let mut pending = batch.to_vec();
+        let mut gone: HashSet<String> = HashSet::new();
+        send_reconciled(self, "deleteManyFromDataset", |maybe_applied| {
+            if maybe_applied {
+                let there = self
+                    .existing_asset_ids(None, &pending)
+                    .map_err(Failure::failed)?;
+                let (left, lost): (Vec<String>, Vec<String>) =
+                    pending.drain(..).partition(|id| there.contains(id));
+                gone.extend(lost);
+                pending = left;
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = json!({"where": {"idIn": pending}});
+            let mut data = self.attempt(DELETE_MANY_FROM_DATASET, &vars)?;
+            let project = take_data(&mut data).map_err(Failure::failed)?;
+            // The assets' project, or null when the batch matched none of the caller's assets.
+            if !project.is_null() {
+                gone.extend(pending.drain(..));
+            }
+            Ok(())
+        })?;
+        Ok(batch
+            .iter()
+            .filter(|id| gone.contains(*id))
+            .cloned()
+            .collect())
     }
 }
 

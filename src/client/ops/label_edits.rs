@@ -3,10 +3,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::batches;
+use crate::client::ops::{batches, id_of};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
-use crate::models::Label;
 
 pub(crate) const UPDATE_PROPERTIES_IN_LABEL: &str = "mutation(
     $where: LabelWhere!
@@ -37,7 +36,7 @@ pub(crate) const DELETE_LABELS: &str = "mutation($ids: [ID!]!) {
 ///     .seconds_to_label(42.0)
 ///     .model_name("detector-v4")
 ///     .is_sent_back_to_queue(false);
-/// kili.update_properties_in_label("label-id", &update)?;
+/// let label_id = kili.update_properties_in_label("label-id", &update)?;
 /// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -105,7 +104,7 @@ impl LabelUpdate {
 
 impl Kili {
     /// Changes properties of a label with `updatePropertiesInLabel`, as the SDK's
-    /// `update_properties_in_label` does; returns the label (its id).
+    /// `update_properties_in_label` does; returns the label's id, as the server answers it.
     ///
     /// Label subscriptions of the project receive the new version as an event.
     ///
@@ -123,7 +122,7 @@ impl Kili {
         &self,
         label_id: &str,
         update: &LabelUpdate,
-    ) -> Result<Label> {
+    ) -> Result<String> {
         if label_id.trim().is_empty() {
             return Err(Error::invalid("the label id is empty"));
         }
@@ -133,7 +132,7 @@ impl Kili {
         }
         let vars = json!({"where": {"id": label_id}, "data": data});
         let label = self.execute_data(UPDATE_PROPERTIES_IN_LABEL, &vars, Safety::NotIdempotent)?;
-        Label::from_json(&label)
+        id_of(&label, "the updated label")
     }
 
     /// Deletes labels with `deleteLabels`, in batches of 100 as the SDK does; returns the

@@ -44,7 +44,8 @@ enum Targets {
 /// use serde_json::json;
 /// let kili = Kili::from_env()?;
 /// let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
-/// let by_id = NewLabels::for_assets(["asset-id"], [response.clone()]).label_type(LabelType::Inference);
+/// let by_id = NewLabels::for_assets("project-id", ["asset-id"], [response.clone()])
+///     .label_type(LabelType::Inference);
 /// let by_external_id = NewLabels::for_external_ids("project-id", ["car_1"], [response])
 ///     .label_type(LabelType::Prediction)
 ///     .model_name("my-model-v2")
@@ -57,7 +58,7 @@ enum Targets {
 #[derive(Clone)]
 #[must_use]
 pub struct NewLabels {
-    project_id: Option<String>,
+    project_id: String,
     targets: Targets,
     json_responses: Vec<Value>,
     label_type: LabelType,
@@ -81,9 +82,9 @@ impl std::fmt::Debug for NewLabels {
 }
 
 impl NewLabels {
-    fn new(targets: Targets, json_responses: Vec<Value>) -> NewLabels {
+    fn new(project_id: String, targets: Targets, json_responses: Vec<Value>) -> NewLabels {
         NewLabels {
-            project_id: None,
+            project_id,
             targets,
             json_responses,
             label_type: LabelType::Default,
@@ -94,14 +95,20 @@ impl NewLabels {
         }
     }
 
-    /// Labels for the assets with these ids; the i-th response goes to the i-th asset.
-    pub fn for_assets<I, S, J>(asset_ids: I, json_responses: J) -> NewLabels
+    /// Creates labels for the assets of a project with these ids; the i-th response goes to
+    /// the i-th asset. The project is sent in `where.project`, as the SDK does when given one.
+    pub fn for_assets<I, S, J>(
+        project_id: impl Into<String>,
+        asset_ids: I,
+        json_responses: J,
+    ) -> NewLabels
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
         NewLabels::new(
+            project_id.into(),
             Targets::AssetIds(asset_ids.into_iter().map(Into::into).collect()),
             json_responses.into_iter().collect(),
         )
@@ -119,20 +126,11 @@ impl NewLabels {
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
-        let mut n = NewLabels::new(
+        NewLabels::new(
+            project_id.into(),
             Targets::ExternalIds(external_ids.into_iter().map(Into::into).collect()),
             json_responses.into_iter().collect(),
-        );
-        n.project_id = Some(project_id.into());
-        n
-    }
-
-    /// The project of the assets (sent in `where.project`, as the SDK does when given).
-    ///
-    /// Defaults to none for [`NewLabels::for_assets`].
-    pub fn project_id(mut self, project_id: impl Into<String>) -> NewLabels {
-        self.project_id = Some(project_id.into());
-        self
+        )
     }
 
     /// The kind of label; [`LabelType::Prediction`] needs a [model name](NewLabels::model_name).
@@ -192,11 +190,7 @@ pub(crate) fn validate(new: &NewLabels) -> Result<()> {
     if targets.iter().any(|t| t.trim().is_empty()) {
         return Err(Error::invalid(format!("one of the {what} is empty")));
     }
-    if new
-        .project_id
-        .as_deref()
-        .is_some_and(|p| p.trim().is_empty())
-    {
+    if new.project_id.trim().is_empty() {
         return Err(Error::invalid("the project id is empty"));
     }
     if new.label_type == LabelType::Prediction && new.model_name.is_none() {
@@ -236,9 +230,7 @@ pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLab
         "idIn".into(),
         json!(batch.iter().map(|l| &l.asset_id).collect::<Vec<_>>()),
     );
-    if let Some(p) = &new.project_id {
-        where_.insert("project".into(), json!({ "id": p }));
-    }
+    where_.insert("project".into(), json!({ "id": new.project_id }));
     json!({
         "data": {
             "labelType": new.label_type.as_str(),
@@ -257,12 +249,10 @@ pub(crate) fn reconcile_where(
 ) -> Value {
     let ids: Vec<String> = batch.iter().map(|l| l.asset_id.clone()).collect();
     let mut w = Map::new();
-    if let Some(p) = &new.project_id {
-        w.insert("project".into(), json!({ "id": p }));
-    }
+    w.insert("project".into(), json!({ "id": new.project_id }));
     w.insert(
         "asset".into(),
-        asset_where(new.project_id.as_deref(), Some(&ids), None),
+        asset_where(Some(&new.project_id), Some(&ids), None),
     );
     w.insert("typeIn".into(), json!([new.label_type.as_str()]));
     w.insert(
@@ -485,7 +475,8 @@ impl Kili {
     /// let kili = Kili::from_env()?;
     /// let response = serde_json::json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
     /// let ids = kili.append_labels(
-    ///     &NewLabels::for_assets(["asset-id"], [response]).label_type(LabelType::Inference),
+    ///     &NewLabels::for_assets("project-id", ["asset-id"], [response])
+    ///         .label_type(LabelType::Inference),
     /// )?;
     /// # Ok::<(), kili::Error>(())
     /// ```
@@ -496,11 +487,7 @@ impl Kili {
         }
         let asset_ids = match &labels.targets {
             Targets::AssetIds(ids) => ids.clone(),
-            Targets::ExternalIds(ext) => {
-                // `validate` and the constructor guarantee a project id here.
-                let project = labels.project_id.as_deref().unwrap_or_default();
-                self.asset_ids_of_external_ids(project, ext)?
-            }
+            Targets::ExternalIds(ext) => self.asset_ids_of_external_ids(&labels.project_id, ext)?,
         };
         // `validate` makes the lengths equal; the minimum keeps every slice below in bounds.
         let n = asset_ids.len().min(labels.json_responses.len());
@@ -639,9 +626,10 @@ mod tests {
 
     #[test]
     fn validation_happens_before_requests() {
-        assert!(validate(&NewLabels::for_assets(["a", "b"], [response()])).is_err());
-        assert!(validate(&NewLabels::for_assets([""], [response()])).is_err());
-        let p = NewLabels::for_assets(["a"], [response()]).label_type(LabelType::Prediction);
+        assert!(validate(&NewLabels::for_assets("p", ["a", "b"], [response()])).is_err());
+        assert!(validate(&NewLabels::for_assets("p", [""], [response()])).is_err());
+        assert!(validate(&NewLabels::for_assets(" ", ["a"], [response()])).is_err());
+        let p = NewLabels::for_assets("p", ["a"], [response()]).label_type(LabelType::Prediction);
         assert!(validate(&p).is_err());
         assert!(validate(&p.model_name("m")).is_ok());
         assert!(validate(&NewLabels::for_external_ids("", ["e"], [response()])).is_err());
@@ -649,7 +637,7 @@ mod tests {
 
     #[test]
     fn append_variables_have_the_sdk_shape() {
-        let n = NewLabels::for_assets(["a1"], [response()]).label_type(LabelType::Inference);
+        let n = NewLabels::for_assets("p", ["a1"], [response()]).label_type(LabelType::Inference);
         let batch = [PreparedLabel {
             index: 0,
             asset_id: "a1".into(),
@@ -663,13 +651,8 @@ mod tests {
                     "jsonResponse": "{\"JOB_0\":{\"categories\":[{\"name\":\"OBJECT_A\"}]}}",
                     "modelName": null, "referencedLabelId": null, "secondsToLabel": null
                 }]},
-                "where": {"idIn": ["a1"]}
+                "where": {"idIn": ["a1"], "project": {"id": "p"}}
             })
-        );
-        let n = n.project_id("p");
-        assert_eq!(
-            append_many_labels_variables(&n, &batch)["where"],
-            json!({"idIn": ["a1"], "project": {"id": "p"}})
         );
     }
 
@@ -706,7 +689,7 @@ mod tests {
 
     #[test]
     fn reconciliation_counts_each_existing_label_once() {
-        let n = NewLabels::for_assets(["a", "a", "b"], [response(), response(), response()])
+        let n = NewLabels::for_assets("p", ["a", "a", "b"], [response(), response(), response()])
             .label_type(LabelType::Inference);
         let mut pending: Vec<PreparedLabel> = ["a", "a", "b"]
             .iter()
@@ -730,7 +713,7 @@ mod tests {
 
     #[test]
     fn reconcile_where_targets_the_batch() {
-        let n = NewLabels::for_assets(["a"], [response()]).label_type(LabelType::Inference);
+        let n = NewLabels::for_assets("p", ["a"], [response()]).label_type(LabelType::Inference);
         let batch = [PreparedLabel {
             index: 0,
             asset_id: "a".into(),
@@ -740,7 +723,8 @@ mod tests {
         assert_eq!(
             w,
             json!({
-                "asset": {"idIn": ["a"], "label": {}, "issue": {}},
+                "project": {"id": "p"},
+                "asset": {"project": {"id": "p"}, "idIn": ["a"], "label": {}, "issue": {}},
                 "typeIn": ["INFERENCE"],
                 "createdAtGte": "1970-01-01T00:00:00.000Z"
             })

@@ -21,9 +21,11 @@ pub(crate) mod upload;
 /// Items per mutation batch, as in the SDK (`MUTATION_BATCH_SIZE`).
 pub(crate) const BATCH_SIZE: usize = 100;
 
+use serde_json::Value;
+
 use crate::client::Kili;
 use crate::client::retry::{self, Failure, Outcome, Safety};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Runs one mutation batch with retries, made safe by reconciliation.
 ///
@@ -50,4 +52,18 @@ pub(crate) fn batches(len: usize) -> impl Iterator<Item = std::ops::Range<usize>
     (0..len)
         .step_by(BATCH_SIZE)
         .map(move |start| start..(start + BATCH_SIZE).min(len))
+}
+
+/// Returns the `id` of an object a write answered with (`{ id }`, the selection of every
+/// write's document).
+///
+/// # Errors
+///
+/// [`Error::Decode`] naming `what` if the answer has no string `id`.
+pub(crate) fn id_of(answer: &Value, what: &str) -> Result<String> {
+    answer
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::decode(what.to_owned(), format!("no id in {answer}")))
 }

@@ -124,15 +124,13 @@ impl NewPredictions {
     /// The same predictions as [`NewLabels`], for the label machinery.
     fn as_labels(&self, asset_ids: Option<&[String]>) -> NewLabels {
         let responses = self.json_responses.clone();
+        let project = &self.project_id;
         let labels = match (asset_ids, &self.external_ids) {
-            (Some(ids), _) => NewLabels::for_assets(ids.to_vec(), responses),
-            (None, Some(ext)) => {
-                NewLabels::for_external_ids(&self.project_id, ext.clone(), responses)
-            }
-            (None, None) => NewLabels::for_assets(Vec::<String>::new(), responses),
+            (Some(ids), _) => NewLabels::for_assets(project, ids.to_vec(), responses),
+            (None, Some(ext)) => NewLabels::for_external_ids(project, ext.clone(), responses),
+            (None, None) => NewLabels::for_assets(project, Vec::<String>::new(), responses),
         };
         let mut labels = labels
-            .project_id(&self.project_id)
             .label_type(LabelType::Prediction)
             .model_name(self.model_name.clone().unwrap_or_default());
         if let Some(p) = &self.progress {

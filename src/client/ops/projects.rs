@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
+use crate::client::ops::id_of;
 use crate::client::paginate::Paginated;
 use crate::client::resources::{PROJECTS, Page, page_setters};
 use crate::client::retry::Safety;
@@ -174,11 +175,7 @@ impl Kili {
     pub fn create_project(&self, project: &NewProject) -> Result<String> {
         let vars = create_project_variables(project)?;
         let data = self.execute_data(CREATE_PROJECT, &vars, Safety::NotIdempotent)?;
-        let id = data
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::decode("the created project", format!("no id in {data}")))?
-            .to_owned();
+        let id = id_of(&data, "the created project")?;
         self.wait_until_project_visible(&id)?;
         Ok(id)
     }
