@@ -181,7 +181,7 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
         assets.len() == 1,
         format!("one asset, got {}", assets.len()),
     )?;
-    let asset_id = assets[0].id.clone();
+    let asset_id = assets[0].id().to_owned();
 
     // The callback prints the whole frame, as the tutorial's does, and tells `tutorial` which label
     // it saw. Lifecycle events (connected, reconnecting, ...) come through another channel.

@@ -54,11 +54,11 @@
 //!         .external_ids(["car_1"]),
 //! )?;
 //! let assets = kili.assets(&AssetQuery::new(&project_id).fields(["id", "externalId"]))?.collect_all()?;
-//! assert_eq!(assets[0].external_id.as_deref(), Some("car_1"));
+//! assert_eq!(assets[0].external_id(), Some("car_1"));
 //!
 //! let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
 //! kili.append_labels(
-//!     &NewLabels::for_assets(&project_id, [assets[0].id.as_str()], [response])
+//!     &NewLabels::for_assets(&project_id, [assets[0].id()], [response])
 //!         .label_type(LabelType::Inference),
 //! )?;
 //! for label in kili.labels(&LabelQuery::new(&project_id))? {

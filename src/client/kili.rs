@@ -39,6 +39,9 @@ use crate::error::{Error, Result};
 /// - **Progress is attached one way.** `.progress(observer)`, on a write's builder
 ///   ([`NewAssets::progress`], [`NewLabels::progress`], [`NewPredictions::progress`]) as on a
 ///   read ([`Paginated::progress`]); any `Fn(done, total)` is a [`Progress`].
+/// - **Models are read through methods** of the same names: [`Project`], [`Asset`] and
+///   [`Label`] have `id()`, `created_at()`, ..., `extra()` for the fields they do not model
+///   (kept as received), and `from_json` to decode one from a JSON object.
 /// - **Input is checked first.** Invalid input (an empty id, arrays of different lengths) is
 ///   an [`Error::InvalidInput`](crate::Error::InvalidInput) before any request.
 ///
@@ -60,6 +63,9 @@ use crate::error::{Error, Result};
 /// [`NewPredictions::progress`]: crate::NewPredictions::progress
 /// [`Paginated::progress`]: crate::Paginated::progress
 /// [`Progress`]: crate::Progress
+/// [`Project`]: crate::Project
+/// [`Asset`]: crate::Asset
+/// [`Label`]: crate::Label
 ///
 /// # Retries
 ///

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 /// let kili = Kili::from_env()?;
 /// for asset in kili.assets(&AssetQuery::new("project-id"))? {
 ///     let asset = asset?;
-///     println!("{} {:?}", asset.id, asset.external_id);
+///     println!("{} {:?}", asset.id(), asset.external_id());
 /// }
 /// // or all at once:
 /// let all = kili.assets(&AssetQuery::new("project-id"))?.collect_all()?;

@@ -14,8 +14,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::{LabelType, RawJson};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::models::decode;
+use crate::models::{LabelType, RawJson};
 
 /// A Kili user, as embedded in other objects (e.g. a label's author): a view into the object
 /// that holds it.
@@ -87,7 +88,7 @@ impl Label {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] if `value` is not an object with a string `id`.
+    /// [`Error::Decode`](crate::Error::Decode) if `value` is not an object with a string `id`.
     ///
     /// # Examples
     ///
@@ -102,7 +103,7 @@ impl Label {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<Label> {
-        Label::deserialize(value).map_err(|e| Error::decode("a label", e))
+        decode::from_json(value, "a label")
     }
 
     fn get(&self, span: Span) -> &str {

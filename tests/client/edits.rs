@@ -120,16 +120,16 @@ fn asset_properties_are_updated_and_read_back() {
         .unwrap()
         .collect_all()
         .unwrap();
-    assert_eq!(read[0].extra["priority"], 4);
-    assert_eq!(read[0].json_metadata, json!({"reviewed": true}));
-    assert_eq!(read[0].extra["consensusMark"], 0.5);
+    assert_eq!(read[0].extra()["priority"], 4);
+    assert_eq!(read[0].json_metadata(), &json!({"reviewed": true}));
+    assert_eq!(read[0].extra()["consensusMark"], 0.5);
     assert_eq!(
-        read[0].extra["toBeLabeledBy"][0]["user"]["email"],
+        read[0].extra()["toBeLabeledBy"][0]["user"]["email"],
         kili_local_server::DEFAULT_EMAIL
     );
-    assert_eq!(read[1].extra["isHoneypot"], true);
-    assert_eq!(read[1].extra["resolution"]["width"], 640);
-    assert_eq!(read[1].extra["priority"], 0, "not sent, not changed");
+    assert_eq!(read[1].extra()["isHoneypot"], true);
+    assert_eq!(read[1].extra()["resolution"]["width"], 640);
+    assert_eq!(read[1].extra()["priority"], 0, "not sent, not changed");
 
     let e = kili
         .update_properties_in_assets([("nope", AssetUpdate::new().priority(1))])

@@ -53,7 +53,7 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
         .unwrap()
         .collect_all()
         .unwrap();
-    assert!(all_mine.iter().all(|p| p.id != project), "{all_mine:?}");
+    assert!(all_mine.iter().all(|p| p.id() != project), "{all_mine:?}");
     let asset_rows = intruder.assets(&AssetQuery::new(project)).unwrap();
     assert!(asset_rows.collect_all().unwrap().is_empty());
     assert_eq!(intruder.count_assets(&AssetQuery::new(project)).unwrap(), 0);

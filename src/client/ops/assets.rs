@@ -364,7 +364,7 @@ pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAs
 ///     .fields(["id", "externalId", "labels.author.email"])
 ///     .first(10);
 /// for asset in kili.assets(&q)? {
-///     println!("{:?}", asset?.external_id);
+///     println!("{:?}", asset?.external_id());
 /// }
 /// println!("{} in all", kili.count_assets(&q)?);
 /// # Ok::<(), kili::Error>(())
@@ -729,7 +729,7 @@ impl Kili {
     ///     .assets(&AssetQuery::new("project-id").fields(["id", "labels.author.email"]))?
     ///     .collect_all()?;
     /// for a in &assets {
-    ///     println!("{}: {} labels", a.id, a.labels.as_ref().map_or(0, Vec::len));
+    ///     println!("{}: {} labels", a.id(), a.labels().map_or(0, <[_]>::len));
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```

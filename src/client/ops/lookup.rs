@@ -85,8 +85,8 @@ impl Kili {
             let where_ = asset_where(Some(project_id), None, Some(chunk));
             for asset in Paginated::new(self, &ASSETS, &page, where_, Asset::from_json)? {
                 let asset = asset?;
-                if let Some(e) = asset.external_id {
-                    by_external.insert(e, asset.id);
+                if let Some(e) = asset.external_id() {
+                    by_external.insert(e.to_owned(), asset.id().to_owned());
                 }
             }
         }
@@ -128,7 +128,8 @@ impl Kili {
                 ))
             })?;
         project
-            .input_type
+            .input_type()
+            .cloned()
             .ok_or_else(|| Error::decode("a project", "no inputType"))
     }
 }

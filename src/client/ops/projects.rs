@@ -99,7 +99,7 @@ pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
 /// let kili = Kili::from_env()?;
 /// let q = ProjectQuery::new().search_query("car%").fields(["id", "title"]).first(10).skip(20);
 /// for project in kili.projects(&q)? {
-///     println!("{:?}", project?.title);
+///     println!("{:?}", project?.title());
 /// }
 /// let one = kili.projects(&ProjectQuery::new().id("project-id"))?.collect_all()?;
 /// # Ok::<(), kili::Error>(())
@@ -213,7 +213,7 @@ impl Kili {
     /// # let kili = kili::Kili::from_env()?;
     /// for project in kili.projects(&kili::ProjectQuery::new())? {
     ///     let project = project?;
-    ///     println!("{} {:?}", project.id, project.title);
+    ///     println!("{} {:?}", project.id(), project.title());
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```
