@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::client::ops::lookup::asset_where;
 use crate::client::ops::upload::{self, AssetContent, Body, Upload};
-use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
+use crate::client::ops::{BATCH_SIZE, batches, batches_of, ids_given, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
 use crate::client::resources::{ASSETS, Page, page_setters};
@@ -314,13 +314,6 @@ fn with_processing_parameters(json_metadata: &str) -> String {
     }
 }
 
-/// Splits `0..len` into ranges of `size`.
-fn batches_of(len: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..len)
-        .step_by(size.max(1))
-        .map(move |start| start..(start + size.max(1)).min(len))
-}
-
 /// Drops later duplicates of an external id, warning about each.
 pub(crate) fn drop_duplicate_external_ids(assets: &mut Vec<PreparedAsset>) {
     let mut seen = HashSet::new();
@@ -475,54 +468,10 @@ impl Kili {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
-        let hosted = assets.json_contents.is_none()
-            && assets.contents.iter().all(|c| c.as_hosted().is_some());
-        // Only what needs an upload needs the project's input type, as in the SDK's
-        // importers: a hosted import sends the same requests as before.
-        let input_type = if hosted {
-            None
-        } else {
-            let input_type = self.input_type_of(&assets.project_id)?;
-            for a in &mut prepared {
-                if let Content::Given(s) = &a.source {
-                    a.source = Content::Explicit(upload::classify(s, &input_type)?);
-                }
-                if let Content::Explicit(AssetContent::Text(_)) = &a.source
-                    && input_type != InputType::Text
-                {
-                    return Err(Error::invalid(format!(
-                        "raw text is for TEXT projects; project {} is {input_type}",
-                        assets.project_id
-                    )));
-                }
-            }
-            let local = prepared.iter().any(|a| {
-                matches!(
-                    a.source,
-                    Content::Explicit(AssetContent::File(_) | AssetContent::Text(_))
-                )
-            });
-            if local {
-                self.check_upload_allowed()?;
-            }
-            Some(input_type)
-        };
+        let input_type = self.resolve_contents(assets, &mut prepared)?;
         drop_duplicate_external_ids(&mut prepared);
         if assets.external_ids.is_some() {
-            let existing = self.existing_external_ids(&assets.project_id, &prepared)?;
-            if !existing.is_empty() {
-                prepared.retain(|a| {
-                    let exists = existing.contains(&a.external_id);
-                    if exists {
-                        log::warn!(
-                            "external id {:?} already exists in project {}; skipping it",
-                            a.external_id,
-                            assets.project_id
-                        );
-                    }
-                    !exists
-                });
-            }
+            self.drop_existing_external_ids(&assets.project_id, &mut prepared)?;
         }
         let total = prepared.len() as u64;
         if let Some(p) = &assets.progress {
@@ -532,39 +481,106 @@ impl Kili {
             log::warn!("no assets to import: all external ids already exist");
             return Ok(Vec::new());
         }
-        let mut done = 0;
         let frames = input_type.as_ref().is_some_and(is_video) && assets.json_contents.is_some();
         let batch_size = if frames { 1 } else { BATCH_SIZE };
         for range in batches_of(prepared.len(), batch_size) {
             if let Some(input_type) = &input_type {
                 self.upload_batch(&assets.project_id, input_type, &mut prepared[range.clone()])?;
             }
-            let batch = &prepared[range];
-            let mut pending: Vec<PreparedAsset> = batch.to_vec();
-            send_reconciled(self, "appendManyAssets", |maybe_applied| {
-                if maybe_applied {
-                    let ids: Vec<String> = pending.iter().map(|a| a.id.clone()).collect();
-                    let there = self
-                        .existing_asset_ids(Some(&assets.project_id), &ids)
-                        .map_err(Failure::failed)?;
-                    pending.retain(|a| !there.contains(&a.id));
-                    log::info!(
-                        "{} assets of the batch were already created",
-                        ids.len() - pending.len()
-                    );
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = append_many_assets_variables(&assets.project_id, &pending);
-                self.attempt(APPEND_MANY_ASSETS, &vars).map(drop)
-            })?;
-            done += batch.len() as u64;
+            self.append_asset_batch(&assets.project_id, &prepared[range.clone()])?;
             if let Some(p) = &assets.progress {
-                p.update(done, total);
+                p.update(range.end as u64, total);
             }
         }
         Ok(prepared.into_iter().map(|a| a.id).collect())
+    }
+
+    /// Tells the contents apart as the SDK's importers do once they know the project's input
+    /// type, and checks the license when something is to be uploaded. Returns the input type,
+    /// or `None` for an import of hosted URLs only: as in the SDK's importers, only what needs
+    /// an upload needs the look-up, so a hosted import sends the SDK's requests.
+    fn resolve_contents(
+        &self,
+        assets: &NewAssets,
+        prepared: &mut [PreparedAsset],
+    ) -> Result<Option<InputType>> {
+        let hosted = assets.json_contents.is_none()
+            && assets.contents.iter().all(|c| c.as_hosted().is_some());
+        if hosted {
+            return Ok(None);
+        }
+        let input_type = self.input_type_of(&assets.project_id)?;
+        for a in prepared.iter_mut() {
+            if let Content::Given(s) = &a.source {
+                a.source = Content::Explicit(upload::classify(s, &input_type)?);
+            }
+            if let Content::Explicit(AssetContent::Text(_)) = &a.source
+                && input_type != InputType::Text
+            {
+                return Err(Error::invalid(format!(
+                    "raw text is for TEXT projects; project {} is {input_type}",
+                    assets.project_id
+                )));
+            }
+        }
+        let local = prepared.iter().any(|a| {
+            matches!(
+                a.source,
+                Content::Explicit(AssetContent::File(_) | AssetContent::Text(_))
+            )
+        });
+        if local {
+            self.check_upload_allowed()?;
+        }
+        Ok(Some(input_type))
+    }
+
+    /// Drops the assets whose external id already exists in the project (asked with
+    /// `filterExistingAssets`), each one logged with `log::warn!`, as the SDK does.
+    fn drop_existing_external_ids(
+        &self,
+        project_id: &str,
+        prepared: &mut Vec<PreparedAsset>,
+    ) -> Result<()> {
+        let existing = self.existing_external_ids(project_id, prepared)?;
+        if existing.is_empty() {
+            return Ok(());
+        }
+        prepared.retain(|a| {
+            let exists = existing.contains(&a.external_id);
+            if exists {
+                log::warn!(
+                    "external id {:?} already exists in project {project_id}; skipping it",
+                    a.external_id,
+                );
+            }
+            !exists
+        });
+        Ok(())
+    }
+
+    /// Sends one batch with `appendManyAssets`, reconciled: after an attempt whose outcome is
+    /// unknown, the batch's assets that exist (by id) are not sent again.
+    fn append_asset_batch(&self, project_id: &str, batch: &[PreparedAsset]) -> Result<()> {
+        let mut pending: Vec<PreparedAsset> = batch.to_vec();
+        send_reconciled(self, "appendManyAssets", |maybe_applied| {
+            if maybe_applied {
+                let ids: Vec<String> = pending.iter().map(|a| a.id.clone()).collect();
+                let there = self
+                    .existing_asset_ids(Some(project_id), &ids)
+                    .map_err(Failure::failed)?;
+                pending.retain(|a| !there.contains(&a.id));
+                log::info!(
+                    "{} assets of the batch were already created",
+                    ids.len() - pending.len()
+                );
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = append_many_assets_variables(project_id, &pending);
+            self.attempt(APPEND_MANY_ASSETS, &vars).map(drop)
+        })
     }
 
     /// Uploads the local contents and JSON contents of one batch, as the SDK's importers do,
@@ -790,10 +806,7 @@ impl Kili {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids: Vec<String> = asset_ids.into_iter().map(Into::into).collect();
-        if ids.iter().any(|i| i.trim().is_empty()) {
-            return Err(Error::invalid("an asset id is empty"));
-        }
+        let ids = ids_given(asset_ids, "an asset id is empty")?;
         let mut deleted = Vec::with_capacity(ids.len());
         for range in batches(ids.len()) {
             deleted.extend(self.delete_asset_batch(&ids[range])?);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::{batches, id_of};
+use crate::client::ops::{batches, id_of, ids_given};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 
@@ -162,10 +162,7 @@ impl Kili {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        if ids.iter().any(|id| id.trim().is_empty()) {
-            return Err(Error::invalid("one of the label ids is empty"));
-        }
+        let ids = ids_given(ids, "one of the label ids is empty")?;
         let mut deleted = Vec::with_capacity(ids.len());
         for range in batches(ids.len()) {
             let vars = json!({ "ids": &ids[range] });

@@ -58,13 +58,16 @@ enum Targets {
 #[derive(Clone)]
 #[must_use]
 pub struct NewLabels {
-    project_id: String,
+    pub(crate) project_id: String,
     targets: Targets,
-    json_responses: Vec<Value>,
+    pub(crate) json_responses: Vec<Value>,
     label_type: LabelType,
-    model_name: Option<String>,
+    pub(crate) model_name: Option<String>,
     author_id: Option<String>,
     seconds_to_label: Option<f64>,
+    /// Whether the labels replace those of the same model and type on their assets (set by
+    /// predictions); a lost batch is then resent as it is, not reconciled.
+    pub(crate) overwrite: bool,
     progress: Option<Arc<dyn Progress>>,
 }
 
@@ -91,6 +94,7 @@ impl NewLabels {
             model_name: None,
             author_id: None,
             seconds_to_label: None,
+            overwrite: false,
             progress: None,
         }
     }
@@ -234,7 +238,7 @@ pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLab
     json!({
         "data": {
             "labelType": new.label_type.as_str(),
-            "overwrite": false,
+            "overwrite": new.overwrite,
             "labelsData": labels,
         },
         "where": where_,
@@ -496,10 +500,9 @@ impl Kili {
             p.update(0, total);
         }
         let mut out: Vec<Option<String>> = vec![None; n];
-        let mut done = 0;
         for range in batches(n) {
             // Prepared batch by batch: one batch's copies of the responses at a time, not all.
-            let mut pending: Vec<PreparedLabel> = asset_ids[range.clone()]
+            let batch: Vec<PreparedLabel> = asset_ids[range.clone()]
                 .iter()
                 .zip(&labels.json_responses[range.clone()])
                 .zip(range.clone())
@@ -509,41 +512,51 @@ impl Kili {
                     json_response: r.clone(),
                 })
                 .collect();
-            let started = SystemTime::now();
-            send_reconciled(self, "appendManyLabels", |maybe_applied| {
-                if maybe_applied {
-                    let since = started
-                        .checked_sub(CLOCK_SKEW_MARGIN)
-                        .unwrap_or(SystemTime::UNIX_EPOCH);
-                    let existing = self
-                        .reconcile_labels(labels, &pending, since)
-                        .map_err(Failure::failed)?;
-                    for (index, id) in reconcile(labels, &mut pending, &existing) {
-                        out[index] = Some(id);
-                    }
-                    log::info!(
-                        "reconciled a lost appendManyLabels batch: {} items left to send",
-                        pending.len()
-                    );
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = append_many_labels_variables(labels, &pending);
-                let mut data = self.attempt(APPEND_MANY_LABELS, &vars)?;
-                let created = take_data(&mut data).map_err(Failure::failed)?;
-                let created = created.as_array().cloned().unwrap_or_default();
-                for (p, label) in pending.iter().zip(created) {
-                    out[p.index] = label.get("id").and_then(Value::as_str).map(str::to_owned);
-                }
-                Ok(())
-            })?;
-            done += range.len() as u64;
+            self.append_label_batch(labels, batch, &mut out)?;
             if let Some(p) = &labels.progress {
-                p.update(done, total);
+                p.update(range.end as u64, total);
             }
         }
         Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Sends one batch with `appendManyLabels`, reconciled (unless it overwrites, which makes
+    /// resending it as it is safe), and puts the new labels' ids at their input positions.
+    fn append_label_batch(
+        &self,
+        labels: &NewLabels,
+        mut pending: Vec<PreparedLabel>,
+        out: &mut [Option<String>],
+    ) -> Result<()> {
+        let started = SystemTime::now();
+        send_reconciled(self, "appendManyLabels", |maybe_applied| {
+            if maybe_applied && !labels.overwrite {
+                let since = started
+                    .checked_sub(CLOCK_SKEW_MARGIN)
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                let existing = self
+                    .reconcile_labels(labels, &pending, since)
+                    .map_err(Failure::failed)?;
+                for (index, id) in reconcile(labels, &mut pending, &existing) {
+                    out[index] = Some(id);
+                }
+                log::info!(
+                    "reconciled a lost appendManyLabels batch: {} items left to send",
+                    pending.len()
+                );
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = append_many_labels_variables(labels, &pending);
+            let mut data = self.attempt(APPEND_MANY_LABELS, &vars)?;
+            let created = take_data(&mut data).map_err(Failure::failed)?;
+            let created = created.as_array().map(Vec::as_slice).unwrap_or_default();
+            for (p, label) in pending.iter().zip(created) {
+                out[p.index] = label.get("id").and_then(Value::as_str).map(str::to_owned);
+            }
+            Ok(())
+        })
     }
 
     fn reconcile_labels(

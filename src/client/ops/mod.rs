@@ -49,9 +49,15 @@ pub(crate) fn send_reconciled<T>(
 
 /// Splits `0..len` into batch ranges of [`BATCH_SIZE`].
 pub(crate) fn batches(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    batches_of(len, BATCH_SIZE)
+}
+
+/// Splits `0..len` into ranges of `size` (at least 1).
+pub(crate) fn batches_of(len: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let size = size.max(1);
     (0..len)
-        .step_by(BATCH_SIZE)
-        .map(move |start| start..(start + BATCH_SIZE).min(len))
+        .step_by(size)
+        .map(move |start| start..(start + size).min(len))
 }
 
 /// Returns the `id` of an object a write answered with (`{ id }`, the selection of every
@@ -66,4 +72,21 @@ pub(crate) fn id_of(answer: &Value, what: &str) -> Result<String> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| Error::decode(what.to_owned(), format!("no id in {answer}")))
+}
+
+/// Collects the ids an operation is given, checked before any request.
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] with `empty` as its message if an id is empty (or blank).
+pub(crate) fn ids_given<I, S>(ids: I, empty: &str) -> Result<Vec<String>>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
+    if ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(Error::invalid(empty));
+    }
+    Ok(ids)
 }
