@@ -15,7 +15,7 @@ use crate::common::tls::{Tls, TlsProvider, TlsSettings};
 use crate::error::{Error, Result};
 
 impl Kili {
-    /// A client for `endpoint` with `api_key` and default settings.
+    /// Creates a client for `endpoint` with `api_key` and default settings.
     ///
     /// # Errors
     ///
@@ -31,7 +31,7 @@ impl Kili {
             .build()
     }
 
-    /// A builder for every setting.
+    /// Returns a builder for every setting.
     ///
     /// # Examples
     ///
@@ -44,7 +44,7 @@ impl Kili {
         KiliBuilder::default()
     }
 
-    /// A client configured from the environment: `KILI_API_KEY` (required),
+    /// Creates a client configured from the environment: `KILI_API_KEY` (required),
     /// `KILI_API_ENDPOINT` (defaults to [`DEFAULT_ENDPOINT`]) and `KILI_VERIFY`
     /// (`false`/`0`/`no` turns TLS verification off; a path is used as a CA bundle).
     ///
@@ -176,14 +176,15 @@ impl Default for KiliBuilder {
 }
 
 impl KiliBuilder {
-    /// The API key sent as `Authorization: X-API-Key: <key>`. Required.
+    /// Sets the API key, sent as `Authorization: X-API-Key: <key>`. Required: it has no
+    /// default.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
     }
 
-    /// The GraphQL endpoint (`http(s)://host/api/label/v2/graphql`); subscriptions use the same
-    /// URL with `ws(s)://`.
+    /// Sets the GraphQL endpoint (`http(s)://host/api/label/v2/graphql`); subscriptions use
+    /// the same URL with `ws(s)://`.
     ///
     /// Defaults to [`DEFAULT_ENDPOINT`].
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
@@ -191,7 +192,7 @@ impl KiliBuilder {
         self
     }
 
-    /// Time allowed to open a connection (TCP and TLS).
+    /// Sets the time allowed to open a connection (TCP and TLS).
     ///
     /// Defaults to 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -199,7 +200,8 @@ impl KiliBuilder {
         self
     }
 
-    /// Time allowed for one HTTP request, from sending to the end of the response body.
+    /// Sets the time allowed for one HTTP request, from sending to the end of the response
+    /// body.
     ///
     /// Defaults to 60 s, like the official SDK.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
@@ -207,7 +209,7 @@ impl KiliBuilder {
         self
     }
 
-    /// How many times a transient failure is retried (0 turns retries off).
+    /// Sets how many times a transient failure is retried (0 turns retries off).
     ///
     /// Defaults to 10, like the official SDK.
     pub fn max_retries(mut self, retries: u32) -> Self {
@@ -215,7 +217,7 @@ impl KiliBuilder {
         self
     }
 
-    /// The first and the largest delay between retries; delays double with full jitter.
+    /// Sets the first and the largest delay between retries; delays double with full jitter.
     ///
     /// Defaults to 100 ms and 10 s.
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
@@ -223,7 +225,7 @@ impl KiliBuilder {
         self
     }
 
-    /// The total time one call may spend across its attempts and waits.
+    /// Sets the total time one call may spend across its attempts and waits.
     ///
     /// Defaults to 180 s.
     pub fn retry_budget(mut self, budget: Duration) -> Self {
@@ -231,8 +233,8 @@ impl KiliBuilder {
         self
     }
 
-    /// Calls per minute allowed by the client-side rate limiter, shared by all clones of the
-    /// client; `None` turns it off.
+    /// Sets the calls per minute allowed by the client-side rate limiter, shared by all clones
+    /// of the client; `None` turns it off.
     ///
     /// Defaults to `Some(500)`, like the official SDK.
     pub fn rate_limit(mut self, calls_per_minute: Option<u32>) -> Self {
@@ -252,7 +254,7 @@ impl KiliBuilder {
         self
     }
 
-    /// Which TLS implementation to use.
+    /// Chooses the TLS implementation.
     ///
     /// Defaults to [`TlsProvider::Rustls`] when the `rustls` feature is on.
     pub fn tls_provider(mut self, provider: TlsProvider) -> Self {
@@ -260,7 +262,7 @@ impl KiliBuilder {
         self
     }
 
-    /// A PEM file of root certificates to trust *instead of* the provider's default roots
+    /// Trusts the root certificates of a PEM file *instead of* the provider's default roots
     /// (e.g. a corporate CA), as a path in `KILI_VERIFY` or the SDK's `verify=` does.
     ///
     /// Defaults to none: rustls trusts the Mozilla roots, native-tls the platform's.
@@ -269,7 +271,7 @@ impl KiliBuilder {
         self
     }
 
-    /// Whether to verify the server's TLS certificate. Turning it off (as `KILI_VERIFY=false`)
+    /// Sets whether to verify the server's TLS certificate. Turning it off (as `KILI_VERIFY=false`)
     /// makes the connection open to interception; use it only against a test server.
     ///
     /// Defaults to `true`.
@@ -278,7 +280,8 @@ impl KiliBuilder {
         self
     }
 
-    /// Whether to use the proxy named by `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (and `NO_PROXY`).
+    /// Sets whether to use the proxy named by `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY` (and
+    /// `NO_PROXY`).
     ///
     /// Defaults to `true`.
     pub fn proxy_from_env(mut self, yes: bool) -> Self {

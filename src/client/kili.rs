@@ -117,6 +117,7 @@ impl std::fmt::Debug for Kili {
 }
 
 impl Kili {
+    /// Creates a client from its built settings: its connection pool and its rate limiter.
     pub(crate) fn from_config(config: Arc<Config>) -> Result<Kili> {
         let transport = Transport::new(&config)?;
         let limiter = config
@@ -131,7 +132,7 @@ impl Kili {
         })
     }
 
-    /// The GraphQL endpoint this client talks to.
+    /// Returns the GraphQL endpoint this client talks to.
     ///
     /// # Examples
     ///
@@ -144,7 +145,7 @@ impl Kili {
         &self.inner.config.endpoint
     }
 
-    /// The API key this client sends.
+    /// Returns the API key this client sends.
     ///
     /// # Examples
     ///
@@ -191,7 +192,7 @@ impl Kili {
         self.execute(query, &variables, safety)
     }
 
-    /// One attempt: waits for the rate limiter, then posts.
+    /// Sends one attempt: waits for the rate limiter, then posts.
     pub(crate) fn attempt(
         &self,
         query: &str,
@@ -206,7 +207,7 @@ impl Kili {
             .post(&self.inner.config, query, variables)
     }
 
-    /// Attempts with retries, as `safety` allows.
+    /// Sends the document, retried as `safety` allows.
     pub(crate) fn execute(&self, query: &str, variables: &Value, safety: Safety) -> Result<Value> {
         let what = document::operation_label(query);
         retry::run(&self.inner.config.retry, safety, &what, || {

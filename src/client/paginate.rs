@@ -1,5 +1,8 @@
-//! Lazy paginated reads: [`Paginated`] fetches a page of 100 when the previous one is used
-//! up, so memory stays flat however many rows there are.
+//! Lazy paginated reads and counts: [`Paginated`] fetches a page of 100 when the previous one
+//! is used up, so memory stays flat however many rows there are; `Kili::count` sends a
+//! resource's count document.
+//!
+//! Uses `kili` (the calls) and `resources` (the documents); the operations build on it.
 
 use std::sync::Arc;
 
@@ -63,7 +66,7 @@ impl<T> std::fmt::Debug for Paginated<T> {
 }
 
 impl<T> Paginated<T> {
-    /// A lazy read of `resource` filtered by `where_`.
+    /// Creates a lazy read of `resource` filtered by `where_`.
     ///
     /// # Errors
     ///

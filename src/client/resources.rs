@@ -104,7 +104,8 @@ pub(crate) static LABELS: Resource = Resource {
 };
 
 impl Resource {
-    /// The list document, `query labels($where: LabelWhere!, ...) { data: labels(...) { .. } }`.
+    /// Returns the list document,
+    /// `query labels($where: LabelWhere!, ...) { data: labels(...) { .. } }`.
     pub(crate) fn list_document(&self, selection: &str) -> String {
         let Resource {
             name,
@@ -121,7 +122,8 @@ impl Resource {
         )
     }
 
-    /// The count document, `query countLabels($where: LabelWhere!) { data: countLabels(..) }`.
+    /// Returns the count document,
+    /// `query countLabels($where: LabelWhere!) { data: countLabels(..) }`.
     pub(crate) fn count_document(&self) -> String {
         let Resource {
             count, where_type, ..
@@ -133,7 +135,7 @@ impl Resource {
         )
     }
 
-    /// The selection set of dotted `fields` (the defaults if `None`), ids included.
+    /// Returns the selection set of dotted `fields` (the defaults if `None`), ids included.
     ///
     /// # Errors
     ///
@@ -163,7 +165,7 @@ pub(crate) struct Page {
 macro_rules! page_setters {
     ($query:ident, $things:literal, $defaults:literal) => {
         impl $query {
-            #[doc = concat!("The fields to read, as dotted paths (`author.email`); `id` is always read.\n\nDefaults to [`", $defaults, "`](crate::", $defaults, "). Ignored by counts.")]
+            #[doc = concat!("Sets the fields to read, as dotted paths (`author.email`); `id` is always read. Ignored by counts.\n\nDefaults to [`", $defaults, "`](crate::", $defaults, ").")]
             pub fn fields<I, S>(mut self, fields: I) -> Self
             where
                 I: IntoIterator<Item = S>,
@@ -173,13 +175,13 @@ macro_rules! page_setters {
                 self
             }
 
-            #[doc = concat!("Reads at most `n` ", $things, ".\n\nDefaults to all of them. Ignored by counts.")]
+            #[doc = concat!("Reads at most `n` ", $things, ". Ignored by counts.\n\nDefaults to all of them.")]
             pub fn first(mut self, n: u64) -> Self {
                 self.page.first = Some(n);
                 self
             }
 
-            #[doc = concat!("Skips the first `n` ", $things, ".\n\nDefaults to 0. Ignored by counts.")]
+            #[doc = concat!("Skips the first `n` ", $things, ". Ignored by counts.\n\nDefaults to 0.")]
             pub fn skip(mut self, n: u64) -> Self {
                 self.page.skip = n;
                 self

@@ -1,4 +1,5 @@
-//! [`Asset`]: one item to label, as the reads return it.
+//! [`Asset`]: one item to label, as the reads return it. Decoded by serde's derive through
+//! `decode`, read through methods named as [`Label`]'s.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -1,4 +1,5 @@
-//! [`Project`]: a labeling project, as the reads return it.
+//! [`Project`]: a labeling project, as the reads return it. Decoded by serde's derive through
+//! `decode`, read through methods named as [`Label`](crate::Label)'s.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};

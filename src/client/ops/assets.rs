@@ -1,4 +1,6 @@
-//! Assets: `append_many_to_dataset`, `assets`, `count_assets`, `delete_many_from_dataset`.
+//! Assets: `append_many_to_dataset`, `assets`, `count_assets`, `delete_many_from_dataset`,
+//! with the SDK's documents and variables; imports that are not URLs go through `upload`, and
+//! the look-ups through `lookup`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -84,7 +86,7 @@ enum Content {
 }
 
 impl Content {
-    /// The content when it needs no project look-up: a URL (or nothing).
+    /// Returns the content when it needs no project look-up: a URL (or nothing).
     fn as_hosted(&self) -> Option<&str> {
         match self {
             Content::Given(s) if upload::is_url(s) => Some(s),
@@ -108,7 +110,7 @@ impl std::fmt::Debug for NewAssets {
 }
 
 impl NewAssets {
-    /// Assets with these contents in `project_id`, each told apart as the SDK does: an
+    /// Creates assets with these contents in `project_id`, each told apart as the SDK does: an
     /// `http(s)://` URL is hosted data, sent as it is; an existing local file is uploaded; any
     /// other string is raw text, uploaded, in a `TEXT` project (and an error elsewhere).
     pub fn new<I, S>(project_id: impl Into<String>, contents: I) -> NewAssets
@@ -125,7 +127,7 @@ impl NewAssets {
         )
     }
 
-    /// Assets with these contents, each of a kind named explicitly.
+    /// Creates assets with these contents in `project_id`, each of a kind named explicitly.
     ///
     /// # Examples
     ///
@@ -147,7 +149,7 @@ impl NewAssets {
         )
     }
 
-    /// Assets with a JSON content each and no content, as the SDK's `json_content_array`:
+    /// Creates assets with a JSON content each and no content, as the SDK's `json_content_array`:
     /// rich text for a `TEXT` project, or a video's frames for a `VIDEO` project (an array of
     /// frame URLs or local image files, uploaded, then indexed `{"0": url, ...}`). In those
     /// projects the JSON content is uploaded and the asset's `jsonContent` holds its URL; in
@@ -189,7 +191,7 @@ impl NewAssets {
         }
     }
 
-    /// The assets' external ids, one per content.
+    /// Sets the assets' external ids, one per content.
     ///
     /// Defaults to random ones (32 hex digits, like the SDK's `uuid4().hex`).
     pub fn external_ids<I, S>(mut self, external_ids: I) -> NewAssets
@@ -201,7 +203,7 @@ impl NewAssets {
         self
     }
 
-    /// The assets' metadata, one JSON value per content, sent as JSON strings.
+    /// Sets the assets' metadata, one JSON value per content, sent as JSON strings.
     ///
     /// Defaults to `{}` for each.
     pub fn json_metadata<I>(mut self, metadata: I) -> NewAssets
@@ -212,7 +214,8 @@ impl NewAssets {
         self
     }
 
-    /// Reports progress (assets imported, assets to import) after each batch.
+    /// Reports progress (assets imported, assets to import) once the total is known and after
+    /// each batch.
     ///
     /// Defaults to none.
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewAssets {
@@ -286,7 +289,7 @@ pub(crate) fn prepare(new: &NewAssets) -> Result<Vec<PreparedAsset>> {
         .collect())
 }
 
-/// A JSON content as the SDK sends it: a string as it is, anything else as JSON text.
+/// Returns a JSON content as the SDK sends it: a string as it is, anything else as JSON text.
 fn json_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -302,8 +305,8 @@ fn is_video(input_type: &InputType) -> bool {
     }
 }
 
-/// A video's metadata as the SDK sends it with frames: with `processingParameters` (kept if
-/// given, else `{}`).
+/// Returns a video's metadata as the SDK sends it with frames: with `processingParameters`
+/// (kept if given, else `{}`).
 fn with_processing_parameters(json_metadata: &str) -> String {
     match serde_json::from_str::<Value>(json_metadata) {
         Ok(Value::Object(mut m)) => {
@@ -329,7 +332,7 @@ pub(crate) fn drop_duplicate_external_ids(assets: &mut Vec<PreparedAsset>) {
     });
 }
 
-/// The variables of one `appendManyAssets` batch, as the SDK sends them.
+/// Builds the variables of one `appendManyAssets` batch, as the SDK sends them.
 pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAsset]) -> Value {
     let col = |f: fn(&PreparedAsset) -> Value| Value::Array(batch.iter().map(f).collect());
     json!({
@@ -372,7 +375,7 @@ pub struct AssetQuery {
 }
 
 impl AssetQuery {
-    /// All the assets of a project.
+    /// Creates a query of all the assets of a project.
     pub fn new(project_id: impl Into<String>) -> AssetQuery {
         AssetQuery {
             project_id: project_id.into(),
@@ -382,7 +385,9 @@ impl AssetQuery {
         }
     }
 
-    /// Only the assets with these ids (`idIn`).
+    /// Keeps only the assets with these ids (`idIn`).
+    ///
+    /// Defaults to all the assets of the project.
     pub fn asset_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -392,7 +397,9 @@ impl AssetQuery {
         self
     }
 
-    /// Only the assets with exactly these external ids (`externalIdStrictlyIn`).
+    /// Keeps only the assets with exactly these external ids (`externalIdStrictlyIn`).
+    ///
+    /// Defaults to all the assets of the project.
     pub fn external_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -402,7 +409,7 @@ impl AssetQuery {
         self
     }
 
-    /// The `AssetWhere`, shaped as the SDK's after it strips nulls (the empty `label` and
+    /// Builds the `AssetWhere`, shaped as the SDK's after it strips nulls (the empty `label` and
     /// `issue` objects stay).
     pub(crate) fn where_(&self) -> Result<Value> {
         if self.project_id.trim().is_empty() {
@@ -652,7 +659,7 @@ impl Kili {
         Ok(())
     }
 
-    /// A video's frames as the SDK indexes them, `{"0": url, "1": url, ...}`: local files are
+    /// Indexes a video's frames as the SDK does, `{"0": url, "1": url, ...}`: local files are
     /// uploaded (`.../frame/<i>`) and named by their file URL, URLs are kept.
     fn frame_index(&self, base: &str, asset_id: &str, json: &Value) -> Result<Map<String, Value>> {
         let Value::Array(frames) = json else {
@@ -696,7 +703,7 @@ impl Kili {
             .collect())
     }
 
-    /// The given assets' external ids that already exist in the project.
+    /// Returns the given assets' external ids that already exist in the project.
     fn existing_external_ids(
         &self,
         project_id: &str,

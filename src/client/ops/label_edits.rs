@@ -1,4 +1,5 @@
-//! Changing existing labels: `update_properties_in_label`, `delete_labels`.
+//! Changing existing labels: `update_properties_in_label`, `delete_labels`, with the SDK's
+//! documents and variables. Uses this folder's batching only.
 
 use serde_json::{Map, Value, json};
 
@@ -49,36 +50,45 @@ pub struct LabelUpdate {
 }
 
 impl LabelUpdate {
-    /// Changes nothing yet.
+    /// Creates an update that changes nothing yet.
     pub fn new() -> LabelUpdate {
         LabelUpdate::default()
     }
 
-    /// The new annotation (sent as a JSON string, as the SDK does).
+    /// Sets the new annotation (sent as a JSON string, as the SDK does).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn json_response(mut self, response: Value) -> LabelUpdate {
         self.json_response = Some(response);
         self
     }
 
-    /// The new time spent labeling, in seconds.
+    /// Sets the new time spent labeling, in seconds.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn seconds_to_label(mut self, seconds: f64) -> LabelUpdate {
         self.seconds_to_label = Some(seconds);
         self
     }
 
-    /// The new model name.
+    /// Sets the new model name.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn model_name(mut self, name: impl Into<String>) -> LabelUpdate {
         self.model_name = Some(name.into());
         self
     }
 
-    /// Whether the labeled asset goes back to the labeling queue.
+    /// Sets whether the labeled asset goes back to the labeling queue.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn is_sent_back_to_queue(mut self, yes: bool) -> LabelUpdate {
         self.is_sent_back_to_queue = Some(yes);
         self
     }
 
-    /// The `LabelData` the SDK sends: only the properties given (it strips nulls in `data`).
+    /// Returns the `LabelData` the SDK sends: only the properties given (it strips nulls in
+    /// `data`).
     pub(crate) fn data(&self) -> Value {
         let mut d = Map::new();
         if let Some(b) = self.is_sent_back_to_queue {

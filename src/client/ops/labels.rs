@@ -1,4 +1,5 @@
-//! Labels: `append_labels`, `labels`, `count_labels`.
+//! Labels: `append_labels` (reconciled retries), `labels`, `count_labels`, with the SDK's
+//! documents and variables. Uses `lookup`; `predictions` builds on it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -118,8 +119,8 @@ impl NewLabels {
         )
     }
 
-    /// Labels for the assets with these external ids in a project (resolved to ids with one
-    /// `assets` query first).
+    /// Creates labels for the assets with these external ids in a project (resolved to ids
+    /// with one `assets` query per 1000 first, as the SDK does).
     pub fn for_external_ids<I, S, J>(
         project_id: impl Into<String>,
         external_ids: I,
@@ -137,7 +138,8 @@ impl NewLabels {
         )
     }
 
-    /// The kind of label; [`LabelType::Prediction`] needs a [model name](NewLabels::model_name).
+    /// Sets the kind of label; [`LabelType::Prediction`] needs a
+    /// [model name](NewLabels::model_name).
     ///
     /// Defaults to [`LabelType::Default`].
     pub fn label_type(mut self, label_type: LabelType) -> NewLabels {
@@ -145,7 +147,7 @@ impl NewLabels {
         self
     }
 
-    /// The name of the model that made the labels.
+    /// Sets the name of the model that made the labels.
     ///
     /// Defaults to none.
     pub fn model_name(mut self, model_name: impl Into<String>) -> NewLabels {
@@ -153,7 +155,7 @@ impl NewLabels {
         self
     }
 
-    /// The id of the user the labels are attributed to.
+    /// Sets the id of the user the labels are attributed to.
     ///
     /// Defaults to the API key's user (decided by the server).
     pub fn author_id(mut self, author_id: impl Into<String>) -> NewLabels {
@@ -161,7 +163,7 @@ impl NewLabels {
         self
     }
 
-    /// The time spent on each label, in seconds.
+    /// Sets the time spent on each label, in seconds.
     ///
     /// Defaults to none.
     pub fn seconds_to_label(mut self, seconds: f64) -> NewLabels {
@@ -169,7 +171,8 @@ impl NewLabels {
         self
     }
 
-    /// Reports progress (labels added, labels to add) after each batch.
+    /// Reports progress (labels added, labels to add) once the total is known and after each
+    /// batch.
     ///
     /// Defaults to none.
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewLabels {
@@ -212,7 +215,7 @@ pub(crate) struct PreparedLabel {
     pub(crate) json_response: Value,
 }
 
-/// The variables of one `appendManyLabels` batch. As in the SDK, nulls inside `labelsData`
+/// Builds the variables of one `appendManyLabels` batch. As in the SDK, nulls inside `labelsData`
 /// are sent (the SDK strips nulls only in nested objects, not in lists).
 pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLabel]) -> Value {
     let labels: Vec<Value> = batch
@@ -245,7 +248,7 @@ pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLab
     })
 }
 
-/// The `LabelWhere` that finds the labels a lost attempt of `batch` may have created.
+/// Builds the `LabelWhere` that finds the labels a lost attempt of `batch` may have created.
 pub(crate) fn reconcile_where(
     new: &NewLabels,
     batch: &[PreparedLabel],
@@ -266,8 +269,8 @@ pub(crate) fn reconcile_where(
     Value::Object(w)
 }
 
-/// What identifies a label created from one of our items: asset, response, model (and
-/// author when we chose it).
+/// Returns what identifies a label created from one of our items: asset, response, model
+/// (and author when we chose it).
 fn match_key(
     asset_id: &str,
     json_response: &Value,
@@ -355,7 +358,7 @@ pub struct LabelQuery {
 }
 
 impl LabelQuery {
-    /// All the labels of a project.
+    /// Creates a query of all the labels of a project.
     pub fn new(project_id: impl Into<String>) -> LabelQuery {
         LabelQuery {
             project_id: project_id.into(),
@@ -368,7 +371,9 @@ impl LabelQuery {
         }
     }
 
-    /// Only labels of the assets with these ids.
+    /// Keeps only the labels of the assets with these ids.
+    ///
+    /// Defaults to the labels of every asset of the project.
     pub fn asset_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -378,7 +383,9 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels of the assets with exactly these external ids.
+    /// Keeps only the labels of the assets with exactly these external ids.
+    ///
+    /// Defaults to the labels of every asset of the project.
     pub fn asset_external_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -388,7 +395,9 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels of these kinds (`typeIn`).
+    /// Keeps only the labels of these kinds (`typeIn`).
+    ///
+    /// Defaults to every kind.
     pub fn label_types<I>(mut self, types: I) -> LabelQuery
     where
         I: IntoIterator<Item = LabelType>,
@@ -397,20 +406,24 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels created at or after this instant (ISO 8601, e.g.
+    /// Keeps only the labels created at or after this instant (ISO 8601, e.g.
     /// `2024-01-01T00:00:00.000Z`, as Kili writes `createdAt`).
+    ///
+    /// Defaults to no lower bound.
     pub fn created_at_gte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_gte = Some(instant.into());
         self
     }
 
-    /// Only labels created at or before this instant (ISO 8601).
+    /// Keeps only the labels created at or before this instant (ISO 8601).
+    ///
+    /// Defaults to no upper bound.
     pub fn created_at_lte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_lte = Some(instant.into());
         self
     }
 
-    /// The `LabelWhere`, shaped as the SDK's after it strips nulls.
+    /// Builds the `LabelWhere`, shaped as the SDK's after it strips nulls.
     pub(crate) fn where_(&self) -> Result<Value> {
         if self.project_id.trim().is_empty() {
             return Err(Error::invalid("the project id is empty"));

@@ -1,4 +1,5 @@
-//! Projects: `create_project`, `projects`, `count_projects`, `delete_project`.
+//! Projects: `create_project`, `projects`, `count_projects`, `delete_project`, with the SDK's
+//! documents and variables. Uses no other operation file.
 
 use std::time::{Duration, Instant};
 
@@ -48,8 +49,8 @@ pub struct NewProject {
 }
 
 impl NewProject {
-    /// A project titled `title` labeling `input_type` data, with no interface and an empty
-    /// description.
+    /// Creates a project titled `title` labeling `input_type` data, with no interface and an
+    /// empty description.
     pub fn new(title: impl Into<String>, input_type: InputType) -> NewProject {
         NewProject {
             title: title.into(),
@@ -59,7 +60,7 @@ impl NewProject {
         }
     }
 
-    /// The labeling interface (`{"jobs": {...}}`), sent as a JSON string.
+    /// Sets the labeling interface (`{"jobs": {...}}`), sent as a JSON string.
     ///
     /// Defaults to none (`null`, as the SDK sends it).
     pub fn json_interface(mut self, interface: Value) -> NewProject {
@@ -67,7 +68,7 @@ impl NewProject {
         self
     }
 
-    /// The description.
+    /// Sets the description.
     ///
     /// Defaults to `""`.
     pub fn description(mut self, description: impl Into<String>) -> NewProject {
@@ -76,6 +77,7 @@ impl NewProject {
     }
 }
 
+/// Builds the variables of `createProject`, as the SDK sends them, once the title is checked.
 pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
     if p.title.trim().is_empty() {
         return Err(Error::invalid("a project needs a title"));
@@ -113,24 +115,29 @@ pub struct ProjectQuery {
 }
 
 impl ProjectQuery {
-    /// All the projects the key can see.
+    /// Creates a query of all the projects the key can see.
     pub fn new() -> ProjectQuery {
         ProjectQuery::default()
     }
 
-    /// Only the project with this id.
+    /// Keeps only the project with this id.
+    ///
+    /// Defaults to all the projects the key can see.
     pub fn id(mut self, id: impl Into<String>) -> ProjectQuery {
         self.id = Some(id.into());
         self
     }
 
-    /// Only projects whose title matches this pattern (Kili's `searchQuery`, `%` is a
-    /// wildcard).
+    /// Keeps only the projects whose title matches this pattern (Kili's `searchQuery`, `%` is
+    /// a wildcard).
+    ///
+    /// Defaults to all the projects the key can see.
     pub fn search_query(mut self, pattern: impl Into<String>) -> ProjectQuery {
         self.search_query = Some(pattern.into());
         self
     }
 
+    /// Builds the `ProjectWhere`, with no nulls.
     pub(crate) fn where_(&self) -> Value {
         let mut w = Map::new();
         if let Some(id) = &self.id {
