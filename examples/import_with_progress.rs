@@ -141,7 +141,7 @@ fn fill(kili: &Kili, project: &str) -> Outcome<()> {
 
     let assets = kili
         .assets(&AssetQuery::new(project).fields(["id", "externalId"]))?
-        .with_progress(bar("reading assets"))
+        .progress(bar("reading assets"))
         .collect_all()?;
     if assets.len() != asset_ids.len() {
         return Err(format!(
@@ -155,6 +155,7 @@ fn fill(kili: &Kili, project: &str) -> Outcome<()> {
     let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
     kili.append_labels(
         &NewLabels::for_assets(
+            project,
             asset_ids.iter().cloned(),
             asset_ids.iter().map(|_| response.clone()),
         )

@@ -181,7 +181,7 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
         assets.len() == 1,
         format!("one asset, got {}", assets.len()),
     )?;
-    let asset_id = assets[0].id.clone();
+    let asset_id = assets[0].id().to_owned();
 
     // The callback prints the whole frame, as the tutorial's does, and tells `tutorial` which label
     // it saw. Lifecycle events (connected, reconnecting, ...) come through another channel.
@@ -205,7 +205,7 @@ fn tutorial(kili: &Kili, project_id: &str) -> Outcome<()> {
     let add_label = || -> Outcome<String> {
         let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
         let ids = kili.append_labels(
-            &NewLabels::for_assets([asset_id.as_str()], [response])
+            &NewLabels::for_assets(project_id, [asset_id.as_str()], [response])
                 .label_type(LabelType::Inference),
         )?;
         ids.into_iter()

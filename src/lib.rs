@@ -37,7 +37,9 @@
 //!
 //! Each operation takes a small builder ([`NewProject`], [`NewAssets`], [`NewLabels`],
 //! [`ProjectQuery`], [`AssetQuery`], [`LabelQuery`]) and sends the same documents and variables
-//! as the Python SDK. Reads are lazy iterators ([`Paginated`]) that fetch 100 rows at a time.
+//! as the Python SDK. Reads are lazy iterators ([`Paginated`]) that fetch 100 rows at a time;
+//! writes return the ids of what they created, changed or deleted (the
+//! [conventions](Kili#conventions) hold for every operation).
 //!
 //! ```
 //! use kili::{AssetQuery, InputType, Kili, LabelQuery, LabelType, NewAssets, NewLabels, NewProject};
@@ -52,11 +54,12 @@
 //!         .external_ids(["car_1"]),
 //! )?;
 //! let assets = kili.assets(&AssetQuery::new(&project_id).fields(["id", "externalId"]))?.collect_all()?;
-//! assert_eq!(assets[0].external_id.as_deref(), Some("car_1"));
+//! assert_eq!(assets[0].external_id(), Some("car_1"));
 //!
 //! let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
 //! kili.append_labels(
-//!     &NewLabels::for_assets([assets[0].id.as_str()], [response]).label_type(LabelType::Inference),
+//!     &NewLabels::for_assets(&project_id, [assets[0].id()], [response])
+//!         .label_type(LabelType::Inference),
 //! )?;
 //! for label in kili.labels(&LabelQuery::new(&project_id))? {
 //!     println!("{:?}", label?.json_response()); // the annotation, as JSON text
@@ -96,7 +99,7 @@
 //!     let _ = tx.send(event.label().id().to_owned());
 //! })?;
 //!
-//! let label = NewLabels::for_assets([asset_id.as_str()], [serde_json::json!({})])
+//! let label = NewLabels::for_assets(&project_id, [asset_id.as_str()], [serde_json::json!({})])
 //!     .label_type(LabelType::Inference);
 //! let id = kili.append_labels(&label)?.remove(0);
 //! assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), id);
@@ -131,7 +134,7 @@
 //! # let project_id = kili.create_project(&kili::NewProject::new("p", kili::InputType::Image))?;
 //! # let asset_id = kili.append_many_to_dataset(&kili::NewAssets::new(&project_id, ["https://example.com/a.jpg"]))?.remove(0);
 //! let events = kili.labels_subscription(&project_id).stream()?;
-//! # kili.append_labels(&kili::NewLabels::for_assets([asset_id.as_str()], [serde_json::json!({})]))?;
+//! # kili.append_labels(&kili::NewLabels::for_assets(&project_id, [asset_id.as_str()], [serde_json::json!({})]))?;
 //! loop {
 //!     match events.recv_timeout(Duration::from_secs(30)) {
 //!         Ok(StreamEvent::Event(event)) => {
@@ -268,12 +271,13 @@ mod subscription;
 
 pub use client::Paginated;
 pub use client::ops::asset_updates::AssetUpdate;
-pub use client::ops::assets::{AssetQuery, DEFAULT_ASSET_FIELDS, NewAssets};
+pub use client::ops::assets::{AssetQuery, NewAssets};
 pub use client::ops::label_edits::LabelUpdate;
-pub use client::ops::labels::{DEFAULT_LABEL_FIELDS, LabelQuery, NewLabels};
+pub use client::ops::labels::{LabelQuery, NewLabels};
 pub use client::ops::predictions::NewPredictions;
-pub use client::ops::projects::{DEFAULT_PROJECT_FIELDS, NewProject, ProjectQuery};
+pub use client::ops::projects::{NewProject, ProjectQuery};
 pub use client::ops::upload::AssetContent;
+pub use client::resources::{DEFAULT_ASSET_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_PROJECT_FIELDS};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use common::tls::TlsProvider;
 pub use error::{Error, ErrorSource, GraphQlError, Result};

@@ -60,6 +60,7 @@ def main(endpoint, api_key, rows, events):
 
     def append(n):
         added = kili.append_labels(
+            project_id=project_id,
             json_response_array=[RESPONSE] * n,
             asset_id_array=[assets[i % len(assets)] for i in range(n)],
             label_type="INFERENCE",

@@ -123,7 +123,7 @@ fn measure(labels: usize) -> Result<Measured, String> {
     }
     let t0 = Instant::now();
     for chunk in (0..labels).collect::<Vec<_>>().chunks(BATCH) {
-        let batch = setup::labels(&assets, chunk.len());
+        let batch = setup::labels(&project, &assets, chunk.len());
         kili.append_labels(&batch).map_err(|e| e.to_string())?;
     }
     let appended_in = t0.elapsed();

@@ -30,7 +30,7 @@ pub fn run(report: &mut Report, labels: usize) {
     let _ = sub.close();
     for chunk in 0..labels.div_ceil(10_000) {
         let n = (labels - chunk * 10_000).min(10_000);
-        kili.append_labels(&setup::labels(&assets, n))
+        kili.append_labels(&setup::labels(&project, &assets, n))
             .expect("appending labels");
     }
 

@@ -22,7 +22,7 @@ pub fn run(report: &mut Report, iterations: usize) {
     let server = ChildServer::spawn(64);
     let kili = setup::client(&server.endpoint, &server.api_key);
     let (project, assets) = setup::project(&kili, "control", 1);
-    let one = setup::labels(&assets, 1);
+    let one = setup::labels(&project, &assets, 1);
 
     // close(): a fresh subscription each time (started untimed), then close.
     let mut closes = Vec::with_capacity(iterations);

@@ -22,7 +22,7 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
     let kili = setup::client(&server.endpoint, &server.api_key);
     let (project, assets) = setup::project(&kili, "http", 100);
 
-    let batch = setup::labels(&assets, append);
+    let batch = setup::labels(&project, &assets, append);
     procfs::reset_peak();
     let rss_before_append = procfs::rss_kib();
     let cpu0 = procfs::cpu_time();
@@ -40,7 +40,7 @@ pub fn run(report: &mut Report, append: usize, read: usize) {
         // In chunks, so that the client's own input does not inflate its memory.
         for chunk in 0..fill.div_ceil(10_000) {
             let n = (fill - chunk * 10_000).min(10_000);
-            kili.append_labels(&setup::labels(&assets, n))
+            kili.append_labels(&setup::labels(&project, &assets, n))
                 .expect("appending labels");
         }
     }

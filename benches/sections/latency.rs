@@ -31,7 +31,7 @@ pub fn run(report: &mut Report, warmup: usize, events: usize) {
 
     let mut to_callback = Vec::with_capacity(events);
     let mut to_return = Vec::with_capacity(events);
-    let one = setup::labels(&assets, 1);
+    let one = setup::labels(&project, &assets, 1);
     for i in 0..warmup + events {
         let t0 = Instant::now();
         let ids = match kili.append_labels(&one) {

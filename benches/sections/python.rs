@@ -45,7 +45,7 @@ pub fn run(report: &mut Report, rows: usize, events: usize, read: usize) {
     let (project, assets) = setup::project(&kili, "ours vs sdk", 100);
     let t0 = Instant::now();
     let ids = kili
-        .append_labels(&setup::labels(&assets, rows))
+        .append_labels(&setup::labels(&project, &assets, rows))
         .expect("appending");
     let our_append = t0.elapsed();
     assert_eq!(ids.len(), rows);
@@ -170,7 +170,7 @@ fn read_both(
     let (project, assets) = setup::project(kili, "paging", 100);
     for chunk in 0..read.div_ceil(10_000) {
         let n = (read - chunk * 10_000).min(10_000);
-        kili.append_labels(&setup::labels(&assets, n))
+        kili.append_labels(&setup::labels(&project, &assets, n))
             .expect("appending labels");
     }
     let query = LabelQuery::new(&project).fields(DEFAULT_LABEL_FIELDS.iter().copied());
@@ -253,7 +253,9 @@ fn our_bursts(
         .expect("subscribing");
     let burst = |n: usize| -> Option<Duration> {
         let t0 = Instant::now();
-        let ids = kili.append_labels(&setup::labels(assets, n)).ok()?;
+        let ids = kili
+            .append_labels(&setup::labels(project, assets, n))
+            .ok()?;
         let mut left: std::collections::HashSet<String> = ids.into_iter().collect();
         let mut last = t0;
         while !left.is_empty() {

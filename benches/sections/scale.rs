@@ -111,7 +111,7 @@ pub fn run(report: &mut Report, subs: usize, window: Duration) {
     // One label per project: every subscription gets exactly one event.
     let t1 = Instant::now();
     for (server, project, assets) in &projects {
-        let labels = setup::labels(assets, 1).project_id(project);
+        let labels = setup::labels(project, assets, 1);
         if let Err(e) = clients[*server].append_labels(&labels) {
             println!("  appending to {project} failed: {e}");
         }

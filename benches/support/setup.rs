@@ -38,8 +38,8 @@ pub fn project(kili: &Kili, title: &str, assets: usize) -> (String, Vec<String>)
     (project, ids)
 }
 
-/// `n` labels spread over `assets`, round robin.
-pub fn labels(assets: &[String], n: usize) -> NewLabels {
+/// `n` labels spread over `assets` of `project`, round robin.
+pub fn labels(project: &str, assets: &[String], n: usize) -> NewLabels {
     let targets = (0..n).map(|i| assets[i % assets.len()].clone());
-    NewLabels::for_assets(targets, (0..n).map(|_| response()))
+    NewLabels::for_assets(project, targets, (0..n).map(|_| response()))
 }

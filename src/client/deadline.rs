@@ -9,7 +9,7 @@ use std::time::Duration;
 /// the clock can always be moved this far.
 pub(crate) const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// `timeout` as a limit: `None` (no limit) when it is at least [`FOREVER`].
+/// Returns `timeout` as a limit: `None` (no limit) when it is at least [`FOREVER`].
 pub(crate) fn limit(timeout: Duration) -> Option<Duration> {
     (timeout < FOREVER).then_some(timeout)
 }

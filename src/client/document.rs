@@ -1,8 +1,8 @@
 //! Just enough GraphQL lexing to tell a mutation from a query and to name an operation in
 //! log lines, without a parser dependency.
 
-/// The top-level words of a document: the names outside any braces, parentheses or brackets,
-/// skipping comments and strings.
+/// Returns the top-level words of a document: the names outside any braces, parentheses or
+/// brackets, skipping comments and strings.
 fn top_level_words(doc: &str) -> Vec<&str> {
     let bytes = doc.as_bytes();
     let mut words = Vec::new();
@@ -49,7 +49,7 @@ fn top_level_words(doc: &str) -> Vec<&str> {
     words
 }
 
-/// Whether the document defines a mutation.
+/// Tells whether the document defines a mutation.
 pub(crate) fn is_mutation(doc: &str) -> bool {
     let words = top_level_words(doc);
     // A definition starts with its keyword; `fragment X on Y` names are skipped as a unit.
@@ -64,7 +64,7 @@ pub(crate) fn is_mutation(doc: &str) -> bool {
     false
 }
 
-/// The operation's name (`query projects(...)` gives `projects`), or its kind.
+/// Returns the operation's name (`query projects(...)` gives `projects`), or its kind.
 pub(crate) fn operation_label(doc: &str) -> String {
     let words = top_level_words(doc);
     match words.as_slice() {

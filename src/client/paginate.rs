@@ -1,14 +1,16 @@
-//! Lazy paginated reads: [`Paginated`] fetches a page of 100 when the previous one is used
-//! up, so memory stays flat however many rows there are.
+//! Lazy paginated reads and counts: [`Paginated`] fetches a page of 100 when the previous one
+//! is used up, so memory stays flat however many rows there are; `Kili::count` sends a
+//! resource's count document.
+//!
+//! Uses `kili` (the calls) and `resources` (the documents); the operations build on it.
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::BATCH_SIZE;
 use crate::client::progress::Progress;
-use crate::client::read::{Page, Resource};
+use crate::client::resources::{PAGE_SIZE, Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 
@@ -28,7 +30,7 @@ use crate::error::{Error, Result};
 /// let kili = Kili::from_env()?;
 /// for asset in kili.assets(&AssetQuery::new("project-id"))? {
 ///     let asset = asset?;
-///     println!("{} {:?}", asset.id, asset.external_id);
+///     println!("{} {:?}", asset.id(), asset.external_id());
 /// }
 /// // or all at once:
 /// let all = kili.assets(&AssetQuery::new("project-id"))?.collect_all()?;
@@ -64,7 +66,7 @@ impl<T> std::fmt::Debug for Paginated<T> {
 }
 
 impl<T> Paginated<T> {
-    /// A lazy read of `resource` filtered by `where_`.
+    /// Creates a lazy read of `resource` filtered by `where_`.
     ///
     /// # Errors
     ///
@@ -96,17 +98,19 @@ impl<T> Paginated<T> {
     /// Reports progress to `observer` as pages arrive. The total comes from a count query
     /// sent before the first page (only when an observer is attached).
     ///
+    /// Defaults to none (and no count query).
+    ///
     /// # Examples
     ///
     /// ```no_run
     /// # let kili = kili::Kili::from_env()?;
     /// let labels = kili
     ///     .labels(&kili::LabelQuery::new("project-id"))?
-    ///     .with_progress(|done, total| eprintln!("{done}/{total}"))
+    ///     .progress(|done, total| eprintln!("{done}/{total}"))
     ///     .collect_all()?;
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn with_progress(mut self, observer: impl Progress + 'static) -> Self {
+    pub fn progress(mut self, observer: impl Progress + 'static) -> Self {
         self.progress = Some(Arc::new(observer));
         self
     }
@@ -141,7 +145,7 @@ impl<T> Paginated<T> {
         }
         let want = self
             .remaining
-            .map_or(BATCH_SIZE as u64, |r| r.min(BATCH_SIZE as u64));
+            .map_or(PAGE_SIZE as u64, |r| r.min(PAGE_SIZE as u64));
         if want == 0 {
             self.done = true;
             return Ok(());
@@ -199,3 +203,22 @@ impl<T> Iterator for Paginated<T> {
 }
 
 impl<T> std::iter::FusedIterator for Paginated<T> {}
+
+impl Kili {
+    /// Counts the objects of `resource` that match `where_`.
+    ///
+    /// # Errors
+    ///
+    /// The request errors of [`Kili::graphql`]; [`Error::Decode`] if the count is not a
+    /// non-negative integer.
+    pub(crate) fn count(&self, resource: &Resource, where_: &Value) -> Result<u64> {
+        let vars = json!({ "where": where_ });
+        let v = self.execute_data(&resource.count_document(), &vars, Safety::Idempotent)?;
+        v.as_u64().ok_or_else(|| {
+            Error::decode(
+                "a count",
+                format!("expected a non-negative integer, got {v}"),
+            )
+        })
+    }
+}

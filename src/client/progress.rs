@@ -22,7 +22,7 @@
 /// assert_eq!(seen.load(Ordering::Relaxed), 100);
 /// ```
 pub trait Progress: Send + Sync {
-    /// `done` items of `total` are finished.
+    /// Reports that `done` items of `total` are finished.
     fn update(&self, done: u64, total: u64);
 }
 

@@ -22,7 +22,7 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// A limiter of `calls` per `window`; `calls` of 0 is treated as 1, and a window longer
+    /// Creates a limiter of `calls` per `window`; `calls` of 0 is treated as 1, and a window longer
     /// than [`FOREVER`] as that long (grant times are instants, which must not overflow).
     pub(crate) fn new(calls: u32, window: Duration) -> RateLimiter {
         let calls = (calls as usize).max(1);

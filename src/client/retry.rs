@@ -43,6 +43,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// Creates a failure of `error`, with what it tells about the server's state.
     pub(crate) fn new(error: Error, outcome: Outcome) -> Failure {
         Failure {
             error,
@@ -51,7 +52,7 @@ impl Failure {
         }
     }
 
-    /// A definite failure (never retried).
+    /// Creates a definite failure (never retried).
     pub(crate) fn failed(error: Error) -> Failure {
         Failure::new(error, Outcome::Failed)
     }
@@ -66,7 +67,7 @@ pub(crate) enum Safety {
     NotIdempotent,
 }
 
-/// Whether a failure with this outcome may be retried under this safety.
+/// Tells whether a failure with this outcome may be retried under this safety.
 pub(crate) fn may_retry(outcome: Outcome, safety: Safety) -> bool {
     match outcome {
         Outcome::NotProcessed => true,
@@ -75,7 +76,7 @@ pub(crate) fn may_retry(outcome: Outcome, safety: Safety) -> bool {
     }
 }
 
-/// The delay before the next attempt, or `None` to give up.
+/// Returns the delay before the next attempt, or `None` to give up.
 ///
 /// `retry` counts the retries already made, `elapsed` the time spent so far in this call.
 pub(crate) fn next_delay(

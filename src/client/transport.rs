@@ -20,6 +20,12 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
+    /// Creates the HTTP side of a client: a ureq agent with its timeouts, TLS and proxy
+    /// settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] if the endpoint's scheme needs TLS that is not compiled in.
     pub(crate) fn new(config: &Config) -> Result<Transport> {
         let mut b = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -40,8 +46,8 @@ impl Transport {
         })
     }
 
-    /// One POST of `{"query", "variables"}` (variables omitted when empty, as the SDK does);
-    /// returns the response's `data`.
+    /// Sends one POST of `{"query", "variables"}` (variables omitted when empty, as the SDK
+    /// does); returns the response's `data`.
     pub(crate) fn post(
         &self,
         config: &Config,
@@ -79,7 +85,7 @@ impl Transport {
 }
 
 impl Transport {
-    /// One `PUT` of a body to an upload URL (a signed URL of Kili's bucket). The API key goes
+    /// Sends one `PUT` of a body to an upload URL (a signed URL of Kili's bucket). The API key goes
     /// along only when the URL is under Kili's API (`.../api/label/v2/...`), as the SDK's
     /// HTTP client does; a bucket's own URL is authorized by its signature.
     pub(crate) fn put(
@@ -118,14 +124,14 @@ impl Transport {
     }
 }
 
-/// Whether `url` is under the API of `endpoint` (`.../api/label/v2/graphql` gives
+/// Tells whether `url` is under the API of `endpoint` (`.../api/label/v2/graphql` gives
 /// `.../api/label/v2`), where the SDK sends its key.
 pub(crate) fn is_under_api(endpoint: &str, url: &str) -> bool {
     let base = endpoint.replace("/api/label/v2/graphql", "/api/label/v2");
     url.starts_with(&base)
 }
 
-/// The JSON body of a request.
+/// Returns the JSON body of a request.
 fn request_body(query: &str, variables: &Value) -> Vec<u8> {
     let mut body = Map::new();
     body.insert("query".into(), Value::String(query.to_owned()));

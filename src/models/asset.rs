@@ -1,78 +1,136 @@
-//! [`Asset`].
+//! [`Asset`]: one item to label, as the reads return it. Decoded by serde's derive through
+//! `decode`, read through methods named as [`Label`]'s.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{Label, as_object, parse_json_field, required_id};
 use crate::error::Result;
+use crate::models::Label;
+use crate::models::decode;
 
 /// An asset: one item to label (an image URL, a text, ...).
+///
+/// Only the fields that were selected are filled; the others are `None` (or `Null`). Its fields
+/// are read through methods, named as [`Label`]'s.
 ///
 /// # Examples
 ///
 /// ```
 /// let a = kili::Asset::from_json(&serde_json::json!({"id": "a", "externalId": "car_1", "labels": []}))?;
-/// assert_eq!(a.external_id.as_deref(), Some("car_1"));
-/// assert_eq!(a.labels, Some(vec![]));
+/// assert_eq!(a.id(), "a");
+/// assert_eq!(a.external_id(), Some("car_1"));
+/// assert_eq!(a.labels(), Some(&[][..]));
+/// assert_eq!(a.content(), None, "not selected");
 /// # Ok::<(), kili::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Asset {
-    /// The asset's id.
-    pub id: String,
-    /// Its external id (the caller's own name for it).
-    pub external_id: Option<String>,
-    /// Its content (usually a URL).
-    pub content: Option<String>,
-    /// Its metadata, parsed from the JSON string Kili sends.
-    pub json_metadata: Value,
-    /// When it was created (ISO 8601).
-    pub created_at: Option<String>,
-    /// Its labels, if selected.
-    pub labels: Option<Vec<Label>>,
-    /// The selected fields this struct does not model, as received.
-    pub extra: Map<String, Value>,
+    id: String,
+    #[serde(default, deserialize_with = "decode::text")]
+    external_id: Option<String>,
+    #[serde(default, deserialize_with = "decode::text")]
+    content: Option<String>,
+    #[serde(default, deserialize_with = "decode::json_text")]
+    json_metadata: Value,
+    #[serde(default, deserialize_with = "decode::text")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "decode::list")]
+    labels: Option<Vec<Label>>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 impl Asset {
-    /// Decodes an asset from a Kili JSON object.
+    /// Decodes an asset from a Kili JSON object (as found under `data` in a response).
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`](crate::Error::Decode) if `value` has no string `id`, or a nested label or JSON field is malformed.
+    /// [`Error::Decode`](crate::Error::Decode) if `value` is not an object with a string `id`,
+    /// or a label or JSON field in it is malformed.
+    ///
+    /// # Examples
     ///
     /// ```
     /// let a = kili::Asset::from_json(&serde_json::json!({"id": "a", "jsonMetadata": "{\"k\":1}"}))?;
-    /// assert_eq!(a.json_metadata["k"], 1);
+    /// assert_eq!(a.json_metadata()["k"], 1);
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<Asset> {
-        let obj = as_object(value, "asset")?;
-        let mut a = Asset {
-            id: required_id(obj, "asset")?,
-            external_id: None,
-            content: None,
-            json_metadata: Value::Null,
-            created_at: None,
-            labels: None,
-            extra: Map::new(),
-        };
-        for (k, v) in obj {
-            match k.as_str() {
-                "id" => {}
-                "externalId" => a.external_id = v.as_str().map(str::to_owned),
-                "content" => a.content = v.as_str().map(str::to_owned),
-                "jsonMetadata" => a.json_metadata = parse_json_field(v, "asset jsonMetadata")?,
-                "createdAt" => a.created_at = v.as_str().map(str::to_owned),
-                "labels" => {
-                    let list = v.as_array().map(Vec::as_slice).unwrap_or_default();
-                    a.labels = Some(list.iter().map(Label::from_json).collect::<Result<_>>()?);
-                }
-                _ => {
-                    a.extra.insert(k.clone(), v.clone());
-                }
-            }
+        decode::from_json(value, "an asset")
+    }
+
+    /// Returns the asset's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Returns its external id (the caller's own name for it), if selected.
+    pub fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+
+    /// Returns its content (usually a URL), if selected.
+    pub fn content(&self) -> Option<&str> {
+        self.content.as_deref()
+    }
+
+    /// Returns its metadata, parsed from the JSON string Kili sends; `Null` if not selected
+    /// (or empty).
+    pub fn json_metadata(&self) -> &Value {
+        &self.json_metadata
+    }
+
+    /// Returns when it was created (ISO 8601), as Kili sends it, if selected.
+    pub fn created_at(&self) -> Option<&str> {
+        self.created_at.as_deref()
+    }
+
+    /// Returns its labels, if selected.
+    pub fn labels(&self) -> Option<&[Label]> {
+        self.labels.as_deref()
+    }
+
+    /// Returns the selected fields this type does not model, as received.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_kili_sends_loosely_decode_as_before() {
+        let a = Asset::from_json(&json!({
+            "id": "a", "externalId": 3, "content": null, "jsonMetadata": "", "labels": null,
+            "createdAt": "2024-01-01T00:00:00.000Z", "priority": 2
+        }))
+        .unwrap();
+        assert_eq!(a.external_id(), None, "not a string");
+        assert_eq!(a.content(), None);
+        assert_eq!(a.json_metadata(), &Value::Null);
+        assert_eq!(a.labels(), Some(&[][..]), "selected, none");
+        assert_eq!(a.created_at(), Some("2024-01-01T00:00:00.000Z"));
+        assert_eq!(a.extra(), json!({"priority": 2}).as_object().unwrap());
+        let structured = Asset::from_json(&json!({"id": "a", "jsonMetadata": {"k": 1}})).unwrap();
+        assert_eq!(structured.json_metadata(), &json!({"k": 1}));
+        assert_eq!(structured.labels(), None, "not selected");
+    }
+
+    #[test]
+    fn malformed_inputs_are_errors_not_panics() {
+        for bad in [
+            json!(["a"]),
+            json!({"externalId": "e"}),
+            json!({"id": 3}),
+            json!({"id": "x", "jsonMetadata": "{"}),
+            json!({"id": "x", "labels": [{"nope": 1}]}),
+        ] {
+            assert!(Asset::from_json(&bad).is_err(), "{bad}");
         }
-        Ok(a)
     }
 }

@@ -12,7 +12,7 @@ macro_rules! string_enum {
         }
 
         impl $name {
-            /// The value as Kili spells it on the wire.
+            /// Returns the value as Kili spells it on the wire.
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $wire,)+

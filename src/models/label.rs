@@ -14,8 +14,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::{LabelType, RawJson};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::models::decode;
+use crate::models::{LabelType, RawJson};
 
 /// A Kili user, as embedded in other objects (e.g. a label's author): a view into the object
 /// that holds it.
@@ -87,7 +88,7 @@ impl Label {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] if `value` is not an object with a string `id`.
+    /// [`Error::Decode`](crate::Error::Decode) if `value` is not an object with a string `id`.
     ///
     /// # Examples
     ///
@@ -102,7 +103,7 @@ impl Label {
     /// # Ok::<(), kili::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<Label> {
-        Label::deserialize(value).map_err(|e| Error::decode("a label", e))
+        decode::from_json(value, "a label")
     }
 
     fn get(&self, span: Span) -> &str {
@@ -117,12 +118,12 @@ impl Label {
         span.map(|s| self.get(s))
     }
 
-    /// The label's id.
+    /// Returns the label's id.
     pub fn id(&self) -> &str {
         self.get(self.id)
     }
 
-    /// Who made it, if selected.
+    /// Returns who made it, if selected.
     pub fn author(&self) -> Option<User<'_>> {
         self.author.map(|a| User {
             id: self.get_opt(a.id),
@@ -130,48 +131,49 @@ impl Label {
         })
     }
 
-    /// The labeled asset's id (from `assetId` or `labelOf.id`).
+    /// Returns the labeled asset's id (from `assetId` or `labelOf.id`), if selected.
     pub fn asset_id(&self) -> Option<&str> {
         self.get_opt(self.asset_id)
     }
 
-    /// The kind of label.
+    /// Returns the kind of label, if selected.
     pub fn label_type(&self) -> Option<&LabelType> {
         self.label_type.as_ref()
     }
 
-    /// The annotation itself: the JSON text Kili sends, parsed on demand with
+    /// Returns the annotation itself: the JSON text Kili sends, parsed on demand with
     /// [`RawJson::parse`]. `None` if not selected (or empty).
     pub fn json_response(&self) -> Option<RawJson<'_>> {
         self.get_opt(self.json_response).map(RawJson::new)
     }
 
-    /// When it was created (ISO 8601, millisecond precision, UTC), as Kili sends it.
+    /// Returns when it was created (ISO 8601, millisecond precision, UTC), as Kili sends it,
+    /// if selected.
     pub fn created_at(&self) -> Option<&str> {
         self.get_opt(self.created_at)
     }
 
-    /// The model that made it, for predictions.
+    /// Returns the model that made it, for predictions, if selected.
     pub fn model_name(&self) -> Option<&str> {
         self.get_opt(self.model_name)
     }
 
-    /// Time spent labeling, in seconds.
+    /// Returns the time spent labeling, in seconds, if selected.
     pub fn seconds_to_label(&self) -> Option<f64> {
         self.seconds_to_label
     }
 
-    /// Whether it is the latest label of its author on its asset.
+    /// Tells whether it is the latest label of its author on its asset, if selected.
     pub fn is_latest_label_for_user(&self) -> Option<bool> {
         self.is_latest_label_for_user
     }
 
-    /// The selected fields this type does not model, as received.
+    /// Returns the selected fields this type does not model, as received.
     pub fn extra(&self) -> &Map<String, Value> {
         &self.extra
     }
 
-    /// The label as Kili's API writes it (`labelOf { id }`, `jsonResponse` as a string holding
+    /// Returns the label as Kili's API writes it (`labelOf { id }`, `jsonResponse` as a string holding
     /// JSON), with the fields it holds.
     ///
     /// ```

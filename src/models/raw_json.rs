@@ -31,7 +31,7 @@ impl<'a> RawJson<'a> {
         RawJson(text)
     }
 
-    /// The text, as received.
+    /// Returns the text, as received.
     pub fn get(&self) -> &'a str {
         self.0
     }

@@ -49,13 +49,13 @@ fn append_then_read_back() {
     assert_eq!(assets.len(), 2);
     let car1 = assets
         .iter()
-        .find(|a| a.external_id.as_deref() == Some("car_1"))
+        .find(|a| a.external_id() == Some("car_1"))
         .unwrap();
-    assert_eq!(car1.id, ids[0]);
-    assert_eq!(car1.content.as_deref(), Some(URL));
+    assert_eq!(car1.id(), ids[0]);
+    assert_eq!(car1.content(), Some(URL));
     assert_eq!(
-        car1.json_metadata,
-        json!({"color": "red"}),
+        car1.json_metadata(),
+        &json!({"color": "red"}),
         "JSON received as strings, parsed"
     );
 }
@@ -161,7 +161,7 @@ fn filters_by_ids_and_external_ids() {
         .unwrap()
         .collect_all()
         .unwrap();
-    let mut got: Vec<String> = by_id.into_iter().map(|a| a.id).collect();
+    let mut got: Vec<String> = by_id.iter().map(|a| a.id().to_owned()).collect();
     got.sort();
     let mut want = vec![ids[1].clone(), ids[3].clone()];
     want.sort();
@@ -176,7 +176,10 @@ fn filters_by_ids_and_external_ids() {
         .unwrap()
         .collect_all()
         .unwrap();
-    let mut ext: Vec<String> = by_ext.into_iter().filter_map(|a| a.external_id).collect();
+    let mut ext: Vec<String> = by_ext
+        .iter()
+        .filter_map(|a| a.external_id().map(str::to_owned))
+        .collect();
     ext.sort();
     assert_eq!(ext, ["asset-2", "asset-4"]);
     assert_eq!(
@@ -203,7 +206,8 @@ fn dotted_fields_select_nested_objects() {
     let kili = client(&server);
     let (project, ids) = project_with_assets(&kili, 2);
     kili.append_labels(
-        &NewLabels::for_assets([&ids[0]], [json!({"JOB_0": {}})]).label_type(LabelType::Review),
+        &NewLabels::for_assets(&project, [&ids[0]], [json!({"JOB_0": {}})])
+            .label_type(LabelType::Review),
     )
     .unwrap();
     let m = mark(&server);
@@ -221,8 +225,8 @@ fn dotted_fields_select_nested_objects() {
         q.contains("id externalId labels { id author { email } labelType }"),
         "{q}"
     );
-    let labeled = assets.iter().find(|a| a.id == ids[0]).unwrap();
-    let labels = labeled.labels.as_ref().unwrap();
+    let labeled = assets.iter().find(|a| a.id() == ids[0]).unwrap();
+    let labels = labeled.labels().unwrap();
     assert_eq!(labels.len(), 1);
     assert_eq!(labels[0].label_type(), Some(&LabelType::Review));
     assert_eq!(
@@ -230,15 +234,10 @@ fn dotted_fields_select_nested_objects() {
         Some(kili_local_server::DEFAULT_EMAIL)
     );
     assert_eq!(
-        assets
-            .iter()
-            .find(|a| a.id == ids[1])
-            .unwrap()
-            .labels
-            .as_deref(),
+        assets.iter().find(|a| a.id() == ids[1]).unwrap().labels(),
         Some(&[][..])
     );
-    assert_eq!(labeled.content, None);
+    assert_eq!(labeled.content(), None);
 }
 
 #[test]
@@ -247,8 +246,10 @@ fn delete_many_in_batches() {
     let kili = client(&server);
     let (project, ids) = project_with_assets(&kili, 150);
     let m = mark(&server);
-    kili.delete_many_from_dataset(ids[..120].iter().cloned())
+    let deleted = kili
+        .delete_many_from_dataset(ids[..120].iter().cloned())
         .unwrap();
+    assert_eq!(deleted, ids[..120], "the deleted ids, in input order");
     let reqs = requests_since(&server, &m);
     let sizes: Vec<usize> = reqs
         .iter()
@@ -264,8 +265,15 @@ fn delete_many_in_batches() {
     let left: Vec<Value> = kili
         .assets(&AssetQuery::new(&project).fields(["id"]))
         .unwrap()
-        .map(|a| json!(a.unwrap().id))
+        .map(|a| json!(a.unwrap().id()))
         .collect();
     assert_eq!(left.len(), 30);
     assert!(left.iter().all(|id| !ids[..120].iter().any(|d| d == id)));
+
+    // A batch that matches nothing is answered `null`: no id is reported deleted.
+    let again = kili
+        .delete_many_from_dataset(ids[..2].iter().cloned())
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(kili.count_assets(&AssetQuery::new(&project)).unwrap(), 30);
 }

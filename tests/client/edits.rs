@@ -1,8 +1,9 @@
 //! Predictions and asset properties over real sockets: `create_predictions` (with and without
-//! `overwrite`) and `update_properties_in_assets`, read back from the local server.
+//! `overwrite`), `update_properties_in_assets`, and the label writes, read back from the local
+//! server.
 
 use crate::support::*;
-use kili::{AssetQuery, AssetUpdate, Error, LabelQuery, LabelType, NewPredictions};
+use kili::{AssetQuery, AssetUpdate, Error, LabelQuery, LabelType, LabelUpdate, NewPredictions};
 use serde_json::json;
 
 #[test]
@@ -119,16 +120,16 @@ fn asset_properties_are_updated_and_read_back() {
         .unwrap()
         .collect_all()
         .unwrap();
-    assert_eq!(read[0].extra["priority"], 4);
-    assert_eq!(read[0].json_metadata, json!({"reviewed": true}));
-    assert_eq!(read[0].extra["consensusMark"], 0.5);
+    assert_eq!(read[0].extra()["priority"], 4);
+    assert_eq!(read[0].json_metadata(), &json!({"reviewed": true}));
+    assert_eq!(read[0].extra()["consensusMark"], 0.5);
     assert_eq!(
-        read[0].extra["toBeLabeledBy"][0]["user"]["email"],
+        read[0].extra()["toBeLabeledBy"][0]["user"]["email"],
         kili_local_server::DEFAULT_EMAIL
     );
-    assert_eq!(read[1].extra["isHoneypot"], true);
-    assert_eq!(read[1].extra["resolution"]["width"], 640);
-    assert_eq!(read[1].extra["priority"], 0, "not sent, not changed");
+    assert_eq!(read[1].extra()["isHoneypot"], true);
+    assert_eq!(read[1].extra()["resolution"]["width"], 640);
+    assert_eq!(read[1].extra()["priority"], 0, "not sent, not changed");
 
     let e = kili
         .update_properties_in_assets([("nope", AssetUpdate::new().priority(1))])
@@ -138,4 +139,23 @@ fn asset_properties_are_updated_and_read_back() {
         .update_properties_in_assets([(assets[0].as_str(), AssetUpdate::new())])
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+}
+
+#[test]
+fn label_writes_return_the_ids_they_changed() {
+    let server = server();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let id = append_label(&kili, &project, &asset);
+    let changed = kili
+        .update_properties_in_label(&id, &LabelUpdate::new().model_name("model-v2"))
+        .unwrap();
+    assert_eq!(changed, id);
+    let read = kili
+        .labels(&LabelQuery::new(&project).fields(["id", "modelName"]))
+        .unwrap()
+        .collect_all()
+        .unwrap();
+    assert_eq!(read[0].model_name(), Some("model-v2"));
+    assert_eq!(kili.delete_labels([id.as_str()]).unwrap(), [id]);
 }

@@ -20,6 +20,7 @@ fn append_by_asset_ids_and_read_back() {
     let ids = kili
         .append_labels(
             &NewLabels::for_assets(
+                &project,
                 [&assets[0], &assets[1]],
                 [response("OBJECT_A"), response("OBJECT_B")],
             )
@@ -33,7 +34,10 @@ fn append_by_asset_ids_and_read_back() {
         "mutation appendManyLabels($data: AppendManyLabelsData!, $where: AssetWhere!)"
     ));
     let v = &reqs[0].variables;
-    assert_eq!(v["where"], json!({"idIn": [assets[0], assets[1]]}));
+    assert_eq!(
+        v["where"],
+        json!({"idIn": [assets[0], assets[1]], "project": {"id": project}})
+    );
     assert_eq!(v["data"]["labelType"], "INFERENCE");
     assert_eq!(
         v["data"]["labelsData"][0]["jsonResponse"],
@@ -122,9 +126,9 @@ fn invalid_label_input_sends_nothing() {
     let server = server();
     let kili = client(&server);
     let cases = [
-        NewLabels::for_assets(["a", "b"], [response("A")]),
-        NewLabels::for_assets(["a"], [response("A")]).label_type(LabelType::Prediction),
-        NewLabels::for_assets([""], [response("A")]),
+        NewLabels::for_assets("p", ["a", "b"], [response("A")]),
+        NewLabels::for_assets("p", ["a"], [response("A")]).label_type(LabelType::Prediction),
+        NewLabels::for_assets("p", [""], [response("A")]),
         NewLabels::for_external_ids("", ["e"], [response("A")]),
     ];
     for c in &cases {
@@ -132,7 +136,7 @@ fn invalid_label_input_sends_nothing() {
         assert!(matches!(e, Error::InvalidInput { .. }), "{c:?}: {e:?}");
     }
     assert!(
-        kili.append_labels(&NewLabels::for_assets(Vec::<String>::new(), []))
+        kili.append_labels(&NewLabels::for_assets("p", Vec::<String>::new(), []))
             .unwrap()
             .is_empty()
     );
@@ -159,9 +163,12 @@ fn large_appends_go_in_batches_of_100_with_progress() {
     let m = mark(&server);
     let ids = kili
         .append_labels(
-            &NewLabels::for_assets(assets.iter().cloned(), assets.iter().map(|_| response("A")))
-                .project_id(&project)
-                .progress(move |d, t| seen2.lock().unwrap().push((d, t))),
+            &NewLabels::for_assets(
+                &project,
+                assets.iter().cloned(),
+                assets.iter().map(|_| response("A")),
+            )
+            .progress(move |d, t| seen2.lock().unwrap().push((d, t))),
         )
         .unwrap();
     assert_eq!(ids.len(), 150);
@@ -180,7 +187,7 @@ fn every_label_filter() {
     let kili = client(&server);
     let (project, assets) = project_with_assets(&kili, 3);
     let add = |asset: &str, t: LabelType| {
-        kili.append_labels(&NewLabels::for_assets([asset], [response("A")]).label_type(t))
+        kili.append_labels(&NewLabels::for_assets(&project, [asset], [response("A")]).label_type(t))
             .unwrap()[0]
             .clone()
     };
@@ -257,8 +264,12 @@ fn label_reads_select_fields() {
     let server = server();
     let kili = client(&server);
     let (project, assets) = project_with_assets(&kili, 1);
-    kili.append_labels(&NewLabels::for_assets([&assets[0]], [response("A")]))
-        .unwrap();
+    kili.append_labels(&NewLabels::for_assets(
+        &project,
+        [&assets[0]],
+        [response("A")],
+    ))
+    .unwrap();
     let m = mark(&server);
     let labels = kili
         .labels(&LabelQuery::new(&project).fields(["labelOf.externalId", "author.email"]))

@@ -24,7 +24,7 @@ fn pages(server: &LocalServer, m: &Mark) -> Vec<(u64, u64)> {
 fn read(kili: &Kili, q: AssetQuery) -> Vec<String> {
     kili.assets(&q.fields(["id"]))
         .unwrap()
-        .map(|a| a.unwrap().id)
+        .map(|a| a.unwrap().id().to_owned())
         .collect()
 }
 
@@ -113,7 +113,11 @@ fn pages_are_fetched_lazily() {
         pages(&server, &m).is_empty(),
         "nothing sent before the first next()"
     );
-    let first: Vec<String> = it.by_ref().take(101).map(|a| a.unwrap().id).collect();
+    let first: Vec<String> = it
+        .by_ref()
+        .take(101)
+        .map(|a| a.unwrap().id().to_owned())
+        .collect();
     assert_eq!(first, ids[..101]);
     assert_eq!(
         pages(&server, &m),
@@ -134,7 +138,7 @@ fn progress_counts_first_then_reports_each_page() {
     let n = kili
         .assets(&AssetQuery::new(&project).skip(10))
         .unwrap()
-        .with_progress(move |d, t| seen2.lock().unwrap().push((d, t)))
+        .progress(move |d, t| seen2.lock().unwrap().push((d, t)))
         .count();
     assert_eq!(n, 220);
     assert_eq!(

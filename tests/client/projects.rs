@@ -28,12 +28,12 @@ fn create_read_count_delete() {
         .unwrap();
     assert_eq!(projects.len(), 1);
     let p = &projects[0];
-    assert_eq!(p.id, id);
-    assert_eq!(p.title.as_deref(), Some("Webhook project"));
-    assert_eq!(p.description.as_deref(), Some("cars"));
-    assert_eq!(p.input_type, Some(InputType::Image));
-    assert_eq!(p.json_interface, interface);
-    assert!(p.created_at.is_some());
+    assert_eq!(p.id(), id);
+    assert_eq!(p.title(), Some("Webhook project"));
+    assert_eq!(p.description(), Some("cars"));
+    assert_eq!(p.input_type(), Some(&InputType::Image));
+    assert_eq!(p.json_interface(), &interface);
+    assert!(p.created_at().is_some());
 
     let other = kili
         .create_project(&NewProject::new("Text things", InputType::Text))
@@ -54,9 +54,10 @@ fn create_read_count_delete() {
         .collect_all()
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].id, id, "id is read even when not asked for");
+    assert_eq!(found[0].id(), id, "id is read even when not asked for");
     assert_eq!(
-        found[0].description, None,
+        found[0].description(),
+        None,
         "fields not asked for are not read"
     );
 

@@ -196,7 +196,8 @@ fn a_lost_label_batch_is_reconciled_not_duplicated() {
     let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
     // A label with the same response but another type is not mistaken for one of ours.
     kili.append_labels(
-        &NewLabels::for_assets([&assets[0]], [response.clone()]).label_type(LabelType::Review),
+        &NewLabels::for_assets(&project, [&assets[0]], [response.clone()])
+            .label_type(LabelType::Review),
     )
     .unwrap();
     let m = mark(&server);
@@ -204,6 +205,7 @@ fn a_lost_label_batch_is_reconciled_not_duplicated() {
     let ids = kili
         .append_labels(
             &NewLabels::for_assets(
+                &project,
                 [&assets[0], &assets[1]],
                 [response.clone(), response.clone()],
             )
@@ -238,7 +240,7 @@ fn a_label_batch_refused_with_503_is_reconciled_then_resent() {
     server.fail_next_requests(1, 503, None);
     let ids = kili
         .append_labels(
-            &NewLabels::for_assets([&assets[0]], [json!({"a": 1})])
+            &NewLabels::for_assets(&project, [&assets[0]], [json!({"a": 1})])
                 .label_type(LabelType::Inference),
         )
         .unwrap();
@@ -256,8 +258,12 @@ fn a_label_batch_refused_with_503_is_reconciled_then_resent() {
     // 429 proves nothing ran: resent without a reconciliation query.
     let m = mark(&server);
     server.fail_next_requests(1, 429, None);
-    kili.append_labels(&NewLabels::for_assets([&assets[0]], [json!({"a": 2})]))
-        .unwrap();
+    kili.append_labels(&NewLabels::for_assets(
+        &project,
+        [&assets[0]],
+        [json!({"a": 2})],
+    ))
+    .unwrap();
     assert_eq!(
         calls_since(&server, &m),
         ["appendManyLabels", "appendManyLabels"]
@@ -273,7 +279,8 @@ fn a_lost_delete_batch_is_reconciled() {
     let (project, ids) = project_with_assets(&kili, 3);
     let m = mark(&server);
     proxy.lose_next(1);
-    kili.delete_many_from_dataset(ids.iter().cloned()).unwrap();
+    let deleted = kili.delete_many_from_dataset(ids.iter().cloned()).unwrap();
+    assert_eq!(deleted, ids, "the lost attempt's deletions count");
     assert_eq!(
         calls_since(&server, &m),
         ["deleteManyFromDataset", "assets"]

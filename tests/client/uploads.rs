@@ -38,7 +38,7 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn field(asset: &kili::Asset, name: &str) -> String {
-    asset.extra[name].as_str().unwrap_or_default().to_owned()
+    asset.extra()[name].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]
@@ -82,11 +82,11 @@ fn raw_text_in_a_text_project_is_uploaded_as_the_sdk_does() {
         .unwrap()
         .collect_all()
         .unwrap();
-    let t1 = assets.iter().find(|a| a.id == ids[0]).unwrap();
-    let (content_type, body) = fetch(&server, t1.content.as_deref().unwrap());
+    let t1 = assets.iter().find(|a| a.id() == ids[0]).unwrap();
+    let (content_type, body) = fetch(&server, t1.content().unwrap());
     assert_eq!(String::from_utf8(body).unwrap(), "Hello, émulateur!");
     assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
-    assert_eq!(t1.json_metadata, json!({"n": 1}));
+    assert_eq!(t1.json_metadata(), &json!({"n": 1}));
 }
 
 #[test]
@@ -107,8 +107,8 @@ fn local_files_are_uploaded_byte_for_byte_with_their_content_type() {
         .unwrap()
         .collect_all()
         .unwrap();
-    assert_eq!(asset[0].id, ids[0]);
-    let (content_type, body) = fetch(&server, asset[0].content.as_deref().unwrap());
+    assert_eq!(asset[0].id(), ids[0]);
+    let (content_type, body) = fetch(&server, asset[0].content().unwrap());
     assert_eq!(body, png);
     assert_eq!(content_type.as_deref(), Some("image/png"));
 
@@ -123,7 +123,7 @@ fn local_files_are_uploaded_byte_for_byte_with_their_content_type() {
         .collect_all()
         .unwrap();
     assert_eq!(
-        fetch(&server, asset[0].content.as_deref().unwrap()).1,
+        fetch(&server, asset[0].content().unwrap()).1,
         b"%PDF-1.4 tiny"
     );
 }
@@ -174,7 +174,7 @@ fn json_contents_are_uploaded_for_rich_text_and_video_frames() {
         .unwrap()
         .collect_all()
         .unwrap();
-    assert_eq!(a[0].json_metadata, json!({"processingParameters": {}}));
+    assert_eq!(a[0].json_metadata(), &json!({"processingParameters": {}}));
     let index: Value =
         serde_json::from_slice(&fetch(&server, &field(&a[0], "jsonContent")).1).unwrap();
     assert_eq!(index["1"], "https://example.com/hosted.png");

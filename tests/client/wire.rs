@@ -43,7 +43,7 @@ fn every_operation_is_named_aliased_and_null_free() {
     let kili = client(&server);
     let (project, assets) = project_with_assets(&kili, 2);
     kili.append_labels(
-        &NewLabels::for_assets([&assets[0]], [json!({})]).label_type(LabelType::Default),
+        &NewLabels::for_assets(&project, [&assets[0]], [json!({})]).label_type(LabelType::Default),
     )
     .unwrap();
     kili.projects(&ProjectQuery::new())

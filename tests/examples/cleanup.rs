@@ -96,7 +96,7 @@ fn webhooks_keep_leaves_the_project_and_its_labels() {
         .collect_all()
         .unwrap();
     assert_eq!(projects.len(), 1);
-    assert_eq!(projects[0].id, created);
+    assert_eq!(projects[0].id(), created);
     assert_eq!(kili.count_labels(&LabelQuery::new(&created)).unwrap(), 4);
 }
 

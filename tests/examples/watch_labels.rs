@@ -85,9 +85,10 @@ fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
 }
 
 /// Appends the `n`th label of a test, with `n` in its response.
-fn add_label(kili: &Kili, asset: &str, n: u64) -> String {
+fn add_label(kili: &Kili, project: &str, asset: &str, n: u64) -> String {
     append_response(
         kili,
+        project,
         asset,
         json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}], "n": n}}),
     )
@@ -125,7 +126,9 @@ fn three_labels_then_exit(protocol: &str) {
     let (mut child, stdout, _stderr) =
         start_watcher(&server, &project, &["--count", "3", "--protocol", protocol]);
 
-    let ids: Vec<String> = (0..3).map(|n| add_label(&kili, &asset, n)).collect();
+    let ids: Vec<String> = (0..3)
+        .map(|n| add_label(&kili, &project, &asset, n))
+        .collect();
     let status = wait_exit(&mut child, PROCESS_PATIENCE);
     assert!(status.success(), "{status}");
 
@@ -158,7 +161,7 @@ fn watch_labels_exits_cleanly_at_the_end_of_input_when_asked() {
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let (mut child, stdout, stderr) = start_watcher(&server, &project, &["--exit-on-eof"]);
-    let id = add_label(&kili, &asset, 0);
+    let id = add_label(&kili, &project, &asset, 0);
     let line = stdout
         .recv_timeout(PROCESS_PATIENCE)
         .expect("a line for the label");
@@ -316,7 +319,7 @@ fn watch_labels_runs_as_a_service_and_stops_cleanly_on_sigterm() {
     let (mut child, stdout, stderr) =
         start_service(&server.endpoint(), server.api_key(), &project, &[], true);
     // Standard input is at its end from the start: it keeps running.
-    let id = add_label(&kili, &asset, 0);
+    let id = add_label(&kili, &project, &asset, 0);
     assert_eq!(next_ids((&stdout, &stderr), 1)[0].0, id);
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(3));
@@ -370,7 +373,9 @@ fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
 
     // First run: three labels, then SIGTERM.
     let (mut child, stdout, stderr) = start();
-    let first: Vec<String> = (0..3).map(|n| add_label(&kili, &asset, n)).collect();
+    let first: Vec<String> = (0..3)
+        .map(|n| add_label(&kili, &project, &asset, n))
+        .collect();
     let seen: Vec<String> = next_ids((&stdout, &stderr), 3)
         .into_iter()
         .map(|(id, _)| id)
@@ -383,7 +388,9 @@ fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
     assert!(state.exists(), "the state file was written");
 
     // While it is down: two labels, and an update of the second one.
-    let down: Vec<String> = (3..5).map(|n| add_label(&kili, &asset, n)).collect();
+    let down: Vec<String> = (3..5)
+        .map(|n| add_label(&kili, &project, &asset, n))
+        .collect();
     kili.update_properties_in_label(
         &first[1],
         &kili::LabelUpdate::new()
@@ -412,7 +419,9 @@ fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
     // Killed without warning after two more labels: nothing is lost; only what came after the
     // last save may come again.
     let printed: Vec<String> = {
-        let ids: Vec<String> = (5..7).map(|n| add_label(&kili, &asset, n)).collect();
+        let ids: Vec<String> = (5..7)
+            .map(|n| add_label(&kili, &project, &asset, n))
+            .collect();
         assert_eq!(
             next_ids((&stdout, &stderr), 2)
                 .into_iter()
@@ -424,7 +433,7 @@ fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
     };
     signal(&child, "KILL");
     let _ = child.wait();
-    let after = add_label(&kili, &asset, 7);
+    let after = add_label(&kili, &project, &asset, 7);
     let (mut child, stdout, stderr) = start();
     let mut ids = Vec::new();
     while !ids.contains(&after) {

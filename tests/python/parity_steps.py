@@ -38,7 +38,10 @@ asset_id = kili.assets(project_id=project_id, fields=["id"])[0]["id"]
 step("assets")
 
 kili.append_labels(
-    json_response_array=[RESPONSE], asset_id_array=[asset_id], label_type="INFERENCE"
+    project_id=project_id,
+    json_response_array=[RESPONSE],
+    asset_id_array=[asset_id],
+    label_type="INFERENCE",
 )
 step("append_labels")
 

@@ -137,7 +137,7 @@ fn a_well_behaved_client_is_not_disturbed_by_abuse() {
     });
 
     // The good client meanwhile: labels through the crate's client, counts, reads.
-    let writer = Writer::start(good.clone(), &asset, 60, Duration::from_millis(5));
+    let writer = Writer::start(good.clone(), &project, &asset, 60, Duration::from_millis(5));
     let mut reads = 0;
     while reads < 40 {
         good.count_projects(&ProjectQuery::new())

@@ -94,7 +94,7 @@ fn scenario(
         .options(options(name))
         .callback(collector.callback())
         .unwrap();
-    let writer = Writer::start(direct.clone(), &asset, MAX_LABELS, PACE);
+    let writer = Writer::start(direct.clone(), &project, &asset, MAX_LABELS, PACE);
     for _ in 0..rounds {
         writer.wait_for_more(5);
         inject(&proxy, &sub);
@@ -258,7 +258,7 @@ fn writes_through_a_faulty_network_land_exactly_once() {
     // The writer goes through the proxy this time: responses get lost or cut, and the client
     // must retry without duplicating (it reconciles an ambiguous batch before resending).
     let via_proxy = resilient_client(rig.server.api_key(), &rig.proxy.endpoint());
-    let writer = Writer::start(via_proxy, &rig.asset, MAX_LABELS, PACE);
+    let writer = Writer::start(via_proxy, &rig.project, &rig.asset, MAX_LABELS, PACE);
     for round in 0..6 {
         writer.wait_for_more(5);
         if round % 2 == 0 {

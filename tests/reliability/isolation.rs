@@ -53,7 +53,7 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
         .unwrap()
         .collect_all()
         .unwrap();
-    assert!(all_mine.iter().all(|p| p.id != project), "{all_mine:?}");
+    assert!(all_mine.iter().all(|p| p.id() != project), "{all_mine:?}");
     let asset_rows = intruder.assets(&AssetQuery::new(project)).unwrap();
     assert!(asset_rows.collect_all().unwrap().is_empty());
     assert_eq!(intruder.count_assets(&AssetQuery::new(project)).unwrap(), 0);
@@ -64,7 +64,7 @@ fn assert_cannot_touch(intruder: &Kili, owner: &Kili, project: &str, assets: &[S
     // Writing is refused.
     let err = intruder
         .append_labels(
-            &NewLabels::for_assets([assets[0].as_str()], [response()])
+            &NewLabels::for_assets(project, [assets[0].as_str()], [response()])
                 .label_type(LabelType::Default),
         )
         .unwrap_err();
@@ -111,11 +111,13 @@ fn neither_user_can_read_mutate_or_subscribe_to_the_others_project() {
     let (bob_project, bob_assets) = project_with_assets(&bob, 2);
     alice
         .append_labels(&NewLabels::for_assets(
+            &alice_project,
             [alice_assets[0].as_str()],
             [response()],
         ))
         .unwrap();
     bob.append_labels(&NewLabels::for_assets(
+        &bob_project,
         [bob_assets[0].as_str()],
         [response()],
     ))
@@ -149,6 +151,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     for _ in 0..3 {
         alice
             .append_labels(&NewLabels::for_assets(
+                &alice_project,
                 [alice_assets[0].as_str(); 5],
                 vec![response(); 5],
             ))
@@ -157,6 +160,7 @@ fn a_subscription_never_carries_the_other_users_labels() {
     // ... then Bob his, once: it is the first and only thing Bob receives.
     let mine = bob
         .append_labels(&NewLabels::for_assets(
+            &bob_project,
             [bob_assets[0].as_str()],
             [response()],
         ))

@@ -99,8 +99,14 @@ fn load(subscribers: usize, writers: usize, labels_per_writer: usize, projects: 
     let started = Instant::now();
     let writers: Vec<_> = (0..writers)
         .map(|w| {
-            let asset = &projects[w % projects.len()].1;
-            Writer::start(kili.clone(), asset, labels_per_writer, Duration::ZERO)
+            let (project, asset) = &projects[w % projects.len()];
+            Writer::start(
+                kili.clone(),
+                project,
+                asset,
+                labels_per_writer,
+                Duration::ZERO,
+            )
         })
         .collect();
     let reports: Vec<_> = writers.into_iter().map(Writer::join).collect();
@@ -183,8 +189,14 @@ fn a_soak_with_server_restarts_keeps_counts_exact() {
     // dedupe window (4096 labels) over the catch-up margin (10 s).
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let asset = &projects[w % projects.len()].1;
-            Writer::start(kili.clone(), asset, usize::MAX, Duration::from_millis(20))
+            let (project, asset) = &projects[w % projects.len()];
+            Writer::start(
+                kili.clone(),
+                project,
+                asset,
+                usize::MAX,
+                Duration::from_millis(20),
+            )
         })
         .collect();
 

@@ -53,7 +53,7 @@ fn no_debug_output_shows_the_api_key() {
             let _ = tx.send(e.clone());
         })
         .unwrap();
-    let id = append_label(&kili, &asset);
+    let id = append_label(&kili, &project, &asset);
     let event = rx.recv_timeout(PATIENCE).expect("the label is delivered");
     assert_eq!(event.label().id(), id);
     assert_hides_key("a label event", &event);
@@ -139,7 +139,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         .options(endless_options())
         .stream()
         .unwrap();
-    let first = append_label(&kili, &asset);
+    let first = append_label(&kili, &project, &asset);
     let event = next_label(&events);
     assert_eq!(event.label().id(), first);
     let checkpoint: Checkpoint = event.checkpoint().clone();
@@ -152,7 +152,7 @@ fn duration_max_everywhere_works_and_never_panics() {
 
     // Resuming with an endless catch-up margin: the catch-up asks from the start of time, and
     // delivers the label added while nothing listened, and only it.
-    let second = append_label(&kili, &asset);
+    let second = append_label(&kili, &project, &asset);
     let resumed = kili
         .labels_subscription(&project)
         .options(endless_options().resume_from(checkpoint))
@@ -163,7 +163,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         (event.label().id(), event.origin()),
         (second.as_str(), EventOrigin::CatchUp)
     );
-    let third = append_label(&kili, &asset);
+    let third = append_label(&kili, &project, &asset);
     assert_eq!(next_label(&resumed).label().id(), third);
     resumed.close().unwrap();
     assert!(matches!(resumed.handle().wait_timeout(MAX), Some(Ok(()))));
@@ -180,7 +180,7 @@ fn duration_max_everywhere_works_and_never_panics() {
         })
         .unwrap();
     sub.reset_timeout().unwrap();
-    let fourth = append_label(&kili, &asset);
+    let fourth = append_label(&kili, &project, &asset);
     let earlier = [first, second, third];
     let mut caught_up = std::collections::HashSet::new();
     loop {

@@ -71,7 +71,7 @@ fn close_from_two_threads_and_from_the_callback_does_not_deadlock() {
         .unwrap(),
     );
     let _ = slot.set(sub.clone());
-    append_label(&kili, &asset);
+    append_label(&kili, &project, &asset);
     entered.recv_timeout(PATIENCE).expect("the callback runs");
     let (done_tx, done) = unbounded();
     for _ in 0..2 {
@@ -106,7 +106,7 @@ fn no_callback_runs_after_close_is_called() {
     });
     let _ = control.set(sub.control());
     // Ten labels in one burst: the rest of the burst must not reach the callback.
-    append_labels(&kili, &asset, 10);
+    append_labels(&kili, &project, &asset, 10);
     assert!(wait_for(PATIENCE, || count.load(Ordering::SeqCst) >= 1));
     assert!(wait_for(PATIENCE, || matches!(
         sub.state(),
@@ -159,7 +159,7 @@ fn a_server_error_on_the_websocket_upgrade_is_retried() {
         "reconnected after the errors: {:?}",
         sub.state()
     );
-    append_label(&client(&server), &asset);
+    append_label(&client(&server), &project, &asset);
     assert!(wait_for(PATIENCE, || count.load(Ordering::SeqCst) == 1));
     assert!(sub.state().is_active());
 }
@@ -291,7 +291,7 @@ fn the_watchdog_counts_from_the_end_of_the_catch_up() {
     });
     proxy.refuse(true);
     proxy.drop_connections();
-    append_labels(&client(&server), &asset, 12);
+    append_labels(&client(&server), &project, &asset, 12);
     proxy.refuse(false);
     assert!(wait_for(PATIENCE, || count.load(Ordering::SeqCst) == 12));
     // Drain what came before the catch-up ended; then no watchdog timeout may follow.
@@ -333,7 +333,7 @@ fn close_does_not_wait_for_the_catch_up() {
     });
     proxy.refuse(true);
     proxy.drop_connections();
-    append_labels(&client(&server), &asset, 30);
+    append_labels(&client(&server), &project, &asset, 30);
     proxy.refuse(false);
     third.recv_timeout(PATIENCE).expect("the catch-up delivers");
     sub.close().unwrap();

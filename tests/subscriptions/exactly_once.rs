@@ -78,7 +78,7 @@ fn live_versions_are_never_merged() {
         .unwrap();
     let a = json!({"JOB_0": {"categories": [{"name": "A"}]}});
     let b = json!({"JOB_0": {"categories": [{"name": "B"}]}});
-    let id = append_response(&kili, &asset, a.clone());
+    let id = append_response(&kili, &project, &asset, a.clone());
     update(&kili, &id, b.clone());
     update(&kili, &id, a.clone());
     // A change outside the selection: the same event again, still an event.
@@ -129,8 +129,13 @@ fn a_gap_with_equal_timestamps_and_shuffled_pages_is_caught_up_once_each() {
     let (project, asset) = project_with_asset(&writer);
     let seen: Seen = Arc::default();
     let more = Arc::new(Mutex::new(Vec::new()));
-    let (more_w, writer2, asset2, seen2) =
-        (more.clone(), client(&server), asset.clone(), seen.clone());
+    let (more_w, writer2, project2, asset2, seen2) = (
+        more.clone(),
+        client(&server),
+        project.clone(),
+        asset.clone(),
+        seen.clone(),
+    );
     let mut record = record(&seen);
     let sub = kili
         .labels_subscription(&project)
@@ -140,19 +145,21 @@ fn a_gap_with_equal_timestamps_and_shuffled_pages_is_caught_up_once_each() {
             // While the catch-up pages through one millisecond, 40 more labels land in it,
             // in shuffled places: the pages shift under it.
             if e.origin() == EventOrigin::CatchUp && seen2.lock().len() == 1 {
-                more_w.lock().extend(append_labels(&writer2, &asset2, 40));
+                more_w
+                    .lock()
+                    .extend(append_labels(&writer2, &project2, &asset2, 40));
             }
         })
         .unwrap();
     // Labels delivered before the gap, that other users delete during the catch-up: the pages
     // shift the other way too.
-    let victims = append_labels(&writer, &asset, 60);
+    let victims = append_labels(&writer, &project, &asset, 60);
     assert!(wait_for(PATIENCE, || seen.lock().len() == 60));
     seen.lock().clear();
     cut(&proxy);
     let mut created = Vec::new();
     for n in [100, 100, 50] {
-        created.extend(append_labels(&writer, &asset, n));
+        created.extend(append_labels(&writer, &project, &asset, n));
     }
     // While the catch-up pages, other writers go on writing into the same millisecond.
     let background = {
@@ -163,7 +170,7 @@ fn a_gap_with_equal_timestamps_and_shuffled_pages_is_caught_up_once_each() {
         let handle = std::thread::spawn(move || {
             let mut ids = Vec::new();
             while !s.load(std::sync::atomic::Ordering::SeqCst) && ids.len() < 100 {
-                ids.extend(append_labels(&writer, &asset, 5));
+                ids.extend(append_labels(&writer, &project, &asset, 5));
                 for _ in 0..3 {
                     if let Some(v) = victims.pop() {
                         delete(&writer, &v);
@@ -236,7 +243,7 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
     cut(&proxy);
     // 450 labels with many distinct timestamps: several windows.
     for _ in 0..45 {
-        append_labels(&writer, &asset, 10);
+        append_labels(&writer, &project, &asset, 10);
     }
     proxy.refuse(false);
     wait_for(PATIENCE, || recorded_then.lock().len() >= 450);
@@ -293,7 +300,7 @@ fn a_catch_up_limit_delivers_the_newest_and_names_the_gap() {
     cut(&proxy);
     // Ten calls of ten: ten timestamps, each shared by one call's labels.
     let calls: Vec<Vec<String>> = (0..10)
-        .map(|_| append_labels(&writer, &asset, 10))
+        .map(|_| append_labels(&writer, &project, &asset, 10))
         .collect();
     proxy.refuse(false);
     let truncated = wait_lifecycle(&life, |l| matches!(l, Lifecycle::CatchUpTruncated { .. }));
@@ -342,11 +349,11 @@ fn updates_made_during_a_gap_are_delivered_and_older_ones_reported() {
         .options(options)
         .callback(record(&seen))
         .unwrap();
-    let id = append_response(&writer, &asset, versions(1));
+    let id = append_response(&writer, &project, &asset, versions(1));
     wait_seen(&seen, 1);
     cut(&proxy);
     update(&writer, &id, versions(2));
-    let created = append_response(&writer, &asset, versions(10));
+    let created = append_response(&writer, &project, &asset, versions(10));
     proxy.refuse(false);
     let got = wait_seen(&seen, 3);
     assert!(holds_for(Duration::from_millis(300), || seen.lock().len() == 3));
@@ -393,7 +400,7 @@ fn a_checkpoint_resumes_a_new_subscription_after_a_restart() {
     let seen: Seen = Arc::default();
     let first = subscribe(&kili, &project, &seen, None);
     let before: Vec<String> = (1..=3)
-        .map(|n| append_response(&kili, &asset, versions(n)))
+        .map(|n| append_response(&kili, &project, &asset, versions(n)))
         .collect();
     wait_seen(&seen, 3);
     let saved = first
@@ -405,7 +412,7 @@ fn a_checkpoint_resumes_a_new_subscription_after_a_restart() {
 
     // While it is down: two new labels and an update of an earlier one.
     let new: Vec<String> = (4..=5)
-        .map(|n| append_response(&kili, &asset, versions(n)))
+        .map(|n| append_response(&kili, &project, &asset, versions(n)))
         .collect();
     update(&kili, &before[1], versions(20));
 
@@ -429,7 +436,7 @@ fn a_checkpoint_resumes_a_new_subscription_after_a_restart() {
         ]
     );
     // Then it goes on live.
-    let live = append_response(&kili, &asset, versions(6));
+    let live = append_response(&kili, &project, &asset, versions(6));
     let got = wait_seen(&again, 4);
     assert_eq!(got[3].0, live);
     assert_eq!(got[3].2, EventOrigin::Live);
@@ -442,7 +449,7 @@ fn events_carry_their_checkpoint_and_streams_resume_too() {
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
     let events = kili.labels_subscription(&project).stream().unwrap();
-    let ids = append_labels(&kili, &asset, 2);
+    let ids = append_labels(&kili, &project, &asset, 2);
     let mut last = None;
     let mut n = 0;
     while n < 2 {
@@ -458,7 +465,7 @@ fn events_carry_their_checkpoint_and_streams_resume_too() {
     events.close().unwrap();
     let cp = last.unwrap();
     assert_eq!(cp.to_string().parse::<Checkpoint>().unwrap(), cp);
-    let later = append_label(&kili, &asset);
+    let later = append_label(&kili, &project, &asset);
     let resumed = kili
         .labels_subscription(&project)
         .options(SubscriptionOptions::new().resume_from(cp))

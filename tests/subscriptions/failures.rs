@@ -142,8 +142,8 @@ fn a_panicking_callback_is_reported_and_the_subscription_goes_on() {
             }
         })
         .unwrap();
-    append_label(&kili, &asset);
-    append_label(&kili, &asset);
+    append_label(&kili, &project, &asset);
+    append_label(&kili, &project, &asset);
     assert!(
         wait_for(PATIENCE, || calls.load(Ordering::SeqCst) == 2),
         "the second event still arrives"
@@ -170,7 +170,7 @@ fn closing_from_inside_the_callback_stops_after_it_returns() {
         .unwrap(),
     );
     *slot.lock() = Some(sub.clone());
-    append_label(&kili, &asset);
+    append_label(&kili, &project, &asset);
     assert!(wait_for(PATIENCE, || matches!(
         sub.state(),
         SubscriptionState::Closed

@@ -31,7 +31,7 @@ fn raw_events_on_both_protocols() {
             events.recv_timeout(PATIENCE).unwrap(),
             StreamEvent::Lifecycle(Lifecycle::Connected { .. })
         ));
-        let id = append_label(&kili, &asset);
+        let id = append_label(&kili, &project, &asset);
         let event = events
             .recv_timeout(PATIENCE)
             .unwrap()
@@ -75,7 +75,7 @@ fn the_callback_form_of_the_generic_subscription() {
             );
         })
         .unwrap();
-    let id = append_label(&kili, &asset);
+    let id = append_label(&kili, &project, &asset);
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), id);
     sub.close().unwrap();
 }
@@ -87,7 +87,7 @@ fn select_over_the_receiver() {
     let (project, asset) = project_with_asset(&kili);
     let events = kili.labels_subscription(&project).stream().unwrap();
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
-    let id = append_label(&kili, &asset);
+    let id = append_label(&kili, &project, &asset);
     let mut got = None;
     while got.is_none() {
         crossbeam_channel::select! {
@@ -127,7 +127,7 @@ fn server_keep_alives_keep_a_quiet_subscription_alive() {
     let lifetime = Duration::from_millis(800);
     assert!(wait_for(PATIENCE, || sub.lifetime() >= lifetime));
     assert_eq!(sub.stats().reconnects, 0, "{:?}", sub.stats());
-    let id = append_label(&kili, &asset);
+    let id = append_label(&kili, &project, &asset);
     let event = loop {
         if let StreamEvent::Event(e) = events.recv_timeout(PATIENCE).unwrap() {
             break e;

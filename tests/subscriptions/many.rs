@@ -14,7 +14,7 @@ fn two_hundred_subscriptions_then_no_thread_left() {
     let server = LocalServer::builder().start().unwrap();
     let kili = client(&server);
     let (project, asset) = project_with_asset(&kili);
-    append_label(&kili, &asset); // the HTTP connection (and its server thread) exists from here on
+    append_label(&kili, &project, &asset); // the HTTP connection (and its server thread) exists from here on
     let connections = server.connection_count();
 
     const N: usize = 200;
@@ -46,7 +46,7 @@ fn two_hundred_subscriptions_then_no_thread_left() {
         "one connection per subscription: {}",
         server.connection_count()
     );
-    append_labels(&kili, &asset, LABELS);
+    append_labels(&kili, &project, &asset, LABELS);
     assert!(
         wait_for(PATIENCE, || received.load(Ordering::Relaxed) == N * LABELS),
         "every subscription receives every event: {} of {}",

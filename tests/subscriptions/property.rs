@@ -114,8 +114,9 @@ fn run(ops: &[Op], equal_timestamps: bool, shuffle: bool) -> Result<(), TestCase
                     })
                     .collect();
                 let first = next - *n as u64 + 1;
-                let labels = kili::NewLabels::for_assets(vec![asset.as_str(); *n], responses)
-                    .label_type(kili::LabelType::Inference);
+                let labels =
+                    kili::NewLabels::for_assets(&project, vec![asset.as_str(); *n], responses)
+                        .label_type(kili::LabelType::Inference);
                 for (i, id) in writer
                     .append_labels(&labels)
                     .unwrap()
@@ -153,7 +154,7 @@ fn run(ops: &[Op], equal_timestamps: bool, shuffle: bool) -> Result<(), TestCase
 
     // A last label, then every label still there reaches its last version.
     next += 1;
-    let sentinel = append_response(&writer, &asset, json!({"v": next}));
+    let sentinel = append_response(&writer, &project, &asset, json!({"v": next}));
     versions.insert(sentinel.clone(), vec![next]);
     alive.push(sentinel);
     let last: HashSet<(String, u64)> = alive

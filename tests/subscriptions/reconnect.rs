@@ -49,7 +49,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
         .unwrap();
     let (mut seen, mut life) = (HashMap::new(), Vec::new());
 
-    let mut expected = append_labels(&kili, &asset, 5);
+    let mut expected = append_labels(&kili, &project, &asset, 5);
     collect(&events, &expected, &mut seen, &mut life);
 
     // The server goes away; the subscription retries with growing delays.
@@ -90,7 +90,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
         .state(state)
         .start()
         .unwrap();
-    let missed = append_labels(&client(&other), &asset, 7);
+    let missed = append_labels(&client(&other), &project, &asset, 7);
     expected.extend(missed.iter().cloned());
     let state = other.state();
     other.stop();
@@ -120,7 +120,7 @@ fn server_restart_on_the_same_port_delivers_every_label_once() {
         }
     }
     assert!(sub.state().is_active(), "{:?}", sub.state());
-    let live = append_labels(&kili, &asset, 5);
+    let live = append_labels(&kili, &project, &asset, 5);
     expected.extend(live);
     collect(&events, &expected, &mut seen, &mut life);
 
@@ -172,11 +172,11 @@ fn server_ended_subscriptions_go_on_transparently() {
             "the subscription did not come back: {:?}",
             sub.stats()
         );
-        expected.extend(append_labels(&kili, &asset, 2));
+        expected.extend(append_labels(&kili, &project, &asset, 2));
         // Pacing the producer (not synchronisation): about 20 labels a second.
         std::thread::sleep(Duration::from_millis(100));
     }
-    expected.extend(append_labels(&kili, &asset, 2));
+    expected.extend(append_labels(&kili, &project, &asset, 2));
     let (mut seen, mut life) = (HashMap::new(), Vec::new());
     collect(&events, &expected, &mut seen, &mut life);
     for id in &expected {
@@ -211,7 +211,7 @@ fn events_fetched_by_catch_up_are_marked() {
         .state(state)
         .start()
         .unwrap();
-    let id = append_label(&client(&other), &asset);
+    let id = append_label(&client(&other), &project, &asset);
     let state = other.state();
     other.stop();
     let _server = LocalServer::builder()

@@ -28,7 +28,7 @@ fn the_tutorial_sequence() {
     );
 
     // An event reaches the callback, with the typed label and the whole frame.
-    let first = append_label(&kili, &asset);
+    let first = append_label(&kili, &project, &asset);
     let event = rx
         .recv_timeout(PATIENCE)
         .expect("the first label is delivered");
@@ -50,7 +50,7 @@ fn the_tutorial_sequence() {
     // Paused: the event is read and dropped.
     sub.pause();
     assert!(sub.is_paused());
-    append_label(&kili, &asset);
+    append_label(&kili, &project, &asset);
     assert!(
         wait_for(PATIENCE, || sub.stats().dropped_while_paused == 1),
         "{:?}",
@@ -60,7 +60,7 @@ fn the_tutorial_sequence() {
 
     // Unpaused: the next one arrives.
     sub.unpause();
-    let third = append_label(&kili, &asset);
+    let third = append_label(&kili, &project, &asset);
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap().label().id(), third);
 
     // Closed: the thread is gone, and closing again is fine.
@@ -75,12 +75,12 @@ fn the_tutorial_sequence() {
         "the subscription thread is joined by close()"
     );
     sub.close().unwrap();
-    let while_closed = append_label(&kili, &asset);
+    let while_closed = append_label(&kili, &project, &asset);
 
     // reset_timeout after close: events flow again (not the one made while closed).
     sub.reset_timeout().unwrap();
     assert!(sub.state().is_active());
-    let fifth = append_label(&kili, &asset);
+    let fifth = append_label(&kili, &project, &asset);
     let event = rx.recv_timeout(PATIENCE).unwrap();
     assert_eq!(
         event.label().id(),
@@ -113,7 +113,7 @@ fn reset_timeout_on_a_running_subscription_resubscribes() {
     let (project, asset) = project_with_asset(&kili);
     let events = kili.labels_subscription(&project).stream().unwrap();
     let sub = events.handle();
-    let before = append_label(&kili, &asset);
+    let before = append_label(&kili, &project, &asset);
     assert_eq!(recv_label(&events).label().id(), before);
     assert!(wait_for(PATIENCE, || sub.lifetime() > Duration::from_millis(50)));
     let lifetime = sub.lifetime();
@@ -123,7 +123,7 @@ fn reset_timeout_on_a_running_subscription_resubscribes() {
         "the server-side lifetime starts over"
     );
     assert_eq!(sub.stats().reconnects, 1);
-    let after = append_label(&kili, &asset);
+    let after = append_label(&kili, &project, &asset);
     assert_eq!(
         recv_label(&events).label().id(),
         after,

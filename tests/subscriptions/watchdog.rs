@@ -31,7 +31,7 @@ fn a_slow_callback_is_not_a_dead_connection() {
             std::thread::sleep(keep_alive * 8);
         })
         .unwrap();
-    append_label(&kili, &asset);
+    append_label(&kili, &project, &asset);
     assert!(wait_for(PATIENCE, || calls.load(Ordering::SeqCst) == 1));
     // Quiet but healthy for a few more intervals: the subscription pings, the server answers.
     assert!(

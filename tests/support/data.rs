@@ -38,23 +38,25 @@ pub fn response() -> Value {
     json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}})
 }
 
-/// Appends `n` INFERENCE labels ([`response`]) to `asset` in one call; returns their ids.
-pub fn append_labels(kili: &Kili, asset: &str, n: usize) -> Vec<String> {
-    let labels =
-        NewLabels::for_assets(vec![asset; n], vec![response(); n]).label_type(LabelType::Inference);
+/// Appends `n` INFERENCE labels ([`response`]) to `asset` of `project` in one call; returns
+/// their ids.
+pub fn append_labels(kili: &Kili, project: &str, asset: &str, n: usize) -> Vec<String> {
+    let labels = NewLabels::for_assets(project, vec![asset; n], vec![response(); n])
+        .label_type(LabelType::Inference);
     let ids = kili.append_labels(&labels).expect("labels appended");
     assert_eq!(ids.len(), n);
     ids
 }
 
-/// Appends one INFERENCE label to `asset`; returns its id.
-pub fn append_label(kili: &Kili, asset: &str) -> String {
-    append_response(kili, asset, response())
+/// Appends one INFERENCE label to `asset` of `project`; returns its id.
+pub fn append_label(kili: &Kili, project: &str, asset: &str) -> String {
+    append_response(kili, project, asset, response())
 }
 
-/// Appends one INFERENCE label with this `jsonResponse` to `asset`; returns its id.
-pub fn append_response(kili: &Kili, asset: &str, response: Value) -> String {
-    let labels = NewLabels::for_assets([asset], [response]).label_type(LabelType::Inference);
+/// Appends one INFERENCE label with this `jsonResponse` to `asset` of `project`; returns its id.
+pub fn append_response(kili: &Kili, project: &str, asset: &str, response: Value) -> String {
+    let labels =
+        NewLabels::for_assets(project, [asset], [response]).label_type(LabelType::Inference);
     kili.append_labels(&labels)
         .expect("label appended")
         .remove(0)

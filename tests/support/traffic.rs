@@ -17,7 +17,7 @@ use crate::support::wait::{PATIENCE, wait_for};
 /// Numbers the labels the writers of the process append.
 static NEXT_LABEL: AtomicUsize = AtomicUsize::new(0);
 
-/// A thread appending one label at a time to one asset, through the crate's client (which
+/// A thread appending one label at a time to one asset of a project, through the crate's client (which
 /// retries without duplicating), until told to stop or `max` labels are written.
 pub struct Writer {
     stop: Arc<AtomicBool>,
@@ -37,10 +37,11 @@ pub struct WriterReport {
 impl Writer {
     /// Starts writing; `pace` is the pause between labels (pacing the producer, not
     /// synchronisation).
-    pub fn start(kili: Kili, asset: &str, max: usize, pace: Duration) -> Writer {
+    pub fn start(kili: Kili, project: &str, asset: &str, max: usize, pace: Duration) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicUsize::new(0));
-        let (s, w, asset) = (stop.clone(), written.clone(), asset.to_owned());
+        let (s, w) = (stop.clone(), written.clone());
+        let (project, asset) = (project.to_owned(), asset.to_owned());
         let handle = std::thread::Builder::new()
             .name("rel-writer".into())
             .spawn(move || {
@@ -49,7 +50,7 @@ impl Writer {
                     // Each label unique, so that a retry's reconciliation can tell them apart.
                     let n = NEXT_LABEL.fetch_add(1, Ordering::SeqCst);
                     let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}, "n": n});
-                    let labels = NewLabels::for_assets([asset.as_str()], [response])
+                    let labels = NewLabels::for_assets(&project, [asset.as_str()], [response])
                         .label_type(LabelType::Inference);
                     match kili.append_labels(&labels) {
                         Ok(ids) => report.ids.extend(ids),

@@ -1,4 +1,5 @@
-//! Changing assets: `update_properties_in_assets`.
+//! Changing assets: `update_properties_in_assets`, with the SDK's document and variables.
+//! Uses this folder's batching only.
 
 use serde_json::{Map, Value, json};
 
@@ -41,7 +42,7 @@ pub struct AssetUpdate {
 }
 
 impl AssetUpdate {
-    /// Changes nothing yet.
+    /// Creates an update that changes nothing yet.
     pub fn new() -> AssetUpdate {
         AssetUpdate::default()
     }
@@ -51,38 +52,52 @@ impl AssetUpdate {
         self
     }
 
-    /// The asset's priority (Kili's default is 0).
+    /// Sets the asset's priority (Kili's default is 0).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn priority(self, priority: i32) -> AssetUpdate {
         self.set("priority", json!(priority))
     }
 
-    /// The asset's metadata, replaced as a whole (sent as a JSON string, as the SDK does).
+    /// Replaces the asset's metadata as a whole (sent as a JSON string, as the SDK does).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn json_metadata(self, metadata: Value) -> AssetUpdate {
         self.set("jsonMetadata", json!(metadata.to_string()))
     }
 
-    /// The consensus mark, between 0 and 1.
+    /// Sets the consensus mark, between 0 and 1.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn consensus_mark(self, mark: f64) -> AssetUpdate {
         self.set("consensusMark", json!(mark))
     }
 
-    /// The honeypot mark, between 0 and 1.
+    /// Sets the honeypot mark, between 0 and 1.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn honeypot_mark(self, mark: f64) -> AssetUpdate {
         self.set("honeypotMark", json!(mark))
     }
 
-    /// Whether the asset is a honeypot.
+    /// Sets whether the asset is a honeypot.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn is_honeypot(self, yes: bool) -> AssetUpdate {
         self.set("isHoneypot", json!(yes))
     }
 
-    /// Whether the asset counts for consensus.
+    /// Sets whether the asset counts for consensus.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn is_used_for_consensus(self, yes: bool) -> AssetUpdate {
         self.set("isUsedForConsensus", json!(yes))
     }
 
-    /// The emails of the labelers who may label the asset; an empty list lets everyone
+    /// Sets the emails of the labelers who may label the asset; an empty list lets everyone
     /// (the SDK's `shouldResetToBeLabeledBy`).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn to_be_labeled_by<I, S>(self, emails: I) -> AssetUpdate
     where
         I: IntoIterator<Item = S>,
@@ -94,12 +109,16 @@ impl AssetUpdate {
             .set("shouldResetToBeLabeledBy", json!(reset))
     }
 
-    /// The asset's content (a URL, or text for a `TEXT` project), sent as it is.
+    /// Sets the asset's content (a URL, or text for a `TEXT` project), sent as it is.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn content(self, content: impl Into<String>) -> AssetUpdate {
         self.set("content", json!(content.into()))
     }
 
-    /// The asset's JSON content (a string is sent as it is, anything else as JSON text).
+    /// Sets the asset's JSON content (a string is sent as it is, anything else as JSON text).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn json_content(self, json_content: Value) -> AssetUpdate {
         let text = match json_content {
             Value::String(s) => s,
@@ -108,12 +127,14 @@ impl AssetUpdate {
         self.set("jsonContent", json!(text))
     }
 
-    /// The width and height of an image or video.
+    /// Sets the width and height of an image or video.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn resolution(self, width: u32, height: u32) -> AssetUpdate {
         self.set("resolution", json!({"width": width, "height": height}))
     }
 
-    /// The `AssetData` the SDK sends.
+    /// Returns the `AssetData` the SDK sends.
     pub(crate) fn data(&self) -> Value {
         Value::Object(self.data.clone())
     }

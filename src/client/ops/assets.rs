@@ -1,15 +1,18 @@
-//! Assets: `append_many_to_dataset`, `assets`, `count_assets`, `delete_many_from_dataset`.
+//! Assets: `append_many_to_dataset`, `assets`, `count_assets`, `delete_many_from_dataset`,
+//! with the SDK's documents and variables; imports that are not URLs go through `upload`, and
+//! the look-ups through `lookup`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::client::ops::lookup::asset_where;
 use crate::client::ops::upload::{self, AssetContent, Body, Upload};
-use crate::client::ops::{BATCH_SIZE, batches, send_reconciled};
+use crate::client::ops::{BATCH_SIZE, batches, batches_of, ids_given, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
-use crate::client::read::{ASSETS, Page, page_setters};
+use crate::client::resources::{ASSETS, Page, page_setters};
 use crate::client::retry::{Failure, Safety};
 use crate::client::{Kili, take_data};
 use crate::common::ids;
@@ -41,16 +44,6 @@ pub(crate) const DELETE_MANY_FROM_DATASET: &str = "mutation($where: AssetWhere!)
 
 /// External ids checked per `filterExistingAssets` request, as in the SDK.
 const FILTER_EXISTING_BATCH: usize = 1000;
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_ASSET_FIELDS.contains(&"externalId"));
-/// ```
-pub const DEFAULT_ASSET_FIELDS: &[&str] =
-    &["id", "externalId", "content", "jsonMetadata", "createdAt"];
 
 /// Assets to add to a project with [`Kili::append_many_to_dataset`].
 ///
@@ -93,7 +86,7 @@ enum Content {
 }
 
 impl Content {
-    /// The content when it needs no project look-up: a URL (or nothing).
+    /// Returns the content when it needs no project look-up: a URL (or nothing).
     fn as_hosted(&self) -> Option<&str> {
         match self {
             Content::Given(s) if upload::is_url(s) => Some(s),
@@ -117,7 +110,7 @@ impl std::fmt::Debug for NewAssets {
 }
 
 impl NewAssets {
-    /// Assets with these contents in `project_id`, each told apart as the SDK does: an
+    /// Creates assets with these contents in `project_id`, each told apart as the SDK does: an
     /// `http(s)://` URL is hosted data, sent as it is; an existing local file is uploaded; any
     /// other string is raw text, uploaded, in a `TEXT` project (and an error elsewhere).
     pub fn new<I, S>(project_id: impl Into<String>, contents: I) -> NewAssets
@@ -134,7 +127,7 @@ impl NewAssets {
         )
     }
 
-    /// Assets with these contents, each of a kind named explicitly.
+    /// Creates assets with these contents in `project_id`, each of a kind named explicitly.
     ///
     /// # Examples
     ///
@@ -156,7 +149,7 @@ impl NewAssets {
         )
     }
 
-    /// Assets with a JSON content each and no content, as the SDK's `json_content_array`:
+    /// Creates assets with a JSON content each and no content, as the SDK's `json_content_array`:
     /// rich text for a `TEXT` project, or a video's frames for a `VIDEO` project (an array of
     /// frame URLs or local image files, uploaded, then indexed `{"0": url, ...}`). In those
     /// projects the JSON content is uploaded and the asset's `jsonContent` holds its URL; in
@@ -198,7 +191,7 @@ impl NewAssets {
         }
     }
 
-    /// The assets' external ids, one per content.
+    /// Sets the assets' external ids, one per content.
     ///
     /// Defaults to random ones (32 hex digits, like the SDK's `uuid4().hex`).
     pub fn external_ids<I, S>(mut self, external_ids: I) -> NewAssets
@@ -210,7 +203,7 @@ impl NewAssets {
         self
     }
 
-    /// The assets' metadata, one JSON value per content, sent as JSON strings.
+    /// Sets the assets' metadata, one JSON value per content, sent as JSON strings.
     ///
     /// Defaults to `{}` for each.
     pub fn json_metadata<I>(mut self, metadata: I) -> NewAssets
@@ -221,7 +214,8 @@ impl NewAssets {
         self
     }
 
-    /// Reports progress (assets imported, assets to import) after each batch.
+    /// Reports progress (assets imported, assets to import) once the total is known and after
+    /// each batch.
     ///
     /// Defaults to none.
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewAssets {
@@ -295,7 +289,7 @@ pub(crate) fn prepare(new: &NewAssets) -> Result<Vec<PreparedAsset>> {
         .collect())
 }
 
-/// A JSON content as the SDK sends it: a string as it is, anything else as JSON text.
+/// Returns a JSON content as the SDK sends it: a string as it is, anything else as JSON text.
 fn json_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -311,8 +305,8 @@ fn is_video(input_type: &InputType) -> bool {
     }
 }
 
-/// A video's metadata as the SDK sends it with frames: with `processingParameters` (kept if
-/// given, else `{}`).
+/// Returns a video's metadata as the SDK sends it with frames: with `processingParameters`
+/// (kept if given, else `{}`).
 fn with_processing_parameters(json_metadata: &str) -> String {
     match serde_json::from_str::<Value>(json_metadata) {
         Ok(Value::Object(mut m)) => {
@@ -321,13 +315,6 @@ fn with_processing_parameters(json_metadata: &str) -> String {
         }
         _ => json_metadata.to_owned(),
     }
-}
-
-/// Splits `0..len` into ranges of `size`.
-fn batches_of(len: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..len)
-        .step_by(size.max(1))
-        .map(move |start| start..(start + size.max(1)).min(len))
 }
 
 /// Drops later duplicates of an external id, warning about each.
@@ -345,7 +332,7 @@ pub(crate) fn drop_duplicate_external_ids(assets: &mut Vec<PreparedAsset>) {
     });
 }
 
-/// The variables of one `appendManyAssets` batch, as the SDK sends them.
+/// Builds the variables of one `appendManyAssets` batch, as the SDK sends them.
 pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAsset]) -> Value {
     let col = |f: fn(&PreparedAsset) -> Value| Value::Array(batch.iter().map(f).collect());
     json!({
@@ -373,7 +360,7 @@ pub(crate) fn append_many_assets_variables(project_id: &str, batch: &[PreparedAs
 ///     .fields(["id", "externalId", "labels.author.email"])
 ///     .first(10);
 /// for asset in kili.assets(&q)? {
-///     println!("{:?}", asset?.external_id);
+///     println!("{:?}", asset?.external_id());
 /// }
 /// println!("{} in all", kili.count_assets(&q)?);
 /// # Ok::<(), kili::Error>(())
@@ -388,7 +375,7 @@ pub struct AssetQuery {
 }
 
 impl AssetQuery {
-    /// All the assets of a project.
+    /// Creates a query of all the assets of a project.
     pub fn new(project_id: impl Into<String>) -> AssetQuery {
         AssetQuery {
             project_id: project_id.into(),
@@ -398,7 +385,9 @@ impl AssetQuery {
         }
     }
 
-    /// Only the assets with these ids (`idIn`).
+    /// Keeps only the assets with these ids (`idIn`).
+    ///
+    /// Defaults to all the assets of the project.
     pub fn asset_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -408,7 +397,9 @@ impl AssetQuery {
         self
     }
 
-    /// Only the assets with exactly these external ids (`externalIdStrictlyIn`).
+    /// Keeps only the assets with exactly these external ids (`externalIdStrictlyIn`).
+    ///
+    /// Defaults to all the assets of the project.
     pub fn external_ids<I, S>(mut self, ids: I) -> AssetQuery
     where
         I: IntoIterator<Item = S>,
@@ -418,7 +409,7 @@ impl AssetQuery {
         self
     }
 
-    /// The `AssetWhere`, shaped as the SDK's after it strips nulls (the empty `label` and
+    /// Builds the `AssetWhere`, shaped as the SDK's after it strips nulls (the empty `label` and
     /// `issue` objects stay).
     pub(crate) fn where_(&self) -> Result<Value> {
         if self.project_id.trim().is_empty() {
@@ -433,27 +424,6 @@ impl AssetQuery {
 }
 
 page_setters!(AssetQuery, "assets", "DEFAULT_ASSET_FIELDS");
-
-/// An `AssetWhere` with the SDK's shape.
-pub(crate) fn asset_where(
-    project_id: Option<&str>,
-    asset_ids: Option<&[String]>,
-    external_ids: Option<&[String]>,
-) -> Value {
-    let mut w = Map::new();
-    if let Some(p) = project_id {
-        w.insert("project".into(), json!({ "id": p }));
-    }
-    if let Some(e) = external_ids {
-        w.insert("externalIdStrictlyIn".into(), json!(e));
-    }
-    if let Some(ids) = asset_ids {
-        w.insert("idIn".into(), json!(ids));
-    }
-    w.insert("label".into(), json!({}));
-    w.insert("issue".into(), json!({}));
-    Value::Object(w)
-}
 
 impl Kili {
     /// Adds assets to a project and returns the new assets' ids, in input order.
@@ -505,54 +475,10 @@ impl Kili {
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
-        let hosted = assets.json_contents.is_none()
-            && assets.contents.iter().all(|c| c.as_hosted().is_some());
-        // Only what needs an upload needs the project's input type, as in the SDK's
-        // importers: a hosted import sends the same requests as before.
-        let input_type = if hosted {
-            None
-        } else {
-            let input_type = self.input_type_of(&assets.project_id)?;
-            for a in &mut prepared {
-                if let Content::Given(s) = &a.source {
-                    a.source = Content::Explicit(upload::classify(s, &input_type)?);
-                }
-                if let Content::Explicit(AssetContent::Text(_)) = &a.source
-                    && input_type != InputType::Text
-                {
-                    return Err(Error::invalid(format!(
-                        "raw text is for TEXT projects; project {} is {input_type}",
-                        assets.project_id
-                    )));
-                }
-            }
-            let local = prepared.iter().any(|a| {
-                matches!(
-                    a.source,
-                    Content::Explicit(AssetContent::File(_) | AssetContent::Text(_))
-                )
-            });
-            if local {
-                self.check_upload_allowed()?;
-            }
-            Some(input_type)
-        };
+        let input_type = self.resolve_contents(assets, &mut prepared)?;
         drop_duplicate_external_ids(&mut prepared);
         if assets.external_ids.is_some() {
-            let existing = self.existing_external_ids(&assets.project_id, &prepared)?;
-            if !existing.is_empty() {
-                prepared.retain(|a| {
-                    let exists = existing.contains(&a.external_id);
-                    if exists {
-                        log::warn!(
-                            "external id {:?} already exists in project {}; skipping it",
-                            a.external_id,
-                            assets.project_id
-                        );
-                    }
-                    !exists
-                });
-            }
+            self.drop_existing_external_ids(&assets.project_id, &mut prepared)?;
         }
         let total = prepared.len() as u64;
         if let Some(p) = &assets.progress {
@@ -562,39 +488,106 @@ impl Kili {
             log::warn!("no assets to import: all external ids already exist");
             return Ok(Vec::new());
         }
-        let mut done = 0;
         let frames = input_type.as_ref().is_some_and(is_video) && assets.json_contents.is_some();
         let batch_size = if frames { 1 } else { BATCH_SIZE };
         for range in batches_of(prepared.len(), batch_size) {
             if let Some(input_type) = &input_type {
                 self.upload_batch(&assets.project_id, input_type, &mut prepared[range.clone()])?;
             }
-            let batch = &prepared[range];
-            let mut pending: Vec<PreparedAsset> = batch.to_vec();
-            send_reconciled(self, "appendManyAssets", |maybe_applied| {
-                if maybe_applied {
-                    let ids: Vec<String> = pending.iter().map(|a| a.id.clone()).collect();
-                    let there = self
-                        .existing_asset_ids(Some(&assets.project_id), &ids)
-                        .map_err(Failure::failed)?;
-                    pending.retain(|a| !there.contains(&a.id));
-                    log::info!(
-                        "{} assets of the batch were already created",
-                        ids.len() - pending.len()
-                    );
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = append_many_assets_variables(&assets.project_id, &pending);
-                self.attempt(APPEND_MANY_ASSETS, &vars).map(drop)
-            })?;
-            done += batch.len() as u64;
+            self.append_asset_batch(&assets.project_id, &prepared[range.clone()])?;
             if let Some(p) = &assets.progress {
-                p.update(done, total);
+                p.update(range.end as u64, total);
             }
         }
         Ok(prepared.into_iter().map(|a| a.id).collect())
+    }
+
+    /// Tells the contents apart as the SDK's importers do once they know the project's input
+    /// type, and checks the license when something is to be uploaded. Returns the input type,
+    /// or `None` for an import of hosted URLs only: as in the SDK's importers, only what needs
+    /// an upload needs the look-up, so a hosted import sends the SDK's requests.
+    fn resolve_contents(
+        &self,
+        assets: &NewAssets,
+        prepared: &mut [PreparedAsset],
+    ) -> Result<Option<InputType>> {
+        let hosted = assets.json_contents.is_none()
+            && assets.contents.iter().all(|c| c.as_hosted().is_some());
+        if hosted {
+            return Ok(None);
+        }
+        let input_type = self.input_type_of(&assets.project_id)?;
+        for a in prepared.iter_mut() {
+            if let Content::Given(s) = &a.source {
+                a.source = Content::Explicit(upload::classify(s, &input_type)?);
+            }
+            if let Content::Explicit(AssetContent::Text(_)) = &a.source
+                && input_type != InputType::Text
+            {
+                return Err(Error::invalid(format!(
+                    "raw text is for TEXT projects; project {} is {input_type}",
+                    assets.project_id
+                )));
+            }
+        }
+        let local = prepared.iter().any(|a| {
+            matches!(
+                a.source,
+                Content::Explicit(AssetContent::File(_) | AssetContent::Text(_))
+            )
+        });
+        if local {
+            self.check_upload_allowed()?;
+        }
+        Ok(Some(input_type))
+    }
+
+    /// Drops the assets whose external id already exists in the project (asked with
+    /// `filterExistingAssets`), each one logged with `log::warn!`, as the SDK does.
+    fn drop_existing_external_ids(
+        &self,
+        project_id: &str,
+        prepared: &mut Vec<PreparedAsset>,
+    ) -> Result<()> {
+        let existing = self.existing_external_ids(project_id, prepared)?;
+        if existing.is_empty() {
+            return Ok(());
+        }
+        prepared.retain(|a| {
+            let exists = existing.contains(&a.external_id);
+            if exists {
+                log::warn!(
+                    "external id {:?} already exists in project {project_id}; skipping it",
+                    a.external_id,
+                );
+            }
+            !exists
+        });
+        Ok(())
+    }
+
+    /// Sends one batch with `appendManyAssets`, reconciled: after an attempt whose outcome is
+    /// unknown, the batch's assets that exist (by id) are not sent again.
+    fn append_asset_batch(&self, project_id: &str, batch: &[PreparedAsset]) -> Result<()> {
+        let mut pending: Vec<PreparedAsset> = batch.to_vec();
+        send_reconciled(self, "appendManyAssets", |maybe_applied| {
+            if maybe_applied {
+                let ids: Vec<String> = pending.iter().map(|a| a.id.clone()).collect();
+                let there = self
+                    .existing_asset_ids(Some(project_id), &ids)
+                    .map_err(Failure::failed)?;
+                pending.retain(|a| !there.contains(&a.id));
+                log::info!(
+                    "{} assets of the batch were already created",
+                    ids.len() - pending.len()
+                );
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = append_many_assets_variables(project_id, &pending);
+            self.attempt(APPEND_MANY_ASSETS, &vars).map(drop)
+        })
     }
 
     /// Uploads the local contents and JSON contents of one batch, as the SDK's importers do,
@@ -666,7 +659,7 @@ impl Kili {
         Ok(())
     }
 
-    /// A video's frames as the SDK indexes them, `{"0": url, "1": url, ...}`: local files are
+    /// Indexes a video's frames as the SDK does, `{"0": url, "1": url, ...}`: local files are
     /// uploaded (`.../frame/<i>`) and named by their file URL, URLs are kept.
     fn frame_index(&self, base: &str, asset_id: &str, json: &Value) -> Result<Map<String, Value>> {
         let Value::Array(frames) = json else {
@@ -710,7 +703,7 @@ impl Kili {
             .collect())
     }
 
-    /// The given assets' external ids that already exist in the project.
+    /// Returns the given assets' external ids that already exist in the project.
     fn existing_external_ids(
         &self,
         project_id: &str,
@@ -743,27 +736,6 @@ impl Kili {
         Ok(existing)
     }
 
-    /// Which of these asset ids exist (at most [`BATCH_SIZE`] ids).
-    pub(crate) fn existing_asset_ids(
-        &self,
-        project_id: Option<&str>,
-        ids: &[String],
-    ) -> Result<HashSet<String>> {
-        debug_assert!(ids.len() <= BATCH_SIZE);
-        let where_ = asset_where(project_id, Some(ids), None);
-        let page = Page {
-            fields: Some(vec!["id".to_owned()]),
-            ..Page::default()
-        };
-        Paginated::new(self, &ASSETS, &page, where_, |v| {
-            v.get("id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| Error::decode("an asset", "missing id"))
-        })?
-        .collect()
-    }
-
     /// Reads assets lazily, 100 per request (see [`Paginated`]).
     ///
     /// # Errors
@@ -780,7 +752,7 @@ impl Kili {
     ///     .assets(&AssetQuery::new("project-id").fields(["id", "labels.author.email"]))?
     ///     .collect_all()?;
     /// for a in &assets {
-    ///     println!("{}: {} labels", a.id, a.labels.as_ref().map_or(0, Vec::len));
+    ///     println!("{}: {} labels", a.id(), a.labels().map_or(0, <[_]>::len));
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```
@@ -812,50 +784,74 @@ impl Kili {
         self.count(&ASSETS, &query.where_()?)
     }
 
-    /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100.
+    /// Deletes assets by id, with `deleteManyFromDataset` in batches of 100, and returns the
+    /// ids of the assets deleted, in input order.
     ///
-    /// A batch whose outcome is unknown is reconciled before it is resent: only the assets
-    /// that still exist are sent again.
+    /// Kili answers `deleteManyFromDataset` with the assets' project, not with the assets: a
+    /// batch answered with a project is deleted, one answered with `null` matched none of the
+    /// caller's assets and contributes no id. So an id that matched nothing is left out when
+    /// its whole batch matched nothing, and listed when it was sent beside ids that did match
+    /// (telling them apart would cost a query per batch).
+    ///
+    /// A batch whose outcome is unknown is reconciled before it is resent: the assets that no
+    /// longer exist count as deleted, and only those that still exist are sent again.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidInput`] if an id is empty, before any request; the request errors of
-    /// [`Kili::graphql`].
+    /// [`Kili::graphql`]. A failure in a later batch leaves the earlier batches deleted.
     ///
     /// # Examples
     ///
     /// ```no_run
     /// # let kili = kili::Kili::from_env()?;
-    /// kili.delete_many_from_dataset(["asset-1", "asset-2"])?;
+    /// let deleted = kili.delete_many_from_dataset(["asset-1", "asset-2"])?;
     /// # Ok::<(), kili::Error>(())
     /// ```
-    pub fn delete_many_from_dataset<I, S>(&self, asset_ids: I) -> Result<()>
+    pub fn delete_many_from_dataset<I, S>(&self, asset_ids: I) -> Result<Vec<String>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids: Vec<String> = asset_ids.into_iter().map(Into::into).collect();
-        if ids.iter().any(|i| i.trim().is_empty()) {
-            return Err(Error::invalid("an asset id is empty"));
-        }
+        let ids = ids_given(asset_ids, "an asset id is empty")?;
+        let mut deleted = Vec::with_capacity(ids.len());
         for range in batches(ids.len()) {
-            let mut pending = ids[range].to_vec();
-            send_reconciled(self, "deleteManyFromDataset", |maybe_applied| {
-                if maybe_applied {
-                    let there = self
-                        .existing_asset_ids(None, &pending)
-                        .map_err(Failure::failed)?;
-                    pending.retain(|id| there.contains(id));
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = json!({"where": {"idIn": pending}});
-                let mut data = self.attempt(DELETE_MANY_FROM_DATASET, &vars)?;
-                take_data(&mut data).map(drop).map_err(Failure::failed)
-            })?;
+            deleted.extend(self.delete_asset_batch(&ids[range])?);
         }
-        Ok(())
+        Ok(deleted)
+    }
+
+    /// Deletes one batch of assets, reconciled; returns the ids deleted, in input order.
+    fn delete_asset_batch(&self, batch: &[String]) -> Result<Vec<String>> {
+        let mut pending = batch.to_vec();
+        let mut gone: HashSet<String> = HashSet::new();
+        send_reconciled(self, "deleteManyFromDataset", |maybe_applied| {
+            if maybe_applied {
+                let there = self
+                    .existing_asset_ids(None, &pending)
+                    .map_err(Failure::failed)?;
+                let (left, lost): (Vec<String>, Vec<String>) =
+                    pending.drain(..).partition(|id| there.contains(id));
+                gone.extend(lost);
+                pending = left;
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = json!({"where": {"idIn": pending}});
+            let mut data = self.attempt(DELETE_MANY_FROM_DATASET, &vars)?;
+            let project = take_data(&mut data).map_err(Failure::failed)?;
+            // The assets' project, or null when the batch matched none of the caller's assets.
+            if !project.is_null() {
+                gone.extend(pending.drain(..));
+            }
+            Ok(())
+        })?;
+        Ok(batch
+            .iter()
+            .filter(|id| gone.contains(*id))
+            .cloned()
+            .collect())
     }
 }
 

@@ -1,12 +1,12 @@
-//! Changing existing labels: `update_properties_in_label`, `delete_labels`.
+//! Changing existing labels: `update_properties_in_label`, `delete_labels`, with the SDK's
+//! documents and variables. Uses this folder's batching only.
 
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::batches;
+use crate::client::ops::{batches, id_of, ids_given};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
-use crate::models::Label;
 
 pub(crate) const UPDATE_PROPERTIES_IN_LABEL: &str = "mutation(
     $where: LabelWhere!
@@ -37,7 +37,7 @@ pub(crate) const DELETE_LABELS: &str = "mutation($ids: [ID!]!) {
 ///     .seconds_to_label(42.0)
 ///     .model_name("detector-v4")
 ///     .is_sent_back_to_queue(false);
-/// kili.update_properties_in_label("label-id", &update)?;
+/// let label_id = kili.update_properties_in_label("label-id", &update)?;
 /// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,36 +50,45 @@ pub struct LabelUpdate {
 }
 
 impl LabelUpdate {
-    /// Changes nothing yet.
+    /// Creates an update that changes nothing yet.
     pub fn new() -> LabelUpdate {
         LabelUpdate::default()
     }
 
-    /// The new annotation (sent as a JSON string, as the SDK does).
+    /// Sets the new annotation (sent as a JSON string, as the SDK does).
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn json_response(mut self, response: Value) -> LabelUpdate {
         self.json_response = Some(response);
         self
     }
 
-    /// The new time spent labeling, in seconds.
+    /// Sets the new time spent labeling, in seconds.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn seconds_to_label(mut self, seconds: f64) -> LabelUpdate {
         self.seconds_to_label = Some(seconds);
         self
     }
 
-    /// The new model name.
+    /// Sets the new model name.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn model_name(mut self, name: impl Into<String>) -> LabelUpdate {
         self.model_name = Some(name.into());
         self
     }
 
-    /// Whether the labeled asset goes back to the labeling queue.
+    /// Sets whether the labeled asset goes back to the labeling queue.
+    ///
+    /// Defaults to unchanged (not sent).
     pub fn is_sent_back_to_queue(mut self, yes: bool) -> LabelUpdate {
         self.is_sent_back_to_queue = Some(yes);
         self
     }
 
-    /// The `LabelData` the SDK sends: only the properties given (it strips nulls in `data`).
+    /// Returns the `LabelData` the SDK sends: only the properties given (it strips nulls in
+    /// `data`).
     pub(crate) fn data(&self) -> Value {
         let mut d = Map::new();
         if let Some(b) = self.is_sent_back_to_queue {
@@ -105,7 +114,7 @@ impl LabelUpdate {
 
 impl Kili {
     /// Changes properties of a label with `updatePropertiesInLabel`, as the SDK's
-    /// `update_properties_in_label` does; returns the label (its id).
+    /// `update_properties_in_label` does; returns the label's id, as the server answers it.
     ///
     /// Label subscriptions of the project receive the new version as an event.
     ///
@@ -123,7 +132,7 @@ impl Kili {
         &self,
         label_id: &str,
         update: &LabelUpdate,
-    ) -> Result<Label> {
+    ) -> Result<String> {
         if label_id.trim().is_empty() {
             return Err(Error::invalid("the label id is empty"));
         }
@@ -133,7 +142,7 @@ impl Kili {
         }
         let vars = json!({"where": {"id": label_id}, "data": data});
         let label = self.execute_data(UPDATE_PROPERTIES_IN_LABEL, &vars, Safety::NotIdempotent)?;
-        Label::from_json(&label)
+        id_of(&label, "the updated label")
     }
 
     /// Deletes labels with `deleteLabels`, in batches of 100 as the SDK does; returns the
@@ -163,10 +172,7 @@ impl Kili {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids: Vec<String> = ids.into_iter().map(Into::into).collect();
-        if ids.iter().any(|id| id.trim().is_empty()) {
-            return Err(Error::invalid("one of the label ids is empty"));
-        }
+        let ids = ids_given(ids, "one of the label ids is empty")?;
         let mut deleted = Vec::with_capacity(ids.len());
         for range in batches(ids.len()) {
             let vars = json!({ "ids": &ids[range] });

@@ -1,4 +1,5 @@
-//! Labels: `append_labels`, `labels`, `count_labels`.
+//! Labels: `append_labels` (reconciled retries), `labels`, `count_labels`, with the SDK's
+//! documents and variables. Uses `lookup`; `predictions` builds on it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,11 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use crate::client::ops::assets::{AssetQuery, asset_where};
+use crate::client::ops::lookup::asset_where;
 use crate::client::ops::{batches, send_reconciled};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
-use crate::client::read::{LABELS, Page, page_setters};
+use crate::client::resources::{LABELS, Page, page_setters};
 use crate::client::retry::Failure;
 use crate::client::{Kili, take_data};
 use crate::error::{Error, Result};
@@ -22,26 +23,6 @@ pub(crate) const APPEND_MANY_LABELS: &str =
         id
     }
 }";
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_LABEL_FIELDS.contains(&"jsonResponse"));
-/// ```
-pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
-    "id",
-    "author.id",
-    "author.email",
-    "assetId",
-    "labelType",
-    "jsonResponse",
-    "createdAt",
-    "modelName",
-    "secondsToLabel",
-    "isLatestLabelForUser",
-];
 
 /// How far back, before a lost attempt started, reconciliation looks for the labels it may
 /// have created: covers clock skew between this machine and the server.
@@ -64,7 +45,8 @@ enum Targets {
 /// use serde_json::json;
 /// let kili = Kili::from_env()?;
 /// let response = json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
-/// let by_id = NewLabels::for_assets(["asset-id"], [response.clone()]).label_type(LabelType::Inference);
+/// let by_id = NewLabels::for_assets("project-id", ["asset-id"], [response.clone()])
+///     .label_type(LabelType::Inference);
 /// let by_external_id = NewLabels::for_external_ids("project-id", ["car_1"], [response])
 ///     .label_type(LabelType::Prediction)
 ///     .model_name("my-model-v2")
@@ -77,13 +59,16 @@ enum Targets {
 #[derive(Clone)]
 #[must_use]
 pub struct NewLabels {
-    project_id: Option<String>,
+    pub(crate) project_id: String,
     targets: Targets,
-    json_responses: Vec<Value>,
+    pub(crate) json_responses: Vec<Value>,
     label_type: LabelType,
-    model_name: Option<String>,
+    pub(crate) model_name: Option<String>,
     author_id: Option<String>,
     seconds_to_label: Option<f64>,
+    /// Whether the labels replace those of the same model and type on their assets (set by
+    /// predictions); a lost batch is then resent as it is, not reconciled.
+    pub(crate) overwrite: bool,
     progress: Option<Arc<dyn Progress>>,
 }
 
@@ -101,34 +86,41 @@ impl std::fmt::Debug for NewLabels {
 }
 
 impl NewLabels {
-    fn new(targets: Targets, json_responses: Vec<Value>) -> NewLabels {
+    fn new(project_id: String, targets: Targets, json_responses: Vec<Value>) -> NewLabels {
         NewLabels {
-            project_id: None,
+            project_id,
             targets,
             json_responses,
             label_type: LabelType::Default,
             model_name: None,
             author_id: None,
             seconds_to_label: None,
+            overwrite: false,
             progress: None,
         }
     }
 
-    /// Labels for the assets with these ids; the i-th response goes to the i-th asset.
-    pub fn for_assets<I, S, J>(asset_ids: I, json_responses: J) -> NewLabels
+    /// Creates labels for the assets of a project with these ids; the i-th response goes to
+    /// the i-th asset. The project is sent in `where.project`, as the SDK does when given one.
+    pub fn for_assets<I, S, J>(
+        project_id: impl Into<String>,
+        asset_ids: I,
+        json_responses: J,
+    ) -> NewLabels
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
         NewLabels::new(
+            project_id.into(),
             Targets::AssetIds(asset_ids.into_iter().map(Into::into).collect()),
             json_responses.into_iter().collect(),
         )
     }
 
-    /// Labels for the assets with these external ids in a project (resolved to ids with one
-    /// `assets` query first).
+    /// Creates labels for the assets with these external ids in a project (resolved to ids
+    /// with one `assets` query per 1000 first, as the SDK does).
     pub fn for_external_ids<I, S, J>(
         project_id: impl Into<String>,
         external_ids: I,
@@ -139,23 +131,15 @@ impl NewLabels {
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
-        let mut n = NewLabels::new(
+        NewLabels::new(
+            project_id.into(),
             Targets::ExternalIds(external_ids.into_iter().map(Into::into).collect()),
             json_responses.into_iter().collect(),
-        );
-        n.project_id = Some(project_id.into());
-        n
+        )
     }
 
-    /// The project of the assets (sent in `where.project`, as the SDK does when given).
-    ///
-    /// Defaults to none for [`NewLabels::for_assets`].
-    pub fn project_id(mut self, project_id: impl Into<String>) -> NewLabels {
-        self.project_id = Some(project_id.into());
-        self
-    }
-
-    /// The kind of label; [`LabelType::Prediction`] needs a [model name](NewLabels::model_name).
+    /// Sets the kind of label; [`LabelType::Prediction`] needs a
+    /// [model name](NewLabels::model_name).
     ///
     /// Defaults to [`LabelType::Default`].
     pub fn label_type(mut self, label_type: LabelType) -> NewLabels {
@@ -163,7 +147,7 @@ impl NewLabels {
         self
     }
 
-    /// The name of the model that made the labels.
+    /// Sets the name of the model that made the labels.
     ///
     /// Defaults to none.
     pub fn model_name(mut self, model_name: impl Into<String>) -> NewLabels {
@@ -171,7 +155,7 @@ impl NewLabels {
         self
     }
 
-    /// The id of the user the labels are attributed to.
+    /// Sets the id of the user the labels are attributed to.
     ///
     /// Defaults to the API key's user (decided by the server).
     pub fn author_id(mut self, author_id: impl Into<String>) -> NewLabels {
@@ -179,7 +163,7 @@ impl NewLabels {
         self
     }
 
-    /// The time spent on each label, in seconds.
+    /// Sets the time spent on each label, in seconds.
     ///
     /// Defaults to none.
     pub fn seconds_to_label(mut self, seconds: f64) -> NewLabels {
@@ -187,7 +171,8 @@ impl NewLabels {
         self
     }
 
-    /// Reports progress (labels added, labels to add) after each batch.
+    /// Reports progress (labels added, labels to add) once the total is known and after each
+    /// batch.
     ///
     /// Defaults to none.
     pub fn progress(mut self, observer: impl Progress + 'static) -> NewLabels {
@@ -212,11 +197,7 @@ pub(crate) fn validate(new: &NewLabels) -> Result<()> {
     if targets.iter().any(|t| t.trim().is_empty()) {
         return Err(Error::invalid(format!("one of the {what} is empty")));
     }
-    if new
-        .project_id
-        .as_deref()
-        .is_some_and(|p| p.trim().is_empty())
-    {
+    if new.project_id.trim().is_empty() {
         return Err(Error::invalid("the project id is empty"));
     }
     if new.label_type == LabelType::Prediction && new.model_name.is_none() {
@@ -234,7 +215,7 @@ pub(crate) struct PreparedLabel {
     pub(crate) json_response: Value,
 }
 
-/// The variables of one `appendManyLabels` batch. As in the SDK, nulls inside `labelsData`
+/// Builds the variables of one `appendManyLabels` batch. As in the SDK, nulls inside `labelsData`
 /// are sent (the SDK strips nulls only in nested objects, not in lists).
 pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLabel]) -> Value {
     let labels: Vec<Value> = batch
@@ -256,20 +237,18 @@ pub(crate) fn append_many_labels_variables(new: &NewLabels, batch: &[PreparedLab
         "idIn".into(),
         json!(batch.iter().map(|l| &l.asset_id).collect::<Vec<_>>()),
     );
-    if let Some(p) = &new.project_id {
-        where_.insert("project".into(), json!({ "id": p }));
-    }
+    where_.insert("project".into(), json!({ "id": new.project_id }));
     json!({
         "data": {
             "labelType": new.label_type.as_str(),
-            "overwrite": false,
+            "overwrite": new.overwrite,
             "labelsData": labels,
         },
         "where": where_,
     })
 }
 
-/// The `LabelWhere` that finds the labels a lost attempt of `batch` may have created.
+/// Builds the `LabelWhere` that finds the labels a lost attempt of `batch` may have created.
 pub(crate) fn reconcile_where(
     new: &NewLabels,
     batch: &[PreparedLabel],
@@ -277,12 +256,10 @@ pub(crate) fn reconcile_where(
 ) -> Value {
     let ids: Vec<String> = batch.iter().map(|l| l.asset_id.clone()).collect();
     let mut w = Map::new();
-    if let Some(p) = &new.project_id {
-        w.insert("project".into(), json!({ "id": p }));
-    }
+    w.insert("project".into(), json!({ "id": new.project_id }));
     w.insert(
         "asset".into(),
-        asset_where(new.project_id.as_deref(), Some(&ids), None),
+        asset_where(Some(&new.project_id), Some(&ids), None),
     );
     w.insert("typeIn".into(), json!([new.label_type.as_str()]));
     w.insert(
@@ -292,8 +269,8 @@ pub(crate) fn reconcile_where(
     Value::Object(w)
 }
 
-/// What identifies a label created from one of our items: asset, response, model (and
-/// author when we chose it).
+/// Returns what identifies a label created from one of our items: asset, response, model
+/// (and author when we chose it).
 fn match_key(
     asset_id: &str,
     json_response: &Value,
@@ -381,7 +358,7 @@ pub struct LabelQuery {
 }
 
 impl LabelQuery {
-    /// All the labels of a project.
+    /// Creates a query of all the labels of a project.
     pub fn new(project_id: impl Into<String>) -> LabelQuery {
         LabelQuery {
             project_id: project_id.into(),
@@ -394,7 +371,9 @@ impl LabelQuery {
         }
     }
 
-    /// Only labels of the assets with these ids.
+    /// Keeps only the labels of the assets with these ids.
+    ///
+    /// Defaults to the labels of every asset of the project.
     pub fn asset_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -404,7 +383,9 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels of the assets with exactly these external ids.
+    /// Keeps only the labels of the assets with exactly these external ids.
+    ///
+    /// Defaults to the labels of every asset of the project.
     pub fn asset_external_ids<I, S>(mut self, ids: I) -> LabelQuery
     where
         I: IntoIterator<Item = S>,
@@ -414,7 +395,9 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels of these kinds (`typeIn`).
+    /// Keeps only the labels of these kinds (`typeIn`).
+    ///
+    /// Defaults to every kind.
     pub fn label_types<I>(mut self, types: I) -> LabelQuery
     where
         I: IntoIterator<Item = LabelType>,
@@ -423,20 +406,24 @@ impl LabelQuery {
         self
     }
 
-    /// Only labels created at or after this instant (ISO 8601, e.g.
+    /// Keeps only the labels created at or after this instant (ISO 8601, e.g.
     /// `2024-01-01T00:00:00.000Z`, as Kili writes `createdAt`).
+    ///
+    /// Defaults to no lower bound.
     pub fn created_at_gte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_gte = Some(instant.into());
         self
     }
 
-    /// Only labels created at or before this instant (ISO 8601).
+    /// Keeps only the labels created at or before this instant (ISO 8601).
+    ///
+    /// Defaults to no upper bound.
     pub fn created_at_lte(mut self, instant: impl Into<String>) -> LabelQuery {
         self.created_at_lte = Some(instant.into());
         self
     }
 
-    /// The `LabelWhere`, shaped as the SDK's after it strips nulls.
+    /// Builds the `LabelWhere`, shaped as the SDK's after it strips nulls.
     pub(crate) fn where_(&self) -> Result<Value> {
         if self.project_id.trim().is_empty() {
             return Err(Error::invalid("the project id is empty"));
@@ -505,7 +492,8 @@ impl Kili {
     /// let kili = Kili::from_env()?;
     /// let response = serde_json::json!({"JOB_0": {"categories": [{"name": "OBJECT_A"}]}});
     /// let ids = kili.append_labels(
-    ///     &NewLabels::for_assets(["asset-id"], [response]).label_type(LabelType::Inference),
+    ///     &NewLabels::for_assets("project-id", ["asset-id"], [response])
+    ///         .label_type(LabelType::Inference),
     /// )?;
     /// # Ok::<(), kili::Error>(())
     /// ```
@@ -516,11 +504,7 @@ impl Kili {
         }
         let asset_ids = match &labels.targets {
             Targets::AssetIds(ids) => ids.clone(),
-            Targets::ExternalIds(ext) => {
-                // `validate` and the constructor guarantee a project id here.
-                let project = labels.project_id.as_deref().unwrap_or_default();
-                self.resolve_external_ids(project, ext)?
-            }
+            Targets::ExternalIds(ext) => self.asset_ids_of_external_ids(&labels.project_id, ext)?,
         };
         // `validate` makes the lengths equal; the minimum keeps every slice below in bounds.
         let n = asset_ids.len().min(labels.json_responses.len());
@@ -529,10 +513,9 @@ impl Kili {
             p.update(0, total);
         }
         let mut out: Vec<Option<String>> = vec![None; n];
-        let mut done = 0;
         for range in batches(n) {
             // Prepared batch by batch: one batch's copies of the responses at a time, not all.
-            let mut pending: Vec<PreparedLabel> = asset_ids[range.clone()]
+            let batch: Vec<PreparedLabel> = asset_ids[range.clone()]
                 .iter()
                 .zip(&labels.json_responses[range.clone()])
                 .zip(range.clone())
@@ -542,41 +525,51 @@ impl Kili {
                     json_response: r.clone(),
                 })
                 .collect();
-            let started = SystemTime::now();
-            send_reconciled(self, "appendManyLabels", |maybe_applied| {
-                if maybe_applied {
-                    let since = started
-                        .checked_sub(CLOCK_SKEW_MARGIN)
-                        .unwrap_or(SystemTime::UNIX_EPOCH);
-                    let existing = self
-                        .reconcile_labels(labels, &pending, since)
-                        .map_err(Failure::failed)?;
-                    for (index, id) in reconcile(labels, &mut pending, &existing) {
-                        out[index] = Some(id);
-                    }
-                    log::info!(
-                        "reconciled a lost appendManyLabels batch: {} items left to send",
-                        pending.len()
-                    );
-                }
-                if pending.is_empty() {
-                    return Ok(());
-                }
-                let vars = append_many_labels_variables(labels, &pending);
-                let mut data = self.attempt(APPEND_MANY_LABELS, &vars)?;
-                let created = take_data(&mut data).map_err(Failure::failed)?;
-                let created = created.as_array().cloned().unwrap_or_default();
-                for (p, label) in pending.iter().zip(created) {
-                    out[p.index] = label.get("id").and_then(Value::as_str).map(str::to_owned);
-                }
-                Ok(())
-            })?;
-            done += range.len() as u64;
+            self.append_label_batch(labels, batch, &mut out)?;
             if let Some(p) = &labels.progress {
-                p.update(done, total);
+                p.update(range.end as u64, total);
             }
         }
         Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Sends one batch with `appendManyLabels`, reconciled (unless it overwrites, which makes
+    /// resending it as it is safe), and puts the new labels' ids at their input positions.
+    fn append_label_batch(
+        &self,
+        labels: &NewLabels,
+        mut pending: Vec<PreparedLabel>,
+        out: &mut [Option<String>],
+    ) -> Result<()> {
+        let started = SystemTime::now();
+        send_reconciled(self, "appendManyLabels", |maybe_applied| {
+            if maybe_applied && !labels.overwrite {
+                let since = started
+                    .checked_sub(CLOCK_SKEW_MARGIN)
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                let existing = self
+                    .reconcile_labels(labels, &pending, since)
+                    .map_err(Failure::failed)?;
+                for (index, id) in reconcile(labels, &mut pending, &existing) {
+                    out[index] = Some(id);
+                }
+                log::info!(
+                    "reconciled a lost appendManyLabels batch: {} items left to send",
+                    pending.len()
+                );
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let vars = append_many_labels_variables(labels, &pending);
+            let mut data = self.attempt(APPEND_MANY_LABELS, &vars)?;
+            let created = take_data(&mut data).map_err(Failure::failed)?;
+            let created = created.as_array().map(Vec::as_slice).unwrap_or_default();
+            for (p, label) in pending.iter().zip(created) {
+                out[p.index] = label.get("id").and_then(Value::as_str).map(str::to_owned);
+            }
+            Ok(())
+        })
     }
 
     fn reconcile_labels(
@@ -599,40 +592,6 @@ impl Kili {
         };
         let where_ = reconcile_where(new, pending, since);
         Paginated::new(self, &LABELS, &page, where_, Label::from_json)?.collect()
-    }
-
-    /// Asset ids for external ids, in the same order.
-    fn resolve_external_ids(
-        &self,
-        project_id: &str,
-        external_ids: &[String],
-    ) -> Result<Vec<String>> {
-        let mut by_external: HashMap<String, String> = HashMap::new();
-        for chunk in external_ids.chunks(1000) {
-            let q = AssetQuery::new(project_id)
-                .external_ids(chunk.iter().cloned())
-                .fields(["id", "externalId"]);
-            for asset in self.assets(&q)? {
-                let asset = asset?;
-                if let Some(e) = asset.external_id {
-                    by_external.insert(e, asset.id);
-                }
-            }
-        }
-        let missing: Vec<&str> = external_ids
-            .iter()
-            .filter(|e| !by_external.contains_key(*e))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::invalid(format!(
-                "external ids not found in project {project_id}: {missing:?}"
-            )));
-        }
-        Ok(external_ids
-            .iter()
-            .map(|e| by_external[e].clone())
-            .collect())
     }
 
     /// Reads labels lazily, 100 per request (see [`Paginated`]).
@@ -693,9 +652,10 @@ mod tests {
 
     #[test]
     fn validation_happens_before_requests() {
-        assert!(validate(&NewLabels::for_assets(["a", "b"], [response()])).is_err());
-        assert!(validate(&NewLabels::for_assets([""], [response()])).is_err());
-        let p = NewLabels::for_assets(["a"], [response()]).label_type(LabelType::Prediction);
+        assert!(validate(&NewLabels::for_assets("p", ["a", "b"], [response()])).is_err());
+        assert!(validate(&NewLabels::for_assets("p", [""], [response()])).is_err());
+        assert!(validate(&NewLabels::for_assets(" ", ["a"], [response()])).is_err());
+        let p = NewLabels::for_assets("p", ["a"], [response()]).label_type(LabelType::Prediction);
         assert!(validate(&p).is_err());
         assert!(validate(&p.model_name("m")).is_ok());
         assert!(validate(&NewLabels::for_external_ids("", ["e"], [response()])).is_err());
@@ -703,7 +663,7 @@ mod tests {
 
     #[test]
     fn append_variables_have_the_sdk_shape() {
-        let n = NewLabels::for_assets(["a1"], [response()]).label_type(LabelType::Inference);
+        let n = NewLabels::for_assets("p", ["a1"], [response()]).label_type(LabelType::Inference);
         let batch = [PreparedLabel {
             index: 0,
             asset_id: "a1".into(),
@@ -717,13 +677,8 @@ mod tests {
                     "jsonResponse": "{\"JOB_0\":{\"categories\":[{\"name\":\"OBJECT_A\"}]}}",
                     "modelName": null, "referencedLabelId": null, "secondsToLabel": null
                 }]},
-                "where": {"idIn": ["a1"]}
+                "where": {"idIn": ["a1"], "project": {"id": "p"}}
             })
-        );
-        let n = n.project_id("p");
-        assert_eq!(
-            append_many_labels_variables(&n, &batch)["where"],
-            json!({"idIn": ["a1"], "project": {"id": "p"}})
         );
     }
 
@@ -760,7 +715,7 @@ mod tests {
 
     #[test]
     fn reconciliation_counts_each_existing_label_once() {
-        let n = NewLabels::for_assets(["a", "a", "b"], [response(), response(), response()])
+        let n = NewLabels::for_assets("p", ["a", "a", "b"], [response(), response(), response()])
             .label_type(LabelType::Inference);
         let mut pending: Vec<PreparedLabel> = ["a", "a", "b"]
             .iter()
@@ -784,7 +739,7 @@ mod tests {
 
     #[test]
     fn reconcile_where_targets_the_batch() {
-        let n = NewLabels::for_assets(["a"], [response()]).label_type(LabelType::Inference);
+        let n = NewLabels::for_assets("p", ["a"], [response()]).label_type(LabelType::Inference);
         let batch = [PreparedLabel {
             index: 0,
             asset_id: "a".into(),
@@ -794,7 +749,8 @@ mod tests {
         assert_eq!(
             w,
             json!({
-                "asset": {"idIn": ["a"], "label": {}, "issue": {}},
+                "project": {"id": "p"},
+                "asset": {"project": {"id": "p"}, "idIn": ["a"], "label": {}, "issue": {}},
                 "typeIn": ["INFERENCE"],
                 "createdAtGte": "1970-01-01T00:00:00.000Z"
             })

@@ -1,16 +1,12 @@
-//! Predictions: `create_predictions`, `PREDICTION` labels of a named model, as the SDK makes them.
+//! Predictions: `create_predictions`, `PREDICTION` labels of a named model, as the SDK makes
+//! them. Built on `labels`: a [`NewPredictions`] is a [`NewLabels`] of that type, sent by
+//! `append_labels`.
 
-use std::sync::Arc;
+use serde_json::Value;
 
-use serde_json::{Value, json};
-
-use crate::NewLabels;
 use crate::client::Kili;
-use crate::client::ops::assets::AssetQuery;
-use crate::client::ops::labels::{APPEND_MANY_LABELS, PreparedLabel, append_many_labels_variables};
-use crate::client::ops::{batches, send_reconciled};
+use crate::client::ops::labels::NewLabels;
 use crate::client::progress::Progress;
-use crate::client::take_data;
 use crate::error::{Error, Result};
 use crate::models::LabelType;
 
@@ -33,40 +29,30 @@ use crate::models::LabelType;
 #[derive(Clone)]
 #[must_use]
 pub struct NewPredictions {
-    project_id: String,
-    asset_ids: Option<Vec<String>>,
-    external_ids: Option<Vec<String>>,
-    json_responses: Vec<Value>,
-    model_name: Option<String>,
-    overwrite: bool,
-    progress: Option<Arc<dyn Progress>>,
+    /// The same labels, of type `PREDICTION`: predictions are labels, sent the same way.
+    labels: NewLabels,
 }
 
 impl std::fmt::Debug for NewPredictions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewPredictions")
-            .field("project_id", &self.project_id)
-            .field("json_responses", &self.json_responses.len())
-            .field("model_name", &self.model_name)
-            .field("overwrite", &self.overwrite)
+            .field("project_id", &self.labels.project_id)
+            .field("json_responses", &self.labels.json_responses.len())
+            .field("model_name", &self.labels.model_name)
+            .field("overwrite", &self.labels.overwrite)
             .finish_non_exhaustive()
     }
 }
 
 impl NewPredictions {
-    fn new(project_id: String, json_responses: Vec<Value>) -> NewPredictions {
+    fn new(labels: NewLabels) -> NewPredictions {
         NewPredictions {
-            project_id,
-            asset_ids: None,
-            external_ids: None,
-            json_responses,
-            model_name: None,
-            overwrite: false,
-            progress: None,
+            labels: labels.label_type(LabelType::Prediction),
         }
     }
 
-    /// Predictions for the assets with these ids in a project.
+    /// Creates predictions for the assets of a project with these ids; the i-th response goes
+    /// to the i-th asset.
     pub fn for_assets<I, S, J>(
         project_id: impl Into<String>,
         asset_ids: I,
@@ -77,13 +63,11 @@ impl NewPredictions {
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
-        let mut p = NewPredictions::new(project_id.into(), json_responses.into_iter().collect());
-        p.asset_ids = Some(asset_ids.into_iter().map(Into::into).collect());
-        p
+        NewPredictions::new(NewLabels::for_assets(project_id, asset_ids, json_responses))
     }
 
-    /// Predictions for the assets with these external ids in a project (resolved to ids with
-    /// one `assets` query per 1000, as the SDK does).
+    /// Creates predictions for the assets with these external ids in a project (resolved to
+    /// ids with one `assets` query per 1000, as the SDK does).
     pub fn for_external_ids<I, S, J>(
         project_id: impl Into<String>,
         external_ids: I,
@@ -94,53 +78,35 @@ impl NewPredictions {
         S: Into<String>,
         J: IntoIterator<Item = Value>,
     {
-        let mut p = NewPredictions::new(project_id.into(), json_responses.into_iter().collect());
-        p.external_ids = Some(external_ids.into_iter().map(Into::into).collect());
-        p
+        NewPredictions::new(NewLabels::for_external_ids(
+            project_id,
+            external_ids,
+            json_responses,
+        ))
     }
 
-    /// The model that made the predictions. Required.
+    /// Sets the model that made the predictions. Required: it has no default.
     pub fn model_name(mut self, name: impl Into<String>) -> Self {
-        self.model_name = Some(name.into());
+        self.labels = self.labels.model_name(name);
         self
     }
 
-    /// Whether the new predictions replace the existing ones of the same model on the same
-    /// assets.
+    /// Sets whether the new predictions replace the existing ones of the same model on the
+    /// same assets.
     ///
     /// Defaults to `false`.
     pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = overwrite;
+        self.labels.overwrite = overwrite;
         self
     }
 
-    /// Reports progress (predictions added, predictions to add) after each batch.
+    /// Reports progress (predictions added, predictions to add) once the total is known and
+    /// after each batch.
     ///
     /// Defaults to none.
     pub fn progress(mut self, observer: impl Progress + 'static) -> Self {
-        self.progress = Some(Arc::new(observer));
+        self.labels = self.labels.progress(observer);
         self
-    }
-
-    /// The same predictions as [`NewLabels`], for the label machinery.
-    fn as_labels(&self, asset_ids: Option<&[String]>) -> NewLabels {
-        let responses = self.json_responses.clone();
-        let labels = match (asset_ids, &self.external_ids) {
-            (Some(ids), _) => NewLabels::for_assets(ids.to_vec(), responses),
-            (None, Some(ext)) => {
-                NewLabels::for_external_ids(&self.project_id, ext.clone(), responses)
-            }
-            (None, None) => NewLabels::for_assets(Vec::<String>::new(), responses),
-        };
-        let mut labels = labels
-            .project_id(&self.project_id)
-            .label_type(LabelType::Prediction)
-            .model_name(self.model_name.clone().unwrap_or_default());
-        if let Some(p) = &self.progress {
-            let p = Arc::clone(p);
-            labels = labels.progress(move |done, total| p.update(done, total));
-        }
-        labels
     }
 }
 
@@ -149,10 +115,10 @@ impl Kili {
     /// `create_predictions` does: `appendManyLabels` in batches of 100 with the project in
     /// `where`; returns the new labels' ids in input order.
     ///
-    /// Without [`overwrite`](NewPredictions::overwrite) this is [`Kili::append_labels`], retries
-    /// included. With it, each batch first removes the predictions of the same model on its
-    /// assets, so resending a batch whose outcome is unknown converges to the same labels:
-    /// such a batch is resent as it is.
+    /// This is [`Kili::append_labels`], retries included, with a model name required. With
+    /// [`overwrite`](NewPredictions::overwrite), each batch first removes the predictions of
+    /// the same model on its assets, so resending a batch whose outcome is unknown converges
+    /// to the same labels: such a batch is resent as it is, not reconciled.
     ///
     /// # Errors
     ///
@@ -160,86 +126,19 @@ impl Kili {
     /// arrays of different lengths or an empty id; if external ids are not found (after the
     /// look-up); otherwise the request errors of [`Kili::graphql`].
     pub fn create_predictions(&self, predictions: &NewPredictions) -> Result<Vec<String>> {
-        if predictions
+        let labels = &predictions.labels;
+        if labels
             .model_name
             .as_deref()
             .is_none_or(|m| m.trim().is_empty())
         {
             return Err(Error::invalid("predictions need a model name"));
         }
-        if predictions.json_responses.is_empty() {
+        if labels.json_responses.is_empty() {
             return Err(Error::invalid(
                 "no predictions: give at least one json response",
             ));
         }
-        if predictions.project_id.trim().is_empty() {
-            return Err(Error::invalid("the project id is empty"));
-        }
-        if !predictions.overwrite {
-            return self.append_labels(&predictions.as_labels(predictions.asset_ids.as_deref()));
-        }
-        let asset_ids = match (&predictions.asset_ids, &predictions.external_ids) {
-            (Some(ids), _) => ids.clone(),
-            (None, Some(ext)) => self.asset_ids_of(&predictions.project_id, ext)?,
-            (None, None) => Vec::new(),
-        };
-        let labels = predictions.as_labels(Some(&asset_ids));
-        crate::client::ops::labels::validate(&labels)?;
-        let n = asset_ids.len();
-        let mut out = Vec::with_capacity(n);
-        let total = n as u64;
-        for range in batches(n) {
-            let batch: Vec<PreparedLabel> = range
-                .clone()
-                .map(|index| PreparedLabel {
-                    index,
-                    asset_id: asset_ids[index].clone(),
-                    json_response: predictions.json_responses[index].clone(),
-                })
-                .collect();
-            let mut vars = append_many_labels_variables(&labels, &batch);
-            vars["data"]["overwrite"] = json!(true);
-            let created = send_reconciled(self, "appendManyLabels", |_| {
-                let mut data = self.attempt(APPEND_MANY_LABELS, &vars)?;
-                take_data(&mut data).map_err(crate::client::retry::Failure::failed)
-            })?;
-            out.extend(
-                created
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|l| l.get("id").and_then(Value::as_str).map(str::to_owned)),
-            );
-            if let Some(p) = &predictions.progress {
-                p.update(range.end as u64, total);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Asset ids for external ids of a project, in order.
-    fn asset_ids_of(&self, project_id: &str, external_ids: &[String]) -> Result<Vec<String>> {
-        let mut found = std::collections::HashMap::new();
-        for chunk in external_ids.chunks(1000) {
-            let q = AssetQuery::new(project_id)
-                .external_ids(chunk.iter().cloned())
-                .fields(["id", "externalId"]);
-            for a in self.assets(&q)? {
-                let a = a?;
-                if let Some(e) = a.external_id {
-                    found.insert(e, a.id);
-                }
-            }
-        }
-        external_ids
-            .iter()
-            .map(|e| {
-                found.get(e).cloned().ok_or_else(|| {
-                    Error::invalid(format!(
-                        "external id {e:?} not found in project {project_id}"
-                    ))
-                })
-            })
-            .collect()
+        self.append_labels(labels)
     }
 }

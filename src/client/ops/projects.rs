@@ -1,12 +1,14 @@
-//! Projects: `create_project`, `projects`, `count_projects`, `delete_project`.
+//! Projects: `create_project`, `projects`, `count_projects`, `delete_project`, with the SDK's
+//! documents and variables. Uses no other operation file.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
+use crate::client::ops::id_of;
 use crate::client::paginate::Paginated;
-use crate::client::read::{PROJECTS, Page, page_setters};
+use crate::client::resources::{PROJECTS, Page, page_setters};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 use crate::models::{InputType, Project};
@@ -20,22 +22,6 @@ pub(crate) const CREATE_PROJECT: &str = "mutation($data: CreateProjectData!) {
 pub(crate) const DELETE_PROJECT: &str = "mutation($where: ProjectWhere!) {
   data: deleteProjectAsynchronously(where: $where)
 }";
-
-/// The fields read when none are given.
-///
-/// # Examples
-///
-/// ```
-/// assert!(kili::DEFAULT_PROJECT_FIELDS.contains(&"title"));
-/// ```
-pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
-    "id",
-    "title",
-    "description",
-    "inputType",
-    "jsonInterface",
-    "createdAt",
-];
 
 /// How long [`Kili::create_project`] waits for a new project to become readable.
 const VISIBLE_DEADLINE: Duration = Duration::from_secs(60);
@@ -63,8 +49,8 @@ pub struct NewProject {
 }
 
 impl NewProject {
-    /// A project titled `title` labeling `input_type` data, with no interface and an empty
-    /// description.
+    /// Creates a project titled `title` labeling `input_type` data, with no interface and an
+    /// empty description.
     pub fn new(title: impl Into<String>, input_type: InputType) -> NewProject {
         NewProject {
             title: title.into(),
@@ -74,7 +60,7 @@ impl NewProject {
         }
     }
 
-    /// The labeling interface (`{"jobs": {...}}`), sent as a JSON string.
+    /// Sets the labeling interface (`{"jobs": {...}}`), sent as a JSON string.
     ///
     /// Defaults to none (`null`, as the SDK sends it).
     pub fn json_interface(mut self, interface: Value) -> NewProject {
@@ -82,7 +68,7 @@ impl NewProject {
         self
     }
 
-    /// The description.
+    /// Sets the description.
     ///
     /// Defaults to `""`.
     pub fn description(mut self, description: impl Into<String>) -> NewProject {
@@ -91,6 +77,7 @@ impl NewProject {
     }
 }
 
+/// Builds the variables of `createProject`, as the SDK sends them, once the title is checked.
 pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
     if p.title.trim().is_empty() {
         return Err(Error::invalid("a project needs a title"));
@@ -114,7 +101,7 @@ pub(crate) fn create_project_variables(p: &NewProject) -> Result<Value> {
 /// let kili = Kili::from_env()?;
 /// let q = ProjectQuery::new().search_query("car%").fields(["id", "title"]).first(10).skip(20);
 /// for project in kili.projects(&q)? {
-///     println!("{:?}", project?.title);
+///     println!("{:?}", project?.title());
 /// }
 /// let one = kili.projects(&ProjectQuery::new().id("project-id"))?.collect_all()?;
 /// # Ok::<(), kili::Error>(())
@@ -128,24 +115,29 @@ pub struct ProjectQuery {
 }
 
 impl ProjectQuery {
-    /// All the projects the key can see.
+    /// Creates a query of all the projects the key can see.
     pub fn new() -> ProjectQuery {
         ProjectQuery::default()
     }
 
-    /// Only the project with this id.
+    /// Keeps only the project with this id.
+    ///
+    /// Defaults to all the projects the key can see.
     pub fn id(mut self, id: impl Into<String>) -> ProjectQuery {
         self.id = Some(id.into());
         self
     }
 
-    /// Only projects whose title matches this pattern (Kili's `searchQuery`, `%` is a
-    /// wildcard).
+    /// Keeps only the projects whose title matches this pattern (Kili's `searchQuery`, `%` is
+    /// a wildcard).
+    ///
+    /// Defaults to all the projects the key can see.
     pub fn search_query(mut self, pattern: impl Into<String>) -> ProjectQuery {
         self.search_query = Some(pattern.into());
         self
     }
 
+    /// Builds the `ProjectWhere`, with no nulls.
     pub(crate) fn where_(&self) -> Value {
         let mut w = Map::new();
         if let Some(id) = &self.id {
@@ -190,11 +182,7 @@ impl Kili {
     pub fn create_project(&self, project: &NewProject) -> Result<String> {
         let vars = create_project_variables(project)?;
         let data = self.execute_data(CREATE_PROJECT, &vars, Safety::NotIdempotent)?;
-        let id = data
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::decode("the created project", format!("no id in {data}")))?
-            .to_owned();
+        let id = id_of(&data, "the created project")?;
         self.wait_until_project_visible(&id)?;
         Ok(id)
     }
@@ -232,7 +220,7 @@ impl Kili {
     /// # let kili = kili::Kili::from_env()?;
     /// for project in kili.projects(&kili::ProjectQuery::new())? {
     ///     let project = project?;
-    ///     println!("{} {:?}", project.id, project.title);
+    ///     println!("{} {:?}", project.id(), project.title());
     /// }
     /// # Ok::<(), kili::Error>(())
     /// ```

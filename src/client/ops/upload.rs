@@ -2,6 +2,8 @@
 //! organization's license check, signed URLs from `createUploadBucketSignedUrls` (30 per
 //! request), and a `PUT` of each body to its URL cut before `&id=`. The signed URL (with its
 //! `&id=`) is what the asset's `content` (or `jsonContent`) then holds.
+//!
+//! Uses no other operation file; `assets` uses it.
 
 use std::path::{Path, PathBuf};
 
@@ -64,29 +66,29 @@ pub enum AssetContent {
 }
 
 impl AssetContent {
-    /// Data hosted at this URL.
+    /// Creates a content hosted at this URL.
     pub fn url(url: impl Into<String>) -> AssetContent {
         AssetContent::Url(url.into())
     }
 
-    /// A local file to upload.
+    /// Creates a content read from a local file, to upload.
     pub fn file(path: impl Into<PathBuf>) -> AssetContent {
         AssetContent::File(path.into())
     }
 
-    /// Raw text to upload (`TEXT` projects).
+    /// Creates a raw text content to upload (`TEXT` projects).
     pub fn text(text: impl Into<String>) -> AssetContent {
         AssetContent::Text(text.into())
     }
 }
 
-/// Whether a content is a URL, as the SDK's `is_url`: `http://` or `https://`, any case.
+/// Tells whether a content is a URL, as the SDK's `is_url`: `http://` or `https://`, any case.
 pub(crate) fn is_url(content: &str) -> bool {
     let lower = content.get(..8).unwrap_or(content).to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// A string content told apart as the SDK does for this project: a URL, an existing local
+/// Tells a string content apart as the SDK does for this project: a URL, an existing local
 /// file, else raw text (only a `TEXT` project takes raw text).
 pub(crate) fn classify(content: &str, input_type: &InputType) -> Result<AssetContent> {
     if is_url(content) {
@@ -112,7 +114,7 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// The content type of a file, from its extension, as Python's `mimetypes` gives it for the
+/// Returns the content type of a file, from its extension, as Python's `mimetypes` gives it for the
 /// files Kili takes; `None` when unknown (the upload then has no `Content-Type`).
 pub(crate) fn content_type_of(path: &Path) -> Option<&'static str> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
@@ -161,6 +163,7 @@ pub(crate) enum Body {
 }
 
 impl Body {
+    /// Reads the bytes to send.
     fn read(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
         match self {
             Body::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
@@ -172,23 +175,6 @@ impl Body {
 }
 
 impl Kili {
-    /// The project's input type (`projects(where: {id}, first: 1, skip: 0) { inputType }`, as
-    /// the SDK asks before importing).
-    pub(crate) fn input_type_of(&self, project_id: &str) -> Result<InputType> {
-        let q = crate::ProjectQuery::new()
-            .id(project_id)
-            .fields(["inputType"])
-            .first(1);
-        let project = self.projects(&q)?.next().transpose()?.ok_or_else(|| {
-            Error::invalid(format!(
-                "project {project_id} does not exist or you do not have access to it"
-            ))
-        })?;
-        project
-            .input_type
-            .ok_or_else(|| Error::decode("a project", "no inputType"))
-    }
-
     /// Fails unless the organization's license allows uploading local data, checked as the
     /// SDK does: the user's email, then `license.uploadLocalData` of their organization.
     pub(crate) fn check_upload_allowed(&self) -> Result<()> {
@@ -225,7 +211,7 @@ impl Kili {
         }
     }
 
-    /// Signed URLs for bucket paths, 30 per request, in order.
+    /// Asks for signed URLs for bucket paths, 30 per request, in order.
     pub(crate) fn signed_urls(&self, paths: &[String]) -> Result<Vec<String>> {
         let mut urls = Vec::with_capacity(paths.len());
         for chunk in paths.chunks(MAX_SIGNED_URLS) {
@@ -284,7 +270,7 @@ impl Kili {
     }
 }
 
-/// The URL the SDK gives a video frame once uploaded: `.../api/label/v2/files?id=<id>` of the
+/// Returns the URL the SDK gives a video frame once uploaded: `.../api/label/v2/files?id=<id>` of the
 /// signed URL's `id` (its `clean_signed_url`).
 pub(crate) fn frame_url(endpoint: &str, signed_url: &str) -> String {
     let id = signed_url

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::client::Kili;
 use crate::client::ops::labels::LabelQuery;
 use crate::client::paginate::Paginated;
-use crate::client::read::{LABELS, Page};
+use crate::client::resources::{LABELS, Page};
 use crate::common::time::format_ms;
 use crate::error::Result;
 use crate::models::Label;

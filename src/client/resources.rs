@@ -1,12 +1,60 @@
-//! What the reads (`projects`, `assets`, `labels`) share: each resource's documents as the SDK
-//! writes them, and the fields, `first` and `skip` of a query.
+//! What the client knows about the objects it lists and counts (projects, assets, labels), with
+//! no request in it: their list and count documents as the SDK writes them, the fields read by
+//! default, and the fields, `first` and `skip` of a read.
+//!
+//! Uses only `fields`; the reader (`paginate`) and the operations (`ops`) build on it.
 
-use serde_json::{Value, json};
-
-use crate::client::Kili;
 use crate::client::fields::Selection;
-use crate::client::retry::Safety;
-use crate::error::{Error, Result};
+use crate::error::Result;
+
+/// Rows per page of a read, as in the SDK (`QUERY_BATCH_SIZE`).
+pub(crate) const PAGE_SIZE: usize = 100;
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_PROJECT_FIELDS.contains(&"title"));
+/// ```
+pub const DEFAULT_PROJECT_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "inputType",
+    "jsonInterface",
+    "createdAt",
+];
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_ASSET_FIELDS.contains(&"externalId"));
+/// ```
+pub const DEFAULT_ASSET_FIELDS: &[&str] =
+    &["id", "externalId", "content", "jsonMetadata", "createdAt"];
+
+/// The fields read when none are given.
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_LABEL_FIELDS.contains(&"jsonResponse"));
+/// ```
+pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
+    "id",
+    "author.id",
+    "author.email",
+    "assetId",
+    "labelType",
+    "jsonResponse",
+    "createdAt",
+    "modelName",
+    "secondsToLabel",
+    "isLatestLabelForUser",
+];
 
 /// One kind of object the API lists and counts.
 #[derive(Debug)]
@@ -31,7 +79,7 @@ pub(crate) static PROJECTS: Resource = Resource {
     count: "countProjects",
     where_type: "ProjectWhere",
     arguments: "where: $where, first: $first, skip: $skip",
-    defaults: crate::client::ops::projects::DEFAULT_PROJECT_FIELDS,
+    defaults: DEFAULT_PROJECT_FIELDS,
     ids_inside: &[],
 };
 
@@ -41,7 +89,7 @@ pub(crate) static ASSETS: Resource = Resource {
     count: "countAssets",
     where_type: "AssetWhere",
     arguments: "where: $where, skip: $skip, first: $first",
-    defaults: crate::client::ops::assets::DEFAULT_ASSET_FIELDS,
+    defaults: DEFAULT_ASSET_FIELDS,
     ids_inside: &["labels"],
 };
 
@@ -51,12 +99,13 @@ pub(crate) static LABELS: Resource = Resource {
     count: "countLabels",
     where_type: "LabelWhere",
     arguments: "where: $where, first: $first, skip: $skip",
-    defaults: crate::client::ops::labels::DEFAULT_LABEL_FIELDS,
+    defaults: DEFAULT_LABEL_FIELDS,
     ids_inside: &[],
 };
 
 impl Resource {
-    /// The list document, `query labels($where: LabelWhere!, ...) { data: labels(...) { .. } }`.
+    /// Returns the list document,
+    /// `query labels($where: LabelWhere!, ...) { data: labels(...) { .. } }`.
     pub(crate) fn list_document(&self, selection: &str) -> String {
         let Resource {
             name,
@@ -73,7 +122,8 @@ impl Resource {
         )
     }
 
-    /// The count document, `query countLabels($where: LabelWhere!) { data: countLabels(..) }`.
+    /// Returns the count document,
+    /// `query countLabels($where: LabelWhere!) { data: countLabels(..) }`.
     pub(crate) fn count_document(&self) -> String {
         let Resource {
             count, where_type, ..
@@ -85,7 +135,7 @@ impl Resource {
         )
     }
 
-    /// The selection set of dotted `fields` (the defaults if `None`), ids included.
+    /// Returns the selection set of dotted `fields` (the defaults if `None`), ids included.
     ///
     /// # Errors
     ///
@@ -103,25 +153,6 @@ impl Resource {
     }
 }
 
-impl Kili {
-    /// Counts the objects of `resource` that match `where_`.
-    ///
-    /// # Errors
-    ///
-    /// The request errors of [`Kili::graphql`]; [`Error::Decode`] if the count is not a
-    /// non-negative integer.
-    pub(crate) fn count(&self, resource: &Resource, where_: &Value) -> Result<u64> {
-        let vars = json!({ "where": where_ });
-        let v = self.execute_data(&resource.count_document(), &vars, Safety::Idempotent)?;
-        v.as_u64().ok_or_else(|| {
-            Error::decode(
-                "a count",
-                format!("expected a non-negative integer, got {v}"),
-            )
-        })
-    }
-}
-
 /// The fields, `first` and `skip` of a read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Page {
@@ -134,7 +165,7 @@ pub(crate) struct Page {
 macro_rules! page_setters {
     ($query:ident, $things:literal, $defaults:literal) => {
         impl $query {
-            #[doc = concat!("The fields to read, as dotted paths (`author.email`); `id` is always read.\n\nDefaults to [`", $defaults, "`](crate::", $defaults, "). Ignored by counts.")]
+            #[doc = concat!("Sets the fields to read, as dotted paths (`author.email`); `id` is always read. Ignored by counts.\n\nDefaults to [`", $defaults, "`](crate::", $defaults, ").")]
             pub fn fields<I, S>(mut self, fields: I) -> Self
             where
                 I: IntoIterator<Item = S>,
@@ -144,13 +175,13 @@ macro_rules! page_setters {
                 self
             }
 
-            #[doc = concat!("Reads at most `n` ", $things, ".\n\nDefaults to all of them. Ignored by counts.")]
+            #[doc = concat!("Reads at most `n` ", $things, ". Ignored by counts.\n\nDefaults to all of them.")]
             pub fn first(mut self, n: u64) -> Self {
                 self.page.first = Some(n);
                 self
             }
 
-            #[doc = concat!("Skips the first `n` ", $things, ".\n\nDefaults to 0. Ignored by counts.")]
+            #[doc = concat!("Skips the first `n` ", $things, ". Ignored by counts.\n\nDefaults to 0.")]
             pub fn skip(mut self, n: u64) -> Self {
                 self.page.skip = n;
                 self
