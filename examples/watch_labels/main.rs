@@ -119,9 +119,11 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
         while let Some(next) = item.take() {
             let step = match next {
                 Ok(StreamEvent::Event(event)) => {
-                    // A closed stdout (e.g. `| head -n 1`) ends the program normally.
-                    if output::write_line(&mut out, &event).is_err() {
-                        break 'watch Ok(());
+                    // A closed stdout (e.g. `| head -n 1`) ends the program normally; any
+                    // other write error (a full disk, an I/O error) is a failure. Either way
+                    // the state file keeps the last line that was flushed.
+                    if let Err(e) = output::write_line(&mut out, &event) {
+                        break 'watch stdout_closed(e);
                     }
                     printed += 1;
                     if keep {
@@ -170,14 +172,26 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
     outcome.and(saved)
 }
 
+/// What a failed write to stdout means: the reader went away (a normal end), or the output
+/// is lost (a full disk, an I/O error: a failure).
+fn stdout_closed(e: std::io::Error) -> Result<(), Failure> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("writing to stdout: {e}").into())
+    }
+}
+
 /// Flushes stdout, then saves the checkpoint of the last line flushed.
 fn flush(
     out: &mut impl Write,
     args: &args::Args,
     checkpoint: &mut Option<kili::Checkpoint>,
 ) -> Result<(), Failure> {
-    if out.flush().is_err() {
-        return Ok(()); // stdout closed: nothing more will be printed anyway
+    if let Err(e) = out.flush() {
+        // Nothing is saved: the lines of the checkpoint may not have been written.
+        checkpoint.take();
+        return stdout_closed(e);
     }
     if let (Some(path), Some(cp)) = (&args.state_file, checkpoint.take()) {
         output::save_state(path, &cp)

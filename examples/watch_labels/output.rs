@@ -65,7 +65,10 @@ pub fn load_state(path: &Path) -> Result<Option<Checkpoint>, Box<dyn std::error:
 /// Saves `checkpoint` in `path` so that a crash at any moment leaves the old file or the new
 /// one, never a mix: write a temporary file, fsync it, rename it over, fsync the directory.
 pub fn save_state(path: &Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    // Appended, not a replaced extension: a state file named `x.tmp` gets `x.tmp.new`.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = std::path::PathBuf::from(tmp);
     {
         let mut f = std::fs::File::create(&tmp)?;
         writeln!(f, "{checkpoint}")?;

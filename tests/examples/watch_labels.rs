@@ -452,3 +452,61 @@ fn watch_labels_resumes_from_its_state_file_after_sigterm_and_sigkill() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn watch_labels_fails_on_a_full_disk_and_keeps_its_state() {
+    let server = LocalServer::start().unwrap();
+    let kili = client(&server);
+    let (project, asset) = project_with_asset(&kili);
+    let dir = std::env::temp_dir().join(format!("kili-full-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A state file whose name ends in `.tmp` works like any other.
+    let state = dir.join("watch.tmp");
+    let state_arg = state.to_str().unwrap().to_owned();
+    let run = |stdout: Stdio| {
+        let mut child = Command::new(example("watch_labels"))
+            .args(["--endpoint", &server.endpoint()])
+            .args(["--api-key", server.api_key()])
+            .args(["--project-id", &project])
+            .args(["--state-file", &state_arg, "--count", "1"])
+            .env_remove("KILI_API_KEY")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the example starts");
+        let stderr = lines_of(child.stderr.take().unwrap());
+        (child, stderr)
+    };
+
+    // A first run saves a state, in `watch.tmp`.
+    let (mut child, stderr) = run(Stdio::piped());
+    wait_line(&stderr, "connected");
+    add_label(&kili, &project, &asset, 0);
+    assert_eq!(wait_exit(&mut child, PROCESS_PATIENCE).code(), Some(0));
+    let saved = std::fs::read_to_string(&state).expect("the state file, named x.tmp");
+    assert!(saved.starts_with("v1."), "{saved}");
+
+    // Standard output on a full disk (/dev/full: every write fails with ENOSPC): exit 1,
+    // the error named, and the state not advanced past what was never written.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let (mut child, stderr) = run(Stdio::from(full));
+    wait_line(&stderr, "resuming");
+    add_label(&kili, &project, &asset, 1);
+    let status = wait_exit(&mut child, PROCESS_PATIENCE);
+    let lines: Vec<String> = stderr.iter().collect();
+    assert_eq!(status.code(), Some(1), "{status}: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("writing to stdout")),
+        "the cause is named: {lines:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        saved,
+        "the state did not advance"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
