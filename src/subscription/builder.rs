@@ -242,6 +242,7 @@ impl Kili {
             &config.tls,
             &options.protocols,
             config.connect_timeout,
+            options.max_event_size,
         )?;
         let name = match &options.thread_name {
             Some(n) => n.clone(),

@@ -181,11 +181,19 @@ pub enum Lifecycle {
         /// When the subscription was established again.
         until: SystemTime,
     },
-    /// The events missed while disconnected could not be fetched (the next gap's catch-up
-    /// starts from the same point, so they are fetched then).
+    /// The events missed while disconnected could not be fetched. The subscription goes on
+    /// with live events and tries the catch-up again, from the same point, after a backoff
+    /// delay (and after any reconnection) until it succeeds; checkpoints meanwhile resume from
+    /// that point too.
     CatchUpFailed {
         /// Why.
         error: Error,
+    },
+    /// A catch-up that had failed ([`CatchUpFailed`](Self::CatchUpFailed)) succeeded on a
+    /// later attempt.
+    CaughtUp {
+        /// How many events that happened while disconnected it delivered.
+        missed: usize,
     },
     /// The callback panicked; the subscription goes on.
     CallbackPanicked {

@@ -64,6 +64,8 @@ use crate::subscription::worker::Parked;
 pub struct Subscription {
     shared: Arc<Shared>,
     control: Mutex<Control>,
+    /// Held through a whole `reset_timeout`: one reset at a time.
+    resetting: Mutex<()>,
     close_timeout: Duration,
 }
 
@@ -76,8 +78,15 @@ struct Control {
 
 /// A subscription thread; it gives back what it ran on when it ends.
 type Thread = JoinHandle<Box<dyn Parked>>;
-/// Why a launch failed, and what the thread gave back (for a later restart).
-type LaunchError = (Error, Option<Box<dyn Parked>>);
+/// Why a launch failed, and what it left.
+type LaunchError = (Error, Left);
+
+/// What a launch that failed leaves: the stopped subscription, to start again later, or a
+/// thread that did not answer in time and ends on its own.
+enum Left {
+    Parked(Option<Box<dyn Parked>>),
+    Running(Thread),
+}
 
 impl Subscription {
     /// Starts the subscription's thread and waits until it is established (or failed).
@@ -96,6 +105,7 @@ impl Subscription {
         Ok(Subscription {
             shared,
             control: Mutex::new(control),
+            resetting: Mutex::new(()),
             close_timeout,
         })
     }
@@ -128,7 +138,7 @@ impl Subscription {
     ///
     /// # Errors
     ///
-    /// [`Error::Protocol`] if the subscription's thread had panicked.
+    /// [`Error::Panicked`] if the subscription's thread had panicked.
     pub fn close(&self) -> Result<()> {
         self.shared.begin_closing();
         self.shared.send_command(Command::Close);
@@ -137,7 +147,7 @@ impl Subscription {
         }
         let thread = self.control.lock().thread.take();
         let deadline = Instant::now().checked_add(self.close_timeout);
-        let ended = self.shared.wait_thread_end(deadline);
+        let ended = self.shared.wait_thread_end(deadline, true);
         let Some(thread) = thread else {
             // Another caller closes it; it waited as long as that one does.
             return Ok(());
@@ -162,7 +172,10 @@ impl Subscription {
     /// delivered, not those that happened while it was closed.
     ///
     /// Returns once the new subscription is established. Called from the subscription's own
-    /// callback, it does not wait.
+    /// callback, it does not wait. Calls from several threads at once are served one after
+    /// the other (a running subscription answers those that wait together with one fresh
+    /// connection); a call under way when [`close`](Self::close) is called returns
+    /// [`Error::Closed`] and starts nothing.
     ///
     /// # Errors
     ///
@@ -171,7 +184,12 @@ impl Subscription {
     /// [`Error::Timeout`] if it took longer than the connect and ack timeouts allow, and
     /// [`Error::Closed`] for the stream form once it was closed (a closed stream has ended).
     pub fn reset_timeout(&self) -> Result<()> {
+        let closes = self.shared.closes();
         let on_own_thread = self.shared.is_worker_thread();
+        let _one_at_a_time = (!on_own_thread).then(|| self.resetting.lock());
+        if self.shared.closes() != closes {
+            return Err(Error::Closed);
+        }
         let (running, reply_wait) = {
             let c = self.control.lock();
             let running = c.thread.as_ref().is_some_and(|t| !t.is_finished());
@@ -209,7 +227,8 @@ impl Subscription {
             None => parked,
         };
         let core = match parked {
-            Some(core) if core.can_restart() => core,
+            // A close since this call began: nothing starts again.
+            Some(core) if core.can_restart() && self.shared.closes() == closes => core,
             other => {
                 self.control.lock().parked = other;
                 return Err(Error::Closed);
@@ -221,8 +240,12 @@ impl Subscription {
                 self.control.lock().thread = Some(thread);
                 Ok(())
             }
-            Err((e, parked)) => {
+            Err((e, Left::Parked(parked))) => {
                 self.control.lock().parked = parked;
+                Err(e)
+            }
+            Err((e, Left::Running(thread))) => {
+                self.control.lock().thread = Some(thread);
                 Err(e)
             }
         }
@@ -233,21 +256,43 @@ impl Subscription {
     ///
     /// # Errors
     ///
-    /// The fatal error ([`Error::Authentication`], [`Error::GraphQl`], ...).
+    /// The fatal error ([`Error::Authentication`], [`Error::GraphQl`], ...);
+    /// [`Error::InvalidInput`] when called on the subscription's own thread (from its callback
+    /// or lifecycle hook), where it would wait for itself forever.
     pub fn wait(&self) -> Result<()> {
-        self.shared.wait_thread_end(None);
+        self.not_on_own_thread("wait")?;
+        self.shared.wait_thread_end(None, false);
         self.outcome()
     }
 
-    /// Waits like [`wait`](Self::wait), at most `timeout`; `None` if it is still running then.
+    /// Waits like [`wait`](Self::wait), at most `timeout` (a callback in progress does not
+    /// extend it); `None` if it is still running then.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](Self::wait), inside the `Some`.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<()>> {
+        if let Err(e) = self.not_on_own_thread("wait_timeout") {
+            return Some(Err(e));
+        }
         let deadline = Instant::now().checked_add(timeout);
         if deadline.is_none() {
             return Some(self.wait());
         }
         self.shared
-            .wait_thread_end(deadline)
+            .wait_thread_end(deadline, false)
             .then(|| self.outcome())
+    }
+
+    /// Refuses a wait on the subscription's own thread, which would never end.
+    fn not_on_own_thread(&self, what: &str) -> Result<()> {
+        if self.shared.is_worker_thread() {
+            return Err(Error::invalid(format!(
+                "{what}() was called on the subscription's own thread (from its callback or \
+                 lifecycle hook), where it would wait for itself forever"
+            )));
+        }
+        Ok(())
     }
 
     /// Returns the error for a thread of this subscription that panicked.
@@ -359,7 +404,7 @@ impl SubscriptionControl {
         self.shared.send_command(Command::Close);
         if !self.shared.is_worker_thread() {
             self.shared
-                .wait_thread_end(Instant::now().checked_add(self.close_timeout));
+                .wait_thread_end(Instant::now().checked_add(self.close_timeout), true);
         }
         Ok(())
     }
@@ -409,28 +454,31 @@ fn launch(
     let (tx, outcome) = bounded(1);
     let thread = core
         .spawn(shared.clone(), rx, tx, restart)
-        .map_err(|e| (e, None))?;
+        .map_err(|e| (e, Left::Parked(None)))?;
     let error = match outcome.recv_timeout(wait) {
         Ok(Ok(())) => return Ok(thread),
         Ok(Err(e)) => e,
         Err(RecvTimeoutError::Timeout) => {
-            // Should not happen (every step has its own timeout); never hang the caller.
+            // A step took longer than its own timeout allows (a key check over HTTP that
+            // retries, say): the caller is not kept waiting, and the thread ends on its own.
             shared.begin_closing();
             shared.send_command(Command::Close);
-            Error::Timeout {
+            let e = Error::Timeout {
                 operation: "establishing the subscription".into(),
                 after: wait,
-            }
+            };
+            return Err((e, Left::Running(thread)));
         }
         Err(RecvTimeoutError::Disconnected) => match thread.join() {
             Ok(parked) => {
                 // Not reached: the thread answers before it ends.
-                return Err((Error::Closed, Some(parked)));
+                return Err((Error::Closed, Left::Parked(Some(parked))));
             }
-            Err(panic) => return Err((thread_panicked(shared, panic), None)),
+            Err(panic) => return Err((thread_panicked(shared, panic), Left::Parked(None))),
         },
     };
-    Err((error, thread.join().ok()))
+    // The thread answered with an error and is ending: joining it is quick.
+    Err((error, Left::Parked(thread.join().ok())))
 }
 
 impl Drop for Subscription {

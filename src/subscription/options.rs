@@ -48,6 +48,10 @@ impl WsProtocol {
 /// The default [`SubscriptionOptions::queue_capacity`].
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 
+/// The largest event a subscription reads by default: 256 MiB, as much as the client reads in
+/// one HTTP response.
+pub(crate) const DEFAULT_MAX_EVENT_SIZE: usize = 256 << 20;
+
 /// A function called with the subscription's lifecycle events (connected, reconnecting, a
 /// panicking callback, ...), on the subscription's thread.
 pub(crate) type LifecycleHook = Arc<dyn Fn(&Lifecycle) + Send + Sync>;
@@ -86,6 +90,8 @@ pub struct SubscriptionOptions {
     pub(crate) queue_capacity: usize,
     pub(crate) thread_name: Option<String>,
     pub(crate) on_lifecycle: Option<LifecycleHook>,
+    pub(crate) max_event_size: usize,
+    pub(crate) registration_probe: bool,
 }
 
 impl Default for SubscriptionOptions {
@@ -106,6 +112,8 @@ impl Default for SubscriptionOptions {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             thread_name: None,
             on_lifecycle: None,
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            registration_probe: true,
         }
     }
 }
@@ -127,6 +135,8 @@ impl fmt::Debug for SubscriptionOptions {
             .field("resume_from", &self.resume_from)
             .field("queue_capacity", &self.queue_capacity)
             .field("thread_name", &self.thread_name)
+            .field("max_event_size", &self.max_event_size)
+            .field("registration_probe", &self.registration_probe)
             .field(
                 "on_lifecycle",
                 &self.on_lifecycle.as_ref().map(|_| "Fn(&Lifecycle)"),
@@ -304,6 +314,33 @@ impl SubscriptionOptions {
     /// Defaults to none.
     pub fn on_lifecycle(mut self, hook: impl Fn(&Lifecycle) + Send + Sync + 'static) -> Self {
         self.on_lifecycle = Some(Arc::new(hook));
+        self
+    }
+
+    /// Sets the largest frame the subscription reads, in bytes: a label whose frame is larger
+    /// (a big segmentation or OCR `jsonResponse`, say) is not read from the socket. The
+    /// connection it arrived on is then unusable: the subscription reports the error once
+    /// (as the cause of [`Lifecycle::Reconnecting`], naming the size and the limit),
+    /// reconnects, and fetches the label over HTTP in the catch-up, like any label missed.
+    ///
+    /// The limit bounds the memory one frame may take. Defaults to 256 MiB, as much as the
+    /// client reads in one HTTP response.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes.max(1024);
+        self
+    }
+
+    /// Sets whether each connection confirms its subscription with a probe: after `start`,
+    /// a one-shot `query { __typename }` under another operation id, whose answer tells that
+    /// the server registered the subscription (servers answer operations in order). The
+    /// probe's answers also mark how far a catch-up's live echoes reach, so that the overlap
+    /// between a catch-up and the live stream ends at a point of the stream, not at a guess.
+    ///
+    /// Without it the subscription sends exactly the SDK's frames, counts itself established
+    /// at `connection_ack` plus the first result or a short wait, and ends an overlap when the
+    /// socket holds nothing more to read. Defaults to `true`.
+    pub fn registration_probe(mut self, probe: bool) -> Self {
+        self.registration_probe = probe;
         self
     }
 }

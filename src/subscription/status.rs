@@ -123,6 +123,8 @@ pub(crate) struct Shared {
     pub(crate) paused: AtomicBool,
     /// Set by `close` (and by dropping the handle): from then on nothing is delivered.
     closing: AtomicBool,
+    /// How many times a close began, for a reset to tell whether one came meanwhile.
+    closes: AtomicU64,
     state: Mutex<SubscriptionState>,
     pub(crate) counters: Counters,
     span: Mutex<Span>,
@@ -156,6 +158,7 @@ impl Shared {
             name,
             paused: AtomicBool::new(false),
             closing: AtomicBool::new(false),
+            closes: AtomicU64::new(0),
             state: Mutex::new(SubscriptionState::Connecting),
             counters: Counters::default(),
             span: Mutex::new(Span::default()),
@@ -205,8 +208,14 @@ impl Shared {
 
     /// Marks the subscription as closing: nothing more may be delivered.
     pub(crate) fn begin_closing(&self) {
+        self.closes.fetch_add(1, Ordering::SeqCst);
         self.closing.store(true, Ordering::SeqCst);
         let _ = self.wake.0.try_send(());
+    }
+
+    /// Returns how many times a close began.
+    pub(crate) fn closes(&self) -> u64 {
+        self.closes.load(Ordering::SeqCst)
     }
 
     pub(crate) fn is_closing(&self) -> bool {
@@ -221,10 +230,13 @@ impl Shared {
         a.ended = false;
     }
 
-    /// Runs `f` as the callback: `close` waits for it to return.
-    pub(crate) fn in_callback<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Runs `f` as a callback, unless the subscription is closing (then `None`). A close
+    /// that starts while `f` runs waits for it: the thread announces the callback before it
+    /// looks at the closing flag, and `close` sets the flag before it looks for a callback
+    /// (both sequentially consistent), so one of them always sees the other.
+    pub(crate) fn run_callback<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
         self.in_callback.store(true, Ordering::SeqCst);
-        let out = f();
+        let out = (!self.is_closing()).then(f);
         self.in_callback.store(false, Ordering::SeqCst);
         // A waiter registers (SeqCst) before it reads `in_callback`: either it sees `false`,
         // or this load sees it and the notification, sent under its lock, reaches it.
@@ -241,9 +253,10 @@ impl Shared {
         self.activity_changed.notify_all();
     }
 
-    /// Waits until the thread ends, or `deadline` passes while no callback runs; `true` if the
-    /// thread ended. A `None` deadline waits for the end.
-    pub(crate) fn wait_thread_end(&self, deadline: Option<Instant>) -> bool {
+    /// Waits until the thread ends, or `deadline` passes (while no callback runs, if
+    /// `for_callback`: a close waits for the callback in progress); `true` if the thread
+    /// ended. A `None` deadline waits for the end.
+    pub(crate) fn wait_thread_end(&self, deadline: Option<Instant>, for_callback: bool) -> bool {
         let mut a = self.activity.lock();
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let ended = loop {
@@ -253,7 +266,7 @@ impl Shared {
             match deadline {
                 None => self.activity_changed.wait(&mut a),
                 Some(d) => {
-                    let in_callback = self.in_callback.load(Ordering::SeqCst);
+                    let in_callback = for_callback && self.in_callback.load(Ordering::SeqCst);
                     if Instant::now() >= d && !in_callback {
                         break false;
                     }

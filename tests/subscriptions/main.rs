@@ -16,6 +16,7 @@ mod generic;
 mod many;
 mod property;
 mod reconnect;
+mod second_pass;
 mod tls;
 mod tutorial;
 mod watchdog;

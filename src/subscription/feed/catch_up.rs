@@ -11,7 +11,7 @@
 //! With a limit, the newest labels up to the limit are fetched: the oldest time to keep is
 //! found by bisection on counts, and the labels before it are reported as a gap.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::Label;
 
 /// Where labels come from: the API, or a test's list.
@@ -48,6 +48,14 @@ pub(crate) struct Report {
     pub(crate) stopped: bool,
 }
 
+/// A catch-up that a request error stopped: everything created before `resume_at` was handed
+/// over, so the next attempt may start there.
+#[derive(Debug)]
+pub(crate) struct Interrupted {
+    pub(crate) error: Error,
+    pub(crate) resume_at: i64,
+}
+
 /// How many passes over a single-millisecond window at most, until one is clean.
 const PASSES: usize = 10;
 
@@ -58,7 +66,8 @@ const PASSES: usize = 10;
 ///
 /// # Errors
 ///
-/// The first request error; what was handed over before it stays handed over.
+/// The first request error, with the time from which nothing was handed over; what was
+/// handed over before it stays handed over.
 pub(crate) fn run(
     source: &mut dyn Source,
     (from, to): (i64, i64),
@@ -66,7 +75,8 @@ pub(crate) fn run(
     page: u64,
     limit: Option<u64>,
     deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
-) -> Result<Report> {
+) -> std::result::Result<Report, Interrupted> {
+    let interrupted = |resume_at: i64| move |error: Error| Interrupted { error, resume_at };
     let page = page.max(1);
     let mut report = Report::default();
     if from > to {
@@ -74,10 +84,10 @@ pub(crate) fn run(
     }
     let mut start = from;
     if let Some(limit) = limit {
-        let total = source.count(from, to)?;
+        let total = source.count(from, to).map_err(interrupted(from))?;
         if total > limit {
-            start = oldest_to_keep(source, from, to, limit)?;
-            let kept = source.count(start, to)?;
+            start = oldest_to_keep(source, from, to, limit).map_err(interrupted(from))?;
+            let kept = source.count(start, to).map_err(interrupted(from))?;
             report.gap = Some(Gap {
                 from,
                 until: start - 1,
@@ -92,7 +102,8 @@ pub(crate) fn run(
         vec![(start, to)]
     };
     while let Some((a, b)) = windows.pop() {
-        let n = source.count(a, b)?;
+        // Every window before this one was handed over whole.
+        let n = source.count(a, b).map_err(interrupted(a))?;
         log::trace!("catch-up: {n} labels created in [{a}, {b}]");
         if n == 0 {
             continue;
@@ -104,13 +115,13 @@ pub(crate) fn run(
             continue;
         }
         let flow = if n <= page {
-            let mut rows = source.page(a, b, page, 0)?;
+            let mut rows = source.page(a, b, page, 0).map_err(interrupted(a))?;
             log::trace!("catch-up: fetched {} of them", rows.len());
             report.fetched += rows.len() as u64;
             sort(&mut rows);
             deliver(rows)
         } else {
-            one_millisecond(source, a, n, page, &mut report, deliver)?
+            one_millisecond(source, a, n, page, &mut report, deliver).map_err(interrupted(a))?
         };
         if flow == Flow::Stop {
             report.stopped = true;

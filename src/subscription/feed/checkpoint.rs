@@ -121,14 +121,19 @@ impl Recent {
     }
 
     /// Drops whole chunks, oldest first, while the first holds only entries created before
-    /// `from`, or the rest still holds at least `cap` entries; returns the newest `createdAt`
-    /// dropped that was not before `from` (what the capacity cut from the window), if any.
-    pub(crate) fn prune(&mut self, from: i64, cap: usize) -> Option<i64> {
+    /// `from`, or the rest still holds at least `cap` entries and the first holds only entries
+    /// created before `before`; returns the newest `createdAt` dropped that was not before
+    /// `from` (what the capacity cut from the window), if any.
+    ///
+    /// `before` is the `createdAt` of the version being delivered: versions of that
+    /// millisecond (or later) are never cut, however many share it, since labels of it may
+    /// still be undelivered and a resume must find them (Kili gives no order within it).
+    pub(crate) fn prune(&mut self, from: i64, cap: usize, before: i64) -> Option<i64> {
         let mut cut = None;
         let mut drop = 0;
         for first in &self.chunks.full {
             if first.newest >= from {
-                if self.len - CHUNK < cap {
+                if self.len - CHUNK < cap || first.newest >= before {
                     break;
                 }
                 cut = cut.max(Some(first.newest));
@@ -398,17 +403,35 @@ mod tests {
         for i in 0..(3 * CHUNK as i64) {
             recent.push(entry("x", i));
         }
-        assert_eq!(recent.prune(0, usize::MAX), None, "nothing stale");
+        let now = 3 * CHUNK as i64;
+        assert_eq!(recent.prune(0, usize::MAX, now), None, "nothing stale");
         assert_eq!(recent.len(), 3 * CHUNK);
         assert_eq!(
-            recent.prune(CHUNK as i64, usize::MAX),
+            recent.prune(CHUNK as i64, usize::MAX, now),
             None,
             "the first chunk is stale: dropped, but not from the window"
         );
         assert_eq!(recent.len(), 2 * CHUNK);
-        let cut = recent.prune(0, CHUNK);
+        let cut = recent.prune(0, CHUNK, now);
         assert_eq!(cut, Some(2 * CHUNK as i64 - 1), "over the cap");
         assert_eq!(recent.len(), CHUNK);
+    }
+
+    #[test]
+    fn the_cap_never_cuts_the_millisecond_being_delivered() {
+        let mut recent = Recent::default();
+        for _ in 0..(3 * CHUNK) {
+            recent.push(entry("x", 7));
+        }
+        assert_eq!(recent.prune(0, CHUNK, 7), None, "all of them at 7");
+        assert_eq!(recent.len(), 3 * CHUNK);
+        recent.push(entry("y", 8));
+        assert_eq!(
+            recent.prune(0, CHUNK, 8),
+            Some(7),
+            "7 is over once 8 is delivered"
+        );
+        assert_eq!(recent.len(), CHUNK + 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Context, Feed};
+use super::{Context, Feed, Live};
 use crate::error::{GraphQlError, Result};
 use crate::subscription::events::RawEvent;
 
@@ -26,8 +26,8 @@ impl Feed for RawFeed {
     type Payload = Payload;
     const WHAT: &'static str = "a subscription result";
 
-    fn live(&mut self, ctx: &Context, p: Payload) -> Result<Option<RawEvent>> {
-        Ok(Some(RawEvent::new(
+    fn live(&mut self, ctx: &Context, p: Payload) -> Result<Live<RawEvent>> {
+        Ok(Live::Event(RawEvent::new(
             p.data,
             p.errors.iter().map(GraphQlError::from_json).collect(),
             ctx.subscription_id.clone(),
@@ -47,10 +47,12 @@ mod tests {
         let payload =
             RawValue::from_string(r#"{"data": {"x": 1}, "errors": [{"message": "m"}]}"#.to_owned())
                 .unwrap();
-        let e = RawFeed
+        let Live::Event(e) = RawFeed
             .live(&ctx(), RawFeed::decode(&payload).unwrap())
             .unwrap()
-            .unwrap();
+        else {
+            panic!("an event")
+        };
         assert_eq!(e.data(), &serde_json::json!({"x": 1}));
         assert_eq!(e.errors()[0].message, "m");
         assert_eq!(e.subscription_id(), "s");

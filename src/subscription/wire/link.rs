@@ -94,6 +94,8 @@ pub(crate) struct Endpoint {
     secure: bool,
     offered: Vec<WsProtocol>,
     connect_timeout: Duration,
+    /// The largest message (and frame) read, in bytes.
+    max_message: usize,
 }
 
 impl Endpoint {
@@ -107,6 +109,7 @@ impl Endpoint {
         tls: &Tls,
         offered: &[WsProtocol],
         connect_timeout: Duration,
+        max_message: usize,
     ) -> Result<Endpoint> {
         let url = ws_url(http_endpoint)?;
         let uri: Uri = url
@@ -129,6 +132,7 @@ impl Endpoint {
             port,
             offered: offered.to_vec(),
             connect_timeout,
+            max_message,
         })
     }
 
@@ -212,7 +216,9 @@ impl Link {
         }
         let config = WebSocketConfig::default()
             .read_buffer_size(16 * 1024)
-            .write_buffer_size(0);
+            .write_buffer_size(0)
+            .max_message_size(Some(ep.max_message))
+            .max_frame_size(Some(ep.max_message));
         let handshake = ep
             .tls
             .websocket_handshake(ep.secure, request, socket.clone(), config)?;
@@ -374,6 +380,35 @@ impl Drop for Link {
     }
 }
 
+/// Returns the error for a failed read, naming its cause: a message over the limit (with the
+/// limit, `max_event_size`), a text frame that is not UTF-8, a WebSocket protocol violation,
+/// or the socket's own error (reset by peer, ...).
+pub(crate) fn read_error(err: tungstenite::Error, max_event_size: usize) -> Error {
+    use tungstenite::error::CapacityError;
+    const READING: &str = "reading from the subscription socket";
+    match err {
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            Error::transport(
+                READING,
+                format!(
+                    "a message of {size} bytes is over the limit of {} bytes \
+                     (SubscriptionOptions::max_event_size); the label it carried is fetched \
+                     by the catch-up",
+                    max_size.max(max_event_size)
+                ),
+            )
+        }
+        tungstenite::Error::Utf8(e) => {
+            Error::transport(READING, format!("a text frame that is not UTF-8: {e}"))
+        }
+        tungstenite::Error::Protocol(p) => {
+            Error::transport(READING, format!("a WebSocket protocol violation: {p}"))
+        }
+        tungstenite::Error::Io(e) => Error::transport(READING, e),
+        other => Error::transport(READING, other),
+    }
+}
+
 fn would_block(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -471,7 +506,14 @@ mod tests {
     /// Returns a graphql-ws endpoint on 127.0.0.1:`port` with this connect timeout.
     fn local_endpoint(port: u16, timeout: Duration) -> Endpoint {
         let url = format!("http://127.0.0.1:{port}/g");
-        Endpoint::new(&url, &plain_tls(), &[WsProtocol::GraphqlWs], timeout).unwrap()
+        Endpoint::new(
+            &url,
+            &plain_tls(),
+            &[WsProtocol::GraphqlWs],
+            timeout,
+            1 << 20,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -479,17 +521,26 @@ mod tests {
         let tls = plain_tls();
         let t = Duration::from_secs(1);
         let both = [WsProtocol::GraphqlTransportWs, WsProtocol::GraphqlWs];
-        let ep = Endpoint::new("http://[::1]:4000/g", &tls, &both, t).unwrap();
+        let ep = Endpoint::new("http://[::1]:4000/g", &tls, &both, t, 1 << 20).unwrap();
         assert_eq!((ep.host.as_str(), ep.port), ("::1", 4000));
         assert_eq!(
             ep.offered,
             vec![WsProtocol::GraphqlTransportWs, WsProtocol::GraphqlWs]
         );
         assert_eq!(ep.url(), "ws://[::1]:4000/g");
-        let ep = Endpoint::new("http://localhost/g", &tls, &[WsProtocol::GraphqlWs], t).unwrap();
+        let ep = Endpoint::new(
+            "http://localhost/g",
+            &tls,
+            &[WsProtocol::GraphqlWs],
+            t,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(ep.port, 80);
         assert_eq!(ep.offered, vec![WsProtocol::GraphqlWs]);
-        assert!(Endpoint::new("http:///nohost", &tls, &[WsProtocol::GraphqlWs], t).is_err());
+        assert!(
+            Endpoint::new("http:///nohost", &tls, &[WsProtocol::GraphqlWs], t, 1 << 20).is_err()
+        );
     }
 
     #[test]

@@ -17,7 +17,13 @@
 //! it) and that it passed validation. Frames of the subscription that arrive before the probe's
 //! answer are held back and released after [`Action::Ready`], so the worker can deliver missed
 //! events first. A server that does not answer the probe is tolerated: the worker feeds
-//! [`Input::ConfirmTimeout`] and the machine goes on as if it had answered.
+//! [`Input::ConfirmTimeout`] and the machine goes on as if it had answered. Without a probe
+//! (the SDK's exact frames), the first result or that timeout establishes the subscription.
+//!
+//! Once active, a server that answered the probe can be sent *markers*: the same query under
+//! numbered ids ([`Machine::marker`]). A marker's answer ([`Action::Marker`]) comes after every
+//! result the server published before it read the marker: a point of the stream that the
+//! worker uses to tell the echoes of a catch-up from later events.
 //!
 //! Frames are read with a borrowing envelope (`type`, `id`, the payload as raw text): protocol
 //! frames are recognised without parsing their payload, and a result's payload is handed on as
@@ -113,6 +119,9 @@ pub(crate) enum Action {
     Ready,
     /// A result of the subscription: its payload (`{"data": ..., "errors": ...}`), as text.
     Deliver(Box<RawValue>),
+    /// The server answered marker `n` (and every marker before it): every result it
+    /// published before it read the marker has been handed over.
+    Marker(u64),
     /// A frame was dropped; the text says why (for logs).
     Ignored(String),
     /// The connection is over.
@@ -141,7 +150,13 @@ pub(crate) struct Machine {
     protocol: WsProtocol,
     phase: Phase,
     id: String,
-    probe_id: String,
+    /// The probe's id; `None` without a probe.
+    probe_id: Option<String>,
+    /// Whether the server answered the probe (markers are sent only then).
+    probe_answered: bool,
+    /// Markers sent, and the highest answered.
+    markers_sent: u64,
+    markers_answered: u64,
     init_payload: Value,
     operation: Operation,
     /// Frames of the subscription held back while confirming.
@@ -160,6 +175,7 @@ impl std::fmt::Debug for Machine {
             .field("phase", &self.phase)
             .field("id", &self.id)
             .field("probe_id", &self.probe_id)
+            .field("markers", &(self.markers_answered, self.markers_sent))
             .field("init_payload", &crate::client::config::Redacted)
             .field("operation", &self.operation)
             .field("held", &self.held.len())
@@ -169,13 +185,13 @@ impl std::fmt::Debug for Machine {
 }
 
 impl Machine {
-    /// Creates a machine for one connection. `id` names the subscription, `probe_id` the probe; they
-    /// must differ. `accepted` tells that an earlier connection's server accepted the
-    /// subscription.
+    /// Creates a machine for one connection. `id` names the subscription, `probe_id` the probe
+    /// (`None`: no probe, no markers); they must differ. `accepted` tells that an earlier
+    /// connection's server accepted the subscription.
     pub(crate) fn new(
         protocol: WsProtocol,
         id: String,
-        probe_id: String,
+        probe_id: Option<String>,
         init_payload: Value,
         operation: Operation,
         accepted: bool,
@@ -185,6 +201,9 @@ impl Machine {
             phase: Phase::Opening,
             id,
             probe_id,
+            probe_answered: false,
+            markers_sent: 0,
+            markers_answered: 0,
             init_payload,
             operation,
             held: Vec::new(),
@@ -236,6 +255,46 @@ impl Machine {
         self.protocol == WsProtocol::GraphqlWs
             && self.phase != Phase::Ended
             && text == r#"{"type":"ka"}"#
+    }
+
+    /// Returns the next marker to send (its number and frame), if the server answers probes
+    /// and the subscription is active; `None` otherwise.
+    pub(crate) fn marker(&mut self) -> Option<(u64, String)> {
+        if self.phase != Phase::Active || !self.probe_answered {
+            return None;
+        }
+        let probe_id = self.probe_id.as_deref()?;
+        self.markers_sent += 1;
+        let n = self.markers_sent;
+        let id = format!("{probe_id}-{n}");
+        let frame = self.start_frame(&id, PROBE_QUERY, &json!({}), &self.operation.start_extra);
+        Some((n, frame))
+    }
+
+    /// Returns the number of a marker's answer frame, if `id` names one of the markers sent.
+    fn marker_number(&self, id: &str) -> Option<u64> {
+        let probe_id = self.probe_id.as_deref()?;
+        let n: u64 = id.strip_prefix(probe_id)?.strip_prefix('-')?.parse().ok()?;
+        (1..=self.markers_sent).contains(&n).then_some(n)
+    }
+
+    /// Handles an answer (data, error or completion) to the probe or a marker, if `id` names
+    /// one of them.
+    fn probe_or_marker(&mut self, id: Option<&str>) -> Option<Vec<Action>> {
+        let id = id?;
+        if self.is_probe(id) {
+            return Some(self.on_probe_answer());
+        }
+        self.marker_number(id).map(|n| self.on_marker(n))
+    }
+
+    /// Handles an answer (data, error or completion) to marker `n`: the first answer counts.
+    fn on_marker(&mut self, n: u64) -> Vec<Action> {
+        if n <= self.markers_answered {
+            return vec![];
+        }
+        self.markers_answered = n;
+        vec![Action::Marker(n)]
     }
 
     /// Feeds one input; returns what to do, in order.
@@ -310,8 +369,28 @@ impl Machine {
         self.phase = Phase::Confirming;
         let op = &self.operation;
         let start = self.start_frame(&self.id, &op.query, &op.variables, &op.start_extra);
-        let probe = self.start_frame(&self.probe_id, PROBE_QUERY, &json!({}), &op.start_extra);
-        vec![Action::Send(start), Action::Send(probe)]
+        let mut out = vec![Action::Send(start)];
+        if let Some(probe_id) = &self.probe_id {
+            let probe = self.start_frame(probe_id, PROBE_QUERY, &json!({}), &op.start_extra);
+            out.push(Action::Send(probe));
+        }
+        out
+    }
+
+    /// Returns whether `id` is the probe's.
+    fn is_probe(&self, id: &str) -> bool {
+        self.probe_id.as_deref() == Some(id)
+    }
+
+    /// Handles the probe's answer (data, error or completion).
+    fn on_probe_answer(&mut self) -> Vec<Action> {
+        match self.phase {
+            Phase::Confirming => {
+                self.probe_answered = true;
+                self.become_ready()
+            }
+            _ => vec![],
+        }
     }
 
     fn become_ready(&mut self) -> Vec<Action> {
@@ -328,8 +407,10 @@ impl Machine {
             Phase::Closing | Phase::Ended => return out,
             Phase::Confirming | Phase::Active => {
                 out.push(Action::Send(self.stop_frame(&self.id)));
-                if self.phase == Phase::Confirming {
-                    out.push(Action::Send(self.stop_frame(&self.probe_id)));
+                if self.phase == Phase::Confirming
+                    && let Some(probe_id) = &self.probe_id
+                {
+                    out.push(Action::Send(self.stop_frame(probe_id)));
                 }
             }
             Phase::AwaitingAck => {}
@@ -428,11 +509,8 @@ impl Machine {
         let Some(id) = id else {
             return vec![Action::Ignored("data frame without an id".into())];
         };
-        if id == self.probe_id {
-            return match self.phase {
-                Phase::Confirming => self.become_ready(),
-                _ => vec![],
-            };
+        if let Some(answer) = self.probe_or_marker(Some(id)) {
+            return answer;
         }
         if id != self.id {
             return vec![Action::Ignored(format!(
@@ -459,21 +537,27 @@ impl Machine {
             self.accepted = true;
         }
         let action = Action::Deliver(payload.to_owned());
-        if self.phase == Phase::Confirming {
-            self.held.push(action);
-            vec![]
-        } else {
-            vec![action]
+        match self.phase {
+            // Without a probe, the first result tells that the subscription is registered.
+            Phase::Confirming if self.probe_id.is_none() => {
+                let mut out = self.become_ready();
+                out.push(action);
+                out
+            }
+            Phase::Confirming => {
+                self.held.push(action);
+                vec![]
+            }
+            _ => vec![action],
         }
     }
 
     fn on_error(&mut self, id: Option<&str>, payload: Option<&Value>) -> Vec<Action> {
+        if let Some(answer) = self.probe_or_marker(id) {
+            // A server that refuses one-shot queries over the socket still answered.
+            return answer;
+        }
         match id {
-            Some(id) if id == self.probe_id => match self.phase {
-                // The server refuses one-shot queries over the socket: it still answered.
-                Phase::Confirming => self.become_ready(),
-                _ => vec![],
-            },
             Some(id) if id == self.id && self.phase != Phase::Closing => {
                 let errors = match payload {
                     Some(Value::Array(list)) if !list.is_empty() => {
@@ -496,11 +580,10 @@ impl Machine {
     }
 
     fn on_complete(&mut self, id: Option<&str>) -> Vec<Action> {
+        if let Some(answer) = self.probe_or_marker(id) {
+            return answer;
+        }
         match id {
-            Some(id) if id == self.probe_id => match self.phase {
-                Phase::Confirming => self.become_ready(),
-                _ => vec![],
-            },
             Some(id) if id == self.id => match self.phase {
                 Phase::Closing => vec![],
                 Phase::Confirming => {

@@ -28,6 +28,8 @@ pub(crate) enum Due {
 #[derive(Debug, Clone)]
 pub(crate) struct Timers {
     ack_timeout: Duration,
+    /// How long the server has to confirm the subscription.
+    confirm_wait: Duration,
     keep_alive: Option<Duration>,
     /// Silence after which the connection is dead (`keep_alive * watchdog multiple`).
     silence_limit: Option<Duration>,
@@ -44,11 +46,13 @@ impl Timers {
     pub(crate) fn new(
         now: Instant,
         ack_timeout: Duration,
+        confirm_wait: Duration,
         keep_alive: Option<Duration>,
         watchdog_multiple: u32,
     ) -> Timers {
         Timers {
             ack_timeout,
+            confirm_wait,
             keep_alive,
             silence_limit: keep_alive.map(|k| k.saturating_mul(watchdog_multiple)),
             ack_deadline: now.checked_add(ack_timeout),
@@ -73,7 +77,7 @@ impl Timers {
     /// Records that the machine reached `phase`: starts the confirmation clock on entering `Confirming`.
     pub(crate) fn entered(&mut self, phase: Phase, now: Instant) {
         if phase == Phase::Confirming && self.confirm_deadline.is_none() {
-            self.confirm_deadline = Some(now.checked_add(self.ack_timeout));
+            self.confirm_deadline = Some(now.checked_add(self.confirm_wait));
         }
     }
 
@@ -135,7 +139,7 @@ mod tests {
     #[test]
     fn ack_and_confirm_deadlines() {
         let t0 = Instant::now();
-        let mut t = Timers::new(t0, 2 * S, Some(10 * S), 3);
+        let mut t = Timers::new(t0, 2 * S, 2 * S, Some(10 * S), 3);
         assert_eq!(t.deadline(Phase::AwaitingAck), Some(t0 + 2 * S));
         assert_eq!(t.due(Phase::AwaitingAck, t0 + S, false), Due::Nothing);
         assert_eq!(
@@ -159,7 +163,7 @@ mod tests {
     #[test]
     fn pings_then_the_watchdog() {
         let t0 = Instant::now();
-        let mut t = Timers::new(t0, S, Some(10 * S), 3);
+        let mut t = Timers::new(t0, S, S, Some(10 * S), 3);
         assert_eq!(t.deadline(Phase::Active), Some(t0 + 10 * S));
         assert_eq!(t.due(Phase::Active, t0 + 10 * S, false), Due::Ping);
         assert_eq!(t.deadline(Phase::Active), Some(t0 + 20 * S));
@@ -174,7 +178,7 @@ mod tests {
     #[test]
     fn a_backlog_is_not_silence() {
         let t0 = Instant::now();
-        let mut t = Timers::new(t0, S, Some(S), 2);
+        let mut t = Timers::new(t0, S, S, Some(S), 2);
         assert_eq!(t.due(Phase::Active, t0 + 5 * S, true), Due::Nothing);
         assert_eq!(t.deadline(Phase::Active), Some(t0 + 6 * S));
     }
@@ -182,7 +186,7 @@ mod tests {
     #[test]
     fn no_keep_alive_means_no_ping_and_no_watchdog() {
         let t0 = Instant::now();
-        let mut t = Timers::new(t0, S, None, 3);
+        let mut t = Timers::new(t0, S, S, None, 3);
         assert_eq!(t.deadline(Phase::Active), None);
         assert_eq!(t.due(Phase::Active, t0 + 1000 * S, false), Due::Nothing);
         assert_eq!(t.deadline(Phase::Closing), None);
@@ -191,7 +195,13 @@ mod tests {
     #[test]
     fn huge_durations_saturate() {
         let t0 = Instant::now();
-        let mut t = Timers::new(t0, Duration::MAX, Some(Duration::MAX), u32::MAX);
+        let mut t = Timers::new(
+            t0,
+            Duration::MAX,
+            Duration::MAX,
+            Some(Duration::MAX),
+            u32::MAX,
+        );
         assert_eq!(t.deadline(Phase::AwaitingAck), None, "never");
         assert_eq!(t.due(Phase::AwaitingAck, t0 + S, false), Due::Nothing);
         t.entered(Phase::Confirming, t0);

@@ -2,9 +2,10 @@
 //! machine's actions, obey the handle's commands, read the next frame or find a deadline
 //! passed, and deliver live results.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::TryRecvError;
+use serde_json::value::RawValue;
 use tungstenite::Message;
 
 use super::{Next, Opening, Worker, classify_open_error, hand_over};
@@ -12,11 +13,16 @@ use crate::common::ids;
 use crate::error::{Error, Result};
 use crate::subscription::command::Command;
 use crate::subscription::feed::small_str::SmallStr;
-use crate::subscription::feed::{Context, Feed};
+use crate::subscription::feed::{Context, Feed, Live, Released};
 use crate::subscription::status::{Counters, describe};
+use crate::subscription::wire::link::read_error;
 use crate::subscription::wire::link::{Incoming, Link};
 use crate::subscription::wire::protocol::{Action, End, Input, Machine, Phase, ResultFrame};
-use crate::subscription::wire::timers::{Due, Timers};
+use crate::subscription::wire::timers::Timers;
+
+/// Without a probe, how long after `start` a subscription counts as registered if no result
+/// came first.
+const NO_PROBE_WAIT: Duration = Duration::from_secs(1);
 
 /// One open connection and its protocol and clock state.
 pub(super) struct Connection {
@@ -32,9 +38,29 @@ pub(super) struct Connection {
     pub(super) now: Instant,
     /// A frame arrived since then (the server is alive).
     pub(super) heard: bool,
+    /// When the last frame was handled (a gap starts there).
+    pub(super) last_frame: Instant,
+    /// When to try again a catch-up that failed on this connection.
+    pub(super) catch_up_retry: Option<Instant>,
+    /// Since when the feed waits for markers' answers (a server that stops answering them is
+    /// given up on after the ack timeout).
+    pub(super) markers_since: Option<Instant>,
+    /// How the connection ended while a catch-up read pages, to act on once it is over.
+    pub(super) ended: Option<End>,
+    /// Results that arrived before the subscription was confirmed, for the catch-up to take
+    /// first.
+    pub(super) early: Vec<Box<RawValue>>,
 }
 
 impl Connection {
+    /// Returns when the last frame was handled, on the system clock.
+    pub(super) fn last_frame_time(&self) -> SystemTime {
+        let ago = self.last_frame.elapsed();
+        SystemTime::now()
+            .checked_sub(ago)
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
     pub(super) fn active_for(&self) -> Duration {
         self.ready_at.map_or(Duration::ZERO, |t| t.elapsed())
     }
@@ -49,6 +75,48 @@ impl Connection {
     }
 }
 
+/// A WebSocket message, as the thread handles it.
+pub(super) enum Frame<P> {
+    /// A result of the subscription, decoded straight into the feed's payload.
+    Result(P),
+    /// Anything else, as the machine's actions.
+    Actions(Vec<Action>),
+}
+
+/// Reads one message: a result in one pass when the machine would pass it through as it is,
+/// anything else (or a result that does not decode) through the machine.
+pub(super) fn frame<F: Feed>(conn: &mut Connection, message: Message) -> Frame<F::Payload> {
+    conn.heard = true;
+    conn.last_frame = Instant::now();
+    let actions = match message {
+        Message::Text(t) if conn.machine.is_keep_alive(&t) => vec![],
+        Message::Text(t) => {
+            if conn.machine.phase() == Phase::Active
+                && let Ok(frame) = serde_json::from_str::<ResultFrame<'_, F::Payload>>(&t)
+                && conn.machine.passes_result(&frame.kind, frame.id.as_deref())
+                && let Some(payload) = frame.payload
+            {
+                return Frame::Result(payload);
+            }
+            conn.machine.handle(Input::Text(t.as_str()))
+        }
+        Message::Binary(b) => conn.machine.handle(Input::Binary(&b)),
+        Message::Close(frame) => {
+            let (code, reason) = match &frame {
+                Some(f) => (u16::from(f.code), f.reason.as_str()),
+                // A close frame without a code is still a close.
+                None => (1005, ""),
+            };
+            conn.machine.handle(Input::Closed {
+                code: Some(code),
+                reason,
+            })
+        }
+        _ => vec![],
+    };
+    Frame::Actions(actions)
+}
+
 impl<F: Feed> Worker<F> {
     /// Runs one connection, from connect to its end: perform the machine's actions, obey a command,
     /// read what comes next.
@@ -57,26 +125,54 @@ impl<F: Feed> Worker<F> {
             Ok(conn) => conn,
             Err(next) => return next,
         };
+        let next = self.run_connection(&mut conn);
+        self.after_connection(&mut conn, &next);
+        next
+    }
+
+    /// Records where the gap starts (the last frame handled on an established connection),
+    /// and hands on what the feed held that may still leave.
+    fn after_connection(&mut self, conn: &mut Connection, next: &Next) {
+        if conn.ready_at.is_none() || matches!(next, Next::Stop | Next::Fail(_)) {
+            return;
+        }
+        let (events, dropped) = self.core.feed.connection_lost(&conn.ctx);
+        for event in events {
+            hand_over(&mut self.core.outlet, &self.shared, event, true);
+        }
+        self.core.outlet.flush();
+        let last = conn.last_frame_time();
+        let start = dropped.map_or(last, |d| d.min(last));
+        self.gap_started = Some(self.gap_started.map_or(start, |g| g.min(start)));
+    }
+
+    /// The loop of one open connection.
+    fn run_connection(&mut self, conn: &mut Connection) -> Next {
+        let conn = &mut *conn;
         let mut actions = conn.machine.handle(Input::Opened);
         loop {
-            if let Some(next) = self.perform(&mut conn, actions) {
+            if let Some(next) = self.perform(conn, actions) {
                 return next;
+            }
+            if let Some(end) = conn.ended.take() {
+                // The connection ended while a catch-up read pages.
+                return self.ended(end, conn);
             }
             if let Some(cause) = conn.broken.take() {
                 // The socket cannot be written: deliver what it already received, then go.
                 match conn.link.read(Some(Instant::now())) {
                     Incoming::Message(message) => {
                         conn.broken = Some(cause);
-                        actions = self.on_message(&mut conn, message);
+                        actions = self.on_message(conn, message);
                         continue;
                     }
                     _ => return conn.lost(cause),
                 }
             }
-            if let Some(next) = self.obey(&mut conn) {
+            if let Some(next) = self.obey(conn) {
                 return next;
             }
-            actions = self.next_input(&mut conn);
+            actions = self.next_input(conn);
         }
     }
 
@@ -93,8 +189,19 @@ impl<F: Feed> Worker<F> {
                     "subscription {}: reset: opening a fresh connection",
                     self.shared.name
                 );
-                self.waiter = Some(w);
+                self.waiters.push(w);
+                // Resets asked meanwhile are served by the same fresh connection.
+                let mut close = false;
+                while let Ok(command) = self.commands.try_recv() {
+                    match command {
+                        Command::Reset(w) => self.waiters.push(w),
+                        Command::Close => close = true,
+                    }
+                }
                 self.close_link(conn);
+                if close {
+                    return Some(Next::Stop);
+                }
                 Some(Next::ReconnectNow)
             }
         }
@@ -102,22 +209,19 @@ impl<F: Feed> Worker<F> {
 
     /// Reads the next frame (or finds a deadline passed) and feeds it to the machine.
     fn next_input(&mut self, conn: &mut Connection) -> Vec<Action> {
-        if self.core.feed.holding() {
-            // Results held back wait for the socket to be drained: read what is there first.
+        if self.core.feed.waits_for_drain() {
+            // A catch-up without markers settles once the socket is empty: read what is there
+            // first.
             match conn.link.read(Some(conn.now)) {
-                Incoming::Message(message) => {
-                    conn.heard = true;
-                    return self.on_message(conn, message);
-                }
+                Incoming::Message(message) => return self.on_message(conn, message),
                 Incoming::TimedOut => {
-                    for event in self.core.feed.release(&conn.ctx) {
-                        hand_over(&mut self.core.outlet, &self.shared, event, true);
-                    }
+                    let released = self.core.feed.drained(&conn.ctx);
+                    self.released(released);
                 }
                 other => return self.on_end_of_input(conn, other),
             }
         }
-        let deadline = conn.timers.deadline(conn.machine.phase());
+        let deadline = self.deadline(conn);
         if deadline.is_some_and(|d| conn.now >= d) {
             // A busy socket must not keep a deadline from firing.
             return self.on_timer(conn);
@@ -125,10 +229,7 @@ impl<F: Feed> Worker<F> {
         // Events held back for a burst go out before the thread waits for the socket.
         let outlet = &mut self.core.outlet;
         match conn.link.read_or_idle(deadline, || outlet.flush()) {
-            Incoming::Message(message) => {
-                conn.heard = true;
-                self.on_message(conn, message)
-            }
+            Incoming::Message(message) => self.on_message(conn, message),
             Incoming::TimedOut => self.on_timer(conn),
             other => self.on_end_of_input(conn, other),
         }
@@ -139,50 +240,30 @@ impl<F: Feed> Worker<F> {
         match incoming {
             // Woken for a command (the next turn obeys it), or the peer went away.
             Incoming::Ended if !self.commands.is_empty() => vec![],
-            Incoming::Over(Some(err)) => {
-                let reason = err.to_string();
-                conn.machine.handle(Input::Closed {
-                    code: None,
-                    reason: &reason,
-                })
-            }
-            _ => conn.machine.handle(Input::Closed {
+            // Our own close in progress: whatever ends it ends it.
+            _ if conn.machine.phase() == Phase::Closing => conn.machine.handle(Input::Closed {
                 code: None,
-                reason: "the connection was closed",
+                reason: "",
             }),
+            Incoming::Over(Some(err)) => {
+                let limit = self.core.options.max_event_size;
+                vec![Action::End(End::Retry(read_error(err, limit)))]
+            }
+            _ => vec![Action::End(End::Retry(Error::transport(
+                "reading from the subscription socket",
+                "the server closed the connection without a close frame",
+            )))],
         }
     }
 
-    /// Feeds one WebSocket message to the machine.
+    /// Feeds one WebSocket message to the feed (a result) or the machine (anything else).
     fn on_message(&mut self, conn: &mut Connection, message: Message) -> Vec<Action> {
-        match message {
-            Message::Text(t) if conn.machine.is_keep_alive(&t) => vec![],
-            Message::Text(t) => {
-                // A result decodes in one pass, straight into the feed's payload; anything
-                // else (or a result that does not decode) goes through the machine.
-                if conn.machine.phase() == Phase::Active
-                    && let Ok(frame) = serde_json::from_str::<ResultFrame<'_, F::Payload>>(&t)
-                    && conn.machine.passes_result(&frame.kind, frame.id.as_deref())
-                    && let Some(payload) = frame.payload
-                {
-                    self.deliver_live(&conn.ctx, Ok(payload));
-                    return Vec::new();
-                }
-                conn.machine.handle(Input::Text(t.as_str()))
+        match frame::<F>(conn, message) {
+            Frame::Result(payload) => {
+                self.deliver_live(&conn.ctx, Ok(payload));
+                Vec::new()
             }
-            Message::Binary(b) => conn.machine.handle(Input::Binary(&b)),
-            Message::Close(frame) => {
-                let (code, reason) = match &frame {
-                    Some(f) => (u16::from(f.code), f.reason.as_str()),
-                    // A close frame without a code is still a close.
-                    None => (1005, ""),
-                };
-                conn.machine.handle(Input::Closed {
-                    code: Some(code),
-                    reason,
-                })
-            }
-            _ => vec![],
+            Frame::Actions(actions) => actions,
         }
     }
 
@@ -204,7 +285,7 @@ impl<F: Feed> Worker<F> {
             }
         };
         let id = ids::new_operation_id();
-        let probe = format!("{id}-ready");
+        let probe = (self.core.options.registration_probe).then(|| format!("{id}-ready"));
         let ctx = Context {
             subscription_id: SmallStr::new(&id),
             server_date: link.server_date(),
@@ -219,9 +300,16 @@ impl<F: Feed> Worker<F> {
         );
         let opts = &self.core.options;
         let now = Instant::now();
+        // Without a probe, the first result or this short wait establishes the subscription.
+        let confirm = if opts.registration_probe {
+            opts.ack_timeout
+        } else {
+            opts.ack_timeout.min(NO_PROBE_WAIT)
+        };
         let timers = Timers::new(
             now,
             opts.ack_timeout,
+            confirm,
             opts.keep_alive,
             opts.watchdog_multiple,
         );
@@ -234,6 +322,11 @@ impl<F: Feed> Worker<F> {
             broken: None,
             now,
             heard: false,
+            last_frame: now,
+            catch_up_retry: None,
+            markers_since: None,
+            ended: None,
+            early: Vec::new(),
         })
     }
 
@@ -242,7 +335,8 @@ impl<F: Feed> Worker<F> {
     /// already received are delivered.
     fn perform(&mut self, conn: &mut Connection, actions: Vec<Action>) -> Option<Next> {
         let mut delivered = false;
-        for action in actions {
+        let mut actions = actions.into_iter().peekable();
+        while let Some(action) = actions.next() {
             match action {
                 Action::Send(text) => {
                     if conn.broken.is_none()
@@ -252,13 +346,27 @@ impl<F: Feed> Worker<F> {
                     }
                 }
                 Action::Ready => {
-                    if let Some(next) = self.on_ready(conn) {
-                        return Some(next);
+                    // The results held while confirming were published before the catch-up
+                    // reads: it takes them first, as what arrived; the rest are live events.
+                    while let Some(Action::Deliver(_)) = actions.peek() {
+                        if let Some(Action::Deliver(p)) = actions.next() {
+                            conn.early.push(p);
+                        }
+                    }
+                    self.on_ready(conn);
+                    for payload in std::mem::take(&mut conn.early) {
+                        self.deliver_live(&conn.ctx, F::decode(&payload));
+                        delivered = true;
                     }
                 }
                 Action::Deliver(payload) => {
                     self.deliver_live(&conn.ctx, F::decode(&payload));
                     delivered = true;
+                }
+                Action::Marker(n) => {
+                    let released = self.core.feed.marker(&conn.ctx, n);
+                    delivered |= !released.events.is_empty();
+                    self.released(released);
                 }
                 Action::Ignored(why) => {
                     log::debug!("subscription {}: ignored a frame: {why}", self.shared.name);
@@ -276,6 +384,10 @@ impl<F: Feed> Worker<F> {
             conn.heard = false;
         }
         conn.timers.entered(conn.machine.phase(), now);
+        conn.markers_since = match (self.core.feed.awaits_markers(), conn.markers_since) {
+            (true, since) => since.or(Some(now)),
+            (false, _) => None,
+        };
         if matches!(conn.machine.phase(), Phase::Closing | Phase::Ended) {
             // The machine only gets there with an `End` action, handled above.
             let e = Error::Protocol {
@@ -286,54 +398,13 @@ impl<F: Feed> Worker<F> {
         None
     }
 
-    /// Handles a deadline that passed: time out the handshake, ask for a sign of life, or give up on a
-    /// silent server.
-    fn on_timer(&mut self, conn: &mut Connection) -> Vec<Action> {
-        // Frames wait in the socket only when a slow callback held the thread: not silence.
-        let backlog = conn.link.has_bytes();
-        let due = conn
-            .timers
-            .due(conn.machine.phase(), Instant::now(), backlog);
-        match due {
-            Due::AckTimeout => conn
-                .machine
-                .handle(Input::AckTimeout(conn.timers.ack_timeout())),
-            Due::ConfirmTimeout => {
-                log::debug!(
-                    "subscription {}: the server did not answer the probe",
-                    self.shared.name
-                );
-                conn.machine.handle(Input::ConfirmTimeout)
-            }
-            Due::Silence(limit) => {
-                log::warn!(
-                    "subscription {}: no frame from the server for {} ms",
-                    self.shared.name,
-                    limit.as_millis()
-                );
-                vec![Action::End(End::Retry(Error::Timeout {
-                    operation: "keep-alive watchdog".into(),
-                    after: limit,
-                }))]
-            }
-            Due::Ping => match conn.machine.keepalive_ping() {
-                Some(text) => vec![Action::Send(text)],
-                None => match conn.link.send_ping() {
-                    Ok(()) => vec![],
-                    Err(e) => vec![Action::End(End::Retry(e))],
-                },
-            },
-            Due::Nothing => vec![],
-        }
-    }
-
     fn deliver_live(&mut self, ctx: &Context, payload: Result<F::Payload>) {
         Counters::bump(&self.shared.counters.received);
         match payload.and_then(|p| self.core.feed.live(ctx, p)) {
-            Ok(Some(event)) => {
+            Ok(Live::Event(event)) => {
                 hand_over(&mut self.core.outlet, &self.shared, event, true);
             }
-            Ok(None) => Counters::bump(&self.shared.counters.duplicates),
+            Ok(Live::Waiting) => {}
             Err(e) => log::warn!(
                 "subscription {}: skipping an event: {}",
                 self.shared.name,
@@ -342,8 +413,17 @@ impl<F: Feed> Worker<F> {
         }
     }
 
+    /// Hands on the events a marker's answer or a drained socket let leave.
+    pub(super) fn released(&mut self, released: Released<F::Event>) {
+        let duplicates = &self.shared.counters.duplicates;
+        duplicates.fetch_add(released.duplicates, std::sync::atomic::Ordering::Relaxed);
+        for event in released.events {
+            hand_over(&mut self.core.outlet, &self.shared, event, true);
+        }
+    }
+
     /// Decides what the thread does next, now that the machine ended the connection.
-    fn ended(&mut self, end: End, conn: &mut Connection) -> Next {
+    pub(super) fn ended(&mut self, end: End, conn: &mut Connection) -> Next {
         match end {
             End::Closed => Next::Stop,
             End::Fatal(e) => Next::Fail(e),

@@ -12,7 +12,9 @@
 
 mod connection;
 pub(crate) mod outlet;
+mod poller;
 mod ready;
+mod timing;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -152,8 +154,9 @@ struct Worker<F: Feed> {
     core: Core<F>,
     shared: Arc<Shared>,
     commands: Receiver<Command>,
-    /// Who waits for the outcome of the next connection (the creator, or `reset_timeout`).
-    waiter: Option<Sender<Result<()>>>,
+    /// Who wait for the outcome of the next connection (the creator, or `reset_timeout`
+    /// calls: several may wait at once).
+    waiters: Vec<Sender<Result<()>>>,
     /// Whether this thread established the subscription at least once.
     established: bool,
     /// Whether the next established connection must fetch what was missed.
@@ -163,8 +166,11 @@ struct Worker<F: Feed> {
     attempt: u32,
     /// Whether a server accepted the subscription (sent it a result) on some connection.
     accepted: bool,
-    /// When the last established connection was lost.
+    /// When the gap began: the last frame handled on the last established connection.
     gap_started: Option<SystemTime>,
+    /// Catch-up attempts that failed since the last that succeeded (they are retried on the
+    /// connection, with backoff).
+    catch_up_failures: u32,
 }
 
 impl<F: Feed> Worker<F> {
@@ -183,13 +189,14 @@ impl<F: Feed> Worker<F> {
             core,
             shared,
             commands,
-            waiter: Some(waiter),
+            waiters: vec![waiter],
             established: false,
             catch_up: false,
             backoff,
             attempt: 0,
             accepted: false,
             gap_started: None,
+            catch_up_failures: 0,
         }
     }
 
@@ -199,6 +206,7 @@ impl<F: Feed> Worker<F> {
         loop {
             match self.connection() {
                 Next::Stop => {
+                    self.answer(Err(Error::Closed));
                     self.stop(SubscriptionState::Closed, Lifecycle::Closed);
                     break;
                 }
@@ -209,27 +217,26 @@ impl<F: Feed> Worker<F> {
                 Next::ReconnectNow => {
                     self.catch_up = self.established;
                     self.attempt = 0;
-                    if self.established {
-                        self.gap_started = Some(SystemTime::now());
-                    }
                 }
                 Next::Reconnect {
                     cause,
                     completed,
                     active_for,
                 } => {
-                    if !self.established
-                        && let Some(w) = self.waiter.take()
-                    {
+                    if !self.established && !self.waiters.is_empty() {
                         // The first connection of this thread: fail fast, the caller decides.
                         self.shared
                             .set_state(SubscriptionState::Failed(cause.clone()));
-                        let _ = w.send(Err(cause));
+                        self.answer(Err(cause));
                         break;
                     }
-                    if let Some(w) = self.waiter.take() {
-                        let _ = w.send(Err(cause.clone()));
-                    }
+                    // A close meanwhile is the outcome those waiting for a reset see.
+                    let outcome = if self.shared.is_closing() {
+                        Err(Error::Closed)
+                    } else {
+                        Err(cause.clone())
+                    };
+                    self.answer(outcome);
                     if !self.wait_before_reconnecting(cause, completed, active_for) {
                         self.stop(SubscriptionState::Closed, Lifecycle::Closed);
                         break;
@@ -259,9 +266,7 @@ impl<F: Feed> Worker<F> {
                 error: shared_err.clone(),
             });
         }
-        if let Some(w) = self.waiter.take() {
-            let _ = w.send(Err(e));
-        }
+        self.answer(Err(e));
         self.shared.set_state(SubscriptionState::Failed(shared_err));
         self.shared.mark_ended();
         self.core.outlet.end_stream();
@@ -274,9 +279,6 @@ impl<F: Feed> Worker<F> {
         completed: bool,
         active_for: Duration,
     ) -> bool {
-        if self.established && !self.catch_up {
-            self.gap_started = Some(SystemTime::now());
-        }
         self.catch_up = self.catch_up || self.established;
         // A connection holds when it stayed up, after its catch-up, as long as the longest
         // delay: a server that ends subscriptions at once gets ever longer waits, not a storm.
@@ -312,10 +314,17 @@ impl<F: Feed> Worker<F> {
         match self.commands.recv_timeout(delay) {
             Ok(Command::Close) | Err(RecvTimeoutError::Disconnected) => false,
             Ok(Command::Reset(w)) => {
-                self.waiter = Some(w);
+                self.waiters.push(w);
                 true
             }
             Err(RecvTimeoutError::Timeout) => true,
+        }
+    }
+
+    /// Hands the outcome of a connection to every caller waiting for it.
+    fn answer(&mut self, outcome: Result<()>) {
+        for w in self.waiters.drain(..) {
+            let _ = w.send(outcome.clone());
         }
     }
 

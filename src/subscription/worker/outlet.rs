@@ -125,10 +125,15 @@ impl<E> Outlet<E> {
         }
         match &mut self.sink {
             Sink::Callback(f) => {
-                Counters::bump(&self.shared.counters.delivered);
                 let outcome = self
                     .shared
-                    .in_callback(|| catch_unwind(AssertUnwindSafe(|| f(&event))));
+                    .run_callback(|| catch_unwind(AssertUnwindSafe(|| f(&event))));
+                let Some(outcome) = outcome else {
+                    // A close began just now: no callback after it.
+                    Counters::bump(&self.shared.counters.dropped_while_paused);
+                    return false;
+                };
+                Counters::bump(&self.shared.counters.delivered);
                 if let Err(panic) = outcome {
                     let error = Error::panicked("the callback", panic.as_ref());
                     Counters::bump(&self.shared.counters.callback_panics);

@@ -1,24 +1,55 @@
 //! The moment a connection is established: tell who waits, fetch what the gap hid, report.
 
+use std::marker::PhantomData;
 use std::time::Instant;
 
 use super::connection::Connection;
-use super::{Core, Next, Worker, hand_over};
+use super::poller::Poller;
+use super::{Core, Worker, hand_over};
 use crate::error::Result;
 use crate::subscription::events::Lifecycle;
 use crate::subscription::feed::catch_up::Flow;
-use crate::subscription::feed::{CaughtUp, Context, Feed};
+use crate::subscription::feed::{CaughtUp, Feed};
 use crate::subscription::status::{Counters, SubscriptionState, describe};
+use crate::subscription::wire::protocol::Action;
 
 impl<F: Feed> Worker<F> {
     /// Handles the subscription's establishment: tell the waiter, catch up after a gap, report.
-    /// `Some` if the connection must end (a catch-up that failed for a reason that may pass).
-    pub(super) fn on_ready(&mut self, conn: &mut Connection) -> Option<Next> {
+    pub(super) fn on_ready(&mut self, conn: &mut Connection) {
         self.mark_ready(conn);
-        let missed = match self.catch_up_after_gap(conn) {
-            Ok(missed) => missed,
-            Err(next) => return Some(next),
-        };
+        let missed = self.catch_up_after_gap(conn);
+        self.after_catch_up(conn);
+        // The catch-up was no silence on the server's part, and the connection counts as up
+        // from now on.
+        conn.timers.heard(Instant::now());
+        conn.ready_at = Some(Instant::now());
+        self.announce(conn, missed.unwrap_or(0));
+        self.established = true;
+        self.catch_up = false;
+        if missed.is_some() {
+            self.gap_started = None;
+        }
+    }
+
+    /// Tries again, on the same connection, a catch-up that failed; reports its success.
+    pub(super) fn retry_catch_up(&mut self, conn: &mut Connection) -> Vec<Action> {
+        if let Some(missed) = self.catch_up_after_gap(conn) {
+            log::info!(
+                "subscription {}: caught up at last ({missed} missed events delivered)",
+                self.shared.name
+            );
+            self.core.outlet.lifecycle(Lifecycle::CaughtUp { missed });
+            self.gap_started = None;
+        }
+        self.after_catch_up(conn);
+        conn.timers.heard(Instant::now());
+        vec![]
+    }
+
+    /// Hands over what a catch-up held back, and records the checkpoint it reached.
+    fn after_catch_up(&mut self, conn: &Connection) {
+        let released = self.core.feed.release_ready(&conn.ctx);
+        self.released(released);
         // Once closing, what the feed holds may include events that were not delivered: the
         // handle keeps the checkpoint of the last one that was.
         self.core.outlet.flush();
@@ -27,15 +58,7 @@ impl<F: Feed> Worker<F> {
         {
             self.shared.set_checkpoint(cp);
         }
-        // The catch-up was no silence on the server's part, and the connection counts as up
-        // from now on.
-        conn.timers.heard(Instant::now());
-        conn.ready_at = Some(Instant::now());
-        self.announce(conn, missed);
-        self.established = true;
-        self.catch_up = false;
-        self.gap_started = None;
-        None
+        let _ = conn;
     }
 
     /// Records the new connection in the shared status, and hands the waiter its outcome.
@@ -54,40 +77,40 @@ impl<F: Feed> Worker<F> {
         {
             self.shared.set_checkpoint(cp);
         }
-        // The waiter learns of the connection before the catch-up, which may take a while.
-        if let Some(w) = self.waiter.take() {
-            let _ = w.send(Ok(()));
-        }
+        // Who waits learns of the connection before the catch-up, which may take a while.
+        self.answer(Ok(()));
     }
 
     /// Fetches what the gap hid, if the feed wants it: the number of events delivered, or
-    /// the end of the connection if the catch-up failed for a reason that may pass.
-    fn catch_up_after_gap(&mut self, conn: &Connection) -> std::result::Result<usize, Next> {
+    /// `None` if the catch-up failed, in which case it is tried again on this connection after
+    /// a backoff delay (and the resume point waits for it).
+    fn catch_up_after_gap(&mut self, conn: &mut Connection) -> Option<usize> {
         if !self.core.feed.wants_catch_up(self.catch_up) {
-            return Ok(0);
+            return Some(0);
         }
-        match self.deliver_missed(&conn.ctx) {
+        match self.deliver_missed(conn) {
             Ok(caught_up) => {
+                self.catch_up_failures = 0;
                 self.report_catch_up(&caught_up);
-                Ok(caught_up.delivered)
+                Some(caught_up.delivered)
             }
             Err(e) => {
+                if self.shared.is_closing() {
+                    return None;
+                }
+                let delay = self.backoff.delay(self.catch_up_failures);
+                self.catch_up_failures = self.catch_up_failures.saturating_add(1);
                 log::warn!(
-                    "subscription {}: could not fetch the events missed: {}",
+                    "subscription {}: could not fetch the events missed: {}; trying again in {} ms",
                     self.shared.name,
-                    describe(&e)
+                    describe(&e),
+                    delay.as_millis()
                 );
-                let retry = e.is_retryable();
+                conn.catch_up_retry = Instant::now().checked_add(delay);
                 self.core
                     .outlet
-                    .lifecycle(Lifecycle::CatchUpFailed { error: e.clone() });
-                if retry && !self.shared.is_closing() {
-                    // Fetched again after the reconnection, from the same point.
-                    self.established = true;
-                    self.catch_up = true;
-                    return Err(conn.lost(e));
-                }
-                Ok(0)
+                    .lifecycle(Lifecycle::CatchUpFailed { error: e });
+                None
             }
         }
     }
@@ -112,15 +135,28 @@ impl<F: Feed> Worker<F> {
         }
     }
 
-    /// Fetches and delivers what happened during the gap.
-    fn deliver_missed(&mut self, ctx: &Context) -> Result<CaughtUp> {
+    /// Fetches and delivers what happened during the gap, reading the socket between pages.
+    fn deliver_missed(&mut self, conn: &mut Connection) -> Result<CaughtUp> {
         let Worker {
             core,
             shared,
             gap_started,
             ..
         } = self;
-        let Core { feed, outlet, .. } = core;
+        let Core {
+            feed,
+            outlet,
+            options,
+            ..
+        } = core;
+        let ctx = conn.ctx.clone();
+        let mut poller = Poller::<F> {
+            conn,
+            counters: &shared.counters,
+            name: &shared.name,
+            max_event_size: options.max_event_size,
+            feed: PhantomData,
+        };
         let mut deliver = |event: F::Event| {
             Counters::bump(&shared.counters.received);
             if shared.is_closing() {
@@ -131,7 +167,7 @@ impl<F: Feed> Worker<F> {
             }
             Flow::Continue
         };
-        feed.catch_up(ctx, *gap_started, &mut deliver)
+        feed.catch_up(&ctx, *gap_started, &mut poller, &mut deliver)
     }
 
     fn report_catch_up(&mut self, caught_up: &CaughtUp) {

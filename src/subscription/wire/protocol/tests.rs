@@ -23,7 +23,7 @@ fn machine_accepted(protocol: WsProtocol, accepted: bool) -> Machine {
     Machine::new(
         protocol,
         "sub1".into(),
-        "probe1".into(),
+        Some("probe1".into()),
         json!({"Authorization": "X-API-Key: k"}),
         op(),
         accepted,
