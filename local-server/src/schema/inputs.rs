@@ -8,7 +8,7 @@ use async_graphql::{
     ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,
 };
 
-use super::enums::{AssetStatus, InputType, LabelType};
+use crate::store::{AssetStatus, InputType, LabelType};
 
 /// The largest page a query may ask for.
 pub(crate) const MAX_PAGE_SIZE: i32 = 500;

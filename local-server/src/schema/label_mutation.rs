@@ -3,13 +3,12 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::enums::LabelType;
 use super::filters::{asset_matches, label_matches};
 use super::inputs::{AppendManyLabelsData, AppendToLabelsData, AssetWhere, LabelData, LabelWhere};
 use super::objects::Label;
 use super::query::asset_page;
 use super::{bad_input, label_settings, no_access, state, store_error, viewer};
-use crate::store::{NewLabel, NewLabels, StoreError};
+use crate::store::{LabelType, NewLabel, NewLabels, StoreError};
 
 /// The label mutations of Kili's `Mutation` type.
 #[derive(Default)]

@@ -1,7 +1,6 @@
 //! The GraphQL schema, executed by async-graphql: type, field, argument and input names match
 //! Kili's (`Query`, `Mutation`, `Subscription`, `PageSize`, `ProjectWhere`, `projectID`, ...).
 
-pub(crate) mod enums;
 mod filters;
 mod inputs;
 mod label_mutation;

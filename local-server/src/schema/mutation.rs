@@ -4,7 +4,6 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 
-use super::enums::InputType;
 use super::inputs::{
     AppendManyAssetsData, AppendManyToDatasetData, AssetData, AssetWhere, CreateProjectData,
     ProjectWhere,
@@ -13,7 +12,7 @@ use super::label_mutation::LabelMutation;
 use super::objects::{Asset, Project};
 use super::query::asset_page;
 use super::{bad_input, no_access, state, store_error, viewer};
-use crate::store::{AssetUpdate, NewAsset, NewProject};
+use crate::store::{AssetUpdate, InputType, NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
 #[derive(MergedObject, Default)]

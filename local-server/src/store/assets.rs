@@ -2,9 +2,9 @@
 
 use std::collections::HashSet;
 
+use super::kinds::AssetStatus;
 use super::paging::Position;
 use super::{AssetRec, Change, Data, PageResolution, Resolution, ServerState, StoreError};
-use crate::schema::enums::AssetStatus;
 
 /// An asset to append; `id` is the client's (for idempotent retries) or generated.
 pub(crate) struct NewAsset {

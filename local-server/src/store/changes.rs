@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::files::FileRec;
+use super::kinds::{AssetStatus, LabelType};
 use super::paging::Epochs;
 use super::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
-use crate::schema::enums::{AssetStatus, LabelType};
 
 /// One effect of a write.
 #[derive(Clone, Debug, Serialize, Deserialize)]

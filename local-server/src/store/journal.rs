@@ -202,7 +202,7 @@ fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::enums::InputType;
+    use crate::store::InputType;
     use crate::store::NewProject;
 
     fn temp(name: &str) -> PathBuf {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use futures::channel::mpsc::{UnboundedReceiver, unbounded};
 
+use super::kinds::LabelType;
 use super::paging::Position;
 use super::{Change, Data, LabelRec, ServerState, StoreError, Subscriber};
-use crate::schema::enums::LabelType;
 use crate::settings::{LabelSettings, shuffle_key};
 
 /// A label to append.

@@ -15,11 +15,13 @@ mod assets;
 mod changes;
 pub(crate) mod files;
 pub(crate) mod journal;
+mod kinds;
 mod labels;
 pub(crate) mod paging;
 
 pub(crate) use assets::{AssetUpdate, NewAsset};
 pub(crate) use changes::Change;
+pub(crate) use kinds::{AssetStatus, InputType, LabelType};
 pub(crate) use labels::{Candidates, LabelUpdate, NewLabel, NewLabels};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -31,7 +33,6 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::IdGen;
-use crate::schema::enums::{AssetStatus, InputType, LabelType};
 use crate::settings::shuffle_key;
 use crate::time::now_ms;
 use journal::Journal;

@@ -1,4 +1,7 @@
-//! GraphQL enums, named and spelled as Kili's.
+//! The kinds a record carries: a label's type, a project's input type, an asset's status.
+//!
+//! Named and spelled as Kili's, on the wire and in the data file; they derive GraphQL's `Enum`
+//! so that the schema serves them as they are (their docs are the schema's descriptions).
 
 use async_graphql::Enum;
 use serde::{Deserialize, Serialize};
