@@ -5,13 +5,10 @@
 //! Both live under `/api/label/v2`, like the endpoint: the SDK's HTTP client adds the API key
 //! to requests under it, so it sends its key when it reads an asset's content, as against Kili.
 
-use super::conn::{BUCKET_PATH, authenticate};
+use super::conn::authenticate;
 use super::http::{RequestHead, Response};
 use super::server::Shared;
-use crate::store::files::BucketError;
-
-/// The name of the signed URL's token parameter.
-pub(crate) const SIGNATURE: &str = "X-Kili-Signature";
+use crate::store::{BUCKET_PATH, BucketError, SIGNATURE};
 
 fn refuse(e: BucketError) -> Response {
     Response::graphql_error(e.status, e.code, &e.message)

@@ -11,14 +11,12 @@ use super::schema::{RequestOrigin, Viewer};
 use super::server::Shared;
 use super::ws;
 use crate::RecordedRequest;
-use crate::store::UserRec;
+use crate::store::{BUCKET_PATH, UserRec};
 
 /// The GraphQL endpoint (HTTP POST and WebSocket upgrade).
 pub(crate) const GRAPHQL_PATH: &str = "/api/label/v2/graphql";
 /// The version endpoint.
 pub(crate) const VERSION_PATH: &str = "/api/label/v2/version";
-/// The bucket: `PUT` to signed URLs, `GET` with a key (see [`bucket`](crate::bucket)).
-pub(crate) const BUCKET_PATH: &str = "/api/label/v2/bucket";
 /// Files by id, `GET ...?id=<fileId>`.
 pub(crate) const FILES_PATH: &str = "/api/label/v2/files";
 

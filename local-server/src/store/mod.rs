@@ -12,14 +12,16 @@
 //! files in [`files`].
 
 mod assets;
+mod bucket;
 mod changes;
-pub(crate) mod files;
+mod files;
 pub(crate) mod journal;
 mod kinds;
 mod labels;
 pub(crate) mod paging;
 
 pub(crate) use assets::{AssetUpdate, NewAsset};
+pub(crate) use bucket::{BUCKET_PATH, BucketError, SIGNATURE};
 pub(crate) use changes::Change;
 pub(crate) use kinds::{AssetStatus, InputType, LabelType};
 pub(crate) use labels::{Candidates, LabelUpdate, NewLabel, NewLabels};
