@@ -162,7 +162,6 @@ mod builder;
 mod conn;
 mod error;
 mod http;
-mod ids;
 mod recording;
 mod schema;
 mod server;

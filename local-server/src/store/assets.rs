@@ -2,9 +2,13 @@
 
 use std::collections::HashSet;
 
+use super::changes::Change;
+use super::data::Data;
+use super::error::StoreError;
 use super::kinds::AssetStatus;
 use super::paging::Position;
-use super::{AssetRec, Change, Data, PageResolution, Resolution, ServerState, StoreError};
+use super::records::{AssetRec, PageResolution, Resolution};
+use super::state::ServerState;
 
 /// An asset to append; `id` is the client's (for idempotent retries) or generated.
 pub(crate) struct NewAsset {

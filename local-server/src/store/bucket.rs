@@ -12,8 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::changes::Change;
+use super::error::StoreError;
 use super::files::FileRec;
-use super::{Change, ServerState, StoreError};
+use super::state::ServerState;
 
 /// Where the bucket is served: `PUT` to signed URLs, `GET` with a key.
 pub(crate) const BUCKET_PATH: &str = "/api/label/v2/bucket";

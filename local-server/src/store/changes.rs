@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::data::Data;
 use super::files::FileRec;
 use super::kinds::{AssetStatus, LabelType};
 use super::paging::Epochs;
-use super::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
+use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
 
 /// One effect of a write.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -70,7 +71,14 @@ fn asset_appends(e: &mut Epochs) {
     e.asset_appends += 1;
 }
 
-pub(super) fn apply(d: &mut Data, change: &Change) {
+impl Data {
+    /// Applies one change: the only way data changes, live or when a journal is replayed.
+    pub(crate) fn apply(&mut self, change: &Change) {
+        apply(self, change);
+    }
+}
+
+fn apply(d: &mut Data, change: &Change) {
     match change {
         Change::User(u) => {
             d.last_ms = d.last_ms.max(u.created_at);

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Change, ServerState};
+use super::changes::Change;
+use super::data::Data;
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "kili-local-server-journal";
@@ -84,15 +85,15 @@ fn blob_dir_of(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-impl ServerState {
-    /// A state replayed from the data file at `path` (created if missing), which then
-    /// journals every write.
+impl Journal {
+    /// Opens and locks the data file at `path` (created if missing), replays it into `data`,
+    /// and returns it ready to append.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] if the file cannot be opened, read or locked (another server uses it);
     /// [`Error::DataFile`] if a line other than a cut-short last one cannot be read.
-    pub(crate) fn open_data_file(path: &Path) -> Result<ServerState> {
+    pub(crate) fn open(path: &Path, data: &mut Data) -> Result<Journal> {
         let shown = path.display().to_string();
         let mut file = OpenOptions::new()
             .read(true)
@@ -113,8 +114,7 @@ impl ServerState {
                 source: e,
             },
         })?;
-        let state = ServerState::new();
-        let good_len = replay(&state, &mut file, path)?;
+        let good_len = replay(data, &mut file, path)?;
         let len = file
             .seek(SeekFrom::End(0))
             .map_err(Error::io(format!("reading the data file {shown}")))?;
@@ -137,16 +137,15 @@ impl ServerState {
             file.write_all(&header)
                 .map_err(Error::io(format!("writing the data file {shown}")))?;
         }
-        state.attach_journal(Journal {
+        Ok(Journal {
             file,
             blob_dir: blob_dir_of(path),
-        });
-        Ok(state)
+        })
     }
 }
 
-/// Applies every complete line to `state`; returns the length of the readable part.
-fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
+/// Applies every complete line to `d`; returns the length of the readable part.
+fn replay(d: &mut Data, file: &mut File, path: &Path) -> Result<u64> {
     let shown = path.display().to_string();
     file.seek(SeekFrom::Start(0))
         .map_err(Error::io(format!("reading the data file {shown}")))?;
@@ -154,7 +153,6 @@ fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
     let mut good = 0u64;
     let mut line = Vec::new();
     let mut number = 0usize;
-    let mut d = state.write();
     loop {
         line.clear();
         let n = reader
@@ -202,8 +200,7 @@ fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::InputType;
-    use crate::store::NewProject;
+    use crate::store::{InputType, NewProject, ServerState};
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

@@ -7,11 +7,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures::channel::mpsc::{UnboundedReceiver, unbounded};
-
+use super::changes::Change;
+use super::data::Data;
+use super::error::StoreError;
 use super::kinds::LabelType;
 use super::paging::Position;
-use super::{Change, Data, LabelRec, ServerState, StoreError, Subscriber};
+use super::records::LabelRec;
+use super::state::ServerState;
 use crate::settings::{LabelSettings, shuffle_key};
 
 /// A label to append.
@@ -227,7 +229,7 @@ impl ServerState {
             .iter()
             .filter_map(|l| d.label(&l.id).cloned())
             .collect();
-        self.publish(&made);
+        self.inner.subscribers.publish(&made);
         drop(d); // only now: publishing under the lock keeps subscribers in write order
         Ok(made)
     }
@@ -274,7 +276,7 @@ impl ServerState {
         let Some(new) = d.label(id).cloned() else {
             return Err(StoreError::no_access("label", id));
         };
-        self.publish(std::slice::from_ref(&new));
+        self.inner.subscribers.publish(std::slice::from_ref(&new));
         drop(d); // only now: publishing under the lock keeps subscribers in write order
         Ok(new)
     }
@@ -309,29 +311,6 @@ impl ServerState {
             self.commit(&mut d, &[Change::DeleteLabels { ids: out.clone() }])?;
         }
         Ok(out)
-    }
-
-    /// Registers a subscriber for the labels of a project (access is checked by the caller).
-    pub(crate) fn subscribe(&self, project_id: &str) -> UnboundedReceiver<Arc<LabelRec>> {
-        let (tx, rx) = unbounded();
-        let mut subs = self.inner.subscribers.lock();
-        subs.retain(|s| !s.tx.is_closed());
-        subs.push(Subscriber {
-            project_id: project_id.to_owned(),
-            tx,
-        });
-        rx
-    }
-
-    /// Sends each label to its project's subscribers, dropping the ones that went away. Call it
-    /// with the data's write lock held.
-    fn publish(&self, labels: &[Arc<LabelRec>]) {
-        let mut subs = self.inner.subscribers.lock();
-        for label in labels {
-            subs.retain(|s| {
-                s.project_id != label.project_id || s.tx.unbounded_send(Arc::clone(label)).is_ok()
-            });
-        }
     }
 }
 
