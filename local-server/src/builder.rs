@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::server::{self, Config, Shared};
+use super::listener;
 use super::settings::LabelSettings;
+use super::shared::{Config, Shared};
 use super::{DEFAULT_EMAIL, LocalServer, ServerState, public_addr, schema};
 use crate::error::{Error, Result};
 
@@ -353,11 +354,11 @@ impl LocalServerBuilder {
         for (k, email) in &self.users {
             state.ensure_user(k, email).map_err(write_error)?;
         }
-        let listener = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
+        let tcp = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
             "binding the local server to {}:{}",
             self.host, self.port
         )))?;
-        let addr = listener
+        let addr = tcp
             .local_addr()
             .map_err(Error::io("reading the local server's address"))?;
         let config = Config {
@@ -380,7 +381,7 @@ impl LocalServerBuilder {
         let accept_shared = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name(format!("kili-local-accept-{}", addr.port()))
-            .spawn(move || server::accept_loop(listener, accept_shared))
+            .spawn(move || listener::accept_loop(tcp, accept_shared))
             .map_err(Error::io("spawning the local server's accept thread"))?;
         Ok(LocalServer {
             addr,

@@ -156,16 +156,14 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
-mod auth;
-mod bucket;
 mod builder;
-mod conn;
 mod error;
 mod http;
+mod listener;
 mod recording;
 mod schema;
-mod server;
 mod settings;
+mod shared;
 mod store;
 mod time;
 mod ws;
@@ -181,7 +179,7 @@ pub use error::{Error, Result};
 pub use recording::{OperationSummary, RecordedRequest};
 pub use store::ServerState;
 
-use server::Shared;
+use shared::Shared;
 
 /// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
 pub const DEFAULT_EMAIL: &str = "user@local.kili";
@@ -248,12 +246,12 @@ impl LocalServer {
     /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
     /// the server listens on every address).
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
+        format!("http://{}{}", public_addr(self.addr), http::GRAPHQL_PATH)
     }
 
     /// The WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
     pub fn ws_endpoint(&self) -> String {
-        format!("ws://{}{}", public_addr(self.addr), conn::GRAPHQL_PATH)
+        format!("ws://{}{}", public_addr(self.addr), http::GRAPHQL_PATH)
     }
 
     /// The bound address.
@@ -299,7 +297,7 @@ impl LocalServer {
 
     fn shutdown(&mut self) {
         if let Some(accept) = self.accept.take() {
-            server::stop(&self.shared, public_addr(self.addr), Some(accept));
+            listener::stop(&self.shared, public_addr(self.addr), Some(accept));
             if self.owns_journal {
                 self.shared.state.detach_journal();
             }

@@ -356,7 +356,7 @@ mod tests {
     }
 
     fn auth(p: &Value) -> Option<UserRec> {
-        (crate::auth::key_from_init_payload(p) == Some("k")).then(user)
+        (crate::ws::auth::key_from_init_payload(p) == Some("k")).then(user)
     }
 
     fn sent(actions: &[Action]) -> Vec<Value> {

@@ -206,6 +206,16 @@ impl Response {
         Response::json(status, body.to_string().into_bytes())
     }
 
+    /// A `405` naming the methods the path takes, in `Allow` too.
+    pub(crate) fn method_not_allowed(allow: &str) -> Self {
+        Response::graphql_error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            &format!("use {allow} on this path"),
+        )
+        .with_header("Allow", allow)
+    }
+
     pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self

@@ -1,0 +1,20 @@
+//! HTTP/1.1: the connection loop (`conn`), request parsing and responses (`message`, no IO),
+//! the routes (`routes`) and the endpoints they lead to: GraphQL (`graphql`) and the bucket
+//! (`bucket`), with the API key check (`auth`).
+//!
+//! Uses `shared`, the schema and the store; never `ws`. A WebSocket upgrade request ends the
+//! HTTP loop: [`serve`] hands it back to the listener, which passes it to `ws`.
+
+mod auth;
+mod bucket;
+mod conn;
+mod graphql;
+mod message;
+mod routes;
+
+pub(crate) use auth::key_from_authorization;
+pub(crate) use conn::{Upgrade, answer_and_close, serve};
+#[cfg(test)]
+pub(crate) use message::{Parse, parse_head};
+pub(crate) use message::{RequestHead, Response};
+pub(crate) use routes::GRAPHQL_PATH;
