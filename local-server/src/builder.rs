@@ -1,4 +1,6 @@
-//! [`LocalServerBuilder`]: the settings of a local server, and starting it.
+//! [`LocalServerBuilder`]: the settings of a local server, and starting it; with the
+//! constructors of [`LocalServer`] that start one ([`LocalServer::builder`],
+//! [`LocalServer::start`]), kept here so that the handle does not import its builder back.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -6,11 +8,40 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::listener;
-use super::settings::LabelSettings;
-use super::shared::{Config, Shared};
-use super::{DEFAULT_EMAIL, LocalServer, ServerState, public_addr, schema};
 use crate::error::{Error, Result};
+use crate::listener;
+use crate::schema;
+use crate::server::{LocalServer, public_addr};
+use crate::settings::LabelSettings;
+use crate::shared::{Config, Shared};
+use crate::store::{ServerState, StoreError};
+
+/// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
+pub const DEFAULT_EMAIL: &str = "user@local.kili";
+
+impl LocalServer {
+    /// A builder with the defaults.
+    pub fn builder() -> LocalServerBuilder {
+        LocalServerBuilder::default()
+    }
+
+    /// Starts a server with the defaults: a free port and one user with a generated key.
+    ///
+    /// # Errors
+    ///
+    /// As [`LocalServerBuilder::start`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = kili_local_server::LocalServer::start()?;
+    /// assert!(!server.api_key().is_empty());
+    /// # Ok::<(), kili_local_server::Error>(())
+    /// ```
+    pub fn start() -> Result<LocalServer> {
+        LocalServer::builder().start()
+    }
+}
 
 /// Settings for a [`LocalServer`]; start it with [`LocalServerBuilder::start`].
 ///
@@ -344,7 +375,7 @@ impl LocalServerBuilder {
                 .key_of(DEFAULT_EMAIL)
                 .unwrap_or_else(|| state.generate_key()),
         };
-        let write_error = |e: crate::store::StoreError| Error::Io {
+        let write_error = |e: StoreError| Error::Io {
             context: "writing the data file".into(),
             source: std::io::Error::other(e.message),
         };
@@ -383,12 +414,12 @@ impl LocalServerBuilder {
             .name(format!("kili-local-accept-{}", addr.port()))
             .spawn(move || listener::accept_loop(tcp, accept_shared))
             .map_err(Error::io("spawning the local server's accept thread"))?;
-        Ok(LocalServer {
+        Ok(LocalServer::running(
             addr,
-            api_key: key,
+            key,
             shared,
-            accept: Some(accept),
+            accept,
             owns_journal,
-        })
+        ))
     }
 }
