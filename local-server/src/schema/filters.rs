@@ -9,6 +9,7 @@
 
 use async_graphql::{ID, Result};
 
+use super::errors::{bad_input, unsupported};
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
 use super::objects::ORGANIZATION_ID;
 use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
@@ -19,9 +20,8 @@ fn range(name: &str, gte: &Option<String>, lte: &Option<String>) -> Result<(i64,
     let parse = |field: &str, v: &Option<String>, default: i64| -> Result<i64> {
         match v {
             None => Ok(default),
-            Some(s) => parse_iso(s).ok_or_else(|| {
-                super::bad_input(format!("{name}{field}: not an ISO 8601 date: {s:?}"))
-            }),
+            Some(s) => parse_iso(s)
+                .ok_or_else(|| bad_input(format!("{name}{field}: not an ISO 8601 date: {s:?}"))),
         }
     };
     Ok((parse("Gte", gte, i64::MIN)?, parse("Lte", lte, i64::MAX)?))
@@ -58,15 +58,6 @@ fn named(d: &Data, user_id: &str, names: &[String]) -> bool {
             || n.eq_ignore_ascii_case(&u.lastname)
             || n.eq_ignore_ascii_case(&full)
     })
-}
-
-/// A refused filter: `[unsupportedFilter] Type.field ...`, code `UNSUPPORTED_FILTER`.
-pub(crate) fn unsupported(field: &str, why: &str) -> async_graphql::Error {
-    use async_graphql::ErrorExtensions;
-    async_graphql::Error::new(format!(
-        "[unsupportedFilter] {field} is not supported by the local Kili emulator: {why}"
-    ))
-    .extend_with(|_, e| e.set("code", "UNSUPPORTED_FILTER"))
 }
 
 fn refuse_if(set: bool, field: &str, why: &str) -> Result<()> {
@@ -324,7 +315,7 @@ fn exact_time(want: &Option<String>, t: i64) -> Result<bool> {
         None => Ok(true),
         Some(s) => parse_iso(s)
             .map(|w| w == t)
-            .ok_or_else(|| super::bad_input(format!("createdAt: not an ISO 8601 date: {s:?}"))),
+            .ok_or_else(|| bad_input(format!("createdAt: not an ISO 8601 date: {s:?}"))),
     }
 }
 
@@ -376,25 +367,4 @@ pub(crate) fn asset_where_sees_label_writes(w: &AssetWhere) -> bool {
         || w.updated_at_gte.is_some()
         || w.updated_at_lte.is_some()
         || w.label.as_ref().is_some_and(asset_label_where_is_set)
-}
-
-/// `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
-pub(crate) fn page_bounds(
-    first: Option<super::inputs::PageSize>,
-    skip: Option<i32>,
-) -> Result<(usize, usize)> {
-    let skip = skip.unwrap_or(0);
-    let skip = usize::try_from(skip).map_err(|_| super::bad_input("skip must not be negative"))?;
-    let first = first.map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
-    Ok((skip, first))
-}
-
-/// Keeps `items[skip..skip+first]`; `first` defaults to 100.
-pub(crate) fn page<T>(
-    items: impl Iterator<Item = T>,
-    first: Option<super::inputs::PageSize>,
-    skip: Option<i32>,
-) -> Result<Vec<T>> {
-    let (skip, first) = page_bounds(first, skip)?;
-    Ok(items.skip(skip).take(first).collect())
 }

@@ -4,14 +4,15 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 
+use super::context::{state, viewer};
+use super::errors::{bad_input, no_access, store_error};
 use super::inputs::{
     AppendManyAssetsData, AppendManyToDatasetData, AssetData, AssetWhere, CreateProjectData,
     ProjectWhere,
 };
 use super::label_mutation::LabelMutation;
+use super::listing::asset_page;
 use super::objects::{Asset, Project};
-use super::query::asset_page;
-use super::{bad_input, no_access, state, store_error, viewer};
 use crate::store::{AssetUpdate, InputType, NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 
-use super::state;
+use super::context::state;
 use crate::store::{AssetRec, AssetStatus, InputType, LabelRec, LabelType, ProjectRec, UserRec};
 use crate::time::format_ms;
 
