@@ -17,7 +17,7 @@ use crate::store::ServerState;
 /// A running local server. Dropping it (or [`LocalServer::stop`]) stops it and closes every
 /// connection, WebSockets included.
 ///
-/// See the [crate docs](crate) for what it emulates.
+/// See the [crate docs](crate), and the crate's `README.md`, for what it emulates.
 pub struct LocalServer {
     addr: SocketAddr,
     api_key: String,

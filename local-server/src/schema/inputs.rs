@@ -1,8 +1,8 @@
 //! GraphQL input objects and the `PageSize` scalar, named as Kili's.
 //!
 //! Every field any version of the official SDK may send is declared (async-graphql rejects
-//! unknown input fields), even when the local server gives it no meaning; see the module docs of
-//! the crate docs for which filters are honoured.
+//! unknown input fields), even when the local server gives it no meaning; the crate's
+//! `README.md` lists the filters honoured.
 
 use async_graphql::{
     ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,
