@@ -79,6 +79,12 @@ impl Data {
         self.last_ms
     }
 
+    /// Moves the clock to `ms` if that is later, so that it never goes back behind a record
+    /// it holds (a replayed journal sets it to the last write's instant).
+    pub(super) fn see_time(&mut self, ms: i64) {
+        self.last_ms = self.last_ms.max(ms);
+    }
+
     /// A new id (cuid-like).
     pub(crate) fn new_id(&mut self, now: i64) -> String {
         self.ids.next(now)
@@ -116,6 +122,12 @@ impl Data {
 
     pub(crate) fn asset(&self, id: &str) -> Option<&AssetRec> {
         self.asset_ids.get(id).and_then(|s| self.assets.get(s))
+    }
+
+    /// The asset with this id, to change in place (its place and indices stay as they are).
+    pub(super) fn asset_mut(&mut self, id: &str) -> Option<&mut AssetRec> {
+        let seq = self.asset_ids.get(id)?;
+        self.assets.get_mut(seq)
     }
 
     /// The asset if `user_id` owns its project.

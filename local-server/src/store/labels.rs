@@ -12,7 +12,7 @@ use super::data::Data;
 use super::error::StoreError;
 use super::kinds::LabelType;
 use super::paging::Position;
-use super::records::LabelRec;
+use super::records::{LabelRec, is_json};
 use super::state::ServerState;
 use crate::settings::{LabelSettings, shuffle_key};
 
@@ -56,10 +56,6 @@ pub(crate) struct LabelUpdate {
     pub(crate) json_response: Option<String>,
     pub(crate) model_name: Option<String>,
     pub(crate) seconds_to_label: Option<f64>,
-}
-
-fn is_json(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok()
 }
 
 impl Data {
@@ -149,72 +145,17 @@ impl ServerState {
         settings: &LabelSettings,
     ) -> Result<Vec<Arc<LabelRec>>, StoreError> {
         let mut d = self.write();
-        let mut targets = Vec::with_capacity(new.rows.len());
-        for (i, row) in new.rows.iter().enumerate() {
-            let asset = d
-                .owned_asset(user_id, &row.asset_id)
-                .filter(|a| new.project_id.as_ref().is_none_or(|p| *p == a.project_id))
-                .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
-            if !is_json(&row.json_response) {
-                return Err(StoreError::bad_input(format!(
-                    "label {i}: jsonResponse is not valid JSON"
-                )));
-            }
-            if let Some(author) = &row.author_id
-                && d.user(author).is_none()
-            {
-                return Err(StoreError::bad_input(format!(
-                    "label {i}: unknown author {author}"
-                )));
-            }
-            targets.push(asset.project_id.clone());
-        }
-        let mut replaced = Vec::new();
-        if new.overwrite {
-            if let Some(row) = new.rows.iter().find(|r| !r.label_type.is_deletable()) {
-                return Err(StoreError::bad_input(format!(
-                    "[badOverwrite] overwrite replaces PREDICTION and INFERENCE labels only, \
-                     not {} labels",
-                    row.label_type.wire_name()
-                )));
-            }
-            let keys: HashSet<(&str, LabelType, Option<&str>)> = new
-                .rows
-                .iter()
-                .map(|r| (r.asset_id.as_str(), r.label_type, r.model_name.as_deref()))
-                .collect();
-            for (asset, label_type, model) in &keys {
-                replaced.extend(
-                    d.labels_of_asset(asset)
-                        .filter(|l| {
-                            l.label_type == *label_type && l.model_name.as_deref() == *model
-                        })
-                        .map(|l| l.id.clone()),
-                );
-            }
-        }
+        let targets = target_projects(&d, user_id, &new)?;
+        let replaced = if new.overwrite {
+            overwritten(&d, &new.rows)?
+        } else {
+            Vec::new()
+        };
         let now = d.now();
         let stamp = settings.stamp(now);
         let mut out = Vec::with_capacity(new.rows.len());
         for (row, project) in new.rows.into_iter().zip(targets) {
-            out.push(LabelRec {
-                id: d.new_id(now),
-                seq: d.next_seq(),
-                project_id: project,
-                author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
-                label_type: row.label_type,
-                json_response: row.json_response,
-                created_at: stamp,
-                updated_at: stamp,
-                version: 0,
-                is_sent_back_to_queue: false,
-                model_name: row.model_name,
-                seconds_to_label: row.seconds_to_label,
-                skipped: row.skipped,
-                client_version: row.client_version,
-                referenced_label_id: row.referenced_label_id,
-                asset_id: row.asset_id,
-            });
+            out.push(new_record(&mut d, user_id, row, project, now, stamp));
         }
         let change = Change::Labels {
             now,
@@ -311,6 +252,87 @@ impl ServerState {
             self.commit(&mut d, &[Change::DeleteLabels { ids: out.clone() }])?;
         }
         Ok(out)
+    }
+}
+
+/// Checks every row of an append (its asset is the user's, and in the call's project if it
+/// names one; its `jsonResponse` is JSON; its author exists); returns each row's project.
+fn target_projects(d: &Data, user_id: &str, new: &NewLabels) -> Result<Vec<String>, StoreError> {
+    let mut targets = Vec::with_capacity(new.rows.len());
+    for (i, row) in new.rows.iter().enumerate() {
+        let asset = d
+            .owned_asset(user_id, &row.asset_id)
+            .filter(|a| new.project_id.as_ref().is_none_or(|p| *p == a.project_id))
+            .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
+        if !is_json(&row.json_response) {
+            return Err(StoreError::bad_input(format!(
+                "label {i}: jsonResponse is not valid JSON"
+            )));
+        }
+        if let Some(author) = &row.author_id
+            && d.user(author).is_none()
+        {
+            return Err(StoreError::bad_input(format!(
+                "label {i}: unknown author {author}"
+            )));
+        }
+        targets.push(asset.project_id.clone());
+    }
+    Ok(targets)
+}
+
+/// The ids of the labels an `overwrite` append replaces: those of the same asset, type and
+/// model name as a new one. Refuses types other than `PREDICTION` and `INFERENCE`.
+fn overwritten(d: &Data, rows: &[NewLabel]) -> Result<Vec<String>, StoreError> {
+    if let Some(row) = rows.iter().find(|r| !r.label_type.is_deletable()) {
+        return Err(StoreError::bad_input(format!(
+            "[badOverwrite] overwrite replaces PREDICTION and INFERENCE labels only, \
+             not {} labels",
+            row.label_type.wire_name()
+        )));
+    }
+    let keys: HashSet<(&str, LabelType, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.asset_id.as_str(), r.label_type, r.model_name.as_deref()))
+        .collect();
+    let mut replaced = Vec::new();
+    for (asset, label_type, model) in &keys {
+        replaced.extend(
+            d.labels_of_asset(asset)
+                .filter(|l| l.label_type == *label_type && l.model_name.as_deref() == *model)
+                .map(|l| l.id.clone()),
+        );
+    }
+    Ok(replaced)
+}
+
+/// Builds the record of a new label of `project`, made at `now` and stamped `stamp`, with the
+/// next `seq`; its author is the row's, else the caller.
+fn new_record(
+    d: &mut Data,
+    user_id: &str,
+    row: NewLabel,
+    project: String,
+    now: i64,
+    stamp: i64,
+) -> LabelRec {
+    LabelRec {
+        id: d.new_id(now),
+        seq: d.next_seq(),
+        project_id: project,
+        author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
+        label_type: row.label_type,
+        json_response: row.json_response,
+        created_at: stamp,
+        updated_at: stamp,
+        version: 0,
+        is_sent_back_to_queue: false,
+        model_name: row.model_name,
+        seconds_to_label: row.seconds_to_label,
+        skipped: row.skipped,
+        client_version: row.client_version,
+        referenced_label_id: row.referenced_label_id,
+        asset_id: row.asset_id,
     }
 }
 
