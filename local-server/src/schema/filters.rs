@@ -73,7 +73,16 @@ fn given<T>(v: &Option<Vec<T>>) -> bool {
 }
 
 const NO_STEPS: &str = "its projects have no workflow steps (workflowVersion V1)";
-const NO_LABEL_MARKS: &str = "it computes no consensus or honeypot marks for labels";
+
+/// Refuses any bound on a label's consensus or honeypot mark (the four bounds of `at`), which
+/// the server never computes.
+fn refuse_label_marks(bounds: [Option<f64>; 4], at: &str) -> Result<()> {
+    refuse_if(
+        bounds.iter().any(Option::is_some),
+        &format!("{at}.consensusMark/honeypotMark"),
+        "it computes no consensus or honeypot marks for labels",
+    )
+}
 
 /// Refuses the `ProjectWhere` filters the local server cannot answer.
 pub(crate) fn check_project_where(w: &ProjectWhere, at: &str) -> Result<()> {
@@ -96,14 +105,14 @@ pub(crate) fn check_project_where(w: &ProjectWhere, at: &str) -> Result<()> {
 }
 
 fn check_asset_label_where(w: &AssetLabelWhere, at: &str) -> Result<()> {
-    let marks = w.consensus_mark_gte.is_some()
-        || w.consensus_mark_lte.is_some()
-        || w.honeypot_mark_gte.is_some()
-        || w.honeypot_mark_lte.is_some();
-    refuse_if(
-        marks,
-        &format!("{at}.consensusMark/honeypotMark"),
-        NO_LABEL_MARKS,
+    refuse_label_marks(
+        [
+            w.consensus_mark_gte,
+            w.consensus_mark_lte,
+            w.honeypot_mark_gte,
+            w.honeypot_mark_lte,
+        ],
+        at,
     )?;
     refuse_if(
         given(&w.reviewer_in) || given(&w.reviewer_not_in),
@@ -167,14 +176,14 @@ pub(crate) fn check_label_where(w: &LabelWhere) -> Result<()> {
     if let Some(p) = &w.project {
         check_project_where(p, "LabelWhere.project")?;
     }
-    let marks = w.consensus_mark_gte.is_some()
-        || w.consensus_mark_lte.is_some()
-        || w.honeypot_mark_gte.is_some()
-        || w.honeypot_mark_lte.is_some();
-    refuse_if(
-        marks,
-        "LabelWhere.consensusMark/honeypotMark",
-        NO_LABEL_MARKS,
+    refuse_label_marks(
+        [
+            w.consensus_mark_gte,
+            w.consensus_mark_lte,
+            w.honeypot_mark_gte,
+            w.honeypot_mark_lte,
+        ],
+        "LabelWhere",
     )?;
     refuse_if(
         given(&w.reviewer_in),

@@ -13,7 +13,7 @@ use super::filters::{
     label_matches,
 };
 use super::inputs::{AssetWhere, LabelWhere, PageSize};
-use crate::store::paging::{self, Epochs, PageRequest};
+use crate::store::paging::{self, Epochs, PageRequest, Position};
 use crate::store::{AssetRec, Candidates, Data, LabelRec, UserRec};
 
 /// `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
@@ -51,6 +51,26 @@ fn epochs(d: &Data, project: Option<&str>) -> Epochs {
     }
 }
 
+/// Whether a record of `project_id` is the caller's: always, when the listing is confined to
+/// one of the caller's projects (`scope` checked it).
+fn owned(d: &Data, me: &UserRec, scope: Option<&str>, project_id: &str) -> bool {
+    scope.is_some() || d.owned_project(&me.id, project_id).is_some()
+}
+
+/// Keeps the items of `source` that `matches` accepts, in order: a listing without a page.
+fn all_matching<T, I>(source: I, mut matches: impl FnMut(&T) -> Result<bool>) -> Result<Vec<T>>
+where
+    I: Iterator<Item = (Position, T)>,
+{
+    let mut out = Vec::new();
+    for (_, item) in source {
+        if matches(&item)? {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
 /// Ids named by an `id` or `idIn` filter.
 fn named_ids(id: &Option<ID>, id_in: &Option<Vec<ID>>) -> Option<Vec<String>> {
     match (id, id_in) {
@@ -76,34 +96,23 @@ pub(super) fn asset_page(
     };
     let candidates = named_ids(&w.id, &w.id_in);
     let matches = |a: &&AssetRec| -> Result<bool> {
-        Ok(
-            (project.is_some() || d.owned_project(&me.id, &a.project_id).is_some())
-                && asset_matches(&d, a, w)?,
-        )
+        Ok(owned(&d, me, project, &a.project_id) && asset_matches(&d, a, w)?)
     };
-    let Some((skip, first)) = window else {
-        let mut out = Vec::new();
-        for (_, a) in d.asset_source(project, candidates.as_deref(), None) {
-            if matches(&a)? {
-                out.push(a.clone());
-            }
+    let source = |after| d.asset_source(project, candidates.as_deref(), after);
+    let found = match window {
+        None => all_matching(source(None), matches)?,
+        Some((skip, first)) => {
+            let req = PageRequest {
+                key: format!("assets|{}|{w:?}", me.id),
+                skip,
+                first,
+                epochs: epochs(&d, project),
+                label_appends_keep_order: !asset_where_sees_label_writes(w),
+                asset_appends_keep_order: true,
+            };
+            paging::page(&st.inner.cursors, req, source, matches)?
         }
-        return Ok(out);
     };
-    let req = PageRequest {
-        key: format!("assets|{}|{w:?}", me.id),
-        skip,
-        first,
-        epochs: epochs(&d, project),
-        label_appends_keep_order: !asset_where_sees_label_writes(w),
-        asset_appends_keep_order: true,
-    };
-    let found = paging::page(
-        &st.inner.cursors,
-        req,
-        |after| d.asset_source(project, candidates.as_deref(), after),
-        matches,
-    )?;
     Ok(found.into_iter().cloned().collect())
 }
 
@@ -135,34 +144,24 @@ pub(super) fn label_page(
         (None, None) => None,
     };
     let matches = |l: &&Arc<LabelRec>| -> Result<bool> {
-        Ok(
-            (project.is_some() || d.owned_project(&me.id, &l.project_id).is_some())
-                && label_matches(&d, l, w)?,
-        )
+        Ok(owned(&d, me, project, &l.project_id) && label_matches(&d, l, w)?)
     };
-    let Some((skip, first)) = window else {
-        let mut out = Vec::new();
-        for (_, l) in d.label_source(project, candidates, false, None) {
-            if matches(&l)? {
-                out.push(Arc::clone(l));
-            }
+    let found = match window {
+        // Unpaged (a count): creation order, whatever the page order.
+        None => all_matching(d.label_source(project, candidates, false, None), matches)?,
+        Some((skip, first)) => {
+            let req = PageRequest {
+                key: format!("labels|{}|{shuffled}|{w:?}", me.id),
+                skip,
+                first,
+                epochs: epochs(&d, project),
+                label_appends_keep_order: !shuffled
+                    && !w.asset.as_ref().is_some_and(asset_where_sees_label_writes),
+                asset_appends_keep_order: true,
+            };
+            let source = |after| d.label_source(project, candidates, shuffled, after);
+            paging::page(&st.inner.cursors, req, source, matches)?
         }
-        return Ok(out);
     };
-    let req = PageRequest {
-        key: format!("labels|{}|{shuffled}|{w:?}", me.id),
-        skip,
-        first,
-        epochs: epochs(&d, project),
-        label_appends_keep_order: !shuffled
-            && !w.asset.as_ref().is_some_and(asset_where_sees_label_writes),
-        asset_appends_keep_order: true,
-    };
-    let found = paging::page(
-        &st.inner.cursors,
-        req,
-        |after| d.label_source(project, candidates, shuffled, after),
-        matches,
-    )?;
     Ok(found.into_iter().map(Arc::clone).collect())
 }

@@ -200,7 +200,8 @@ fn replay(d: &mut Data, file: &mut File, path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{InputType, NewProject, ServerState};
+    use crate::store::tests::project;
+    use crate::store::{InputType, ServerState};
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -218,18 +219,7 @@ mod tests {
         let (user, project) = {
             let s = ServerState::open_data_file(&path).unwrap();
             let u = s.ensure_user("k", "a@b.c").unwrap();
-            let p = s
-                .create_project(
-                    &u.id,
-                    NewProject {
-                        title: "t".into(),
-                        description: String::new(),
-                        input_type: InputType::Text,
-                        json_interface: "{}".into(),
-                        compliance_tags: vec![],
-                    },
-                )
-                .unwrap();
+            let p = s.create_project(&u.id, project(InputType::Text)).unwrap();
             assert!(
                 ServerState::open_data_file(&path).is_err(),
                 "a second server cannot open it"

@@ -338,6 +338,7 @@ fn new_record(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::super::records::{ProjectRec, UserRec};
     use super::super::tests::{asset, setup};
     use super::*;
     use std::time::Duration;
@@ -356,6 +357,14 @@ pub(crate) mod tests {
         }
     }
 
+    /// A store with one user, one project, and its asset `a1`.
+    fn with_asset() -> (ServerState, UserRec, ProjectRec) {
+        let (s, u, p) = setup();
+        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
+            .unwrap();
+        (s, u, p)
+    }
+
     fn default(asset_id: &str, json: &str) -> NewLabel {
         label(asset_id, json, LabelType::Default)
     }
@@ -364,9 +373,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_bad_label_rejects_the_whole_batch_and_publishes_nothing() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let mut rx = s.subscribe(&p.id);
         let err = s
             .append_labels(
@@ -400,9 +407,7 @@ pub(crate) mod tests {
 
     #[test]
     fn latest_for_user_follows_insertion_even_with_equal_timestamps() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, _) = with_asset();
         let hour = LabelSettings::new(Duration::from_secs(3600), false, 0).unwrap();
         let first = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &hour)
@@ -428,9 +433,7 @@ pub(crate) mod tests {
 
     #[test]
     fn update_replaces_bumps_version_and_publishes() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(
                 &u.id,
@@ -479,9 +482,7 @@ pub(crate) mod tests {
 
     #[test]
     fn refused_updates_change_and_publish_nothing() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &MS)
             .unwrap();
@@ -511,9 +512,7 @@ pub(crate) mod tests {
 
     #[test]
     fn delete_is_all_or_nothing_and_only_for_predictions_and_inferences() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(
                 &u.id,

@@ -9,19 +9,19 @@ use super::*;
 pub(crate) fn setup() -> (ServerState, UserRec, ProjectRec) {
     let s = ServerState::new();
     let u = s.ensure_user("k1", "a@b.c").unwrap();
-    let p = s
-        .create_project(
-            &u.id,
-            NewProject {
-                title: "t".into(),
-                description: String::new(),
-                input_type: InputType::Image,
-                json_interface: "{}".into(),
-                compliance_tags: vec![],
-            },
-        )
-        .unwrap();
+    let p = s.create_project(&u.id, project(InputType::Image)).unwrap();
     (s, u, p)
+}
+
+/// A project titled `t`, of this input type.
+pub(crate) fn project(input_type: InputType) -> NewProject {
+    NewProject {
+        title: "t".into(),
+        description: String::new(),
+        input_type,
+        json_interface: "{}".into(),
+        compliance_tags: vec![],
+    }
 }
 
 pub(crate) fn asset(id: Option<&str>) -> NewAsset {
