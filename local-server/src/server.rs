@@ -27,7 +27,7 @@ pub struct LocalServer {
     owns_journal: bool,
 }
 
-/// The address clients on this machine use: a wildcard bind (`0.0.0.0`, `::`) is reached on
+/// Returns the address clients on this machine use: a wildcard bind (`0.0.0.0`, `::`) is reached on
 /// loopback.
 pub(crate) fn public_addr(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
@@ -68,28 +68,28 @@ impl LocalServer {
         }
     }
 
-    /// The GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
+    /// Returns the GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
     /// the server listens on every address).
     pub fn endpoint(&self) -> String {
         format!("http://{}{}", public_addr(self.addr), GRAPHQL_PATH)
     }
 
-    /// The WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
+    /// Returns the WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
     pub fn ws_endpoint(&self) -> String {
         format!("ws://{}{}", public_addr(self.addr), GRAPHQL_PATH)
     }
 
-    /// The bound address.
+    /// Returns the bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// The first user's API key.
+    /// Returns the first user's API key.
     pub fn api_key(&self) -> &str {
         &self.api_key
     }
 
-    /// The shared in-memory store (a cheap clone).
+    /// Returns the shared in-memory store (a cheap clone).
     pub fn state(&self) -> ServerState {
         self.shared.state.clone()
     }
@@ -103,14 +103,14 @@ impl LocalServer {
         plan.retry_after = retry_after;
     }
 
-    /// Every GraphQL POST received since start, oldest first (empty unless
-    /// [`LocalServerBuilder::record_requests`](crate::LocalServerBuilder::record_requests) is
-    /// on). A batch counts as one per operation.
+    /// Returns every GraphQL POST received since start, oldest first (empty unless
+    /// [`LocalServerBuilder::record_requests`](crate::LocalServerBuilder::record_requests) is on).
+    /// A batch counts as one per operation.
     pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
         self.shared.recorded.lock().clone()
     }
 
-    /// How many TCP connections (HTTP and WebSocket) are open.
+    /// Returns how many TCP connections (HTTP and WebSocket) are open.
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count()
     }

@@ -2,7 +2,8 @@
 //! test hooks) and the registry of live connections that stopping the server walks.
 //!
 //! Below the HTTP and WebSocket sides, which read it, and the listener, which fills the
-//! registry; it uses the schema and the store, and nothing that uses it.
+//! registry. Uses the schema, the store and `recording`; must not use `http`, `ws` or the
+//! listener.
 
 use std::collections::HashMap;
 use std::net::{Shutdown, TcpStream};
@@ -49,6 +50,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Makes the shared part of a server, with the version of its schema.
     pub(crate) fn new(schema: KiliSchema, state: ServerState, config: Config) -> Self {
         let version = schema::version(&schema);
         Shared {
@@ -65,10 +67,12 @@ impl Shared {
         }
     }
 
+    /// Returns how many connections are registered.
     pub(crate) fn connection_count(&self) -> usize {
         self.conns.lock().len()
     }
 
+    /// Returns whether the server is stopping.
     pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }

@@ -5,7 +5,7 @@ use super::message::{RequestHead, Response};
 use crate::shared::Shared;
 use crate::store::UserRec;
 
-/// The key in an `Authorization` header value `X-API-Key: <key>` (prefix case-insensitive).
+/// Returns the key in an `Authorization` header value `X-API-Key: <key>` (prefix case-insensitive).
 pub(crate) fn key_from_authorization(value: &str) -> Option<&str> {
     let value = value.trim();
     let prefix = "x-api-key:";
@@ -17,7 +17,7 @@ pub(crate) fn key_from_authorization(value: &str) -> Option<&str> {
     (!key.is_empty()).then_some(key)
 }
 
-/// The user whose key the request's `Authorization` header carries, or the `401` to answer.
+/// Returns the user whose key the request's `Authorization` header carries, or the `401` to answer.
 pub(crate) fn authenticate(head: &RequestHead, shared: &Shared) -> Result<UserRec, Response> {
     head.header("authorization")
         .and_then(key_from_authorization)

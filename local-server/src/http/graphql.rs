@@ -79,7 +79,7 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
     }
 }
 
-/// `http://<host>` for a `Host` header made of host-name characters only.
+/// Returns `http://<host>` for a `Host` header made of host-name characters only.
 fn origin_of_host(host: &str) -> Option<String> {
     let host = host.trim();
     let ok = !host.is_empty()
@@ -90,7 +90,7 @@ fn origin_of_host(host: &str) -> Option<String> {
     ok.then(|| format!("http://{host}"))
 }
 
-/// For each request of a batch, whether its document does not even parse.
+/// Tells, for each request of a batch, whether its document does not even parse.
 fn unparsable_documents(batch: &async_graphql::BatchRequest) -> Vec<bool> {
     let unparsable =
         |r: &async_graphql::Request| async_graphql::parser::parse_query(&r.query).is_err();

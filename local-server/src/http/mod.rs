@@ -2,8 +2,9 @@
 //! the routes (`routes`) and the endpoints they lead to: GraphQL (`graphql`) and the bucket
 //! (`bucket`), with the API key check (`auth`).
 //!
-//! Uses `shared`, the schema and the store; never `ws`. A WebSocket upgrade request ends the
-//! HTTP loop: [`serve`] hands it back to the listener, which passes it to `ws`.
+//! Uses `shared`, the schema's request data (`Viewer`, `RequestOrigin`), the store, `recording`
+//! and `time`. Must not use `ws`, which sits above it: a WebSocket upgrade request ends the
+//! HTTP loop, and [`serve`] hands it back to the listener, which passes it to `ws`.
 
 mod auth;
 mod bucket;

@@ -35,8 +35,8 @@ pub(crate) fn build(
         .finish()
 }
 
-/// The version `GET /version` reports: the crate version and a hash of the schema's SDL, so it
-/// changes whenever the schema does (the SDK caches the schema under this name).
+/// Returns the version `GET /version` reports: the crate version and a hash of the schema's SDL, so
+/// it changes whenever the schema does (the SDK caches the schema under this name).
 pub(crate) fn version(schema: &KiliSchema) -> String {
     // FNV-1a, 64 bits: stable across runs and platforms, unlike std's hasher.
     let hash = schema

@@ -35,22 +35,22 @@ pub(crate) struct ServerOrigin(pub(crate) String);
 #[derive(Clone, Debug)]
 pub(crate) struct RequestOrigin(pub(crate) String);
 
-/// The store.
+/// Returns the store.
 pub(super) fn state<'a>(ctx: &Context<'a>) -> Result<&'a ServerState> {
     ctx.data::<ServerState>()
 }
 
-/// How labels are stamped and ordered.
+/// Returns how labels are stamped and ordered.
 pub(super) fn label_settings<'a>(ctx: &Context<'a>) -> Result<&'a LabelSettings> {
     ctx.data::<LabelSettings>()
 }
 
-/// What the organization's license allows.
+/// Returns what the organization's license allows.
 pub(super) fn org_settings<'a>(ctx: &Context<'a>) -> Result<&'a OrgSettings> {
     ctx.data::<OrgSettings>()
 }
 
-/// Where signed URLs point: the request's origin, else the server's.
+/// Returns where signed URLs point: the request's origin, else the server's.
 pub(super) fn request_origin(ctx: &Context<'_>) -> Result<String> {
     if let Some(o) = ctx.data_opt::<RequestOrigin>() {
         return Ok(o.0.clone());
@@ -58,7 +58,7 @@ pub(super) fn request_origin(ctx: &Context<'_>) -> Result<String> {
     Ok(ctx.data::<ServerOrigin>()?.0.clone())
 }
 
-/// The user of the request's key, or `UNAUTHENTICATED`.
+/// Returns the user of the request's key, or an `UNAUTHENTICATED` error.
 pub(super) fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a UserRec> {
     ctx.data::<Viewer>().map(|v| &v.0).map_err(|_| {
         Error::new("[unauthenticated] no valid API key")

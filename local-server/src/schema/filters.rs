@@ -15,7 +15,8 @@ use super::objects::ORGANIZATION_ID;
 use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
 use crate::time::parse_iso;
 
-/// A `[lower, upper]` time range from optional ISO strings; an unparsable string is an error.
+/// Parses a `[lower, upper]` time range from optional ISO strings; an unparsable string is an
+/// error.
 fn range(name: &str, gte: &Option<String>, lte: &Option<String>) -> Result<(i64, i64)> {
     let parse = |field: &str, v: &Option<String>, default: i64| -> Result<i64> {
         match v {
@@ -40,12 +41,12 @@ fn eq_id(want: &Option<ID>, id: &str) -> bool {
     want.as_ref().is_none_or(|w| w.as_str() == id)
 }
 
-/// Whether `user` is one of `names`: by id, email, first name, last name or full name.
+/// Returns whether `user` is one of `names`: by id, email, first name, last name or full name.
 fn user_named(d: &Data, user_id: &str, names: &Option<Vec<String>>) -> bool {
     names.as_ref().is_none_or(|names| named(d, user_id, names))
 }
 
-/// Whether `user` is one of `names` (see [`user_named`]).
+/// Returns whether `user` is one of `names` (see [`user_named`]).
 fn named(d: &Data, user_id: &str, names: &[String]) -> bool {
     let Some(u) = d.user(user_id) else {
         return false;
@@ -192,7 +193,7 @@ pub(crate) fn check_label_where(w: &LabelWhere) -> Result<()> {
     )
 }
 
-/// `UserWhere` against a user.
+/// Returns whether a user matches a `UserWhere`.
 pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
     eq_id(&w.id, &u.id)
         && id_in(&w.id_in, &u.id)
@@ -207,7 +208,7 @@ pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
             .is_none_or(|id| id.as_str() == ORGANIZATION_ID)
 }
 
-/// `ProjectWhere` against a project (ownership is checked by the caller).
+/// Returns whether a project matches a `ProjectWhere` (ownership is checked by the caller).
 pub(crate) fn project_matches(p: &ProjectRec, w: &ProjectWhere) -> Result<bool> {
     let created = range("createdAt", &w.created_at_gte, &w.created_at_lte)?;
     let updated = range("updatedAt", &w.updated_at_gte, &w.updated_at_lte)?;
@@ -225,7 +226,7 @@ pub(crate) fn project_matches(p: &ProjectRec, w: &ProjectWhere) -> Result<bool> 
             .is_none_or(|o| o == ORGANIZATION_ID))
 }
 
-/// `AssetWhere` against an asset whose project the caller may see.
+/// Returns whether an asset, of a project the caller may see, matches an `AssetWhere`.
 pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bool> {
     if let Some(pw) = &w.project {
         match d.project(&a.project_id) {
@@ -275,7 +276,7 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
     }
 }
 
-/// A mark within `[gte, lte]`; an asset without a mark matches no bound.
+/// Returns whether a mark is within `[gte, lte]`; an asset without a mark matches no bound.
 fn mark_in(mark: Option<f64>, gte: Option<f64>, lte: Option<f64>) -> bool {
     match mark {
         Some(m) => gte.is_none_or(|g| m >= g) && lte.is_none_or(|l| m <= l),
@@ -283,7 +284,7 @@ fn mark_in(mark: Option<f64>, gte: Option<f64>, lte: Option<f64>) -> bool {
     }
 }
 
-/// Every key of the filter object equals the asset's metadata value for that key.
+/// Returns whether every key of the filter object equals the asset's metadata value for that key.
 fn metadata_matches(json_metadata: &str, filter: Option<&serde_json::Value>) -> bool {
     let Some(serde_json::Value::Object(want)) = filter else {
         return true;
@@ -334,7 +335,7 @@ fn contains_all(text: &str, parts: &Option<Vec<String>>) -> bool {
         .is_none_or(|p| p.iter().all(|x| text.contains(x.as_str())))
 }
 
-/// `LabelWhere` against a label whose project the caller may see.
+/// Returns whether a label, of a project the caller may see, matches a `LabelWhere`.
 pub(crate) fn label_matches(d: &Data, l: &LabelRec, w: &LabelWhere) -> Result<bool> {
     if let Some(pw) = &w.project {
         match d.project(&l.project_id) {
@@ -369,7 +370,7 @@ pub(crate) fn label_matches(d: &Data, l: &LabelRec, w: &LabelWhere) -> Result<bo
         && contains_all(&l.json_response, &w.json_response_contains))
 }
 
-/// Whether a label append may change which assets match `w`: it changes its asset's status,
+/// Returns whether a label append may change which assets match `w`: it changes its asset's status,
 /// `updatedAt` and labels.
 pub(crate) fn asset_where_sees_label_writes(w: &AssetWhere) -> bool {
     w.status_in.is_some()

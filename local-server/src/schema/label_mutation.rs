@@ -143,7 +143,7 @@ impl LabelMutation {
     }
 }
 
-/// Every label's asset must be one of the caller's and match `where`.
+/// Checks that every label's asset is one of the caller's and matches `where`.
 fn check_assets_match(ctx: &Context<'_>, rows: &[NewLabel], w: &AssetWhere) -> Result<()> {
     let me = viewer(ctx)?;
     check_asset_where(w, "AssetWhere")?;

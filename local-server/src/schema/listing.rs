@@ -16,7 +16,7 @@ use super::inputs::{AssetWhere, LabelWhere, PageSize};
 use crate::store::paging::{self, Epochs, PageRequest, Position};
 use crate::store::{AssetRec, Candidates, Data, LabelRec, UserRec};
 
-/// `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
+/// Reads `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
 pub(super) fn page_bounds(first: Option<PageSize>, skip: Option<i32>) -> Result<(usize, usize)> {
     let skip = skip.unwrap_or(0);
     let skip = usize::try_from(skip).map_err(|_| bad_input("skip must not be negative"))?;
@@ -34,7 +34,7 @@ pub(super) fn page<T>(
     Ok(items.skip(skip).take(first).collect())
 }
 
-/// The project a listing is confined to, if its filter names one; `Err(())` if the caller
+/// Returns the project a listing is confined to, if its filter names one; `Err(())` if the caller
 /// does not own that project (nothing matches).
 fn scope<'a>(d: &Data, me: &UserRec, project: Option<&'a ID>) -> Result<Option<&'a str>, ()> {
     match project {
@@ -51,8 +51,8 @@ fn epochs(d: &Data, project: Option<&str>) -> Epochs {
     }
 }
 
-/// Whether a record of `project_id` is the caller's: always, when the listing is confined to
-/// one of the caller's projects (`scope` checked it).
+/// Returns whether a record of `project_id` is the caller's: always, when the listing is confined
+/// to one of the caller's projects (`scope` checked it).
 fn owned(d: &Data, me: &UserRec, scope: Option<&str>, project_id: &str) -> bool {
     scope.is_some() || d.owned_project(&me.id, project_id).is_some()
 }
@@ -71,7 +71,7 @@ where
     Ok(out)
 }
 
-/// Ids named by an `id` or `idIn` filter.
+/// Returns the ids named by an `id` or `idIn` filter.
 fn named_ids(id: &Option<ID>, id_in: &Option<Vec<ID>>) -> Option<Vec<String>> {
     match (id, id_in) {
         (Some(id), _) => Some(vec![id.0.clone()]),
@@ -80,7 +80,7 @@ fn named_ids(id: &Option<ID>, id_in: &Option<Vec<ID>>) -> Option<Vec<String>> {
     }
 }
 
-/// The matching assets of the caller: one page (`Some((skip, first))`) or all of them.
+/// Lists the matching assets of the caller: one page (`Some((skip, first))`) or all of them.
 pub(super) fn asset_page(
     ctx: &Context<'_>,
     w: &AssetWhere,
@@ -116,7 +116,7 @@ pub(super) fn asset_page(
     Ok(found.into_iter().cloned().collect())
 }
 
-/// The matching labels of the caller: one page (`Some((skip, first))`) or all of them.
+/// Lists the matching labels of the caller: one page (`Some((skip, first))`) or all of them.
 pub(super) fn label_page(
     ctx: &Context<'_>,
     w: &LabelWhere,

@@ -6,10 +6,11 @@
 //! output objects (`objects`); `context` is what a resolver finds in its context, `errors` the
 //! errors it returns, `build` the executable schema.
 //!
-//! Above the store, whose records and writes it uses; below the HTTP and WebSocket sides, which
-//! execute it and put the request's user ([`Viewer`]) and origin ([`RequestOrigin`]) in its
-//! data. Doc comments on GraphQL types, fields and arguments are the schema's descriptions:
-//! changing one changes the introspection output and the version hash.
+//! Uses the store (records and writes), `settings` and `time`. Must not use `shared`, `http`,
+//! `ws` or the listener: they sit above it, execute it, and put the request's user
+//! ([`Viewer`]) and origin ([`RequestOrigin`]) in its data. Doc comments on GraphQL types,
+//! fields and arguments are the schema's descriptions: changing one changes the introspection
+//! output and the version hash.
 
 mod build;
 mod context;

@@ -1,4 +1,4 @@
-//! The `Query` root.
+//! The `Query` root: reads only; asset and label listings go through `listing`.
 
 use async_graphql::{Context, ID, Object, Result};
 
@@ -223,7 +223,7 @@ impl QueryRoot {
     }
 }
 
-/// Whether the one organization matches: by its id, or by a member's email.
+/// Returns whether the one organization matches: by its id, or by a member's email.
 fn organization_matches(ctx: &Context<'_>, w: &OrganizationWhere) -> Result<bool> {
     viewer(ctx)?;
     let d = state(ctx)?.read();

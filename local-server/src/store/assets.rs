@@ -41,7 +41,7 @@ pub(crate) struct AssetUpdate {
 }
 
 impl Data {
-    /// The assets to page through, in creation order from just after `after`: the given
+    /// Returns the assets to page through, in creation order from just after `after`: the given
     /// candidate ids (when the filter names them), else the project's, else every asset.
     pub(crate) fn asset_source<'a>(
         &'a self,

@@ -47,8 +47,8 @@ pub(crate) struct Blob {
     pub(crate) body: Arc<Vec<u8>>,
 }
 
-/// Whether a bucket path is one the SDK writes, `projects/<projectId>/assets/<...>`, made of
-/// safe characters; returns the project id.
+/// Returns the project id of a bucket path the SDK writes, `projects/<projectId>/assets/<...>` made
+/// of safe characters; `None` for any other path.
 pub(crate) fn project_of_path(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("projects/")?;
     let (project, rest) = rest.split_once('/')?;
@@ -69,7 +69,7 @@ fn blob_path(dir: &Path, project_id: &str, id: &str) -> PathBuf {
 }
 
 impl ServerState {
-    /// Signed upload URLs for these bucket paths of `user_id`'s projects, on `origin`
+    /// Makes signed upload URLs for these bucket paths of `user_id`'s projects, on `origin`
     /// (`http://host:port`), all or nothing.
     pub(crate) fn create_signed_urls(
         &self,
@@ -170,7 +170,7 @@ impl ServerState {
         Ok(())
     }
 
-    /// The content of a file of `user_id`'s projects, by bucket path or by id.
+    /// Reads the content of a file of `user_id`'s projects, by bucket path or by id.
     pub(crate) fn get_file(
         &self,
         user_id: &str,

@@ -38,7 +38,7 @@ pub(crate) struct Data {
     /// Deleting labels recomputes the entries it touches.
     latest: HashMap<(String, String), (u64, Option<u64>)>,
     pub(crate) files: Files,
-    /// Write counters, for the validity of page cursors (see [`paging`]).
+    /// Write counters, for the validity of page cursors (see [`paging`](super::paging)).
     pub(crate) epochs: Epochs,
     pub(crate) project_epochs: HashMap<String, Epochs>,
     ids: IdGen,
@@ -47,6 +47,7 @@ pub(crate) struct Data {
 }
 
 impl Data {
+    /// Makes empty data.
     pub(super) fn new() -> Self {
         Data {
             users: Vec::new(),
@@ -70,10 +71,9 @@ impl Data {
         }
     }
 
-    /// The store's clock in milliseconds: it never goes backwards (not even across a restart
-    /// on a journal), and several writes may share a millisecond (ordering by a timestamp is
-    /// not creation order). A write reads it once, so everything one call creates shares one
-    /// instant.
+    /// Reads the store's clock in milliseconds: it never goes backwards (not even across a restart
+    /// on a journal), and several writes may share a millisecond (ordering by a timestamp is not
+    /// creation order). A write reads it once, so everything one call creates shares one instant.
     pub(crate) fn now(&mut self) -> i64 {
         self.last_ms = now_ms().max(self.last_ms);
         self.last_ms
@@ -85,68 +85,73 @@ impl Data {
         self.last_ms = self.last_ms.max(ms);
     }
 
-    /// A new id (cuid-like).
+    /// Makes a new id (cuid-like).
     pub(crate) fn new_id(&mut self, now: i64) -> String {
         self.ids.next(now)
     }
 
-    /// A new random token (32 base-36 characters).
+    /// Makes a new random token (32 base-36 characters).
     pub(crate) fn ids_token(&mut self) -> String {
         self.ids.api_key()
     }
 
-    /// A new insertion sequence number.
+    /// Takes a new insertion sequence number.
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.last_seq += 1;
         self.last_seq
     }
 
+    /// Returns the user with this id.
     pub(crate) fn user(&self, id: &str) -> Option<&UserRec> {
         self.users.iter().find(|u| u.id == id)
     }
 
+    /// Returns the first user with this email (case-insensitive).
     pub(crate) fn user_by_email(&self, email: &str) -> Option<&UserRec> {
         self.users
             .iter()
             .find(|u| u.email.eq_ignore_ascii_case(email))
     }
 
+    /// Returns the project with this id, whoever owns it.
     pub(crate) fn project(&self, id: &str) -> Option<&ProjectRec> {
         self.projects.iter().find(|p| p.id == id)
     }
 
-    /// The project if `user_id` may see it.
+    /// Returns the project if `user_id` may see it.
     pub(crate) fn owned_project(&self, user_id: &str, id: &str) -> Option<&ProjectRec> {
         self.project(id).filter(|p| p.owner_id == user_id)
     }
 
+    /// Returns the asset with this id, whoever owns it.
     pub(crate) fn asset(&self, id: &str) -> Option<&AssetRec> {
         self.asset_ids.get(id).and_then(|s| self.assets.get(s))
     }
 
-    /// The asset with this id, to change in place (its place and indices stay as they are).
+    /// Returns the asset with this id, to change in place (its place and indices stay as they are).
     pub(super) fn asset_mut(&mut self, id: &str) -> Option<&mut AssetRec> {
         let seq = self.asset_ids.get(id)?;
         self.assets.get_mut(seq)
     }
 
-    /// The asset if `user_id` owns its project.
+    /// Returns the asset if `user_id` owns its project.
     pub(crate) fn owned_asset(&self, user_id: &str, id: &str) -> Option<&AssetRec> {
         self.asset(id)
             .filter(|a| self.owned_project(user_id, &a.project_id).is_some())
     }
 
+    /// Returns the label with this id, whoever owns it.
     pub(crate) fn label(&self, id: &str) -> Option<&Arc<LabelRec>> {
         self.label_ids.get(id).and_then(|s| self.labels.get(s))
     }
 
-    /// The label with this id if `user_id` owns its project.
+    /// Returns the label with this id if `user_id` owns its project.
     pub(crate) fn owned_label(&self, user_id: &str, id: &str) -> Option<&Arc<LabelRec>> {
         self.label(id)
             .filter(|l| self.owned_project(user_id, &l.project_id).is_some())
     }
 
-    /// The labels of an asset, in creation order.
+    /// Returns the labels of an asset, in creation order.
     pub(crate) fn labels_of_asset<'a>(
         &'a self,
         asset_id: &str,
@@ -158,7 +163,7 @@ impl Data {
             .filter_map(|s| self.labels.get(s))
     }
 
-    /// The assets of a project, in creation order.
+    /// Returns the assets of a project, in creation order.
     pub(crate) fn assets_of_project<'a>(
         &'a self,
         project_id: &str,
@@ -170,8 +175,8 @@ impl Data {
             .filter_map(|s| self.assets.get(s))
     }
 
-    /// Whether a label of the same author on the same asset was inserted after `label` (of type
-    /// `DEFAULT` only, if `default_only`). By insertion sequence, not by timestamp: labels may
+    /// Returns whether a label of the same author on the same asset was inserted after `label` (of
+    /// type `DEFAULT` only, if `default_only`). By insertion sequence, not by timestamp: labels may
     /// share a `createdAt`. Constant time, so reading `isLatestLabelForUser` on every label of a
     /// large project stays linear.
     pub(crate) fn has_newer(&self, label: &LabelRec, default_only: bool) -> bool {
@@ -216,6 +221,7 @@ impl Data {
         };
     }
 
+    /// Adds a label to every index.
     pub(super) fn insert_label(&mut self, label: Arc<LabelRec>) {
         let key = (shuffle_key(&label.id), label.seq);
         self.label_ids.insert(label.id.clone(), label.seq);
@@ -255,6 +261,7 @@ impl Data {
         Some(label)
     }
 
+    /// Adds an asset to every index.
     pub(super) fn insert_asset(&mut self, asset: AssetRec) {
         self.asset_ids.insert(asset.id.clone(), asset.seq);
         self.project_assets

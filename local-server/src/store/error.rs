@@ -10,6 +10,7 @@ pub(crate) struct StoreError {
 }
 
 impl StoreError {
+    /// Makes an error with this code and message.
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         StoreError {
             code,
@@ -17,6 +18,8 @@ impl StoreError {
         }
     }
 
+    /// Makes the `NO_ACCESS_RIGHTS` error about the `what` of this id, which does not exist or
+    /// is another user's.
     pub(crate) fn no_access(what: &str, id: &str) -> Self {
         StoreError::new(
             "NO_ACCESS_RIGHTS",
@@ -26,6 +29,7 @@ impl StoreError {
         )
     }
 
+    /// Makes a `BAD_INPUT` error.
     pub(crate) fn bad_input(message: impl Into<String>) -> Self {
         StoreError::new("BAD_INPUT", message)
     }

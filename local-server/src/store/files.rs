@@ -34,6 +34,7 @@ pub(crate) struct Files {
 }
 
 impl Files {
+    /// Adds a file, replacing the one at the same bucket path.
     pub(crate) fn insert(&mut self, f: FileRec) {
         if let Some(old) = self.by_path.insert(f.path.clone(), f.id.clone()) {
             self.by_id.remove(&old);
@@ -42,6 +43,7 @@ impl Files {
         self.by_id.insert(f.id.clone(), f);
     }
 
+    /// Records that a file's content was uploaded.
     pub(crate) fn set_data(&mut self, id: &str, content_type: Option<String>, size: u64) {
         if let Some(f) = self.by_id.get_mut(id) {
             f.content_type = content_type;
@@ -49,6 +51,7 @@ impl Files {
         }
     }
 
+    /// Removes the files of a project.
     pub(crate) fn remove_project(&mut self, project_id: &str) {
         let gone: Vec<String> = self
             .by_id
@@ -64,10 +67,12 @@ impl Files {
         }
     }
 
+    /// Returns the file with this id.
     pub(crate) fn by_id(&self, id: &str) -> Option<&FileRec> {
         self.by_id.get(id)
     }
 
+    /// Returns the file at this bucket path.
     pub(crate) fn by_path(&self, path: &str) -> Option<&FileRec> {
         self.by_path.get(path).and_then(|id| self.by_id.get(id))
     }

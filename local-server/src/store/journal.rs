@@ -73,12 +73,13 @@ impl Journal {
         self.file.sync_all()
     }
 
+    /// Returns the directory of uploaded bodies next to the data file.
     pub(crate) fn blob_dir(&self) -> &Path {
         &self.blob_dir
     }
 }
 
-/// The directory of uploaded bodies for a data file: `<file>.files`.
+/// Returns the directory of uploaded bodies for a data file: `<file>.files`.
 fn blob_dir_of(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".files");

@@ -19,7 +19,7 @@ pub(crate) enum LabelType {
 }
 
 impl LabelType {
-    /// The name on the wire (`DEFAULT`, ...), for messages.
+    /// Returns the name on the wire (`DEFAULT`, ...), for messages.
     pub(crate) fn wire_name(self) -> &'static str {
         match self {
             LabelType::Autosave => "AUTOSAVE",
@@ -30,8 +30,8 @@ impl LabelType {
         }
     }
 
-    /// Whether `deleteLabels` may delete a label of this type (as on Kili: only `PREDICTION`
-    /// and `INFERENCE`).
+    /// Returns whether `deleteLabels` may delete a label of this type (as on Kili: only
+    /// `PREDICTION` and `INFERENCE`).
     pub(crate) fn is_deletable(self) -> bool {
         matches!(self, LabelType::Prediction | LabelType::Inference)
     }

@@ -1,5 +1,5 @@
-//! Label writes (append, update, delete), the subscribers they notify, and the ordered sources
-//! of `labels` pages.
+//! Label writes (append, update, delete), which publish to the label subscribers, and the
+//! ordered sources of `labels` pages.
 //!
 //! Every write validates all of its input before changing anything, and publishes while it still
 //! holds the data's write lock, so every subscriber sees writes in the order they happen.
@@ -40,6 +40,7 @@ pub(crate) struct NewLabels {
 }
 
 impl NewLabels {
+    /// Makes an append of these labels, in no given project, without overwriting.
     pub(crate) fn new(rows: Vec<NewLabel>) -> Self {
         NewLabels {
             rows,
@@ -59,8 +60,8 @@ pub(crate) struct LabelUpdate {
 }
 
 impl Data {
-    /// The labels to page through, from just after `after`: the given candidates (label ids,
-    /// or the labels of the given assets, when the filter names them), else the project's,
+    /// Returns the labels to page through, from just after `after`: the given candidates (label
+    /// ids, or the labels of the given assets, when the filter names them), else the project's,
     /// else every label; in creation order, or in shuffled order.
     pub(crate) fn label_source<'a>(
         &'a self,
@@ -281,7 +282,7 @@ fn target_projects(d: &Data, user_id: &str, new: &NewLabels) -> Result<Vec<Strin
     Ok(targets)
 }
 
-/// The ids of the labels an `overwrite` append replaces: those of the same asset, type and
+/// Returns the ids of the labels an `overwrite` append replaces: those of the same asset, type and
 /// model name as a new one. Refuses types other than `PREDICTION` and `INFERENCE`.
 fn overwritten(d: &Data, rows: &[NewLabel]) -> Result<Vec<String>, StoreError> {
     if let Some(row) = rows.iter().find(|r| !r.label_type.is_deletable()) {
@@ -357,7 +358,7 @@ pub(crate) mod tests {
         }
     }
 
-    /// A store with one user, one project, and its asset `a1`.
+    /// Makes a store with one user, one project, and its asset `a1`.
     fn with_asset() -> (ServerState, UserRec, ProjectRec) {
         let (s, u, p) = setup();
         s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])

@@ -14,7 +14,7 @@
 //! and how it applies).
 //!
 //! The bottom layer: from the rest of the crate it uses only `settings`, `time` and `error`.
-//! The schema and the HTTP and WebSocket sides use it; it uses none of them.
+//! Must not use `schema`, `shared`, `http` or `ws`, which all use it.
 
 mod assets;
 mod bucket;

@@ -17,6 +17,7 @@ pub(crate) struct NewProject {
 }
 
 impl ServerState {
+    /// Creates a project owned by `owner_id`.
     pub(crate) fn create_project(
         &self,
         owner_id: &str,

@@ -104,7 +104,7 @@ pub(crate) struct LabelRec {
     pub(crate) referenced_label_id: Option<String>,
 }
 
-/// Whether a JSON-valued field (`jsonResponse`, `jsonMetadata`, ...) holds JSON.
+/// Returns whether a JSON-valued field (`jsonResponse`, `jsonMetadata`, ...) holds JSON.
 pub(super) fn is_json(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok()
 }

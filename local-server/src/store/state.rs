@@ -79,35 +79,37 @@ impl fmt::Debug for ServerState {
 }
 
 impl ServerState {
-    /// An empty store (no users, no projects).
+    /// Creates an empty store (no users, no projects).
     pub fn new() -> Self {
         ServerState::default()
     }
 
-    /// How many labels exist, in every project.
+    /// Returns how many labels exist, in every project.
     pub fn label_count(&self) -> usize {
         self.inner.data.read().labels.len()
     }
 
-    /// How many projects exist, for every user.
+    /// Returns how many projects exist, for every user.
     pub fn project_count(&self) -> usize {
         self.inner.data.read().projects.len()
     }
 
-    /// How many assets exist, in every project.
+    /// Returns how many assets exist, in every project.
     pub fn asset_count(&self) -> usize {
         self.inner.data.read().assets.len()
     }
 
-    /// How many label subscriptions are live (their connection has not dropped them).
+    /// Returns how many label subscriptions are live (their connection has not dropped them).
     pub fn subscriber_count(&self) -> usize {
         self.inner.subscribers.count()
     }
 
+    /// Locks the data for reading.
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, Data> {
         self.inner.data.read()
     }
 
+    /// Locks the data for writing.
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Data> {
         self.inner.data.write()
     }
@@ -138,8 +140,8 @@ impl ServerState {
         Ok(())
     }
 
-    /// A state replayed from the data file at `path` (created if missing), which then
-    /// journals every write.
+    /// Opens the data file at `path` (created if missing) and replays it into a new state, which
+    /// then journals every write.
     ///
     /// # Errors
     ///
@@ -165,7 +167,7 @@ impl ServerState {
         }
     }
 
-    /// The directory of uploaded files, when journaled.
+    /// Returns the directory of uploaded files, when journaled.
     pub(crate) fn blob_dir(&self) -> Option<PathBuf> {
         self.inner
             .journal

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::*;
 
-/// A store with one user and one project.
+/// Makes a store with one user and one project.
 pub(crate) fn setup() -> (ServerState, UserRec, ProjectRec) {
     let s = ServerState::new();
     let u = s.ensure_user("k1", "a@b.c").unwrap();
@@ -13,7 +13,7 @@ pub(crate) fn setup() -> (ServerState, UserRec, ProjectRec) {
     (s, u, p)
 }
 
-/// A project titled `t`, of this input type.
+/// Makes a project titled `t`, of this input type.
 pub(crate) fn project(input_type: InputType) -> NewProject {
     NewProject {
         title: "t".into(),
@@ -24,6 +24,7 @@ pub(crate) fn project(input_type: InputType) -> NewProject {
     }
 }
 
+/// Makes an asset to append, with this client id if any.
 pub(crate) fn asset(id: Option<&str>) -> NewAsset {
     NewAsset {
         id: id.map(str::to_owned),

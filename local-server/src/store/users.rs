@@ -7,12 +7,13 @@ use super::records::UserRec;
 use super::state::ServerState;
 
 impl ServerState {
-    /// The user with this API key, if any.
+    /// Returns the user with this API key, if any.
     pub(crate) fn user_by_key(&self, key: &str) -> Option<UserRec> {
         self.read().users.iter().find(|u| u.api_key == key).cloned()
     }
 
-    /// The key of the first user with this email, if any (a restarted server keeps its key).
+    /// Returns the key of the first user with this email, if any (a restarted server keeps its
+    /// key).
     pub(crate) fn key_of(&self, email: &str) -> Option<String> {
         self.read().user_by_email(email).map(|u| u.api_key.clone())
     }
@@ -42,7 +43,7 @@ impl ServerState {
         Ok(user)
     }
 
-    /// A fresh random API key.
+    /// Makes a fresh random API key.
     pub(crate) fn generate_key(&self) -> String {
         self.write().ids_token()
     }

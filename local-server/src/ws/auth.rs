@@ -3,7 +3,7 @@
 
 use crate::http::key_from_authorization;
 
-/// The key in a `connection_init` payload: `Authorization`, else `headers.Authorization`
+/// Returns the key in a `connection_init` payload: `Authorization`, else `headers.Authorization`
 /// (header names case-insensitive).
 pub(crate) fn key_from_init_payload(payload: &serde_json::Value) -> Option<&str> {
     fn lookup(obj: &serde_json::Value) -> Option<&str> {

@@ -2,8 +2,9 @@
 //! (`handshake`), where the client puts its key (`auth`), the protocol state machine
 //! (`protocol`, pure: frames in, actions out) and the connection loop (`conn`, IO).
 //!
-//! Above `http`, whose request head, refusals and key format it uses; it runs operations with
-//! the schema from `shared` and reads users from the store. Only the listener uses it.
+//! Uses `http` (the request head, refusals, the key format), `shared` (the schema it runs
+//! operations with), the schema's `Viewer`, the store's users and `time`. Only the listener
+//! uses it; `http` must not.
 
 mod auth;
 mod conn;
