@@ -1,4 +1,6 @@
-//! [`LocalServerBuilder`]: the settings of a local server, and starting it.
+//! [`LocalServerBuilder`]: the settings of a local server, and starting it; with the
+//! constructors of [`LocalServer`] that start one ([`LocalServer::builder`],
+//! [`LocalServer::start`]), kept here so that the handle does not import its builder back.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -6,10 +8,40 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::server::{self, Config, Shared};
-use super::settings::LabelSettings;
-use super::{DEFAULT_EMAIL, LocalServer, ServerState, public_addr, schema};
 use crate::error::{Error, Result};
+use crate::listener;
+use crate::schema;
+use crate::server::{LocalServer, public_addr};
+use crate::settings::LabelSettings;
+use crate::shared::{Config, Shared};
+use crate::store::{ServerState, StoreError};
+
+/// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
+pub const DEFAULT_EMAIL: &str = "user@local.kili";
+
+impl LocalServer {
+    /// Returns a builder with the defaults.
+    pub fn builder() -> LocalServerBuilder {
+        LocalServerBuilder::default()
+    }
+
+    /// Starts a server with the defaults: a free port and one user with a generated key.
+    ///
+    /// # Errors
+    ///
+    /// As [`LocalServerBuilder::start`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = kili_local_server::LocalServer::start()?;
+    /// assert!(!server.api_key().is_empty());
+    /// # Ok::<(), kili_local_server::Error>(())
+    /// ```
+    pub fn start() -> Result<LocalServer> {
+        LocalServer::builder().start()
+    }
+}
 
 /// Settings for a [`LocalServer`]; start it with [`LocalServerBuilder::start`].
 ///
@@ -93,7 +125,7 @@ impl Default for LocalServerBuilder {
 }
 
 impl LocalServerBuilder {
-    /// The address to listen on. Anything but a loopback address (e.g. `0.0.0.0` in a
+    /// Sets the address to listen on. Anything but a loopback address (e.g. `0.0.0.0` in a
     /// container) exposes the server to the network: [`start`](Self::start) then requires an
     /// explicit [`api_key`](Self::api_key).
     ///
@@ -103,7 +135,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// The port to bind; 0 picks a free one.
+    /// Sets the port to bind; 0 picks a free one.
     ///
     /// Defaults to 0.
     pub fn port(mut self, port: u16) -> Self {
@@ -111,7 +143,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// The API key of the first user (email [`DEFAULT_EMAIL`]).
+    /// Sets the API key of the first user (email [`DEFAULT_EMAIL`]).
     ///
     /// Defaults to the first user's key in the [data file](Self::data_file) or
     /// [state](Self::state) if it has one, else a generated random key (see
@@ -130,7 +162,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// How often a `graphql-ws` connection gets a `ka` frame (one is also sent right after
+    /// Sets how often a `graphql-ws` connection gets a `ka` frame (one is also sent right after
     /// `connection_ack`); `None` sends none. `graphql-transport-ws` has no `ka`.
     ///
     /// Defaults to 10 seconds.
@@ -139,7 +171,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// After how long the server ends a subscription with `complete`.
+    /// Sets after how long the server ends a subscription with `complete`.
     ///
     /// Defaults to 30 days, as Kili does.
     pub fn subscription_lifetime(mut self, lifetime: Duration) -> Self {
@@ -147,7 +179,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// The largest request body (after gzip decoding) and WebSocket message accepted; larger
+    /// Sets the largest request body (after gzip decoding) and WebSocket message accepted; larger
     /// HTTP bodies get `413`.
     ///
     /// Defaults to 32 MiB.
@@ -156,7 +188,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// How many connections (HTTP and WebSocket) may be open at once; more are answered `503`
+    /// Sets how many connections (HTTP and WebSocket) may be open at once; more are answered `503`
     /// and closed.
     ///
     /// Defaults to 256.
@@ -165,11 +197,11 @@ impl LocalServerBuilder {
         self
     }
 
-    /// How long an HTTP connection may sit idle before it is closed; also how long a request
-    /// head may take to arrive as a whole (a head trickled in slowly gets `408`), and the most
-    /// a body may pause between two reads. A WebSocket must send `connection_init` within
-    /// this or 10 seconds, whichever is shorter (else it is closed with 4408); after that,
-    /// WebSocket connections are not subject to it.
+    /// Sets how long an HTTP connection may sit idle before it is closed; also how long a request
+    /// head may take to arrive as a whole (a head trickled in slowly gets `408`), and the most a
+    /// body may pause between two reads. A WebSocket must send `connection_init` within this or 10
+    /// seconds, whichever is shorter (else it is closed with 4408); after that, WebSocket
+    /// connections are not subject to it.
     ///
     /// Defaults to 60 seconds.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -177,7 +209,7 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Whether to keep every GraphQL POST for [`LocalServer::recorded_requests`].
+    /// Sets whether to keep every GraphQL POST for [`LocalServer::recorded_requests`].
     ///
     /// Defaults to `false`.
     pub fn record_requests(mut self, record: bool) -> Self {
@@ -216,12 +248,12 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Whether the `labels` query returns its matches in a shuffled order instead of creation
+    /// Sets whether the `labels` query returns its matches in a shuffled order instead of creation
     /// order: sorted by a hash of the label id. The order is neither creation nor `createdAt`
     /// order, and it is stable while the data does not change, so `first`/`skip` pages over
-    /// unchanged data still see every label exactly once; a label created or deleted between
-    /// two pages moves the others. Kili documents no order for `labels`; this lets a client
-    /// test prove it needs none. `countLabels` and the other queries are unaffected.
+    /// unchanged data still see every label exactly once; a label created or deleted between two
+    /// pages moves the others. Kili documents no order for `labels`; this lets a client test prove
+    /// it needs none. `countLabels` and the other queries are unaffected.
     ///
     /// A server setting, not data: a server restarted on the same [`state`](Self::state) uses
     /// its own builder's value.
@@ -232,10 +264,10 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Whether the organization's license allows uploading local data
-    /// (`license.uploadLocalData`, which the SDK checks before importing local files, raw text
-    /// or JSON contents); when off, `createUploadBucketSignedUrls` is refused too, so the
-    /// SDK's and clients' refusal paths can be tested.
+    /// Sets whether the organization's license allows uploading local data
+    /// (`license.uploadLocalData`, which the SDK checks before importing local files, raw text or
+    /// JSON contents); when off, `createUploadBucketSignedUrls` is refused too, so the SDK's and
+    /// clients' refusal paths can be tested.
     ///
     /// Defaults to `true`.
     pub fn upload_local_data(mut self, allowed: bool) -> Self {
@@ -343,7 +375,7 @@ impl LocalServerBuilder {
                 .key_of(DEFAULT_EMAIL)
                 .unwrap_or_else(|| state.generate_key()),
         };
-        let write_error = |e: crate::store::StoreError| Error::Io {
+        let write_error = |e: StoreError| Error::Io {
             context: "writing the data file".into(),
             source: std::io::Error::other(e.message),
         };
@@ -353,11 +385,11 @@ impl LocalServerBuilder {
         for (k, email) in &self.users {
             state.ensure_user(k, email).map_err(write_error)?;
         }
-        let listener = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
+        let tcp = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
             "binding the local server to {}:{}",
             self.host, self.port
         )))?;
-        let addr = listener
+        let addr = tcp
             .local_addr()
             .map_err(Error::io("reading the local server's address"))?;
         let config = Config {
@@ -380,14 +412,14 @@ impl LocalServerBuilder {
         let accept_shared = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name(format!("kili-local-accept-{}", addr.port()))
-            .spawn(move || server::accept_loop(listener, accept_shared))
+            .spawn(move || listener::accept_loop(tcp, accept_shared))
             .map_err(Error::io("spawning the local server's accept thread"))?;
-        Ok(LocalServer {
+        Ok(LocalServer::running(
             addr,
-            api_key: key,
+            key,
             shared,
-            accept: Some(accept),
+            accept,
             owns_journal,
-        })
+        ))
     }
 }

@@ -42,12 +42,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Makes an [`Error::InvalidSettings`].
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
         Error::InvalidSettings {
             message: message.into(),
         }
     }
 
+    /// Makes an [`Error::DataFile`] about line `line` of the data file at `path`.
     pub(crate) fn data_file(
         path: &std::path::Path,
         line: usize,
@@ -60,6 +62,7 @@ impl Error {
         }
     }
 
+    /// Returns a function that wraps an I/O error into an [`Error::Io`] with this context.
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }

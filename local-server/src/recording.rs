@@ -19,7 +19,7 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
-    /// The first header with this name (case-insensitive).
+    /// Returns the first header with this name (case-insensitive).
     ///
     /// ```
     /// # use kili_local_server::RecordedRequest;
@@ -50,7 +50,7 @@ pub struct OperationSummary {
 }
 
 impl RecordedRequest {
-    /// The document's first operation and root field; `None` if the document does not parse
+    /// Returns the document's first operation and root field; `None` if the document does not parse
     /// or selects no field.
     pub fn operation(&self) -> Option<OperationSummary> {
         let doc = async_graphql::parser::parse_query(&self.query).ok()?;

@@ -1,221 +1,138 @@
-//! The accept loop, the registry of live connections, and stopping.
+//! [`LocalServer`]: the handle on a running server, for its endpoints and key, the test hooks,
+//! and stopping it. Starting one is the builder's (`LocalServer::builder`, `LocalServer::start`
+//! are defined next to it, in `builder.rs`).
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use crate::http::GRAPHQL_PATH;
+use crate::listener;
+use crate::recording::RecordedRequest;
+use crate::shared::Shared;
+use crate::store::ServerState;
 
-use super::http::Response;
-use super::schema::KiliSchema;
-use super::store::ServerState;
-use crate::RecordedRequest;
-
-/// The settings of a running server.
-#[derive(Debug, Clone)]
-pub(crate) struct Config {
-    pub(crate) keep_alive: Option<Duration>,
-    pub(crate) subscription_lifetime: Duration,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) max_connections: usize,
-    pub(crate) idle_timeout: Duration,
-    pub(crate) record_requests: bool,
+/// A running local server. Dropping it (or [`LocalServer::stop`]) stops it and closes every
+/// connection, WebSockets included.
+///
+/// See the [crate docs](crate), and the crate's `README.md`, for what it emulates.
+pub struct LocalServer {
+    addr: SocketAddr,
+    api_key: String,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+    /// Whether this server opened the data file (and closes it when it stops).
+    owns_journal: bool,
 }
 
-/// Injected failures for the next HTTP POSTs.
-#[derive(Debug, Default)]
-pub(crate) struct FailPlan {
-    pub(crate) remaining: usize,
-    pub(crate) status: u16,
-    pub(crate) retry_after: Option<Duration>,
-}
-
-/// What every connection thread shares.
-pub(crate) struct Shared {
-    pub(crate) schema: KiliSchema,
-    pub(crate) state: ServerState,
-    pub(crate) version: String,
-    pub(crate) config: Config,
-    pub(crate) fail: Mutex<FailPlan>,
-    pub(crate) recorded: Mutex<Vec<RecordedRequest>>,
-    stopping: AtomicBool,
-    next_conn: AtomicU64,
-    conns: Mutex<HashMap<u64, TcpStream>>,
-    conns_changed: Condvar,
-}
-
-impl Shared {
-    pub(crate) fn new(schema: KiliSchema, state: ServerState, config: Config) -> Self {
-        let version = super::schema::version(&schema);
-        Shared {
-            schema,
-            state,
-            version,
-            config,
-            fail: Mutex::new(FailPlan::default()),
-            recorded: Mutex::new(Vec::new()),
-            stopping: AtomicBool::new(false),
-            next_conn: AtomicU64::new(1),
-            conns: Mutex::new(HashMap::new()),
-            conns_changed: Condvar::new(),
+/// Returns the address clients on this machine use: a wildcard bind (`0.0.0.0`, `::`) is reached on
+/// loopback.
+pub(crate) fn public_addr(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
         }
-    }
-
-    pub(crate) fn connection_count(&self) -> usize {
-        self.conns.lock().len()
-    }
-
-    pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// Takes one injected failure, if any is pending.
-    pub(crate) fn take_failure(&self) -> Option<(u16, Option<Duration>)> {
-        let mut f = self.fail.lock();
-        if f.remaining == 0 {
-            return None;
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
         }
-        f.remaining -= 1;
-        Some((f.status, f.retry_after))
-    }
-
-    /// Registers a connection unless the server is stopping or full.
-    fn register(&self, stream: &TcpStream) -> Result<u64, u16> {
-        let mut conns = self.conns.lock();
-        if self.is_stopping() {
-            return Err(503);
-        }
-        if conns.len() >= self.config.max_connections {
-            return Err(503);
-        }
-        let clone = stream.try_clone().map_err(|_| 500u16)?;
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        conns.insert(id, clone);
-        Ok(id)
-    }
-
-    /// Forgets a connection (and makes sure its socket is shut).
-    fn unregister(&self, id: u64) {
-        let mut conns = self.conns.lock();
-        if let Some(s) = conns.remove(&id) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        self.conns_changed.notify_all();
+        _ => addr,
     }
 }
 
-/// Removes a connection from the registry when its thread ends.
-pub(crate) struct ConnGuard<'a> {
-    shared: &'a Shared,
-    pub(crate) id: u64,
+impl fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalServer")
+            .field("addr", &self.addr)
+            .field("connections", &self.connection_count())
+            .finish_non_exhaustive()
+    }
 }
 
-impl Drop for ConnGuard<'_> {
+impl LocalServer {
+    /// Wraps a server whose accept thread runs.
+    pub(crate) fn running(
+        addr: SocketAddr,
+        api_key: String,
+        shared: Arc<Shared>,
+        accept: JoinHandle<()>,
+        owns_journal: bool,
+    ) -> Self {
+        LocalServer {
+            addr,
+            api_key,
+            shared,
+            accept: Some(accept),
+            owns_journal,
+        }
+    }
+
+    /// Returns the GraphQL endpoint, `http://127.0.0.1:PORT/api/label/v2/graphql` (on loopback when
+    /// the server listens on every address).
+    pub fn endpoint(&self) -> String {
+        format!("http://{}{}", public_addr(self.addr), GRAPHQL_PATH)
+    }
+
+    /// Returns the WebSocket endpoint, `ws://127.0.0.1:PORT/api/label/v2/graphql`.
+    pub fn ws_endpoint(&self) -> String {
+        format!("ws://{}{}", public_addr(self.addr), GRAPHQL_PATH)
+    }
+
+    /// Returns the bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Returns the first user's API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// Returns the shared in-memory store (a cheap clone).
+    pub fn state(&self) -> ServerState {
+        self.shared.state.clone()
+    }
+
+    /// Makes the next `count` GraphQL POSTs fail with `status` (and `Retry-After: <seconds>`
+    /// if given) without executing them; for retry tests. Replaces any earlier plan.
+    pub fn fail_next_requests(&self, count: usize, status: u16, retry_after: Option<Duration>) {
+        let mut plan = self.shared.fail.lock();
+        plan.remaining = count;
+        plan.status = status;
+        plan.retry_after = retry_after;
+    }
+
+    /// Returns every GraphQL POST received since start, oldest first (empty unless
+    /// [`LocalServerBuilder::record_requests`](crate::LocalServerBuilder::record_requests) is on).
+    /// A batch counts as one per operation.
+    pub fn recorded_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.recorded.lock().clone()
+    }
+
+    /// Returns how many TCP connections (HTTP and WebSocket) are open.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connection_count()
+    }
+
+    /// Stops accepting, closes every connection and waits for their threads (a few seconds at
+    /// most), then flushes and closes the data file, if any. Dropping the handle does the same.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            listener::stop(&self.shared, public_addr(self.addr), Some(accept));
+            if self.owns_journal {
+                self.shared.state.detach_journal();
+            }
+        }
+    }
+}
+
+impl Drop for LocalServer {
     fn drop(&mut self) {
-        self.shared.unregister(self.id);
-    }
-}
-
-/// Accepts connections until stopped; one thread per connection.
-pub(crate) fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.is_stopping() {
-            break;
-        }
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                log::warn!("local server: accept failed: {e}");
-                // Avoid spinning on persistent errors such as EMFILE.
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        // Register here, so that `stop` sees the connection even before its thread runs.
-        let id = match shared.register(&stream) {
-            Ok(id) => id,
-            Err(status) => {
-                refuse(stream, status);
-                continue;
-            }
-        };
-        let conn_shared = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new()
-            .name(format!("kili-local-conn-{id}"))
-            .spawn(move || {
-                let guard = ConnGuard {
-                    shared: &conn_shared,
-                    id,
-                };
-                super::conn::serve(stream, &conn_shared, guard.id);
-                drop(guard);
-            });
-        if let Err(e) = spawned {
-            log::warn!("local server: cannot spawn a connection thread: {e}");
-            shared.unregister(id);
-        }
-    }
-}
-
-/// Answers a connection we will not serve, then closes it.
-fn refuse(mut stream: TcpStream, status: u16) {
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let resp = Response::graphql_error(
-        status,
-        "SERVER_BUSY",
-        "too many connections to the local server",
-    )
-    .with_header("Retry-After", "1")
-    .closing();
-    let _ = stream.write_all(&resp.to_bytes());
-    let _ = stream.shutdown(Shutdown::Write);
-    // Runs on the accept thread, so never block: only discard what the client already sent,
-    // so that closing does not reset the connection before the client reads the answer.
-    if stream.set_nonblocking(true).is_ok() {
-        let mut chunk = [0u8; 16 * 1024];
-        while matches!(stream.read(&mut chunk), Ok(n) if n > 0) {}
-    }
-}
-
-/// Stops accepting, shuts every live socket, and waits (bounded) for their threads.
-pub(crate) fn stop(shared: &Shared, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
-    {
-        let conns = shared.conns.lock();
-        shared.stopping.store(true, Ordering::SeqCst);
-        for s in conns.values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-    // Wake the accept loop, which blocks in accept(). If even that fails, leave the thread
-    // detached (it ends at its next connection) rather than hang here.
-    let woken = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok();
-    match accept {
-        Some(handle) if woken => {
-            let _ = handle.join();
-        }
-        Some(_) => {
-            log::warn!("local server: could not wake the accept thread; leaving it detached")
-        }
-        None => {}
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut conns = shared.conns.lock();
-    while !conns.is_empty() {
-        if shared
-            .conns_changed
-            .wait_until(&mut conns, deadline)
-            .timed_out()
-        {
-            log::warn!(
-                "local server: {} connection threads did not end in time",
-                conns.len()
-            );
-            break;
-        }
+        self.shutdown();
     }
 }

@@ -33,7 +33,7 @@ impl LabelSettings {
         shuffle_pages: false,
     };
 
-    /// Settings with this timestamp resolution.
+    /// Makes settings with this timestamp resolution.
     ///
     /// # Errors
     ///
@@ -61,8 +61,8 @@ impl LabelSettings {
         }
     }
 
-    /// `ms` floored to the origin plus a multiple of the resolution (a no-op at 1 ms).
-    /// Monotonic: a later instant never gets an earlier stamp.
+    /// Floors `ms` to the origin plus a multiple of the resolution (a no-op at 1 ms). Monotonic: a
+    /// later instant never gets an earlier stamp.
     pub(crate) fn stamp(&self, ms: i64) -> i64 {
         // `resolution_ms >= 1` by construction, so `rem_euclid` cannot divide by zero, and the
         // remainder is in `0..resolution_ms`.
@@ -73,7 +73,7 @@ impl LabelSettings {
     }
 }
 
-/// The sort key of a label id in shuffled order: a hash of the id, stable across runs and
+/// Returns the sort key of a label id in shuffled order: a hash of the id, stable across runs and
 /// platforms (FNV-1a 64 then a splitmix64 finalizer so that ids sharing a prefix scatter).
 pub(crate) fn shuffle_key(id: &str) -> u64 {
     let h = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {

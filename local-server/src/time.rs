@@ -5,12 +5,13 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
-/// Milliseconds since the Unix epoch, now.
+/// Returns the time now, in milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
-/// Now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), for the `Date` header servers send.
+/// Formats now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), for the `Date` header servers
+/// send.
 pub(crate) fn http_date() -> String {
     Timestamp::now()
         .strftime("%a, %d %b %Y %H:%M:%S GMT")

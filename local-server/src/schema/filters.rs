@@ -9,19 +9,20 @@
 
 use async_graphql::{ID, Result};
 
+use super::errors::{bad_input, unsupported};
 use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
 use super::objects::ORGANIZATION_ID;
 use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
 use crate::time::parse_iso;
 
-/// A `[lower, upper]` time range from optional ISO strings; an unparsable string is an error.
+/// Parses a `[lower, upper]` time range from optional ISO strings; an unparsable string is an
+/// error.
 fn range(name: &str, gte: &Option<String>, lte: &Option<String>) -> Result<(i64, i64)> {
     let parse = |field: &str, v: &Option<String>, default: i64| -> Result<i64> {
         match v {
             None => Ok(default),
-            Some(s) => parse_iso(s).ok_or_else(|| {
-                super::bad_input(format!("{name}{field}: not an ISO 8601 date: {s:?}"))
-            }),
+            Some(s) => parse_iso(s)
+                .ok_or_else(|| bad_input(format!("{name}{field}: not an ISO 8601 date: {s:?}"))),
         }
     };
     Ok((parse("Gte", gte, i64::MIN)?, parse("Lte", lte, i64::MAX)?))
@@ -40,12 +41,12 @@ fn eq_id(want: &Option<ID>, id: &str) -> bool {
     want.as_ref().is_none_or(|w| w.as_str() == id)
 }
 
-/// Whether `user` is one of `names`: by id, email, first name, last name or full name.
+/// Returns whether `user` is one of `names`: by id, email, first name, last name or full name.
 fn user_named(d: &Data, user_id: &str, names: &Option<Vec<String>>) -> bool {
     names.as_ref().is_none_or(|names| named(d, user_id, names))
 }
 
-/// Whether `user` is one of `names` (see [`user_named`]).
+/// Returns whether `user` is one of `names` (see [`user_named`]).
 fn named(d: &Data, user_id: &str, names: &[String]) -> bool {
     let Some(u) = d.user(user_id) else {
         return false;
@@ -58,15 +59,6 @@ fn named(d: &Data, user_id: &str, names: &[String]) -> bool {
             || n.eq_ignore_ascii_case(&u.lastname)
             || n.eq_ignore_ascii_case(&full)
     })
-}
-
-/// A refused filter: `[unsupportedFilter] Type.field ...`, code `UNSUPPORTED_FILTER`.
-pub(crate) fn unsupported(field: &str, why: &str) -> async_graphql::Error {
-    use async_graphql::ErrorExtensions;
-    async_graphql::Error::new(format!(
-        "[unsupportedFilter] {field} is not supported by the local Kili emulator: {why}"
-    ))
-    .extend_with(|_, e| e.set("code", "UNSUPPORTED_FILTER"))
 }
 
 fn refuse_if(set: bool, field: &str, why: &str) -> Result<()> {
@@ -82,7 +74,16 @@ fn given<T>(v: &Option<Vec<T>>) -> bool {
 }
 
 const NO_STEPS: &str = "its projects have no workflow steps (workflowVersion V1)";
-const NO_LABEL_MARKS: &str = "it computes no consensus or honeypot marks for labels";
+
+/// Refuses any bound on a label's consensus or honeypot mark (the four bounds of `at`), which
+/// the server never computes.
+fn refuse_label_marks(bounds: [Option<f64>; 4], at: &str) -> Result<()> {
+    refuse_if(
+        bounds.iter().any(Option::is_some),
+        &format!("{at}.consensusMark/honeypotMark"),
+        "it computes no consensus or honeypot marks for labels",
+    )
+}
 
 /// Refuses the `ProjectWhere` filters the local server cannot answer.
 pub(crate) fn check_project_where(w: &ProjectWhere, at: &str) -> Result<()> {
@@ -105,14 +106,14 @@ pub(crate) fn check_project_where(w: &ProjectWhere, at: &str) -> Result<()> {
 }
 
 fn check_asset_label_where(w: &AssetLabelWhere, at: &str) -> Result<()> {
-    let marks = w.consensus_mark_gte.is_some()
-        || w.consensus_mark_lte.is_some()
-        || w.honeypot_mark_gte.is_some()
-        || w.honeypot_mark_lte.is_some();
-    refuse_if(
-        marks,
-        &format!("{at}.consensusMark/honeypotMark"),
-        NO_LABEL_MARKS,
+    refuse_label_marks(
+        [
+            w.consensus_mark_gte,
+            w.consensus_mark_lte,
+            w.honeypot_mark_gte,
+            w.honeypot_mark_lte,
+        ],
+        at,
     )?;
     refuse_if(
         given(&w.reviewer_in) || given(&w.reviewer_not_in),
@@ -176,14 +177,14 @@ pub(crate) fn check_label_where(w: &LabelWhere) -> Result<()> {
     if let Some(p) = &w.project {
         check_project_where(p, "LabelWhere.project")?;
     }
-    let marks = w.consensus_mark_gte.is_some()
-        || w.consensus_mark_lte.is_some()
-        || w.honeypot_mark_gte.is_some()
-        || w.honeypot_mark_lte.is_some();
-    refuse_if(
-        marks,
-        "LabelWhere.consensusMark/honeypotMark",
-        NO_LABEL_MARKS,
+    refuse_label_marks(
+        [
+            w.consensus_mark_gte,
+            w.consensus_mark_lte,
+            w.honeypot_mark_gte,
+            w.honeypot_mark_lte,
+        ],
+        "LabelWhere",
     )?;
     refuse_if(
         given(&w.reviewer_in),
@@ -192,7 +193,7 @@ pub(crate) fn check_label_where(w: &LabelWhere) -> Result<()> {
     )
 }
 
-/// `UserWhere` against a user.
+/// Returns whether a user matches a `UserWhere`.
 pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
     eq_id(&w.id, &u.id)
         && id_in(&w.id_in, &u.id)
@@ -207,7 +208,7 @@ pub(crate) fn user_matches(u: &UserRec, w: &UserWhere) -> bool {
             .is_none_or(|id| id.as_str() == ORGANIZATION_ID)
 }
 
-/// `ProjectWhere` against a project (ownership is checked by the caller).
+/// Returns whether a project matches a `ProjectWhere` (ownership is checked by the caller).
 pub(crate) fn project_matches(p: &ProjectRec, w: &ProjectWhere) -> Result<bool> {
     let created = range("createdAt", &w.created_at_gte, &w.created_at_lte)?;
     let updated = range("updatedAt", &w.updated_at_gte, &w.updated_at_lte)?;
@@ -225,7 +226,7 @@ pub(crate) fn project_matches(p: &ProjectRec, w: &ProjectWhere) -> Result<bool> 
             .is_none_or(|o| o == ORGANIZATION_ID))
 }
 
-/// `AssetWhere` against an asset whose project the caller may see.
+/// Returns whether an asset, of a project the caller may see, matches an `AssetWhere`.
 pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bool> {
     if let Some(pw) = &w.project {
         match d.project(&a.project_id) {
@@ -275,7 +276,7 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
     }
 }
 
-/// A mark within `[gte, lte]`; an asset without a mark matches no bound.
+/// Returns whether a mark is within `[gte, lte]`; an asset without a mark matches no bound.
 fn mark_in(mark: Option<f64>, gte: Option<f64>, lte: Option<f64>) -> bool {
     match mark {
         Some(m) => gte.is_none_or(|g| m >= g) && lte.is_none_or(|l| m <= l),
@@ -283,7 +284,7 @@ fn mark_in(mark: Option<f64>, gte: Option<f64>, lte: Option<f64>) -> bool {
     }
 }
 
-/// Every key of the filter object equals the asset's metadata value for that key.
+/// Returns whether every key of the filter object equals the asset's metadata value for that key.
 fn metadata_matches(json_metadata: &str, filter: Option<&serde_json::Value>) -> bool {
     let Some(serde_json::Value::Object(want)) = filter else {
         return true;
@@ -324,7 +325,7 @@ fn exact_time(want: &Option<String>, t: i64) -> Result<bool> {
         None => Ok(true),
         Some(s) => parse_iso(s)
             .map(|w| w == t)
-            .ok_or_else(|| super::bad_input(format!("createdAt: not an ISO 8601 date: {s:?}"))),
+            .ok_or_else(|| bad_input(format!("createdAt: not an ISO 8601 date: {s:?}"))),
     }
 }
 
@@ -334,7 +335,7 @@ fn contains_all(text: &str, parts: &Option<Vec<String>>) -> bool {
         .is_none_or(|p| p.iter().all(|x| text.contains(x.as_str())))
 }
 
-/// `LabelWhere` against a label whose project the caller may see.
+/// Returns whether a label, of a project the caller may see, matches a `LabelWhere`.
 pub(crate) fn label_matches(d: &Data, l: &LabelRec, w: &LabelWhere) -> Result<bool> {
     if let Some(pw) = &w.project {
         match d.project(&l.project_id) {
@@ -369,32 +370,11 @@ pub(crate) fn label_matches(d: &Data, l: &LabelRec, w: &LabelWhere) -> Result<bo
         && contains_all(&l.json_response, &w.json_response_contains))
 }
 
-/// Whether a label append may change which assets match `w`: it changes its asset's status,
+/// Returns whether a label append may change which assets match `w`: it changes its asset's status,
 /// `updatedAt` and labels.
 pub(crate) fn asset_where_sees_label_writes(w: &AssetWhere) -> bool {
     w.status_in.is_some()
         || w.updated_at_gte.is_some()
         || w.updated_at_lte.is_some()
         || w.label.as_ref().is_some_and(asset_label_where_is_set)
-}
-
-/// `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
-pub(crate) fn page_bounds(
-    first: Option<super::inputs::PageSize>,
-    skip: Option<i32>,
-) -> Result<(usize, usize)> {
-    let skip = skip.unwrap_or(0);
-    let skip = usize::try_from(skip).map_err(|_| super::bad_input("skip must not be negative"))?;
-    let first = first.map_or(100, |f| usize::try_from(f.0).unwrap_or(0));
-    Ok((skip, first))
-}
-
-/// Keeps `items[skip..skip+first]`; `first` defaults to 100.
-pub(crate) fn page<T>(
-    items: impl Iterator<Item = T>,
-    first: Option<super::inputs::PageSize>,
-    skip: Option<i32>,
-) -> Result<Vec<T>> {
-    let (skip, first) = page_bounds(first, skip)?;
-    Ok(items.skip(skip).take(first).collect())
 }

@@ -1,14 +1,14 @@
 //! GraphQL input objects and the `PageSize` scalar, named as Kili's.
 //!
 //! Every field any version of the official SDK may send is declared (async-graphql rejects
-//! unknown input fields), even when the local server gives it no meaning; see the module docs of
-//! the crate docs for which filters are honoured.
+//! unknown input fields), even when the local server gives it no meaning; the crate's
+//! `README.md` lists the filters honoured.
 
 use async_graphql::{
     ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,
 };
 
-use super::enums::{AssetStatus, InputType, LabelType};
+use crate::store::{AssetStatus, InputType, LabelType};
 
 /// The largest page a query may ask for.
 pub(crate) const MAX_PAGE_SIZE: i32 = 500;
@@ -202,50 +202,53 @@ pub(crate) struct CreateProjectData {
     pub(crate) author: Option<String>,
 }
 
-/// Parallel arrays, one entry per asset (`appendManyAssets`).
-#[derive(InputObject, Clone, Debug, Default)]
-#[graphql(name = "AppendManyAssetsData")]
-pub(crate) struct AppendManyAssetsData {
-    pub(crate) content_array: Strings,
-    #[graphql(name = "externalIDArray")]
-    pub(crate) external_id_array: Strings,
-    #[graphql(name = "idArray")]
-    pub(crate) id_array: Option<Vec<ID>>,
-    pub(crate) is_honeypot_array: Option<Vec<bool>>,
-    pub(crate) json_content_array: Strings,
-    pub(crate) json_metadata_array: Strings,
-    pub(crate) status_array: Option<Vec<AssetStatus>>,
-    pub(crate) upload_type: Option<String>,
-}
-
-/// Parallel arrays, one entry per asset (the older `appendManyToDataset`).
-#[derive(InputObject, Clone, Debug, Default)]
-#[graphql(name = "AppendManyToDatasetData")]
-pub(crate) struct AppendManyToDatasetData {
-    pub(crate) content_array: Strings,
-    #[graphql(name = "externalIDArray")]
-    pub(crate) external_id_array: Strings,
-    #[graphql(name = "idArray")]
-    pub(crate) id_array: Option<Vec<ID>>,
-    pub(crate) is_honeypot_array: Option<Vec<bool>>,
-    pub(crate) json_content_array: Strings,
-    pub(crate) json_metadata_array: Strings,
-    pub(crate) status_array: Option<Vec<AssetStatus>>,
-    pub(crate) upload_type: Option<String>,
-}
-
-impl From<AppendManyToDatasetData> for AppendManyAssetsData {
-    fn from(d: AppendManyToDatasetData) -> Self {
-        AppendManyAssetsData {
-            content_array: d.content_array,
-            external_id_array: d.external_id_array,
-            id_array: d.id_array,
-            is_honeypot_array: d.is_honeypot_array,
-            json_content_array: d.json_content_array,
-            json_metadata_array: d.json_metadata_array,
-            status_array: d.status_array,
-            upload_type: d.upload_type,
+/// Defines `$main` and `$alias`, two GraphQL input objects with the same fields under their own
+/// names (and docs, the schema's descriptions), and the conversion from `$alias` to `$main`, so
+/// that one mutation serves both.
+macro_rules! twin_inputs {
+    (
+        $(#[$main_meta:meta])* $main:ident,
+        $(#[$alias_meta:meta])* $alias:ident,
+        { $( $(#[$field_meta:meta])* $field:ident: $ty:ty, )+ }
+    ) => {
+        #[derive(InputObject, Clone, Debug, Default)]
+        $(#[$main_meta])*
+        pub(crate) struct $main {
+            $( $(#[$field_meta])* pub(crate) $field: $ty, )+
         }
+
+        #[derive(InputObject, Clone, Debug, Default)]
+        $(#[$alias_meta])*
+        pub(crate) struct $alias {
+            $( $(#[$field_meta])* pub(crate) $field: $ty, )+
+        }
+
+        impl From<$alias> for $main {
+            fn from(d: $alias) -> Self {
+                $main { $( $field: d.$field, )+ }
+            }
+        }
+    };
+}
+
+twin_inputs! {
+    /// Parallel arrays, one entry per asset (`appendManyAssets`).
+    #[graphql(name = "AppendManyAssetsData")]
+    AppendManyAssetsData,
+    /// Parallel arrays, one entry per asset (the older `appendManyToDataset`).
+    #[graphql(name = "AppendManyToDatasetData")]
+    AppendManyToDatasetData,
+    {
+        content_array: Strings,
+        #[graphql(name = "externalIDArray")]
+        external_id_array: Strings,
+        #[graphql(name = "idArray")]
+        id_array: Option<Vec<ID>>,
+        is_honeypot_array: Option<Vec<bool>>,
+        json_content_array: Strings,
+        json_metadata_array: Strings,
+        status_array: Option<Vec<AssetStatus>>,
+        upload_type: Option<String>,
     }
 }
 

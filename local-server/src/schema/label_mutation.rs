@@ -3,13 +3,13 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::enums::LabelType;
-use super::filters::{asset_matches, label_matches};
+use super::context::{label_settings, state, viewer};
+use super::errors::{bad_input, no_access, store_error, unsupported};
+use super::filters::{asset_matches, check_asset_where, check_label_where, label_matches};
 use super::inputs::{AppendManyLabelsData, AppendToLabelsData, AssetWhere, LabelData, LabelWhere};
+use super::listing::asset_page;
 use super::objects::Label;
-use super::query::asset_page;
-use super::{bad_input, label_settings, no_access, state, store_error, viewer};
-use crate::store::{NewLabel, NewLabels, StoreError};
+use crate::store::{LabelType, NewLabel, NewLabels, StoreError};
 
 /// The label mutations of Kili's `Mutation` type.
 #[derive(Default)]
@@ -27,7 +27,7 @@ impl LabelMutation {
     ) -> Result<Vec<Label>> {
         let me = viewer(ctx)?;
         if data.step_id.is_some() || data.step_name.is_some() {
-            return Err(super::filters::unsupported(
+            return Err(unsupported(
                 "AppendManyLabelsData.stepId/stepName",
                 "its projects have no workflow steps (workflowVersion V1)",
             ));
@@ -113,7 +113,7 @@ impl LabelMutation {
                 "[badInput] updatePropertiesInLabel needs where.id",
             )));
         };
-        super::filters::check_label_where(&where_)?;
+        check_label_where(&where_)?;
         let st = state(ctx)?;
         let found = {
             let d = st.read();
@@ -143,10 +143,10 @@ impl LabelMutation {
     }
 }
 
-/// Every label's asset must be one of the caller's and match `where`.
+/// Checks that every label's asset is one of the caller's and matches `where`.
 fn check_assets_match(ctx: &Context<'_>, rows: &[NewLabel], w: &AssetWhere) -> Result<()> {
     let me = viewer(ctx)?;
-    super::filters::check_asset_where(w, "AssetWhere")?;
+    check_asset_where(w, "AssetWhere")?;
     let d = state(ctx)?.read();
     for row in rows {
         match d.owned_asset(&me.id, &row.asset_id) {

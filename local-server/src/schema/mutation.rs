@@ -4,16 +4,16 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 
-use super::enums::InputType;
+use super::context::{state, viewer};
+use super::errors::{bad_input, no_access, store_error};
 use super::inputs::{
     AppendManyAssetsData, AppendManyToDatasetData, AssetData, AssetWhere, CreateProjectData,
     ProjectWhere,
 };
 use super::label_mutation::LabelMutation;
+use super::listing::asset_page;
 use super::objects::{Asset, Project};
-use super::query::asset_page;
-use super::{bad_input, no_access, state, store_error, viewer};
-use crate::store::{AssetUpdate, NewAsset, NewProject};
+use crate::store::{AssetUpdate, InputType, NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
 #[derive(MergedObject, Default)]
@@ -58,7 +58,7 @@ impl DataMutation {
         #[graphql(name = "where")] where_: ProjectWhere,
     ) -> Result<ID> {
         let me = viewer(ctx)?;
-        let id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+        let id = project_id(where_)?;
         state(ctx)?
             .delete_project(&me.id, &id)
             .map(ID)
@@ -72,7 +72,7 @@ impl DataMutation {
         #[graphql(name = "where")] where_: ProjectWhere,
     ) -> Result<Project> {
         let me = viewer(ctx)?;
-        let id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+        let id = project_id(where_)?;
         let st = state(ctx)?;
         let before = st.read().owned_project(&me.id, &id).cloned();
         let before = before.ok_or_else(|| no_access("project", &id))?;
@@ -151,13 +151,18 @@ impl DataMutation {
     }
 }
 
+/// Returns `where.id`, the project these mutations need.
+fn project_id(where_: ProjectWhere) -> Result<ID> {
+    where_.id.ok_or_else(|| bad_input("where.id is required"))
+}
+
 fn append_assets(
     ctx: &Context<'_>,
     data: AppendManyAssetsData,
     where_: ProjectWhere,
 ) -> Result<Vec<Asset>> {
     let me = viewer(ctx)?;
-    let project_id = where_.id.ok_or_else(|| bad_input("where.id is required"))?;
+    let project_id = project_id(where_)?;
     let rows = asset_rows(data)?;
     let made = state(ctx)?
         .append_assets(&me.id, &project_id, rows)

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 
-use super::enums::{AssetStatus, InputType, LabelType};
-use super::state;
-use crate::store::{AssetRec, LabelRec, ProjectRec, UserRec};
+use super::context::state;
+use crate::store::{AssetRec, AssetStatus, InputType, LabelRec, LabelType, ProjectRec, UserRec};
 use crate::time::format_ms;
 
 /// The id of the local server's one organization, which every user belongs to.

@@ -1,22 +1,16 @@
-//! The `Query` root.
-
-use std::sync::Arc;
+//! The `Query` root: reads only; asset and label listings go through `listing`.
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::filters::{
-    asset_matches, asset_where_sees_label_writes, check_asset_where, check_label_where,
-    check_project_where, label_matches, page, page_bounds, project_matches, user_matches,
-};
+use super::context::{org_settings, request_origin, state, viewer};
+use super::errors::{no_access, store_error};
+use super::filters::{check_project_where, project_matches, user_matches};
 use super::inputs::{
     ApiKeyWhere, AssetWhere, LabelWhere, OrganizationWhere, PageSize, ProjectWhere, UserWhere,
 };
+use super::listing::{asset_page, label_page, page, page_bounds};
 use super::objects::{ApiKey, Asset, Label, ORGANIZATION_ID, Organization, Project, User};
-use super::{
-    count, label_settings, no_access, org_settings, request_origin, state, store_error, viewer,
-};
-use crate::store::paging::{self, Epochs, PageRequest};
-use crate::store::{AssetRec, Data, LabelRec, UserRec};
+use crate::store::{ProjectRec, StoreError};
 
 /// Kili's `Query` type (the subset the SDK uses).
 pub(crate) struct QueryRoot;
@@ -108,7 +102,7 @@ impl QueryRoot {
     ) -> Result<Vec<String>> {
         let me = viewer(ctx)?;
         if !org_settings(ctx)?.upload_local_data {
-            return Err(store_error(crate::store::StoreError::new(
+            return Err(store_error(StoreError::new(
                 "FORBIDDEN",
                 "[uploadLocalDataForbidden] the organization's license does not allow uploading \
                  local data",
@@ -229,7 +223,7 @@ impl QueryRoot {
     }
 }
 
-/// Whether the one organization matches: by its id, or by a member's email.
+/// Returns whether the one organization matches: by its id, or by a member's email.
 fn organization_matches(ctx: &Context<'_>, w: &OrganizationWhere) -> Result<bool> {
     viewer(ctx)?;
     let d = state(ctx)?.read();
@@ -243,7 +237,7 @@ fn organization_matches(ctx: &Context<'_>, w: &OrganizationWhere) -> Result<bool
     Ok(id_ok && user_ok)
 }
 
-fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<crate::store::ProjectRec>> {
+fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<ProjectRec>> {
     let me = viewer(ctx)?;
     check_project_where(w, "ProjectWhere")?;
     let d = state(ctx)?.read();
@@ -256,135 +250,7 @@ fn matching_projects(ctx: &Context<'_>, w: &ProjectWhere) -> Result<Vec<crate::s
     Ok(out)
 }
 
-/// The project a listing is confined to, if its filter names one; `Err(())` if the caller
-/// does not own that project (nothing matches).
-fn scope<'a>(d: &Data, me: &UserRec, project: Option<&'a ID>) -> Result<Option<&'a str>, ()> {
-    match project {
-        Some(p) if d.owned_project(&me.id, p).is_some() => Ok(Some(p.as_str())),
-        Some(_) => Err(()),
-        None => Ok(None),
-    }
-}
-
-fn epochs(d: &Data, project: Option<&str>) -> Epochs {
-    match project {
-        Some(p) => d.project_epochs.get(p).copied().unwrap_or_default(),
-        None => d.epochs,
-    }
-}
-
-/// Ids named by an `id` or `idIn` filter.
-fn named_ids(id: &Option<ID>, id_in: &Option<Vec<ID>>) -> Option<Vec<String>> {
-    match (id, id_in) {
-        (Some(id), _) => Some(vec![id.0.clone()]),
-        (None, Some(ids)) => Some(ids.iter().map(|i| i.0.clone()).collect()),
-        (None, None) => None,
-    }
-}
-
-/// The matching assets of the caller: one page (`Some((skip, first))`) or all of them.
-pub(crate) fn asset_page(
-    ctx: &Context<'_>,
-    w: &AssetWhere,
-    window: Option<(usize, usize)>,
-) -> Result<Vec<AssetRec>> {
-    let me = viewer(ctx)?;
-    check_asset_where(w, "AssetWhere")?;
-    let st = state(ctx)?;
-    let d = st.read();
-    let project = w.project.as_ref().and_then(|p| p.id.as_ref());
-    let Ok(project) = scope(&d, me, project) else {
-        return Ok(Vec::new());
-    };
-    let candidates = named_ids(&w.id, &w.id_in);
-    let matches = |a: &&AssetRec| -> Result<bool> {
-        Ok(
-            (project.is_some() || d.owned_project(&me.id, &a.project_id).is_some())
-                && asset_matches(&d, a, w)?,
-        )
-    };
-    let Some((skip, first)) = window else {
-        let mut out = Vec::new();
-        for (_, a) in d.asset_source(project, candidates.as_deref(), None) {
-            if matches(&a)? {
-                out.push(a.clone());
-            }
-        }
-        return Ok(out);
-    };
-    let req = PageRequest {
-        key: format!("assets|{}|{w:?}", me.id),
-        skip,
-        first,
-        epochs: epochs(&d, project),
-        label_appends_keep_order: !asset_where_sees_label_writes(w),
-        asset_appends_keep_order: true,
-    };
-    let found = paging::page(
-        &st.inner.cursors,
-        req,
-        |after| d.asset_source(project, candidates.as_deref(), after),
-        matches,
-    )?;
-    Ok(found.into_iter().cloned().collect())
-}
-
-/// The matching labels of the caller: one page (`Some((skip, first))`) or all of them.
-fn label_page(
-    ctx: &Context<'_>,
-    w: &LabelWhere,
-    window: Option<(usize, usize)>,
-) -> Result<Vec<Arc<LabelRec>>> {
-    let me = viewer(ctx)?;
-    check_label_where(w)?;
-    let shuffled = label_settings(ctx)?.shuffle_pages;
-    let st = state(ctx)?;
-    let d = st.read();
-    let project = w.project.as_ref().and_then(|p| p.id.as_ref()).or_else(|| {
-        w.asset
-            .as_ref()
-            .and_then(|a| a.project.as_ref())
-            .and_then(|p| p.id.as_ref())
-    });
-    let Ok(project) = scope(&d, me, project) else {
-        return Ok(Vec::new());
-    };
-    let label_ids = named_ids(&w.id, &w.id_in);
-    let asset_ids = w.asset.as_ref().and_then(|a| named_ids(&a.id, &a.id_in));
-    let candidates = match (&label_ids, &asset_ids) {
-        (Some(ids), _) => Some(crate::store::Candidates::Labels(ids)),
-        (None, Some(ids)) => Some(crate::store::Candidates::Assets(ids)),
-        (None, None) => None,
-    };
-    let matches = |l: &&Arc<LabelRec>| -> Result<bool> {
-        Ok(
-            (project.is_some() || d.owned_project(&me.id, &l.project_id).is_some())
-                && label_matches(&d, l, w)?,
-        )
-    };
-    let Some((skip, first)) = window else {
-        let mut out = Vec::new();
-        for (_, l) in d.label_source(project, candidates, false, None) {
-            if matches(&l)? {
-                out.push(Arc::clone(l));
-            }
-        }
-        return Ok(out);
-    };
-    let req = PageRequest {
-        key: format!("labels|{}|{shuffled}|{w:?}", me.id),
-        skip,
-        first,
-        epochs: epochs(&d, project),
-        label_appends_keep_order: !shuffled
-            && !w.asset.as_ref().is_some_and(asset_where_sees_label_writes),
-        asset_appends_keep_order: true,
-    };
-    let found = paging::page(
-        &st.inner.cursors,
-        req,
-        |after| d.label_source(project, candidates, shuffled, after),
-        matches,
-    )?;
-    Ok(found.into_iter().map(Arc::clone).collect())
+/// Returns a count as a GraphQL `Int` (saturating).
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }

@@ -3,8 +3,9 @@
 use async_graphql::{Context, ID, Result, Subscription};
 use futures::{Stream, StreamExt};
 
+use super::context::{state, viewer};
+use super::errors::no_access;
 use super::objects::Label;
-use super::{no_access, state, viewer};
 
 /// Kili's `Subscription` type.
 pub(crate) struct SubscriptionRoot;

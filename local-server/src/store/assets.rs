@@ -2,9 +2,13 @@
 
 use std::collections::HashSet;
 
+use super::changes::Change;
+use super::data::Data;
+use super::error::StoreError;
+use super::kinds::AssetStatus;
 use super::paging::Position;
-use super::{AssetRec, Change, Data, PageResolution, Resolution, ServerState, StoreError};
-use crate::schema::enums::AssetStatus;
+use super::records::{AssetRec, PageResolution, Resolution, is_json};
+use super::state::ServerState;
 
 /// An asset to append; `id` is the client's (for idempotent retries) or generated.
 pub(crate) struct NewAsset {
@@ -36,12 +40,8 @@ pub(crate) struct AssetUpdate {
     pub(crate) external_id: Option<String>,
 }
 
-fn is_json(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok()
-}
-
 impl Data {
-    /// The assets to page through, in creation order from just after `after`: the given
+    /// Returns the assets to page through, in creation order from just after `after`: the given
     /// candidate ids (when the filter names them), else the project's, else every asset.
     pub(crate) fn asset_source<'a>(
         &'a self,
@@ -88,30 +88,7 @@ impl ServerState {
         rows: Vec<NewAsset>,
     ) -> Result<Vec<AssetRec>, StoreError> {
         let mut d = self.write();
-        if d.owned_project(user_id, project_id).is_none() {
-            return Err(StoreError::no_access("project", project_id));
-        }
-        let mut seen = HashSet::new();
-        for row in &rows {
-            if let Some(id) = &row.id {
-                if id.trim().is_empty() {
-                    return Err(StoreError::bad_input("asset ids must not be empty"));
-                }
-                if let Some(existing) = d.asset(id)
-                    && existing.project_id != project_id
-                {
-                    return Err(StoreError::new(
-                        "ID_ALREADY_USED",
-                        format!("[assetIdAlreadyUsed] asset id {id} is used by another project"),
-                    ));
-                }
-                if !seen.insert(id.as_str()) && d.asset(id).is_none() {
-                    return Err(StoreError::bad_input(format!(
-                        "asset id {id} appears twice in idArray"
-                    )));
-                }
-            }
-        }
+        check_new_assets(&d, user_id, project_id, &rows)?;
         let now = d.now();
         let mut out = Vec::with_capacity(rows.len());
         let mut new = Vec::new();
@@ -120,30 +97,7 @@ impl ServerState {
                 out.push(existing.clone());
                 continue;
             }
-            let id = match row.id {
-                Some(id) => id,
-                None => d.new_id(now),
-            };
-            let rec = AssetRec {
-                external_id: row.external_id.unwrap_or_else(|| id.clone()),
-                id,
-                seq: d.next_seq(),
-                project_id: project_id.to_owned(),
-                content: row.content,
-                json_content: row.json_content,
-                json_metadata: row.json_metadata,
-                is_honeypot: row.is_honeypot,
-                status: row.status.unwrap_or(AssetStatus::Todo),
-                created_at: now,
-                updated_at: now,
-                priority: 0,
-                consensus_mark: None,
-                honeypot_mark: None,
-                is_used_for_consensus: false,
-                to_be_labeled_by: Vec::new(),
-                resolution: None,
-                page_resolutions: Vec::new(),
-            };
+            let rec = new_record(&mut d, project_id, row, now);
             new.push(rec.clone());
             out.push(rec);
         }
@@ -172,74 +126,12 @@ impl ServerState {
                     .cloned()
                     .ok_or_else(|| StoreError::no_access("asset", &id))?,
             };
-            if let Some(m) = u.json_metadata {
-                if !is_json(&m) {
-                    return Err(StoreError::bad_input(format!(
-                        "dataArray[{i}].jsonMetadata is not valid JSON"
-                    )));
-                }
-                a.json_metadata = m;
-            }
-            for (name, mark) in [
-                ("consensusMark", u.consensus_mark),
-                ("honeypotMark", u.honeypot_mark),
-            ] {
-                if mark.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
-                    return Err(StoreError::bad_input(format!(
-                        "dataArray[{i}].{name} must be between 0 and 1"
-                    )));
-                }
-            }
-            if u.should_reset_to_be_labeled_by == Some(true) {
-                a.to_be_labeled_by.clear();
-            }
-            if let Some(users) = u.to_be_labeled_by {
-                let mut ids = Vec::with_capacity(users.len());
-                for who in users {
-                    let user = d
-                        .user_by_email(&who)
-                        .or_else(|| d.user(&who))
-                        .ok_or_else(|| {
-                            StoreError::bad_input(format!(
-                                "dataArray[{i}].toBeLabeledBy: no user {who}"
-                            ))
-                        })?;
-                    if !ids.contains(&user.id) {
-                        ids.push(user.id.clone());
-                    }
-                }
-                a.to_be_labeled_by = ids;
-            }
-            if let Some(p) = u.priority {
-                a.priority = p;
-            }
-            if let Some(m) = u.consensus_mark {
-                a.consensus_mark = Some(m);
-            }
-            if let Some(m) = u.honeypot_mark {
-                a.honeypot_mark = Some(m);
-            }
-            if let Some(c) = u.content {
-                a.content = c;
-            }
-            if let Some(c) = u.json_content {
-                a.json_content = c;
-            }
-            if let Some(b) = u.is_used_for_consensus {
-                a.is_used_for_consensus = b;
-            }
-            if let Some(b) = u.is_honeypot {
-                a.is_honeypot = b;
-            }
-            if let Some(r) = u.resolution {
-                a.resolution = Some(r);
-            }
-            if let Some(r) = u.page_resolutions {
-                a.page_resolutions = r;
-            }
-            if let Some(e) = u.external_id {
-                a.external_id = e;
-            }
+            check_update(&u, i)?;
+            let assignees = match &u.to_be_labeled_by {
+                Some(users) => Some(assignee_ids(&d, users, i)?),
+                None => None,
+            };
+            set_properties(&mut a, u, assignees);
             a.updated_at = now;
             out.push(a);
         }
@@ -261,6 +153,132 @@ impl ServerState {
         }
         let mut d = self.write();
         self.commit(&mut d, &[Change::DeleteAssets { ids: ids.to_vec() }])
+    }
+}
+
+/// Refuses a batch of new assets unless the project is the user's and every client id is
+/// usable: not empty, not another project's, not twice in the batch (unless it exists).
+fn check_new_assets(
+    d: &Data,
+    user_id: &str,
+    project_id: &str,
+    rows: &[NewAsset],
+) -> Result<(), StoreError> {
+    if d.owned_project(user_id, project_id).is_none() {
+        return Err(StoreError::no_access("project", project_id));
+    }
+    let mut seen = HashSet::new();
+    for id in rows.iter().filter_map(|row| row.id.as_ref()) {
+        if id.trim().is_empty() {
+            return Err(StoreError::bad_input("asset ids must not be empty"));
+        }
+        if let Some(existing) = d.asset(id)
+            && existing.project_id != project_id
+        {
+            return Err(StoreError::new(
+                "ID_ALREADY_USED",
+                format!("[assetIdAlreadyUsed] asset id {id} is used by another project"),
+            ));
+        }
+        if !seen.insert(id.as_str()) && d.asset(id).is_none() {
+            return Err(StoreError::bad_input(format!(
+                "asset id {id} appears twice in idArray"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the record of a new asset of `project_id`, created at `now`, with the next `seq`.
+fn new_record(d: &mut Data, project_id: &str, row: NewAsset, now: i64) -> AssetRec {
+    let id = match row.id {
+        Some(id) => id,
+        None => d.new_id(now),
+    };
+    AssetRec {
+        external_id: row.external_id.unwrap_or_else(|| id.clone()),
+        id,
+        seq: d.next_seq(),
+        project_id: project_id.to_owned(),
+        content: row.content,
+        json_content: row.json_content,
+        json_metadata: row.json_metadata,
+        is_honeypot: row.is_honeypot,
+        status: row.status.unwrap_or(AssetStatus::Todo),
+        created_at: now,
+        updated_at: now,
+        priority: 0,
+        consensus_mark: None,
+        honeypot_mark: None,
+        is_used_for_consensus: false,
+        to_be_labeled_by: Vec::new(),
+        resolution: None,
+        page_resolutions: Vec::new(),
+    }
+}
+
+/// Refuses the `i`-th update if its metadata is not JSON or a mark is outside `[0, 1]`.
+fn check_update(u: &AssetUpdate, i: usize) -> Result<(), StoreError> {
+    if u.json_metadata.as_deref().is_some_and(|m| !is_json(m)) {
+        return Err(StoreError::bad_input(format!(
+            "dataArray[{i}].jsonMetadata is not valid JSON"
+        )));
+    }
+    for (name, mark) in [
+        ("consensusMark", u.consensus_mark),
+        ("honeypotMark", u.honeypot_mark),
+    ] {
+        if mark.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
+            return Err(StoreError::bad_input(format!(
+                "dataArray[{i}].{name} must be between 0 and 1"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Resolves the users of the `i`-th update's `toBeLabeledBy` (emails or ids) to ids, each once.
+fn assignee_ids(d: &Data, users: &[String], i: usize) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::with_capacity(users.len());
+    for who in users {
+        let user = d
+            .user_by_email(who)
+            .or_else(|| d.user(who))
+            .ok_or_else(|| {
+                StoreError::bad_input(format!("dataArray[{i}].toBeLabeledBy: no user {who}"))
+            })?;
+        if !ids.contains(&user.id) {
+            ids.push(user.id.clone());
+        }
+    }
+    Ok(ids)
+}
+
+/// Sets the properties an update gives (checked already); `assignees` are its users' ids.
+fn set_properties(a: &mut AssetRec, u: AssetUpdate, assignees: Option<Vec<String>>) {
+    if u.should_reset_to_be_labeled_by == Some(true) {
+        a.to_be_labeled_by.clear();
+    }
+    if let Some(ids) = assignees {
+        a.to_be_labeled_by = ids;
+    }
+    set(&mut a.json_metadata, u.json_metadata);
+    set(&mut a.priority, u.priority);
+    set(&mut a.consensus_mark, u.consensus_mark.map(Some));
+    set(&mut a.honeypot_mark, u.honeypot_mark.map(Some));
+    set(&mut a.content, u.content);
+    set(&mut a.json_content, u.json_content);
+    set(&mut a.is_used_for_consensus, u.is_used_for_consensus);
+    set(&mut a.is_honeypot, u.is_honeypot);
+    set(&mut a.resolution, u.resolution.map(Some));
+    set(&mut a.page_resolutions, u.page_resolutions);
+    set(&mut a.external_id, u.external_id);
+}
+
+/// Replaces `field` with `value` if there is one.
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
     }
 }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::data::Data;
 use super::files::FileRec;
+use super::kinds::{AssetStatus, LabelType};
 use super::paging::Epochs;
-use super::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
-use crate::schema::enums::{AssetStatus, LabelType};
+use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
 
 /// One effect of a write.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -70,93 +71,117 @@ fn asset_appends(e: &mut Epochs) {
     e.asset_appends += 1;
 }
 
-pub(super) fn apply(d: &mut Data, change: &Change) {
-    match change {
-        Change::User(u) => {
-            d.last_ms = d.last_ms.max(u.created_at);
-            if !d.users.iter().any(|x| x.id == u.id) {
-                d.users.push(u.clone());
+impl Data {
+    /// Applies one change: the only way data changes, live or when a journal is replayed.
+    pub(crate) fn apply(&mut self, change: &Change) {
+        match change {
+            Change::User(u) => add_user(self, u),
+            Change::Project(p) => add_project(self, p),
+            Change::DeleteProject { id } => delete_project(self, id),
+            Change::Assets { assets } => add_assets(self, assets),
+            Change::UpdateAssets { assets } => replace_assets(self, assets),
+            Change::DeleteAssets { ids } => delete_assets(self, ids),
+            Change::Labels {
+                now,
+                labels,
+                replaced,
+            } => {
+                delete_labels(self, replaced);
+                add_labels(self, *now, labels);
             }
+            Change::UpdateLabel { label } => replace_label(self, label),
+            Change::DeleteLabels { ids } => delete_labels(self, ids),
+            Change::File(f) => self.files.insert(f.clone()),
+            Change::FileData {
+                id,
+                content_type,
+                size,
+            } => self.files.set_data(id, content_type.clone(), *size),
         }
-        Change::Project(p) => {
-            d.last_ms = d.last_ms.max(p.updated_at);
-            d.bump(Some(&p.id), others);
-            d.projects.push(p.clone());
+    }
+}
+
+fn add_user(d: &mut Data, u: &UserRec) {
+    d.see_time(u.created_at);
+    if !d.users.iter().any(|x| x.id == u.id) {
+        d.users.push(u.clone());
+    }
+}
+
+fn add_project(d: &mut Data, p: &ProjectRec) {
+    d.see_time(p.updated_at);
+    d.bump(Some(&p.id), others);
+    d.projects.push(p.clone());
+}
+
+/// Removes a project with its assets (and their labels), its indices and its files.
+fn delete_project(d: &mut Data, id: &str) {
+    let assets: Vec<String> = d.assets_of_project(id).map(|a| a.id.clone()).collect();
+    for a in assets {
+        d.remove_asset(&a);
+    }
+    d.projects.retain(|p| p.id != id);
+    d.project_assets.remove(id);
+    d.project_labels.remove(id);
+    d.project_shuffled.remove(id);
+    d.files.remove_project(id);
+    d.bump(Some(id), others);
+    d.project_epochs.remove(id);
+}
+
+fn add_assets(d: &mut Data, assets: &[AssetRec]) {
+    for a in assets {
+        d.see_time(a.updated_at);
+        d.bump(Some(&a.project_id), asset_appends);
+        d.insert_asset(a.clone());
+    }
+}
+
+/// Puts each new version in its asset's place.
+fn replace_assets(d: &mut Data, assets: &[AssetRec]) {
+    for a in assets {
+        d.see_time(a.updated_at);
+        d.bump(Some(&a.project_id), others);
+        if let Some(slot) = d.assets.get_mut(&a.seq) {
+            *slot = a.clone();
         }
-        Change::DeleteProject { id } => {
-            let assets: Vec<String> = d.assets_of_project(id).map(|a| a.id.clone()).collect();
-            for a in assets {
-                d.remove_asset(&a);
-            }
-            d.projects.retain(|p| &p.id != id);
-            d.project_assets.remove(id);
-            d.project_labels.remove(id);
-            d.project_shuffled.remove(id);
-            d.files.remove_project(id);
-            d.bump(Some(id), others);
-            d.project_epochs.remove(id);
+    }
+}
+
+fn delete_assets(d: &mut Data, ids: &[String]) {
+    for id in ids {
+        if let Some(p) = d.asset(id).map(|a| a.project_id.clone()) {
+            d.bump(Some(&p), others);
         }
-        Change::Assets { assets } => {
-            for a in assets {
-                d.last_ms = d.last_ms.max(a.updated_at);
-                d.bump(Some(&a.project_id), asset_appends);
-                d.insert_asset(a.clone());
-            }
+        d.remove_asset(id);
+    }
+}
+
+/// Adds labels created at `now`: their assets' `updatedAt` becomes `now`, and their status
+/// follows the label type.
+fn add_labels(d: &mut Data, now: i64, labels: &[LabelRec]) {
+    d.see_time(now);
+    for l in labels {
+        d.see_time(l.updated_at);
+        d.bump(Some(&l.project_id), label_appends);
+        if let Some(asset) = d.asset_mut(&l.asset_id) {
+            asset.updated_at = now;
+            asset.status = match l.label_type {
+                LabelType::Default => AssetStatus::Labeled,
+                LabelType::Review => AssetStatus::Reviewed,
+                _ => asset.status,
+            };
         }
-        Change::UpdateAssets { assets } => {
-            for a in assets {
-                d.last_ms = d.last_ms.max(a.updated_at);
-                d.bump(Some(&a.project_id), others);
-                if let Some(slot) = d.assets.get_mut(&a.seq) {
-                    *slot = a.clone();
-                }
-            }
-        }
-        Change::DeleteAssets { ids } => {
-            for id in ids {
-                if let Some(p) = d.asset(id).map(|a| a.project_id.clone()) {
-                    d.bump(Some(&p), others);
-                }
-                d.remove_asset(id);
-            }
-        }
-        Change::Labels {
-            now,
-            labels,
-            replaced,
-        } => {
-            delete_labels(d, replaced);
-            d.last_ms = d.last_ms.max(*now);
-            for l in labels {
-                d.last_ms = d.last_ms.max(l.updated_at);
-                d.bump(Some(&l.project_id), label_appends);
-                if let Some(seq) = d.asset_ids.get(&l.asset_id).copied()
-                    && let Some(asset) = d.assets.get_mut(&seq)
-                {
-                    asset.updated_at = *now;
-                    asset.status = match l.label_type {
-                        LabelType::Default => AssetStatus::Labeled,
-                        LabelType::Review => AssetStatus::Reviewed,
-                        _ => asset.status,
-                    };
-                }
-                d.insert_label(Arc::new(l.clone()));
-            }
-        }
-        Change::UpdateLabel { label } => {
-            d.last_ms = d.last_ms.max(label.updated_at);
-            d.bump(Some(&label.project_id), others);
-            if let Some(slot) = d.labels.get_mut(&label.seq) {
-                *slot = Arc::new(label.clone());
-            }
-        }
-        Change::DeleteLabels { ids } => delete_labels(d, ids),
-        Change::File(f) => d.files.insert(f.clone()),
-        Change::FileData {
-            id,
-            content_type,
-            size,
-        } => d.files.set_data(id, content_type.clone(), *size),
+        d.insert_label(Arc::new(l.clone()));
+    }
+}
+
+/// Puts the new version in the label's place.
+fn replace_label(d: &mut Data, label: &LabelRec) {
+    d.see_time(label.updated_at);
+    d.bump(Some(&label.project_id), others);
+    if let Some(slot) = d.labels.get_mut(&label.seq) {
+        *slot = Arc::new(label.clone());
     }
 }
 

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Change, ServerState};
+use super::changes::Change;
+use super::data::Data;
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "kili-local-server-journal";
@@ -72,27 +73,28 @@ impl Journal {
         self.file.sync_all()
     }
 
+    /// Returns the directory of uploaded bodies next to the data file.
     pub(crate) fn blob_dir(&self) -> &Path {
         &self.blob_dir
     }
 }
 
-/// The directory of uploaded bodies for a data file: `<file>.files`.
+/// Returns the directory of uploaded bodies for a data file: `<file>.files`.
 fn blob_dir_of(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".files");
     path.with_file_name(name)
 }
 
-impl ServerState {
-    /// A state replayed from the data file at `path` (created if missing), which then
-    /// journals every write.
+impl Journal {
+    /// Opens and locks the data file at `path` (created if missing), replays it into `data`,
+    /// and returns it ready to append.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] if the file cannot be opened, read or locked (another server uses it);
     /// [`Error::DataFile`] if a line other than a cut-short last one cannot be read.
-    pub(crate) fn open_data_file(path: &Path) -> Result<ServerState> {
+    pub(crate) fn open(path: &Path, data: &mut Data) -> Result<Journal> {
         let shown = path.display().to_string();
         let mut file = OpenOptions::new()
             .read(true)
@@ -113,8 +115,7 @@ impl ServerState {
                 source: e,
             },
         })?;
-        let state = ServerState::new();
-        let good_len = replay(&state, &mut file, path)?;
+        let good_len = replay(data, &mut file, path)?;
         let len = file
             .seek(SeekFrom::End(0))
             .map_err(Error::io(format!("reading the data file {shown}")))?;
@@ -137,16 +138,15 @@ impl ServerState {
             file.write_all(&header)
                 .map_err(Error::io(format!("writing the data file {shown}")))?;
         }
-        state.attach_journal(Journal {
+        Ok(Journal {
             file,
             blob_dir: blob_dir_of(path),
-        });
-        Ok(state)
+        })
     }
 }
 
-/// Applies every complete line to `state`; returns the length of the readable part.
-fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
+/// Applies every complete line to `d`; returns the length of the readable part.
+fn replay(d: &mut Data, file: &mut File, path: &Path) -> Result<u64> {
     let shown = path.display().to_string();
     file.seek(SeekFrom::Start(0))
         .map_err(Error::io(format!("reading the data file {shown}")))?;
@@ -154,7 +154,6 @@ fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
     let mut good = 0u64;
     let mut line = Vec::new();
     let mut number = 0usize;
-    let mut d = state.write();
     loop {
         line.clear();
         let n = reader
@@ -202,8 +201,8 @@ fn replay(state: &ServerState, file: &mut File, path: &Path) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::enums::InputType;
-    use crate::store::NewProject;
+    use crate::store::tests::project;
+    use crate::store::{InputType, ServerState};
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -221,18 +220,7 @@ mod tests {
         let (user, project) = {
             let s = ServerState::open_data_file(&path).unwrap();
             let u = s.ensure_user("k", "a@b.c").unwrap();
-            let p = s
-                .create_project(
-                    &u.id,
-                    NewProject {
-                        title: "t".into(),
-                        description: String::new(),
-                        input_type: InputType::Text,
-                        json_interface: "{}".into(),
-                        compliance_tags: vec![],
-                    },
-                )
-                .unwrap();
+            let p = s.create_project(&u.id, project(InputType::Text)).unwrap();
             assert!(
                 ServerState::open_data_file(&path).is_err(),
                 "a second server cannot open it"

@@ -1,5 +1,5 @@
-//! Label writes (append, update, delete), the subscribers they notify, and the ordered sources
-//! of `labels` pages.
+//! Label writes (append, update, delete), which publish to the label subscribers, and the
+//! ordered sources of `labels` pages.
 //!
 //! Every write validates all of its input before changing anything, and publishes while it still
 //! holds the data's write lock, so every subscriber sees writes in the order they happen.
@@ -7,11 +7,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures::channel::mpsc::{UnboundedReceiver, unbounded};
-
+use super::changes::Change;
+use super::data::Data;
+use super::error::StoreError;
+use super::kinds::LabelType;
 use super::paging::Position;
-use super::{Change, Data, LabelRec, ServerState, StoreError, Subscriber};
-use crate::schema::enums::LabelType;
+use super::records::{LabelRec, is_json};
+use super::state::ServerState;
 use crate::settings::{LabelSettings, shuffle_key};
 
 /// A label to append.
@@ -38,6 +40,7 @@ pub(crate) struct NewLabels {
 }
 
 impl NewLabels {
+    /// Makes an append of these labels, in no given project, without overwriting.
     pub(crate) fn new(rows: Vec<NewLabel>) -> Self {
         NewLabels {
             rows,
@@ -56,13 +59,9 @@ pub(crate) struct LabelUpdate {
     pub(crate) seconds_to_label: Option<f64>,
 }
 
-fn is_json(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text).is_ok()
-}
-
 impl Data {
-    /// The labels to page through, from just after `after`: the given candidates (label ids,
-    /// or the labels of the given assets, when the filter names them), else the project's,
+    /// Returns the labels to page through, from just after `after`: the given candidates (label
+    /// ids, or the labels of the given assets, when the filter names them), else the project's,
     /// else every label; in creation order, or in shuffled order.
     pub(crate) fn label_source<'a>(
         &'a self,
@@ -147,72 +146,17 @@ impl ServerState {
         settings: &LabelSettings,
     ) -> Result<Vec<Arc<LabelRec>>, StoreError> {
         let mut d = self.write();
-        let mut targets = Vec::with_capacity(new.rows.len());
-        for (i, row) in new.rows.iter().enumerate() {
-            let asset = d
-                .owned_asset(user_id, &row.asset_id)
-                .filter(|a| new.project_id.as_ref().is_none_or(|p| *p == a.project_id))
-                .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
-            if !is_json(&row.json_response) {
-                return Err(StoreError::bad_input(format!(
-                    "label {i}: jsonResponse is not valid JSON"
-                )));
-            }
-            if let Some(author) = &row.author_id
-                && d.user(author).is_none()
-            {
-                return Err(StoreError::bad_input(format!(
-                    "label {i}: unknown author {author}"
-                )));
-            }
-            targets.push(asset.project_id.clone());
-        }
-        let mut replaced = Vec::new();
-        if new.overwrite {
-            if let Some(row) = new.rows.iter().find(|r| !r.label_type.is_deletable()) {
-                return Err(StoreError::bad_input(format!(
-                    "[badOverwrite] overwrite replaces PREDICTION and INFERENCE labels only, \
-                     not {} labels",
-                    row.label_type.wire_name()
-                )));
-            }
-            let keys: HashSet<(&str, LabelType, Option<&str>)> = new
-                .rows
-                .iter()
-                .map(|r| (r.asset_id.as_str(), r.label_type, r.model_name.as_deref()))
-                .collect();
-            for (asset, label_type, model) in &keys {
-                replaced.extend(
-                    d.labels_of_asset(asset)
-                        .filter(|l| {
-                            l.label_type == *label_type && l.model_name.as_deref() == *model
-                        })
-                        .map(|l| l.id.clone()),
-                );
-            }
-        }
+        let targets = target_projects(&d, user_id, &new)?;
+        let replaced = if new.overwrite {
+            overwritten(&d, &new.rows)?
+        } else {
+            Vec::new()
+        };
         let now = d.now();
         let stamp = settings.stamp(now);
         let mut out = Vec::with_capacity(new.rows.len());
         for (row, project) in new.rows.into_iter().zip(targets) {
-            out.push(LabelRec {
-                id: d.new_id(now),
-                seq: d.next_seq(),
-                project_id: project,
-                author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
-                label_type: row.label_type,
-                json_response: row.json_response,
-                created_at: stamp,
-                updated_at: stamp,
-                version: 0,
-                is_sent_back_to_queue: false,
-                model_name: row.model_name,
-                seconds_to_label: row.seconds_to_label,
-                skipped: row.skipped,
-                client_version: row.client_version,
-                referenced_label_id: row.referenced_label_id,
-                asset_id: row.asset_id,
-            });
+            out.push(new_record(&mut d, user_id, row, project, now, stamp));
         }
         let change = Change::Labels {
             now,
@@ -227,7 +171,7 @@ impl ServerState {
             .iter()
             .filter_map(|l| d.label(&l.id).cloned())
             .collect();
-        self.publish(&made);
+        self.inner.subscribers.publish(&made);
         drop(d); // only now: publishing under the lock keeps subscribers in write order
         Ok(made)
     }
@@ -274,7 +218,7 @@ impl ServerState {
         let Some(new) = d.label(id).cloned() else {
             return Err(StoreError::no_access("label", id));
         };
-        self.publish(std::slice::from_ref(&new));
+        self.inner.subscribers.publish(std::slice::from_ref(&new));
         drop(d); // only now: publishing under the lock keeps subscribers in write order
         Ok(new)
     }
@@ -310,33 +254,92 @@ impl ServerState {
         }
         Ok(out)
     }
+}
 
-    /// Registers a subscriber for the labels of a project (access is checked by the caller).
-    pub(crate) fn subscribe(&self, project_id: &str) -> UnboundedReceiver<Arc<LabelRec>> {
-        let (tx, rx) = unbounded();
-        let mut subs = self.inner.subscribers.lock();
-        subs.retain(|s| !s.tx.is_closed());
-        subs.push(Subscriber {
-            project_id: project_id.to_owned(),
-            tx,
-        });
-        rx
-    }
-
-    /// Sends each label to its project's subscribers, dropping the ones that went away. Call it
-    /// with the data's write lock held.
-    fn publish(&self, labels: &[Arc<LabelRec>]) {
-        let mut subs = self.inner.subscribers.lock();
-        for label in labels {
-            subs.retain(|s| {
-                s.project_id != label.project_id || s.tx.unbounded_send(Arc::clone(label)).is_ok()
-            });
+/// Checks every row of an append (its asset is the user's, and in the call's project if it
+/// names one; its `jsonResponse` is JSON; its author exists); returns each row's project.
+fn target_projects(d: &Data, user_id: &str, new: &NewLabels) -> Result<Vec<String>, StoreError> {
+    let mut targets = Vec::with_capacity(new.rows.len());
+    for (i, row) in new.rows.iter().enumerate() {
+        let asset = d
+            .owned_asset(user_id, &row.asset_id)
+            .filter(|a| new.project_id.as_ref().is_none_or(|p| *p == a.project_id))
+            .ok_or_else(|| StoreError::no_access("asset", &row.asset_id))?;
+        if !is_json(&row.json_response) {
+            return Err(StoreError::bad_input(format!(
+                "label {i}: jsonResponse is not valid JSON"
+            )));
         }
+        if let Some(author) = &row.author_id
+            && d.user(author).is_none()
+        {
+            return Err(StoreError::bad_input(format!(
+                "label {i}: unknown author {author}"
+            )));
+        }
+        targets.push(asset.project_id.clone());
+    }
+    Ok(targets)
+}
+
+/// Returns the ids of the labels an `overwrite` append replaces: those of the same asset, type and
+/// model name as a new one. Refuses types other than `PREDICTION` and `INFERENCE`.
+fn overwritten(d: &Data, rows: &[NewLabel]) -> Result<Vec<String>, StoreError> {
+    if let Some(row) = rows.iter().find(|r| !r.label_type.is_deletable()) {
+        return Err(StoreError::bad_input(format!(
+            "[badOverwrite] overwrite replaces PREDICTION and INFERENCE labels only, \
+             not {} labels",
+            row.label_type.wire_name()
+        )));
+    }
+    let keys: HashSet<(&str, LabelType, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.asset_id.as_str(), r.label_type, r.model_name.as_deref()))
+        .collect();
+    let mut replaced = Vec::new();
+    for (asset, label_type, model) in &keys {
+        replaced.extend(
+            d.labels_of_asset(asset)
+                .filter(|l| l.label_type == *label_type && l.model_name.as_deref() == *model)
+                .map(|l| l.id.clone()),
+        );
+    }
+    Ok(replaced)
+}
+
+/// Builds the record of a new label of `project`, made at `now` and stamped `stamp`, with the
+/// next `seq`; its author is the row's, else the caller.
+fn new_record(
+    d: &mut Data,
+    user_id: &str,
+    row: NewLabel,
+    project: String,
+    now: i64,
+    stamp: i64,
+) -> LabelRec {
+    LabelRec {
+        id: d.new_id(now),
+        seq: d.next_seq(),
+        project_id: project,
+        author_id: row.author_id.unwrap_or_else(|| user_id.to_owned()),
+        label_type: row.label_type,
+        json_response: row.json_response,
+        created_at: stamp,
+        updated_at: stamp,
+        version: 0,
+        is_sent_back_to_queue: false,
+        model_name: row.model_name,
+        seconds_to_label: row.seconds_to_label,
+        skipped: row.skipped,
+        client_version: row.client_version,
+        referenced_label_id: row.referenced_label_id,
+        asset_id: row.asset_id,
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::super::records::{ProjectRec, UserRec};
     use super::super::tests::{asset, setup};
     use super::*;
     use std::time::Duration;
@@ -355,6 +358,14 @@ pub(crate) mod tests {
         }
     }
 
+    /// Makes a store with one user, one project, and its asset `a1`.
+    fn with_asset() -> (ServerState, UserRec, ProjectRec) {
+        let (s, u, p) = setup();
+        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
+            .unwrap();
+        (s, u, p)
+    }
+
     fn default(asset_id: &str, json: &str) -> NewLabel {
         label(asset_id, json, LabelType::Default)
     }
@@ -363,9 +374,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_bad_label_rejects_the_whole_batch_and_publishes_nothing() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let mut rx = s.subscribe(&p.id);
         let err = s
             .append_labels(
@@ -399,9 +408,7 @@ pub(crate) mod tests {
 
     #[test]
     fn latest_for_user_follows_insertion_even_with_equal_timestamps() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, _) = with_asset();
         let hour = LabelSettings::new(Duration::from_secs(3600), false, 0).unwrap();
         let first = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &hour)
@@ -427,9 +434,7 @@ pub(crate) mod tests {
 
     #[test]
     fn update_replaces_bumps_version_and_publishes() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(
                 &u.id,
@@ -478,9 +483,7 @@ pub(crate) mod tests {
 
     #[test]
     fn refused_updates_change_and_publish_nothing() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &MS)
             .unwrap();
@@ -510,9 +513,7 @@ pub(crate) mod tests {
 
     #[test]
     fn delete_is_all_or_nothing_and_only_for_predictions_and_inferences() {
-        let (s, u, p) = setup();
-        s.append_assets(&u.id, &p.id, vec![asset(Some("a1"))])
-            .unwrap();
+        let (s, u, p) = with_asset();
         let made = s
             .append_labels(
                 &u.id,

@@ -67,7 +67,7 @@ impl CursorCache {
         self.map.insert((key, skip), cursor);
     }
 
-    /// (pages resumed from a position, pages scanned from the start).
+    /// Returns (pages resumed from a position, pages scanned from the start).
     #[cfg(test)]
     pub(crate) fn stats(&self) -> (u64, u64) {
         (self.hits, self.misses)
@@ -97,9 +97,9 @@ impl PageRequest {
     }
 }
 
-/// The `first` matches after `skip` of them, from `source(after)`: the index in order, from
-/// just after `after` (from the start for `None`). Resumes from a remembered position when one
-/// is valid, and remembers where this page ends.
+/// Returns the `first` matches after `skip` of them, from `source(after)`: the index in order, from
+/// just after `after` (from the start for `None`). Resumes from a remembered position when one is
+/// valid, and remembers where this page ends.
 ///
 /// # Errors
 ///
@@ -167,7 +167,7 @@ mod tests {
         }
     }
 
-    /// 0..n as (position, value), from just after `after`, counting how many were visited.
+    /// Yields 0..n as (position, value), from just after `after`, counting how many were visited.
     fn source(
         n: u64,
         visited: &std::cell::Cell<u64>,

@@ -22,10 +22,10 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
+use super::auth::key_from_init_payload;
 use super::protocol::{Action, Protocol, Session};
-use crate::auth::key_from_init_payload;
 use crate::schema::Viewer;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::store::UserRec;
 
 /// How long a client has to send `connection_init` (or the idle timeout, if shorter).

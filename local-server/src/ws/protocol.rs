@@ -24,7 +24,7 @@ pub(crate) enum Protocol {
 }
 
 impl Protocol {
-    /// The `Sec-WebSocket-Protocol` token.
+    /// Returns the `Sec-WebSocket-Protocol` token.
     pub(crate) fn token(self) -> &'static str {
         match self {
             Protocol::GraphqlWs => "graphql-ws",
@@ -32,7 +32,8 @@ impl Protocol {
         }
     }
 
-    /// The first protocol we speak among a `Sec-WebSocket-Protocol` list, in the client's order.
+    /// Picks the first protocol we speak among a `Sec-WebSocket-Protocol` list, in the client's
+    /// order.
     pub(crate) fn negotiate<'a>(offered: impl IntoIterator<Item = &'a str>) -> Option<Protocol> {
         offered
             .into_iter()
@@ -79,7 +80,7 @@ fn frame(v: Value) -> Action {
 }
 
 impl Session {
-    /// A new session; `keep_alive` makes `graphql-ws` send `ka` right after the ack.
+    /// Starts a session; `keep_alive` makes `graphql-ws` send `ka` right after the ack.
     pub(crate) fn new(protocol: Protocol, keep_alive: bool) -> Self {
         Session {
             protocol,
@@ -89,18 +90,18 @@ impl Session {
         }
     }
 
-    /// Whether `connection_init` was accepted.
+    /// Returns whether `connection_init` was accepted.
     pub(crate) fn is_ready(&self) -> bool {
         self.user.is_some()
     }
 
-    /// The periodic keep-alive frame, if this protocol has one and the session is ready.
+    /// Returns the periodic keep-alive frame, if this protocol has one and the session is ready.
     pub(crate) fn keep_alive_frame(&self) -> Option<Action> {
         (self.protocol == Protocol::GraphqlWs && self.is_ready())
             .then(|| frame(json!({"type": "ka"})))
     }
 
-    /// The client did not send `connection_init` in time.
+    /// Handles a client that did not send `connection_init` in time.
     pub(crate) fn on_init_timeout(&self) -> Vec<Action> {
         if self.is_ready() {
             return Vec::new();
@@ -111,7 +112,7 @@ impl Session {
         }]
     }
 
-    /// A text frame from the client. `authenticate` maps an init payload to a user.
+    /// Handles a text frame from the client. `authenticate` maps an init payload to a user.
     pub(crate) fn on_text(
         &mut self,
         text: &str,
@@ -286,8 +287,9 @@ impl Session {
         }
     }
 
-    /// A result of operation `id`. A first result with errors and no data means the operation
-    /// failed before executing (validation, access): that is an `error` frame and ends it.
+    /// Handles a result of operation `id`. A first result with errors and no data means the
+    /// operation failed before executing (validation, access): that is an `error` frame and ends
+    /// it.
     pub(crate) fn on_result(
         &mut self,
         id: &str,
@@ -318,7 +320,8 @@ impl Session {
         vec![frame(json!({"type": kind, "id": id, "payload": payload}))]
     }
 
-    /// Operation `id` ended by itself, or reached its lifetime: `complete`, and drop it.
+    /// Ends operation `id` (its stream ended, or it reached its lifetime): sends `complete` and
+    /// drops it.
     pub(crate) fn on_end(&mut self, id: &str) -> Vec<Action> {
         match self.active.remove(id) {
             Some(_) => vec![
@@ -330,7 +333,7 @@ impl Session {
     }
 }
 
-/// Close reasons must fit a control frame (123 bytes).
+/// Cuts a close reason to fit a control frame (123 bytes).
 fn truncate(s: &str) -> String {
     let mut end = s.len().min(120);
     while !s.is_char_boundary(end) {
@@ -356,7 +359,7 @@ mod tests {
     }
 
     fn auth(p: &Value) -> Option<UserRec> {
-        (crate::auth::key_from_init_payload(p) == Some("k")).then(user)
+        (crate::ws::auth::key_from_init_payload(p) == Some("k")).then(user)
     }
 
     fn sent(actions: &[Action]) -> Vec<Value> {

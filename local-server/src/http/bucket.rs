@@ -5,25 +5,13 @@
 //! Both live under `/api/label/v2`, like the endpoint: the SDK's HTTP client adds the API key
 //! to requests under it, so it sends its key when it reads an asset's content, as against Kili.
 
-use super::conn::{BUCKET_PATH, authenticate};
-use super::http::{RequestHead, Response};
-use super::server::Shared;
-use crate::store::files::BucketError;
-
-/// The name of the signed URL's token parameter.
-pub(crate) const SIGNATURE: &str = "X-Kili-Signature";
+use super::auth::authenticate;
+use super::message::{RequestHead, Response};
+use crate::shared::Shared;
+use crate::store::{BUCKET_PATH, BucketError, SIGNATURE};
 
 fn refuse(e: BucketError) -> Response {
     Response::graphql_error(e.status, e.code, &e.message)
-}
-
-fn method_not_allowed(allow: &'static str) -> Response {
-    Response::graphql_error(
-        405,
-        "METHOD_NOT_ALLOWED",
-        &format!("use {allow} on this path"),
-    )
-    .with_header("Allow", allow)
 }
 
 /// Serves `/api/label/v2/bucket/<path>`.
@@ -44,7 +32,7 @@ pub(crate) fn bucket(head: &RequestHead, body: Vec<u8>, shared: &Shared) -> Resp
             Err(e) => refuse(e),
         },
         "GET" | "HEAD" => read(head, shared, Some(path), head.query_param("id")),
-        _ => method_not_allowed("GET, HEAD, PUT"),
+        _ => Response::method_not_allowed("GET, HEAD, PUT"),
     }
 }
 
@@ -55,7 +43,7 @@ pub(crate) fn files(head: &RequestHead, shared: &Shared) -> Response {
             Some(id) => read(head, shared, None, Some(id)),
             None => Response::graphql_error(400, "BAD_REQUEST", "give the file as ?id=<fileId>"),
         },
-        _ => method_not_allowed("GET, HEAD"),
+        _ => Response::method_not_allowed("GET, HEAD"),
     }
 }
 

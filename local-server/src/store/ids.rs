@@ -12,6 +12,7 @@ pub(crate) struct IdGen {
 }
 
 impl IdGen {
+    /// Makes a generator with a per-process random seed.
     pub(crate) fn new() -> Self {
         IdGen {
             seq: 0,
@@ -19,7 +20,7 @@ impl IdGen {
         }
     }
 
-    /// A new id; `now_ms` keeps ids roughly sortable by creation time.
+    /// Makes a new id; `now_ms` keeps ids roughly sortable by creation time.
     pub(crate) fn next(&mut self, now_ms: i64) -> String {
         self.seq += 1;
         let mut id = String::with_capacity(25);
@@ -31,7 +32,7 @@ impl IdGen {
         id
     }
 
-    /// A new random API key (32 base-36 characters).
+    /// Makes a new random API key (32 base-36 characters).
     pub(crate) fn api_key(&mut self) -> String {
         let mut key = String::with_capacity(32);
         for _ in 0..4 {
@@ -41,7 +42,7 @@ impl IdGen {
         key
     }
 
-    /// splitmix64.
+    /// Draws the next random number (splitmix64).
     fn random(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
@@ -51,7 +52,7 @@ impl IdGen {
     }
 }
 
-/// A per-process random seed, from std's randomly keyed hasher and the clock.
+/// Makes a per-process random seed, from std's randomly keyed hasher and the clock.
 fn seed() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_i64(crate::time::now_ms());

@@ -1,4 +1,7 @@
-//! GraphQL enums, named and spelled as Kili's.
+//! The kinds a record carries: a label's type, a project's input type, an asset's status.
+//!
+//! Named and spelled as Kili's, on the wire and in the data file; they derive GraphQL's `Enum`
+//! so that the schema serves them as they are (their docs are the schema's descriptions).
 
 use async_graphql::Enum;
 use serde::{Deserialize, Serialize};
@@ -16,7 +19,7 @@ pub(crate) enum LabelType {
 }
 
 impl LabelType {
-    /// The name on the wire (`DEFAULT`, ...), for messages.
+    /// Returns the name on the wire (`DEFAULT`, ...), for messages.
     pub(crate) fn wire_name(self) -> &'static str {
         match self {
             LabelType::Autosave => "AUTOSAVE",
@@ -27,8 +30,8 @@ impl LabelType {
         }
     }
 
-    /// Whether `deleteLabels` may delete a label of this type (as on Kili: only `PREDICTION`
-    /// and `INFERENCE`).
+    /// Returns whether `deleteLabels` may delete a label of this type (as on Kili: only
+    /// `PREDICTION` and `INFERENCE`).
     pub(crate) fn is_deletable(self) -> bool {
         matches!(self, LabelType::Prediction | LabelType::Inference)
     }

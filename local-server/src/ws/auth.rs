@@ -1,19 +1,9 @@
-//! Where clients put their API key: the HTTP `Authorization: X-API-Key: <key>` header, and the
-//! WebSocket `connection_init` payload (`Authorization` or `headers.Authorization`).
+//! Where a WebSocket client puts its API key: the `connection_init` payload, as `Authorization`
+//! or `headers.Authorization`, with the value an HTTP `Authorization` header would have.
 
-/// The key in an `Authorization` header value `X-API-Key: <key>` (prefix case-insensitive).
-pub(crate) fn key_from_authorization(value: &str) -> Option<&str> {
-    let value = value.trim();
-    let prefix = "x-api-key:";
-    let head = value.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(prefix) {
-        return None;
-    }
-    let key = value[prefix.len()..].trim();
-    (!key.is_empty()).then_some(key)
-}
+use crate::http::key_from_authorization;
 
-/// The key in a `connection_init` payload: `Authorization`, else `headers.Authorization`
+/// Returns the key in a `connection_init` payload: `Authorization`, else `headers.Authorization`
 /// (header names case-insensitive).
 pub(crate) fn key_from_init_payload(payload: &serde_json::Value) -> Option<&str> {
     fn lookup(obj: &serde_json::Value) -> Option<&str> {
@@ -37,15 +27,6 @@ pub(crate) fn key_from_init_payload(payload: &serde_json::Value) -> Option<&str>
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn header_forms() {
-        assert_eq!(key_from_authorization("X-API-Key: abc"), Some("abc"));
-        assert_eq!(key_from_authorization("x-api-key:abc "), Some("abc"));
-        assert_eq!(key_from_authorization("Bearer abc"), None);
-        assert_eq!(key_from_authorization("X-API-Key: "), None);
-        assert_eq!(key_from_authorization("é"), None);
-    }
 
     #[test]
     fn payload_forms() {

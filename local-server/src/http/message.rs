@@ -32,7 +32,7 @@ pub(crate) enum Parse {
 }
 
 impl RequestHead {
-    /// The first header with this name (case-insensitive).
+    /// Returns the first header with this name (case-insensitive).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -40,7 +40,7 @@ impl RequestHead {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether a header holds `token` in its comma-separated list (case-insensitive).
+    /// Returns whether a header holds `token` in its comma-separated list (case-insensitive).
     pub(crate) fn header_has_token(&self, name: &str, token: &str) -> bool {
         self.headers
             .iter()
@@ -49,7 +49,7 @@ impl RequestHead {
             .any(|t| t.trim().eq_ignore_ascii_case(token))
     }
 
-    /// The first value of a query parameter (not percent-decoded: the server's own URLs use
+    /// Returns the first value of a query parameter (not percent-decoded: the server's own URLs use
     /// none of the characters that need it).
     pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
         self.query
@@ -59,7 +59,7 @@ impl RequestHead {
             .map(|(_, v)| v)
     }
 
-    /// Whether the connection stays open after the response.
+    /// Returns whether the connection stays open after the response.
     pub(crate) fn keep_alive(&self) -> bool {
         if self.header_has_token("connection", "close") {
             false
@@ -68,8 +68,8 @@ impl RequestHead {
         }
     }
 
-    /// The declared body length: `Ok(0)` without a body, an error for chunked bodies or a bad
-    /// `Content-Length`.
+    /// Returns the declared body length: `Ok(0)` without a body, an error for chunked bodies or a
+    /// bad `Content-Length`.
     pub(crate) fn content_length(&self) -> Result<usize, u16> {
         if self.header("transfer-encoding").is_some() {
             return Err(411);
@@ -136,7 +136,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Parse {
     }
 }
 
-/// The reason phrase of the statuses this server sends.
+/// Returns the reason phrase of the statuses this server sends.
 pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
@@ -173,12 +173,12 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    /// A JSON response.
+    /// Makes a JSON response.
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
         Response::bytes(status, Some("application/json"), body)
     }
 
-    /// A response with this body and content type.
+    /// Makes a response with this body and content type.
     pub(crate) fn bytes(status: u16, content_type: Option<&str>, body: Vec<u8>) -> Self {
         Response {
             status,
@@ -191,13 +191,14 @@ impl Response {
         }
     }
 
-    /// The same response without its body, for `HEAD`.
+    /// Turns the response into an answer to `HEAD`: the same headers, no body.
     pub(crate) fn head_only(mut self) -> Self {
         self.head_only = true;
         self
     }
 
-    /// A GraphQL-shaped error: `{"errors":[{"message":..,"extensions":{"code":..}}],"data":null}`.
+    /// Makes a GraphQL-shaped error:
+    /// `{"errors":[{"message":..,"extensions":{"code":..}}],"data":null}`.
     pub(crate) fn graphql_error(status: u16, code: &str, message: &str) -> Self {
         let body = serde_json::json!({
             "errors": [{"message": message, "extensions": {"code": code}}],
@@ -206,17 +207,29 @@ impl Response {
         Response::json(status, body.to_string().into_bytes())
     }
 
+    /// Makes a `405` naming the methods the path takes, in `Allow` too.
+    pub(crate) fn method_not_allowed(allow: &str) -> Self {
+        Response::graphql_error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            &format!("use {allow} on this path"),
+        )
+        .with_header("Allow", allow)
+    }
+
+    /// Adds a header.
     pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
 
+    /// Marks the response as the last of its connection.
     pub(crate) fn closing(mut self) -> Self {
         self.close = true;
         self
     }
 
-    /// The whole response as bytes, so it goes out in one write (no Nagle delay).
+    /// Returns the whole response as bytes, so it goes out in one write (no Nagle delay).
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body.len() + 160);
         out.extend_from_slice(
