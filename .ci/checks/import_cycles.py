@@ -54,14 +54,26 @@ def strip_tests(text):
     return "".join(out)
 
 
-def expand_use(text):
-    """Yields the full paths (`crate::a::b::Item`) that `use` trees name, then inline paths."""
-    for m in re.finditer(r"\buse\s+((?:crate|super|self)::[^;]*);", text, re.S):
+def expand_use(text, children=()):
+    """Yields the full paths (`crate::a::b::Item`) that `use` trees name, then inline paths.
+    A path that starts with the name of a child module (`use journal::Journal`, or
+    `journal::open()`) is that child's (`self::journal::...`)."""
+    heads = "crate|super|self" + "".join("|" + re.escape(c) for c in children)
+    for m in re.finditer(r"\buse\s+((?:" + heads + r")::[^;]*);", text, re.S):
         for path in flatten(re.sub(r"\s+", "", m.group(1))):
-            yield path
+            yield own(path, children)
     body = re.sub(r"\buse\s+[^;]*;", "", text)
     for m in PATH.finditer(body):
         yield m.group(1) + m.group(2)
+    for child in children:
+        for m in re.finditer(r"(?<![\w:])" + re.escape(child) + r"((?:::\w+)+)", body):
+            yield "self::" + child + m.group(1)
+
+
+def own(path, children):
+    """`child::x` as `self::child::x`."""
+    head = path.split("::")[0]
+    return "self::" + path if head in children else path
 
 
 def flatten(tree):
@@ -127,7 +139,8 @@ def main():
                     reexports[(k, name)] = p
         edges = {k: set() for k in mods}
         for k, t in texts.items():
-            for p in expand_use(t):
+            children = [c for c in re.findall(r"\bmod\s+(\w+)\s*;", t) if k + (c,) in mods]
+            for p in expand_use(t, children):
                 target, rest = resolve(p, k, mods)
                 seen = set()
                 while rest and (target, rest[0]) in reexports and (target, rest[0]) not in seen:

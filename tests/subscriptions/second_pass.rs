@@ -865,17 +865,43 @@ fn no_callback_after_close_even_with_a_zero_timeout() {
 // take much longer.
 #[test]
 fn the_constructor_never_blocks_past_its_bound() {
-    // Refuses every subscription (4403) and never answers HTTP.
-    let ws = WsPeer::start(|mut peer| {
-        if peer.read_json().is_some() {
-            let _ = peer.ws.close(Some(tungstenite::protocol::CloseFrame {
-                code: tungstenite::protocol::frame::coding::CloseCode::from(4403),
-                reason: "forbidden".into(),
-            }));
+    // Refuses every subscription (4403), and never answers HTTP: the key check the client
+    // makes after a refusal would wait for the request timeout (60 s) and retry.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!(
+        "http://{}/api/label/v2/graphql",
+        listener.local_addr().unwrap()
+    );
+    let (hold_tx, hold) = bounded::<()>(0);
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let hold = hold.clone();
+            std::thread::spawn(move || {
+                let mut head = [0u8; 3];
+                if tcp.peek(&mut head).is_ok() && &head == b"GET" {
+                    let echo = |req: &tungstenite::handshake::server::Request,
+                                mut resp: tungstenite::handshake::server::Response| {
+                        if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+                            resp.headers_mut().insert("Sec-WebSocket-Protocol", p.clone());
+                        }
+                        Ok(resp)
+                    };
+                    if let Ok(mut ws) = tungstenite::accept_hdr(tcp, echo) {
+                        let _ = ws.read();
+                        let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
+                            code: tungstenite::protocol::frame::coding::CloseCode::from(4403),
+                            reason: "forbidden".into(),
+                        }));
+                        let _ = ws.flush();
+                    }
+                }
+                // Anything else (the key check over HTTP) is never answered.
+                let _ = hold.recv();
+            });
         }
-        peer.hold();
     });
-    let kili = builder("k", ws.endpoint())
+    let ws = endpoint;
+    let kili = builder("k", ws)
         .connect_timeout(Duration::from_millis(300))
         .request_timeout(Duration::from_secs(60))
         .build()
@@ -898,6 +924,7 @@ fn the_constructor_never_blocks_past_its_bound() {
         .recv_timeout(Duration::from_secs(15))
         .expect("the constructor returned");
     assert!(outcome.is_err(), "{outcome:?}");
+    drop(hold_tx);
 }
 
 // A connection that stayed up longer than the largest backoff delay starts the count over:
