@@ -893,15 +893,16 @@ fn the_constructor_never_blocks_past_its_bound() {
             let hold = hold.clone();
             std::thread::spawn(move || {
                 let mut head = [0u8; 3];
-                if tcp.peek(&mut head).is_ok() && &head == b"GET" {
-                    if let Ok(mut ws) = tungstenite::accept_hdr(tcp, echo_protocol) {
-                        let _ = ws.read();
-                        let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
-                            code: tungstenite::protocol::frame::coding::CloseCode::from(4403),
-                            reason: "forbidden".into(),
-                        }));
-                        let _ = ws.flush();
-                    }
+                if tcp.peek(&mut head).is_ok()
+                    && &head == b"GET"
+                    && let Ok(mut ws) = tungstenite::accept_hdr(tcp, echo_protocol)
+                {
+                    let _ = ws.read();
+                    let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
+                        code: tungstenite::protocol::frame::coding::CloseCode::from(4403),
+                        reason: "forbidden".into(),
+                    }));
+                    let _ = ws.flush();
                 }
                 // Anything else (the key check over HTTP) is never answered.
                 let _ = hold.recv();
