@@ -268,6 +268,7 @@ mod common;
 mod error;
 mod models;
 mod subscription;
+mod webhook;
 
 pub use client::Paginated;
 pub use client::ops::asset_updates::AssetUpdate;
@@ -290,3 +291,6 @@ pub use subscription::{
 /// The channel errors of [`EventStream`]'s `recv` methods (from `crossbeam-channel`, whose
 /// receiver [`EventStream::receiver`] exposes on purpose, for `select!`).
 pub use subscription::{RecvError, RecvTimeoutError, TryRecvError};
+pub use webhook::{
+    ReceiverStats, WebhookEvent, WebhookEventType, WebhookReceiver, WebhookReceiverBuilder,
+};

@@ -19,9 +19,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use crate::common::hash::WordHasher;
 use crate::error::{Error, Result};
 use crate::models::Label;
-use crate::subscription::feed::hash::WordHasher;
 use crate::subscription::feed::small_str::SmallStr;
 
 /// Entries per chunk of the recent set.

@@ -27,7 +27,7 @@ use crate::models::{Label, LabelFromText};
 use crate::subscription::events::{EventOrigin, LabelEvent};
 use crate::subscription::feed::catch_up::{self, Flow, Source};
 use crate::subscription::feed::checkpoint::{Checkpoint, Entry, Recent, digest};
-use crate::subscription::feed::hash::IdMap;
+use crate::subscription::feed::small_str::IdMap;
 use crate::subscription::feed::small_str::SmallStr;
 
 /// Labels per catch-up request (the SDK's page size).

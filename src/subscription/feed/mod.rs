@@ -2,8 +2,7 @@
 //! document ([`raw`]), or labels ([`labels`]) decoded straight from the frame, with a
 //! [`catch_up`] after gaps (over the client's label query, [`source`]), a [`checkpoint`] after
 //! each event, and the overlap between a catch-up and the live stream. Also the label
-//! subscription's [`document`], and the small id types of the label path ([`hash`],
-//! [`small_str`]).
+//! subscription's [`document`], and the small id types of the label path ([`small_str`]).
 //!
 //! Knows nothing of sockets or threads: the worker hands it decoded payloads and the
 //! connection's [`Context`]. Uses the client (for the catch-up's reads), the models and the
@@ -12,7 +11,6 @@
 pub(crate) mod catch_up;
 pub(crate) mod checkpoint;
 mod document;
-pub(crate) mod hash;
 mod labels;
 mod overlap;
 mod raw;

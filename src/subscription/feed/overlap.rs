@@ -30,7 +30,7 @@ use std::collections::VecDeque;
 use std::time::SystemTime;
 
 use crate::models::Label;
-use crate::subscription::feed::hash::IdMap;
+use crate::subscription::feed::small_str::IdMap;
 use crate::subscription::feed::small_str::SmallStr;
 
 /// The versions one page of a catch-up delivered, waiting for its marker's answer.

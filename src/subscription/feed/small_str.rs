@@ -6,10 +6,16 @@
 //! allocation on one thread freed on the other, or a reference count both threads write.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
+
+use crate::common::hash::WordHasher;
+
+/// A map keyed by label id.
+pub(crate) type IdMap<V> = HashMap<SmallStr, V, BuildHasherDefault<WordHasher>>;
 
 /// The longest string kept inline.
 const INLINE: usize = 30;

@@ -1,16 +1,11 @@
 //! Fast non-cryptographic hashing, one word (8 bytes) at a time: the label-id maps of a label
-//! feed, and the digest of a label version that checkpoints store.
+//! feed, the digest of a label version that checkpoints store, and the keys a webhook receiver
+//! remembers.
 //!
 //! Label ids come from the server the client already trusts with its data, so hash flooding is
 //! not a concern here; speed is, since every event is hashed several times.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-use crate::subscription::feed::small_str::SmallStr;
-
-/// A map keyed by label id.
-pub(crate) type IdMap<V> = HashMap<SmallStr, V, BuildHasherDefault<WordHasher>>;
+use std::hash::Hasher;
 
 /// Multiplier of the word mix (FxHash's).
 const K: u64 = 0x517c_c1b7_2722_0a95;

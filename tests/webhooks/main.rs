@@ -1,0 +1,17 @@
+//! Kili's HTTP webhooks over real sockets: the receiver against raw HTTP clients (secrets,
+//! limits, slow clients, redeliveries, failures, restarts), and end to end against the local
+//! server's deliveries. One test binary (each binary costs a link).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod hostile;
+mod receiver;
+
+/// `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
