@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Sections: `throughput`, `hotpath`, `backpressure`, `cli`, `latency`, `control`, `scale`,
-//! `http`, `python` (with the whole read of 100,000 labels against the SDK), `catchup`.
+//! `http`, `python` (with the whole read of 100,000 labels against the SDK), `catchup`,
+//! `webhooks`.
 
 mod sections;
 mod support;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use support::report::Report;
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "throughput",
     "hotpath",
     "backpressure",
@@ -28,6 +29,7 @@ const SECTIONS: [&str; 10] = [
     "http",
     "python",
     "catchup",
+    "webhooks",
 ];
 
 fn main() {
@@ -93,6 +95,9 @@ fn main() {
     }
     if on("catchup") {
         sections::catchup::run(&mut report, n(100_000));
+    }
+    if on("webhooks") {
+        sections::webhooks::run(&mut report, n(20_000), 5);
     }
     report.note(format!(
         "Load average (1 min) at start / end: {load_before} / {} on {} CPUs.",

@@ -11,3 +11,4 @@ pub mod latency;
 pub mod python;
 pub mod scale;
 pub mod throughput;
+pub mod webhooks;

@@ -3,13 +3,16 @@
 //! {...}, "asset_id": ...}}`; every part may be missing, and an event type this crate does not
 //! know is kept, not refused. Pure: no IO.
 
+use std::borrow::Cow;
 use std::hash::Hasher as _;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::common::hash::WordHasher;
 use crate::error::{Error, Result};
-use crate::models::Label;
+use crate::models::{Label, LabelFromText, RawJson};
 
 /// What happened, as the webhook's `eventType` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +63,7 @@ impl WebhookEventType {
 /// assert_eq!(event.project_id(), Some("p1"));
 /// assert_eq!(event.label().map(|l| l.id()), Some("l1"));
 /// assert_eq!(event.asset_id(), Some("a1"));
+/// assert_eq!(event.body().parse()?["logPayload"]["runId"], "r1");
 /// # Ok::<(), kili::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -69,7 +73,40 @@ pub struct WebhookEvent {
     project_id: Option<String>,
     asset_id: Option<String>,
     label: Option<Label>,
-    body: Value,
+    /// The digest of the label's (else the payload's) text, for a label without a version.
+    digest: u64,
+    body: Box<str>,
+}
+
+/// The body as sent, read in one pass; the label stays raw until decoded on its own.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(default, rename = "eventType", borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(default, rename = "logPayload", borrow)]
+    log: Option<Log<'a>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Log<'a> {
+    #[serde(default, rename = "runId", borrow)]
+    run_id: Option<Cow<'a, str>>,
+    #[serde(default, rename = "projectId", borrow)]
+    project_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(default, borrow)]
+    label: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    asset_id: Option<Cow<'a, str>>,
+    #[serde(default, rename = "assetId", borrow)]
+    asset_id_camel: Option<Cow<'a, str>>,
+    #[serde(default, rename = "projectId", borrow)]
+    project_id: Option<Cow<'a, str>>,
 }
 
 impl WebhookEvent {
@@ -77,32 +114,43 @@ impl WebhookEvent {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] if the body is not a JSON object, or its `payload.label` is not a
+    /// [`Error::Decode`] if the body is not a JSON object of the webhook's shape (a string
+    /// `eventType`, objects for `logPayload` and `payload`), or its `payload.label` is not a
     /// label (an object with a string `id`).
     pub fn from_body(body: &[u8]) -> Result<WebhookEvent> {
-        let body: Value =
-            serde_json::from_slice(body).map_err(|e| Error::decode("a webhook body", e))?;
-        if !body.is_object() {
-            return Err(Error::decode("a webhook body", "not a JSON object"));
-        }
-        let text =
-            |v: &Value, path: &str| v.pointer(path).and_then(Value::as_str).map(str::to_owned);
-        let label = match body.pointer("/payload/label") {
-            None | Some(Value::Null) => None,
-            Some(label) => Some(Label::from_json(label)?),
+        let text = std::str::from_utf8(body).map_err(|e| Error::decode("a webhook body", e))?;
+        let wire: Wire<'_> =
+            serde_json::from_str(text).map_err(|e| Error::decode("a webhook body", e))?;
+        let owned = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);
+        let (log_run, log_project) = wire.log.map_or((None, None), |l| (l.run_id, l.project_id));
+        let (label, asset_id, project_id, digest) = match wire.payload {
+            None => (None, None, None, digest_of(b"")),
+            Some(raw) if raw.get() == "null" => (None, None, None, digest_of(b"null")),
+            Some(raw) => {
+                let p: Payload<'_> = serde_json::from_str(raw.get())
+                    .map_err(|e| Error::decode("a webhook's payload", e))?;
+                let label = match p.label {
+                    Some(raw) if raw.get() != "null" => Some(
+                        serde_json::from_str::<LabelFromText>(raw.get())
+                            .map_err(|e| Error::decode("a webhook's label", e))?
+                            .0,
+                    ),
+                    _ => None,
+                };
+                let digest = digest_of(p.label.unwrap_or(raw).get().as_bytes());
+                (label, p.asset_id.or(p.asset_id_camel), p.project_id, digest)
+            }
         };
+        let asset_id = owned(asset_id)
+            .or_else(|| label.as_ref().and_then(|l| l.asset_id().map(str::to_owned)));
         Ok(WebhookEvent {
-            event_type: WebhookEventType::from_wire(
-                body.get("eventType").and_then(Value::as_str).unwrap_or(""),
-            ),
-            run_id: text(&body, "/logPayload/runId"),
-            project_id: text(&body, "/logPayload/projectId")
-                .or_else(|| text(&body, "/payload/projectId")),
-            asset_id: text(&body, "/payload/asset_id")
-                .or_else(|| text(&body, "/payload/assetId"))
-                .or_else(|| label.as_ref().and_then(|l| l.asset_id().map(str::to_owned))),
+            event_type: WebhookEventType::from_wire(wire.event_type.as_deref().unwrap_or("")),
+            run_id: owned(log_run),
+            project_id: owned(log_project.or(project_id)),
+            asset_id,
             label,
-            body,
+            digest,
+            body: text.into(),
         })
     }
 
@@ -133,31 +181,33 @@ impl WebhookEvent {
         self.label.as_ref()
     }
 
-    /// Returns the whole body, as received.
-    pub fn body(&self) -> &Value {
-        &self.body
+    /// Returns the whole body, as received (parse it with [`RawJson::parse`]).
+    pub fn body(&self) -> RawJson<'_> {
+        RawJson::new(&self.body)
     }
 
     /// Returns what identifies this event across redeliveries: its type, its label's id, and
-    /// the label's `version` (or, without one, a digest of the label; without a label, of the
-    /// payload).
+    /// the label's `version` (or, without one, a digest of the label as sent; without a
+    /// label, of the payload).
     pub(crate) fn key(&self) -> String {
         let label_id = self.label.as_ref().map_or("", |l| l.id());
-        let version = match self.body.pointer("/payload/label/version") {
-            Some(Value::Number(n)) => n.to_string(),
-            _ => {
-                let part = self
-                    .body
-                    .pointer("/payload/label")
-                    .or_else(|| self.body.get("payload"))
-                    .unwrap_or(&Value::Null);
-                let mut h = WordHasher::default();
-                h.write(part.to_string().as_bytes());
-                format!("#{:016x}", h.finish())
-            }
-        };
-        format!("{}\t{label_id}\t{version}", self.event_type.as_str())
+        let version = self.label.as_ref().and_then(|l| l.extra().get("version"));
+        match version {
+            Some(Value::Number(n)) => format!("{}\t{label_id}\t{n}", self.event_type.as_str()),
+            _ => format!(
+                "{}\t{label_id}\t#{:016x}",
+                self.event_type.as_str(),
+                self.digest
+            ),
+        }
     }
+}
+
+/// Returns a stable digest of some text.
+fn digest_of(bytes: &[u8]) -> u64 {
+    let mut h = WordHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 #[cfg(test)]
@@ -181,7 +231,7 @@ mod tests {
             (None, None, None)
         );
         assert!(e.label().is_none());
-        assert_eq!(e.body()["payload"]["x"], 1);
+        assert_eq!(e.body().parse().unwrap()["payload"]["x"], 1);
         let e = event(json!({}));
         assert_eq!(e.event_type().as_str(), "");
     }
@@ -193,6 +243,8 @@ mod tests {
             b"[1]",
             b"\"x\"",
             br#"{"payload": {"label": {"no": "id"}}}"#,
+            br#"{"eventType": 3}"#,
+            br#"{"payload": 3}"#,
         ] {
             assert!(WebhookEvent::from_body(bad).is_err(), "{bad:?}");
         }

@@ -275,7 +275,11 @@ fn the_stream_form_hands_events_in_and_ends_at_close() {
     let mut versions = Vec::new();
     while versions.len() < 5 {
         if let Ok(StreamEvent::Event(e)) = events.recv_timeout(PATIENCE) {
-            versions.push(e.body()["payload"]["label"]["version"].as_u64().unwrap());
+            versions.push(
+                e.body().parse().unwrap()["payload"]["label"]["version"]
+                    .as_u64()
+                    .unwrap(),
+            );
         }
     }
     assert_eq!(versions, [1, 2, 3, 4, 5]);
