@@ -115,7 +115,7 @@ fn cpu_per_event(events: usize, round: usize, server: Server) -> f64 {
 
 /// POSTs `n` distinct events over one keep-alive connection; returns its own CPU time.
 fn load(addr: SocketAddr, n: usize, id: usize) -> Duration {
-    let cpu0 = thread_cpu();
+    let cpu0 = procfs::thread_cpu_time();
     let stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).ok();
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
@@ -145,7 +145,7 @@ fn load(addr: SocketAddr, n: usize, id: usize) -> Duration {
         read_response(&mut reader);
     }
     let _ = started;
-    thread_cpu().saturating_sub(cpu0)
+    procfs::thread_cpu_time().saturating_sub(cpu0)
 }
 
 /// Reads one response (status line, headers, a Content-Length body); panics unless 200.
@@ -172,16 +172,4 @@ fn read_response(r: &mut BufReader<TcpStream>) {
     }
     let mut body = vec![0u8; length];
     r.read_exact(&mut body).expect("body");
-}
-
-/// The calling thread's CPU time (user + system), from `/proc/thread-self/stat`.
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-        .sum();
-    Duration::from_millis(ticks * 10)
 }

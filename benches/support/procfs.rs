@@ -42,7 +42,17 @@ pub fn thread_count() -> usize {
 /// User plus system CPU time of this process (all threads), from `/proc/self/stat`
 /// (10 ms resolution).
 pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu("/proc/self/stat")
+}
+
+/// User plus system CPU time of the calling thread, from `/proc/thread-self/stat`.
+pub fn thread_cpu_time() -> Duration {
+    stat_cpu("/proc/thread-self/stat")
+}
+
+/// The `utime` plus `stime` of a `stat` file.
+fn stat_cpu(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();

@@ -276,7 +276,7 @@ impl Packer {
         self.since(start)
     }
 
-    /// The span of what was pushed since `start`.
+    /// Returns the span of what was pushed since `start`.
     fn since(&self, start: usize) -> Span {
         // The total length was checked to fit in `u32` before packing.
         Span {
@@ -289,7 +289,7 @@ impl Packer {
         s.map(|s| self.put(s))
     }
 
-    /// A JSON-valued field; `None` if its text is blank.
+    /// Pushes a JSON-valued field; `None` if its text is blank.
     fn put_json(&mut self, field: &JsonField<'_>) -> std::result::Result<Option<Span>, String> {
         let start = self.text.len();
         match field {
@@ -463,7 +463,7 @@ enum JsonField<'de> {
     Literal(&'de str),
 }
 
-/// The `jsonResponse` of a label read from text, as it stands there: a string literal (the
+/// Reads the `jsonResponse` of a label from text, as it stands there: a string literal (the
 /// usual), `null`, or a value sent already structured (kept as its compact JSON text).
 fn json_field<E: de::Error>(raw: &RawValue) -> std::result::Result<Option<JsonField<'_>>, E> {
     let t = raw.get().trim();

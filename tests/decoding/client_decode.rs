@@ -13,7 +13,6 @@ use parking_lot::Mutex;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::cases;
 use crate::support::*;
 
 /// The keys the decoders look at (the crate's default fields, and the members of responses

@@ -20,7 +20,6 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use tungstenite::Message;
 
-use crate::cases;
 use crate::support::*;
 
 /// What the server sends after the probe's answer, on the first connection of a case.

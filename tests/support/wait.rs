@@ -36,3 +36,11 @@ pub fn holds_for(during: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Returns `PROPTEST_CASES` if set, else `default`: how many cases a property test runs.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

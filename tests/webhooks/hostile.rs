@@ -10,7 +10,6 @@ use kili::{WebhookEvent, WebhookReceiver};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::cases;
 use crate::support::*;
 
 const SECRET: &str = "Bearer s3cret";

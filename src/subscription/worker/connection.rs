@@ -146,7 +146,7 @@ impl<F: Feed> Worker<F> {
         self.gap_started = Some(self.gap_started.map_or(start, |g| g.min(start)));
     }
 
-    /// The loop of one open connection.
+    /// Runs the loop of one open connection.
     fn run_connection(&mut self, conn: &mut Connection) -> Next {
         let conn = &mut *conn;
         let mut actions = conn.machine.handle(Input::Opened);
