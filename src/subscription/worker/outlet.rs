@@ -125,15 +125,17 @@ impl<E> Outlet<E> {
         }
         match &mut self.sink {
             Sink::Callback(f) => {
-                let outcome = self
-                    .shared
-                    .run_callback(|| catch_unwind(AssertUnwindSafe(|| f(&event))));
+                let counters = &self.shared.counters;
+                let outcome = self.shared.run_callback(|| {
+                    // Counted before it runs: what the callback sees of the stats includes it.
+                    Counters::bump(&counters.delivered);
+                    catch_unwind(AssertUnwindSafe(|| f(&event)))
+                });
                 let Some(outcome) = outcome else {
                     // A close began just now: no callback after it.
                     Counters::bump(&self.shared.counters.dropped_while_paused);
                     return false;
                 };
-                Counters::bump(&self.shared.counters.delivered);
                 if let Err(panic) = outcome {
                     let error = Error::panicked("the callback", panic.as_ref());
                     Counters::bump(&self.shared.counters.callback_panics);
