@@ -50,6 +50,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod builder;
+mod builder_webhooks;
 mod error;
 mod http;
 mod listener;
@@ -60,6 +61,8 @@ mod settings;
 mod shared;
 mod store;
 mod time;
+mod webhook_targets;
+mod webhooks;
 mod ws;
 
 pub use builder::{DEFAULT_EMAIL, LocalServerBuilder};
