@@ -75,9 +75,13 @@ impl ServerState {
             .collect()
     }
 
-    /// Returns a webhook (as it is now) and its pending deliveries, oldest first; `None` once
-    /// it is deleted.
-    pub(crate) fn webhook_work(&self, plugin_id: &str) -> Option<(PluginRec, Vec<DeliveryRec>)> {
+    /// Returns a webhook (as it is now) and its pending deliveries, oldest first (only the
+    /// oldest unless `all`); `None` once it is deleted.
+    pub(crate) fn webhook_work(
+        &self,
+        plugin_id: &str,
+        all: bool,
+    ) -> Option<(PluginRec, Vec<DeliveryRec>)> {
         let d = self.read();
         let plugin = d.hooks.by_id(plugin_id)?.clone();
         let pending = d
@@ -85,6 +89,7 @@ impl ServerState {
             .pending
             .values()
             .filter(|x| x.plugin_id == plugin_id)
+            .take(if all { usize::MAX } else { 1 })
             .cloned()
             .collect();
         Some((plugin, pending))

@@ -103,6 +103,8 @@ pub(crate) struct Hooks {
     pub(crate) plugins: Vec<PluginRec>,
     /// Pending deliveries by `seq`.
     pub(crate) pending: BTreeMap<u64, DeliveryRec>,
+    /// The `seq` of each pending delivery, by its id (`runId`).
+    by_run: HashMap<String, u64>,
     /// Per (plugin id, project id): the latest [`MAX_LOGS`] lines, oldest first.
     pub(crate) logs: HashMap<(String, String), VecDeque<PluginLogRec>>,
     last_seq: u64,
@@ -136,22 +138,35 @@ impl Hooks {
     /// Removes a webhook with its pending deliveries and logs.
     pub(super) fn remove(&mut self, id: &str) {
         self.plugins.retain(|p| p.id != id);
-        self.pending.retain(|_, d| d.plugin_id != id);
+        self.drop_pending(|d| d.plugin_id == id);
         self.logs.retain(|(plugin, _), _| plugin != id);
+    }
+
+    /// Drops the pending deliveries `gone` selects.
+    fn drop_pending(&mut self, gone: impl Fn(&DeliveryRec) -> bool) {
+        let by_run = &mut self.by_run;
+        self.pending.retain(|_, d| {
+            let keep = !gone(d);
+            if !keep {
+                by_run.remove(&d.id);
+            }
+            keep
+        });
     }
 
     /// Adds pending deliveries.
     pub(super) fn add(&mut self, deliveries: &[DeliveryRec]) {
         for d in deliveries {
             self.last_seq = self.last_seq.max(d.seq);
+            self.by_run.insert(d.id.clone(), d.seq);
             self.pending.insert(d.seq, d.clone());
         }
     }
 
     /// Logs an attempt; a `done` one ends its delivery.
     pub(super) fn attempt(&mut self, log: &PluginLogRec, done: bool) {
-        if done {
-            self.pending.retain(|_, d| d.id != log.run_id);
+        if done && let Some(seq) = self.by_run.remove(&log.run_id) {
+            self.pending.remove(&seq);
         }
         let lines = self
             .logs
@@ -168,7 +183,7 @@ impl Hooks {
         for p in &mut self.plugins {
             p.project_ids.retain(|id| id != project_id);
         }
-        self.pending.retain(|_, d| d.project_id != project_id);
+        self.drop_pending(|d| d.project_id == project_id);
         self.logs.retain(|(_, project), _| project != project_id);
     }
 }

@@ -33,11 +33,12 @@ pub(super) fn run(shared: &EngineShared, plugin_id: &str) {
     let mut retries: HashMap<String, Retry> = HashMap::new();
     let mut seen = shared.state.outbox_rings();
     while !shared.is_stopping() {
-        let Some((plugin, pending)) = shared.state.webhook_work(plugin_id) else {
+        let reorder = shared.settings.reorder;
+        let Some((plugin, pending)) = shared.state.webhook_work(plugin_id, reorder) else {
             return;
         };
         retries.retain(|id, _| pending.iter().any(|p| p.id == *id));
-        match pick(&pending, &retries, shared.settings.reorder, Instant::now()) {
+        match pick(&pending, &retries, reorder, Instant::now()) {
             Pick::Ready(i) => attempt(shared, &plugin, &pending[i], &mut retries),
             Pick::Wait(until) => seen = shared.state.wait_outbox(seen, until),
         }
