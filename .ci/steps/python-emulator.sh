@@ -2,7 +2,9 @@
 # The official Kili Python SDK (unmodified, full start-up checks, empty HOME) runs its everyday
 # flows against the kili-local-server binary and checks what it reads back: raw text and local
 # files uploaded through signed URLs and served back byte for byte, json_content, metadata,
-# predictions with their model name, updated asset properties, deleted labels, error paths.
+# predictions with their model name, updated asset properties, deleted labels, error paths,
+# and the webhooks recipe (a webhook POSTing to a receiver in the script, issues, send back to
+# queue, plugin logs).
 # The server runs on a data file, and is stopped with SIGTERM at the end: it must exit 0.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -15,6 +15,7 @@ use crate::server::{LocalServer, public_addr};
 use crate::settings::LabelSettings;
 use crate::shared::{Config, Shared};
 use crate::store::{ServerState, StoreError};
+use crate::webhooks::{DeliverySettings, Engine, WebhookOptions};
 
 /// The email of the first user (the one of [`LocalServerBuilder::api_key`]).
 pub const DEFAULT_EMAIL: &str = "user@local.kili";
@@ -80,6 +81,8 @@ pub struct LocalServerBuilder {
     upload_local_data: bool,
     state: Option<ServerState>,
     data_file: Option<PathBuf>,
+    /// The webhook settings, set in `builder_webhooks.rs`.
+    pub(crate) webhooks: WebhookOptions,
 }
 
 impl fmt::Debug for LocalServerBuilder {
@@ -98,6 +101,7 @@ impl fmt::Debug for LocalServerBuilder {
             .field("shuffle_label_pages", &self.shuffle_label_pages)
             .field("upload_local_data", &self.upload_local_data)
             .field("data_file", &self.data_file)
+            .field("webhooks", &self.webhooks)
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +124,7 @@ impl Default for LocalServerBuilder {
             upload_local_data: true,
             state: None,
             data_file: None,
+            webhooks: WebhookOptions::default(),
         }
     }
 }
@@ -345,6 +350,10 @@ impl LocalServerBuilder {
             crate::time::now_ms(),
         )
         .map_err(Error::invalid)?;
+        let deliveries = self
+            .webhooks
+            .settings(self.host.is_loopback())
+            .map_err(Error::invalid)?;
         let (state, owns_journal) = match (self.state.take(), &self.data_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
@@ -355,18 +364,19 @@ impl LocalServerBuilder {
             (None, Some(path)) => (ServerState::open_data_file(path)?, true),
             (None, None) => (ServerState::new(), false),
         };
-        let started = self.serve(state.clone(), label_settings, owns_journal);
+        let started = self.serve(state.clone(), label_settings, deliveries, owns_journal);
         if started.is_err() && owns_journal {
             state.detach_journal();
         }
         started
     }
 
-    /// Adds the users, binds, and starts the accept thread.
+    /// Adds the users, starts the webhook deliveries, binds, and starts the accept thread.
     fn serve(
         self,
         state: ServerState,
         label_settings: LabelSettings,
+        deliveries: DeliverySettings,
         owns_journal: bool,
     ) -> Result<LocalServer> {
         let key = match self.api_key {
@@ -385,6 +395,9 @@ impl LocalServerBuilder {
         for (k, email) in &self.users {
             state.ensure_user(k, email).map_err(write_error)?;
         }
+        let targets = deliveries.targets.clone();
+        let webhooks = Engine::start(state.clone(), deliveries)
+            .map_err(Error::io("spawning the local server's webhook thread"))?;
         let tcp = TcpListener::bind((self.host, self.port)).map_err(Error::io(format!(
             "binding the local server to {}:{}",
             self.host, self.port
@@ -405,7 +418,7 @@ impl LocalServerBuilder {
         };
         let origin = schema::ServerOrigin(format!("http://{}", public_addr(addr)));
         let shared = Arc::new(Shared::new(
-            schema::build(state.clone(), label_settings, org, origin),
+            schema::build(state.clone(), label_settings, org, origin, targets),
             state,
             config,
         ));
@@ -419,6 +432,7 @@ impl LocalServerBuilder {
             key,
             shared,
             accept,
+            webhooks,
             owns_journal,
         ))
     }

@@ -37,7 +37,9 @@
 //!
 //! One port serves GraphQL over HTTP/1.1, label subscriptions over WebSocket (`graphql-ws`,
 //! `graphql-transport-ws`) and the bucket behind signed upload URLs, with the names, error
-//! codes and refusals of Kili's API. A filter or operation it does not model is refused, never
+//! codes and refusals of Kili's API; webhooks (Kili's plugins) are POSTed to their receivers by
+//! threads of their own, to the targets the server may reach
+//! ([`LocalServerBuilder::webhook_allow`]). A filter or operation it does not model is refused, never
 //! answered with a default. For tests, [`LocalServer`] and [`LocalServerBuilder`] have hooks
 //! that Kili does not: injected failures, recorded requests, restarts on the same
 //! [`ServerState`], and settings stricter than Kili's promises.
@@ -50,6 +52,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 mod builder;
+mod builder_webhooks;
 mod error;
 mod http;
 mod listener;
@@ -60,6 +63,8 @@ mod settings;
 mod shared;
 mod store;
 mod time;
+mod webhook_targets;
+mod webhooks;
 mod ws;
 
 pub use builder::{DEFAULT_EMAIL, LocalServerBuilder};

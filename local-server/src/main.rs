@@ -17,7 +17,8 @@ use kili_local_server::LocalServer;
 
 const USAGE: &str = "\
 usage: kili-local-server [--port PORT] [--api-key KEY] [--host ADDR] [--data-file PATH]
-                         [--no-upload-local-data]
+                         [--no-upload-local-data] [--webhook-allow HOST[:PORT]]...
+                         [--webhook-timeout SECS] [--webhook-retry-for SECS]
 
   --port PORT            port to listen on; 0 (the default) picks a free one
   --api-key KEY          the first user's API key; default: the data file's, else a random one
@@ -26,6 +27,12 @@ usage: kili-local-server [--port PORT] [--api-key KEY] [--host ADDR] [--data-fil
   --data-file PATH       keep projects, assets, labels and uploads in this file (a journal,
                          replayed at start) and in PATH.files/; default: memory only
   --no-upload-local-data the organization's license forbids uploading local data
+  --webhook-allow HOST[:PORT]
+                         webhooks may POST there (repeatable); without it they may POST to
+                         loopback only, and only when --host is loopback
+  --webhook-timeout SECS the most one webhook POST may take (default 10)
+  --webhook-retry-for SECS
+                         how long a failed webhook delivery is retried (default 600)
 ";
 
 fn main() -> ExitCode {
@@ -42,6 +49,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Reads the value of `flag` as a number of seconds.
+fn seconds(
+    flag: &str,
+    mut value: impl FnMut(&str) -> Result<String, String>,
+) -> Result<std::time::Duration, String> {
+    let text = value(flag)?;
+    let secs: f64 = text.parse().map_err(|e| format!("{flag} {text}: {e}"))?;
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{flag} {text}: {e}"))
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,6 +84,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 data_file = Some(path);
             }
             "--no-upload-local-data" => builder = builder.upload_local_data(false),
+            "--webhook-allow" => builder = builder.webhook_allow(value("--webhook-allow")?),
+            "--webhook-timeout" => {
+                builder = builder.webhook_timeout(seconds("--webhook-timeout", value)?);
+            }
+            "--webhook-retry-for" => {
+                builder = builder.webhook_retry_for(seconds("--webhook-retry-for", value)?);
+            }
             "-h" | "--help" => {
                 print!("{USAGE}");
                 return Ok(());

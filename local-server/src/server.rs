@@ -13,6 +13,7 @@ use crate::listener;
 use crate::recording::RecordedRequest;
 use crate::shared::Shared;
 use crate::store::ServerState;
+use crate::webhooks::Engine;
 
 /// A running local server. Dropping it (or [`LocalServer::stop`]) stops it and closes every
 /// connection, WebSockets included.
@@ -23,6 +24,8 @@ pub struct LocalServer {
     api_key: String,
     shared: Arc<Shared>,
     accept: Option<JoinHandle<()>>,
+    /// The webhook delivery threads.
+    webhooks: Option<Engine>,
     /// Whether this server opened the data file (and closes it when it stops).
     owns_journal: bool,
 }
@@ -57,6 +60,7 @@ impl LocalServer {
         api_key: String,
         shared: Arc<Shared>,
         accept: JoinHandle<()>,
+        webhooks: Engine,
         owns_journal: bool,
     ) -> Self {
         LocalServer {
@@ -64,6 +68,7 @@ impl LocalServer {
             api_key,
             shared,
             accept: Some(accept),
+            webhooks: Some(webhooks),
             owns_journal,
         }
     }
@@ -116,7 +121,8 @@ impl LocalServer {
     }
 
     /// Stops accepting, closes every connection and waits for their threads (a few seconds at
-    /// most), then flushes and closes the data file, if any. Dropping the handle does the same.
+    /// most), stops the webhook deliveries (a POST in flight is cut, its delivery stays pending),
+    /// then flushes and closes the data file, if any. Dropping the handle does the same.
     pub fn stop(mut self) {
         self.shutdown();
     }
@@ -124,6 +130,10 @@ impl LocalServer {
     fn shutdown(&mut self) {
         if let Some(accept) = self.accept.take() {
             listener::stop(&self.shared, public_addr(self.addr), Some(accept));
+            // Before the journal closes: an attempt in flight is interrupted, not recorded.
+            if let Some(mut webhooks) = self.webhooks.take() {
+                webhooks.stop();
+            }
             if self.owns_journal {
                 self.shared.state.detach_journal();
             }

@@ -11,16 +11,22 @@ fresh temporary directory so its schema cache starts empty. Covers: raw text in 
 a local PNG in an IMAGE project and a local PDF in a PDF project (uploaded through signed URLs
 and served back byte for byte), rich text and video frames as json_content, json_metadata,
 predictions with their model name, update_properties_in_assets, delete_labels, the count_*
-calls, and the SDK's error paths. Exits non-zero if any check fails.
+calls, the SDK's error paths, and the webhooks recipe (`recipes/webhooks_example.ipynb`): a
+webhook registered, activated, listed, updated, deactivated and deleted, a label POSTed to a
+receiver in this script, whose handler creates issues and sends the asset back to the queue.
+Exits non-zero if any check fails.
 """
 
 import json
 import os
+import queue
 import struct
 import sys
 import tempfile
+import threading
 import traceback
 import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Before importing kili: no skipped checks, an empty home (schema cache).
 os.environ.pop("KILI_SDK_SKIP_CHECKS", None)
@@ -245,11 +251,174 @@ def main(endpoint, api_key):
 
     # A filter the emulator does not model fails clearly instead of answering a default.
     try:
-        kili.count_assets(project_id=image_project, issue_type="QUESTION")
+        kili.count_assets(project_id=image_project, inference_mark_gte=0.5)
         check(False, "an unsupported filter is refused")
     except GraphQLError as err:
         check("unsupportedFilter" in str(err), f"an unsupported filter is refused ({err})")
     check(kili.count_projects() == 4, "count_projects")
+    webhooks(kili)
+
+
+BBOX_INTERFACE = {
+    "jobs": {
+        "JOB_0": {
+            "content": {
+                "categories": {
+                    "OBJECT_A": {"children": [], "name": "Object A"},
+                    "OBJECT_B": {"children": [], "name": "Object B"},
+                },
+                "input": "radio",
+            },
+            "instruction": "Categories",
+            "isChild": False,
+            "tools": ["rectangle"],
+            "mlTask": "OBJECT_DETECTION",
+            "required": 1,
+        }
+    }
+}
+
+
+def box(mid, x0, y0, x1, y1):
+    """A rectangle of OBJECT_A, as the recipe writes them."""
+    vertices = [{"x": x0, "y": y1}, {"x": x0, "y": y0}, {"x": x1, "y": y0}, {"x": x1, "y": y1}]
+    return {
+        "boundingPoly": [{"normalizedVertices": vertices}],
+        "categories": [{"name": "OBJECT_A"}],
+        "children": {},
+        "mid": mid,
+        "type": "rectangle",
+    }
+
+
+THREE_BOXES = {
+    "JOB_0": {
+        "annotations": [
+            box("20221124161451411-13314", 0.15, 0.31, 0.82, 0.84),
+            box("20221124161456406-47055", 0.79, 0.13, 0.91, 0.20),
+            box("20221124161459298-45160", 0.87, 0.27, 0.99, 0.36),
+        ]
+    }
+}
+# One small box: no issue (the recipe's "proper" label, one large box, breaks its own 0.33 rule).
+ONE_BOX = {"JOB_0": {"annotations": [box("20221124161456406-47055", 0.79, 0.13, 0.91, 0.20)]}}
+
+
+def receiver():
+    """A webhook receiver on loopback: returns its URL and the queue of (Authorization, body)."""
+    events = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length", "0"))
+            events.put((self.headers.get("Authorization"), json.loads(self.rfile.read(length))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", events
+
+
+def area(bounding_box):
+    """The recipe's `_get_area`."""
+    xs = [p["x"] for p in bounding_box]
+    ys = [p["y"] for p in bounding_box]
+    return (max(xs) - min(xs)) * (max(ys) - min(ys))
+
+
+def on_submit(kili, project_id, label, asset_id):
+    """The recipe's handler: too many OBJECT_A boxes, boxes too large; issues, back to queue."""
+    issues = []
+    for key, count in label["search"]["numberOfAnnotationsByObject"].items():
+        if key == "JOB_0.OBJECT_A" and count > 1:
+            text = f"There are too many BBox ({count}) - Only 1 BBox of Object A accepted"
+            issues.append({"text": text, "mid": None})
+    # The recipe takes the asset's first label; Kili promises no order: take this label.
+    json_response = next(
+        l["jsonResponse"]
+        for l in kili.labels(
+            asset_id=asset_id, project_id=project_id, fields=["id", "jsonResponse"], disable_tqdm=True
+        )
+        if l["id"] == label["id"]
+    )
+    for annotation in json_response["JOB_0"]["annotations"]:
+        if area(annotation["boundingPoly"][0]["normalizedVertices"]) > 0.33:
+            issues.append({"text": "BBox too large", "mid": annotation["mid"]})
+    for issue in issues:
+        kili.create_issues(
+            label_id_array=[label["id"]],
+            project_id=project_id,
+            text_array=[issue["text"]],
+            object_mid_array=[issue["mid"]],
+        )
+    if issues:
+        kili.send_back_to_queue(asset_ids=[asset_id])
+    return issues
+
+
+def webhooks(kili):
+    """The webhooks recipe, against a receiver in this script."""
+    url, events = receiver()
+    project = kili.create_project(
+        input_type="IMAGE", json_interface=BBOX_INTERFACE, title="Webhooks test project"
+    )["id"]
+    kili.append_many_to_dataset(
+        project_id=project, content_array=["https://example.com/car_1.jpg"], external_id_array=["car"]
+    )
+    asset_id = kili.assets(project_id=project, fields=["id"], disable_tqdm=True)[0]["id"]
+    name = "Webhook bbox count"
+    created = kili.create_webhook(plugin_name=name, webhook_url=url, header="custom header")
+    check("created" in created, f"create_webhook ({created})")
+    activated = kili.activate_plugin_on_project(plugin_name=name, project_id=project)
+    check("activated" in activated, f"activate_plugin_on_project ({activated})")
+    kili.activate_plugin_on_project(plugin_name=name, project_id=project)
+    check(True, "activating it again is not an error")
+    listed = [p for p in kili.list_plugins() if p["name"] == name]
+    check(len(listed) == 1 and listed[0]["projectIds"] == [project], f"list_plugins ({listed})")
+
+    label_id = kili.append_labels(
+        json_response_array=[THREE_BOXES], asset_id_array=[asset_id], label_type="DEFAULT"
+    )[0]["id"]
+    header, event = events.get(timeout=30)
+    check(header == "custom header", "the registered header arrives as Authorization")
+    check(event["eventType"] == "onSubmit", "eventType onSubmit")
+    check(event["logPayload"]["projectId"] == project and event["logPayload"]["runId"], "logPayload")
+    label = event["payload"]["label"]
+    check(label["id"] == label_id and event["payload"]["asset_id"] == asset_id, "payload label and asset_id")
+    issues = on_submit(kili, project, label, event["payload"]["asset_id"])
+    check(len(issues) == 2, f"the handler finds two issues ({issues})")
+    listed = kili.issues(project_id=project, fields=["comments.text", "objectMid"])
+    texts = sorted(c["text"] for i in listed for c in i["comments"])
+    check(texts == sorted(i["text"] for i in issues), f"issues lists them ({listed})")
+    check(
+        [i["objectMid"] for i in listed] == [None, "20221124161451411-13314"],
+        "with their object mids",
+    )
+    check(kili.count_issues(project_id=project, asset_id=asset_id, status="OPEN") == 2, "count_issues")
+    status = kili.assets(project_id=project, fields=["status"], disable_tqdm=True)[0]["status"]
+    check(status == "ONGOING", f"the asset is back in the queue ({status})")
+    logs = json.loads(kili.get_plugin_logs(project_id=project, plugin_name=name))
+    check(len(logs) == 1 and logs[0]["logType"] == "INFO", f"get_plugin_logs ({logs})")
+
+    kili.append_labels(json_response_array=[ONE_BOX], asset_id_array=[asset_id], label_type="DEFAULT")
+    _, event = events.get(timeout=30)
+    check(on_submit(kili, project, event["payload"]["label"], asset_id) == [], "a proper label")
+    status = kili.assets(project_id=project, fields=["status"], disable_tqdm=True)[0]["status"]
+    check(status == "LABELED", f"the asset is labeled ({status})")
+
+    kili.update_webhook(new_webhook_url=url, plugin_name=name, new_header="new header")
+    kili.append_labels(json_response_array=[ONE_BOX], asset_id_array=[asset_id], label_type="DEFAULT")
+    header, _ = events.get(timeout=30)
+    check(header == "new header", "update_webhook changes the header")
+    kili.deactivate_plugin_on_project(plugin_name=name, project_id=project)
+    check(kili.list_plugins(fields=["name", "projectIds"])[0]["projectIds"] == [], "deactivated")
+    deleted = kili.delete_plugin(plugin_name=name)
+    check("deleted" in deleted and kili.list_plugins() == [], f"delete_plugin ({deleted})")
 
 
 def forbidden(endpoint, api_key):

@@ -9,6 +9,7 @@ use super::query::QueryRoot;
 use super::subscription::SubscriptionRoot;
 use crate::settings::LabelSettings;
 use crate::store::ServerState;
+use crate::webhook_targets::WebhookTargets;
 
 /// The executable schema.
 pub(crate) type KiliSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -18,21 +19,28 @@ pub(crate) const MAX_DEPTH: usize = 16;
 /// Largest query complexity accepted (introspection costs a few hundred).
 pub(crate) const MAX_COMPLEXITY: usize = 2_000;
 
-/// Builds the schema over a store, with the server's settings.
+/// Builds the schema over a store, with the server's settings and the targets its webhooks may
+/// POST to.
 pub(crate) fn build(
     state: ServerState,
     settings: LabelSettings,
     org: OrgSettings,
     origin: ServerOrigin,
+    targets: WebhookTargets,
 ) -> KiliSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
-        .data(state)
-        .data(settings)
-        .data(org)
-        .data(origin)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(state)
+    .data(settings)
+    .data(org)
+    .data(origin)
+    .data(targets)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// Returns the version `GET /version` reports: the crate version and a hash of the schema's SDL, so
@@ -58,6 +66,7 @@ mod tests {
             LabelSettings::DEFAULT,
             OrgSettings::default(),
             ServerOrigin("http://127.0.0.1:1".into()),
+            WebhookTargets::default(),
         )
     }
 
@@ -93,6 +102,18 @@ mod tests {
             "createUploadBucketSignedUrls(filePaths: [String!]): [String!]!",
             "updatePropertiesInAssets(where: [AssetWhere!]!, data: [AssetData!]!): [Asset!]!",
             "uploadLocalData: Boolean!",
+            "createWebhook(data: WebhookData!): String!",
+            "activatePluginOnProject(where: PluginProjectWhere!): String!",
+            "getPluginLogs(data: PluginLogsData!): [PluginLog!]!",
+            "listPlugins: [Plugin!]!",
+            "countPlugins(where: PluginWhere!): Int!",
+            "enum PluginHandlerType",
+            "scalar DateTime",
+            "createIssues(issues: [IssueToCreate!]!, where: AssetWhere!): [Issue!]!",
+            "issues(where: IssueWhere!, first: PageSize, skip: Int): [Issue!]!",
+            "countIssues(where: IssueWhere!): Int!",
+            "sendAssetsBackToQueue(where: AssetWhere!): AssetActionOutcome!",
+            "search: JSON!",
         ] {
             assert!(sdl.contains(needle), "missing {needle:?} in\n{sdl}");
         }

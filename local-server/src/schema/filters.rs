@@ -1,7 +1,7 @@
 //! The `where` filters, as pure predicates over the store's records.
 //!
 //! A filter on something the local server does not model (inference marks, label marks,
-//! reviews, workflow steps, issues, tags, groups, data sets, starred/archived/deleted
+//! reviews, workflow steps, tags, groups, data sets, starred/archived/deleted
 //! projects, skipped assets) is refused with a clear error by the `check_*` functions, before
 //! any matching, rather than silently matching everything or nothing. A flag that asks for
 //! what the server never has but excludes nothing (`deleted: false`, `skipped: false`) is
@@ -10,7 +10,7 @@
 use async_graphql::{ID, Result};
 
 use super::errors::{bad_input, unsupported};
-use super::inputs::{AssetLabelWhere, AssetWhere, LabelWhere, ProjectWhere, UserWhere};
+use super::inputs::{AssetLabelWhere, AssetWhere, IssueWhere, LabelWhere, ProjectWhere, UserWhere};
 use super::objects::ORGANIZATION_ID;
 use crate::store::{AssetRec, Data, LabelRec, ProjectRec, UserRec};
 use crate::time::parse_iso;
@@ -151,11 +151,11 @@ pub(crate) fn check_asset_where(w: &AssetWhere, at: &str) -> Result<()> {
         "it has no labeler groups",
     )?;
     refuse_if(
-        w.issue
-            .as_ref()
-            .is_some_and(|i| i.type_.is_some() || i.status.is_some()),
-        &format!("{at}.issue"),
-        "it has no issues",
+        w.issue.as_ref().is_some_and(|i| {
+            i.id.is_some() || i.project.is_some() || i.asset.is_some() || i.asset_in.is_some()
+        }),
+        &format!("{at}.issue.id/project/asset/assetIn"),
+        "an asset's issue filter is its type and status",
     )?;
     refuse_if(
         w.dataset_asset.as_ref().is_some_and(|x| x.id.is_some()),
@@ -259,7 +259,8 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
             .is_none_or(|l| a.to_be_labeled_by.iter().any(|u| named(d, u, l)))
         && w.assignee_not_in
             .as_ref()
-            .is_none_or(|l| !a.to_be_labeled_by.iter().any(|u| named(d, u, l)));
+            .is_none_or(|l| !a.to_be_labeled_by.iter().any(|u| named(d, u, l)))
+        && w.issue.as_ref().is_none_or(|i| has_issue(d, a, i));
     if !basic {
         return Ok(false);
     }
@@ -274,6 +275,17 @@ pub(crate) fn asset_matches(d: &Data, a: &AssetRec, w: &AssetWhere) -> Result<bo
         }
         _ => Ok(true),
     }
+}
+
+/// Returns whether the asset has an issue of the filter's type and status (any issue when the
+/// filter gives neither).
+fn has_issue(d: &Data, a: &AssetRec, w: &IssueWhere) -> bool {
+    if w.type_.is_none() && w.status.is_none() {
+        return true;
+    }
+    d.issues.of_asset(&a.id).any(|i| {
+        w.type_.is_none_or(|t| t == i.issue_type) && w.status.is_none_or(|s| s == i.status)
+    })
 }
 
 /// Returns whether a mark is within `[gte, lte]`; an asset without a mark matches no bound.

@@ -8,7 +8,7 @@ use async_graphql::{
     ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, Value,
 };
 
-use crate::store::{AssetStatus, InputType, LabelType};
+use crate::store::{AssetStatus, InputType, IssueStatus, IssueType, LabelType};
 
 /// The largest page a query may ask for.
 pub(crate) const MAX_PAGE_SIZE: i32 = 500;
@@ -106,12 +106,18 @@ pub(crate) struct AssetLabelWhere {
     pub(crate) json_response_contains: Strings,
 }
 
+/// Issues: of a project, of an asset (or one of `assetIn`), of a type, in a status. Inside an
+/// `AssetWhere` (`issue`), only `type` and `status` apply: the asset must have such an issue.
 #[derive(InputObject, Default, Clone, Debug)]
 #[graphql(name = "IssueWhere")]
 pub(crate) struct IssueWhere {
+    pub(crate) id: Option<ID>,
+    pub(crate) project: Option<ProjectWhere>,
+    pub(crate) asset: Option<Box<AssetWhere>>,
+    pub(crate) asset_in: Option<Vec<ID>>,
     #[graphql(name = "type")]
-    pub(crate) type_: Option<String>,
-    pub(crate) status: Option<String>,
+    pub(crate) type_: Option<IssueType>,
+    pub(crate) status: Option<IssueStatus>,
 }
 
 #[derive(InputObject, Clone, Debug)]

@@ -1,24 +1,34 @@
 //! The `Mutation` root: project and asset mutations here, label ones in
-//! [`label_mutation`](super::label_mutation). Every mutation validates its whole input before
+//! [`label_mutation`](super::label_mutation), webhook ones in `plugins`, issue ones in `issues`,
+//! and the status-moving asset actions in `asset_actions`. Every mutation validates its whole input before
 //! writing anything.
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 
+use super::asset_actions::AssetActionMutation;
 use super::context::{state, viewer};
 use super::errors::{bad_input, no_access, store_error};
 use super::inputs::{
     AppendManyAssetsData, AppendManyToDatasetData, AssetData, AssetWhere, CreateProjectData,
     ProjectWhere,
 };
+use super::issues::IssueMutation;
 use super::label_mutation::LabelMutation;
 use super::listing::asset_page;
 use super::objects::{Asset, Project};
+use super::plugins::PluginMutation;
 use crate::store::{AssetUpdate, InputType, NewAsset, NewProject};
 
 /// Kili's `Mutation` type (the subset the SDK uses).
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub(crate) struct MutationRoot(DataMutation, LabelMutation);
+pub(crate) struct MutationRoot(
+    DataMutation,
+    LabelMutation,
+    PluginMutation,
+    IssueMutation,
+    AssetActionMutation,
+);
 
 /// The project and asset mutations.
 #[derive(Default)]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 
 use super::context::state;
-use crate::store::{AssetRec, AssetStatus, InputType, LabelRec, LabelType, ProjectRec, UserRec};
+use crate::store::{
+    AssetRec, AssetStatus, InputType, LabelRec, LabelType, ProjectRec, UserRec, label_search,
+};
 use crate::time::format_ms;
 
 /// The id of the local server's one organization, which every user belongs to.
@@ -515,6 +517,11 @@ impl Label {
     }
     async fn consensus_mark(&self) -> Option<f64> {
         None
+    }
+    /// Counts computed from the response: `numberOfAnnotations` (objects and classification
+    /// answers) and `numberOfAnnotationsByObject` (keyed `"JOB.CATEGORY"`).
+    async fn search(&self) -> Json<serde_json::Value> {
+        Json(label_search(&self.0.json_response))
     }
     /// The number of annotations (top-level jobs) in the response.
     async fn number_of_annotations(&self) -> i32 {

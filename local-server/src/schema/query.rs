@@ -1,6 +1,7 @@
-//! The `Query` root: reads only; asset and label listings go through `listing`.
+//! The `Query` root: reads only; asset and label listings go through `listing`. Webhook and
+//! issue queries are in `plugins` and `issues`.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, MergedObject, Object, Result};
 
 use super::context::{org_settings, request_origin, state, viewer};
 use super::errors::{no_access, store_error};
@@ -8,15 +9,23 @@ use super::filters::{check_project_where, project_matches, user_matches};
 use super::inputs::{
     ApiKeyWhere, AssetWhere, LabelWhere, OrganizationWhere, PageSize, ProjectWhere, UserWhere,
 };
+use super::issues::IssueQuery;
 use super::listing::{asset_page, label_page, page, page_bounds};
 use super::objects::{ApiKey, Asset, Label, ORGANIZATION_ID, Organization, Project, User};
+use super::plugins::PluginQuery;
 use crate::store::{ProjectRec, StoreError};
 
 /// Kili's `Query` type (the subset the SDK uses).
-pub(crate) struct QueryRoot;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub(crate) struct QueryRoot(DataQuery, PluginQuery, IssueQuery);
 
-#[Object(name = "Query")]
-impl QueryRoot {
+/// The queries of users, the organization, keys, projects, assets and labels.
+#[derive(Default)]
+pub(crate) struct DataQuery;
+
+#[Object]
+impl DataQuery {
     /// The user of the API key.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<User> {
         Ok(User(viewer(ctx)?.clone()))

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::data::Data;
 use super::files::FileRec;
+use super::hooks::{DeliveryRec, PluginLogRec, PluginRec};
+use super::issues::IssueRec;
 use super::kinds::{AssetStatus, LabelType};
 use super::paging::Epochs;
 use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
@@ -57,6 +59,25 @@ pub(crate) enum Change {
         content_type: Option<String>,
         size: u64,
     },
+    /// A webhook created, updated, activated or deactivated: its new version.
+    WebhookPlugin(PluginRec),
+    /// A webhook deleted, with its pending deliveries and logs.
+    WebhookDeleted {
+        id: String,
+    },
+    /// Deliveries to make, caused by the labels of the same write.
+    WebhookDeliveries {
+        deliveries: Vec<DeliveryRec>,
+    },
+    /// An attempt (or a dropped delivery), logged; `done` ends the delivery.
+    WebhookAttempt {
+        log: PluginLogRec,
+        done: bool,
+    },
+    /// Issues created, or replaced by these new versions (same ids).
+    Issues {
+        issues: Vec<IssueRec>,
+    },
 }
 
 fn others(e: &mut Epochs) {
@@ -97,6 +118,17 @@ impl Data {
                 content_type,
                 size,
             } => self.files.set_data(id, content_type.clone(), *size),
+            Change::WebhookPlugin(p) => {
+                self.see_time(p.updated_at);
+                self.hooks.put(p);
+            }
+            Change::WebhookDeleted { id } => self.hooks.remove(id),
+            Change::WebhookDeliveries { deliveries } => self.hooks.add(deliveries),
+            Change::WebhookAttempt { log, done } => {
+                self.see_time(log.created_at);
+                self.hooks.attempt(log, *done);
+            }
+            Change::Issues { issues } => put_issues(self, issues),
         }
     }
 }
@@ -125,6 +157,8 @@ fn delete_project(d: &mut Data, id: &str) {
     d.project_labels.remove(id);
     d.project_shuffled.remove(id);
     d.files.remove_project(id);
+    d.hooks.remove_project(id);
+    d.issues.remove_project(id);
     d.bump(Some(id), others);
     d.project_epochs.remove(id);
 }
@@ -158,7 +192,8 @@ fn delete_assets(d: &mut Data, ids: &[String]) {
 }
 
 /// Adds labels created at `now`: their assets' `updatedAt` becomes `now`, and their status
-/// follows the label type.
+/// follows the label type (`DEFAULT`: LABELED, `REVIEW`: REVIEWED, `AUTOSAVE`: ONGOING if it
+/// was TODO).
 fn add_labels(d: &mut Data, now: i64, labels: &[LabelRec]) {
     d.see_time(now);
     for l in labels {
@@ -169,6 +204,8 @@ fn add_labels(d: &mut Data, now: i64, labels: &[LabelRec]) {
             asset.status = match l.label_type {
                 LabelType::Default => AssetStatus::Labeled,
                 LabelType::Review => AssetStatus::Reviewed,
+                // A label in progress: the asset is no longer to do.
+                LabelType::Autosave if asset.status == AssetStatus::Todo => AssetStatus::Ongoing,
                 _ => asset.status,
             };
         }
@@ -198,4 +235,13 @@ fn delete_labels(d: &mut Data, ids: &[String]) {
     for (asset, author) in touched {
         d.recompute_latest(&asset, &author);
     }
+}
+
+/// Adds or replaces issues; they change which assets an `issue` filter matches.
+fn put_issues(d: &mut Data, issues: &[IssueRec]) {
+    for i in issues {
+        d.see_time(i.updated_at);
+        d.bump(Some(&i.project_id), others);
+    }
+    d.issues.put(issues);
 }

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::files::Files;
+use super::hooks::Hooks;
 use super::ids::IdGen;
+use super::issues::IssueList;
 use super::kinds::LabelType;
 use super::paging::Epochs;
 use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
@@ -38,6 +40,10 @@ pub(crate) struct Data {
     /// Deleting labels recomputes the entries it touches.
     latest: HashMap<(String, String), (u64, Option<u64>)>,
     pub(crate) files: Files,
+    /// The webhooks, their pending deliveries and logs.
+    pub(crate) hooks: Hooks,
+    /// The issues on assets.
+    pub(crate) issues: IssueList,
     /// Write counters, for the validity of page cursors (see [`paging`](super::paging)).
     pub(crate) epochs: Epochs,
     pub(crate) project_epochs: HashMap<String, Epochs>,
@@ -63,6 +69,8 @@ impl Data {
             asset_labels: HashMap::new(),
             latest: HashMap::new(),
             files: Files::default(),
+            hooks: Hooks::default(),
+            issues: IssueList::default(),
             epochs: Epochs::default(),
             project_epochs: HashMap::new(),
             ids: IdGen::new(),
@@ -289,6 +297,7 @@ impl Data {
         }
         self.asset_labels.remove(id);
         self.latest.retain(|(a, _), _| a != id);
+        self.issues.remove_asset(id);
     }
 
     /// Counts a write to a project, for the validity of page cursors.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::changes::Change;
 use super::data::Data;
+use super::deliveries::deliveries_for;
 use super::error::StoreError;
 use super::kinds::LabelType;
 use super::paging::Position;
@@ -158,13 +159,17 @@ impl ServerState {
         for (row, project) in new.rows.into_iter().zip(targets) {
             out.push(new_record(&mut d, user_id, row, project, now, stamp));
         }
-        let change = Change::Labels {
+        // The webhook deliveries these labels cause go in the same journal line.
+        let deliveries = deliveries_for(&mut d, &out, now);
+        let rings = deliveries.is_some();
+        let mut changes = vec![Change::Labels {
             now,
             labels: out,
             replaced,
-        };
-        self.commit(&mut d, std::slice::from_ref(&change))?;
-        let Change::Labels { labels, .. } = change else {
+        }];
+        changes.extend(deliveries);
+        self.commit(&mut d, &changes)?;
+        let Some(Change::Labels { labels, .. }) = changes.first() else {
             return Ok(Vec::new());
         };
         let made: Vec<Arc<LabelRec>> = labels
@@ -173,6 +178,9 @@ impl ServerState {
             .collect();
         self.inner.subscribers.publish(&made);
         drop(d); // only now: publishing under the lock keeps subscribers in write order
+        if rings {
+            self.ring_outbox();
+        }
         Ok(made)
     }
 

@@ -13,34 +13,55 @@
 //! `projects`, `assets`, `labels`, `bucket`), and commits changes (`changes`: what a write is,
 //! and how it applies).
 //!
+//! Webhooks (`hooks`: records; `plugins`: writes; `deliveries`: what label writes cause and
+//! what the delivery threads record, with `hook_payload`, the body they send, and `outbox`,
+//! the doorbell that wakes them), issues (`issues`, `issue_writes`), the status-moving asset
+//! actions (`asset_actions`) and a label's `search` counts (`search`) follow the same rules.
+//!
 //! The bottom layer: from the rest of the crate it uses only `settings`, `time` and `error`.
 //! Must not use `schema`, `shared`, `http` or `ws`, which all use it.
 
+mod asset_actions;
 mod assets;
 mod bucket;
 mod changes;
 mod data;
+mod deliveries;
 mod error;
 mod files;
+mod hook_payload;
+mod hooks;
 mod ids;
+mod issue_writes;
+mod issues;
 mod journal;
 mod kinds;
 mod labels;
+mod outbox;
 pub(crate) mod paging;
+mod plugins;
 mod projects;
 mod records;
+mod search;
 mod state;
 mod subscribers;
 #[cfg(test)]
 mod tests;
 mod users;
 
+pub(crate) use asset_actions::{ActionOutcome, AssetAction};
 pub(crate) use assets::{AssetUpdate, NewAsset};
 pub(crate) use bucket::{BUCKET_PATH, BucketError, SIGNATURE};
 pub(crate) use data::Data;
+pub(crate) use deliveries::AttemptLog;
 pub(crate) use error::StoreError;
+pub(crate) use hooks::{DeliveryRec, HandlerType, PluginLogRec, PluginRec};
+pub(crate) use issue_writes::NewIssue;
+pub(crate) use issues::{CommentRec, IssueRec, IssueStatus, IssueType};
 pub(crate) use kinds::{AssetStatus, InputType, LabelType};
 pub(crate) use labels::{Candidates, LabelUpdate, NewLabel, NewLabels};
+pub(crate) use plugins::NewWebhook;
 pub(crate) use projects::NewProject;
 pub(crate) use records::{AssetRec, LabelRec, PageResolution, ProjectRec, Resolution, UserRec};
+pub(crate) use search::label_search;
 pub use state::ServerState;

@@ -16,6 +16,7 @@ use super::changes::Change;
 use super::data::Data;
 use super::error::StoreError;
 use super::journal::Journal;
+use super::outbox::Outbox;
 use super::paging::CursorCache;
 use super::records::LabelRec;
 use super::subscribers::Subscribers;
@@ -52,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) cursors: Mutex<CursorCache>,
     /// The journal of writes, while a server started on a data file runs.
     journal: Mutex<Option<Journal>>,
+    /// Rung when webhook deliveries are recorded or webhooks change.
+    pub(super) outbox: Outbox,
 }
 
 impl Default for Inner {
@@ -61,6 +64,7 @@ impl Default for Inner {
             subscribers: Subscribers::default(),
             cursors: Mutex::new(CursorCache::default()),
             journal: Mutex::new(None),
+            outbox: Outbox::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! Run one area with a filter, e.g. `cargo test -p kili-local-server --test server -- ws::`.
 
+mod receiver;
 mod support;
 
 mod asset_edits;
@@ -13,8 +14,10 @@ mod fuzz;
 mod hostile;
 mod http;
 mod isolation;
+mod issues;
 mod label_updates;
 mod operations;
 mod persistence;
 mod uploads;
+mod webhooks;
 mod ws;
