@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use crossbeam_channel::{Sender, bounded};
 use http_net::Limits;
 use http_net::blocking::{Server, ServerConfig, ShutdownHandle};
 use parking_lot::Mutex;
@@ -221,9 +221,6 @@ pub struct WebhookReceiver {
     /// Disconnected by `close`: wakes requests waiting for room in a full stream.
     closing: Mutex<Option<Sender<()>>>,
     delivery: Weak<Mutex<Delivery>>,
-    /// The accept loop's end: its outcome, once.
-    ended: Receiver<std::io::Result<()>>,
-    outcome: Mutex<Option<Result<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     close_timeout: Duration,
 }
@@ -259,20 +256,21 @@ impl WebhookReceiver {
         let addr = server.local_addr();
         let shutdown = server.shutdown_handle();
         let shared = Arc::clone(&handler.shared);
-        let (end_tx, ended) = bounded(1);
         let handler = Arc::new(handler);
         let thread = std::thread::Builder::new()
             .name(shared.name.clone())
             .spawn(move || {
                 let last = Arc::clone(&handler);
-                let outcome = server.serve(move |head, body| handler.respond(head, body));
+                let outcome = server
+                    .serve(move |head, body| handler.respond(head, body))
+                    .map_err(Error::io("accepting webhook connections"));
                 last.lifecycle(match &outcome {
                     Ok(()) => Lifecycle::Closed,
-                    Err(e) => Lifecycle::Failed {
-                        error: Error::io("accepting webhook connections")(clone_io(e)),
+                    Err(error) => Lifecycle::Failed {
+                        error: error.clone(),
                     },
                 });
-                let _ = end_tx.send(outcome);
+                last.shared.end(outcome);
             })
             .map_err(Error::io("spawning the webhook receiver's thread"))?;
         log::debug!("webhook receiver {} listening on {addr}", shared.name);
@@ -283,8 +281,6 @@ impl WebhookReceiver {
             shutdown,
             closing: Mutex::new(Some(closing)),
             delivery,
-            ended,
-            outcome: Mutex::new(None),
             thread: Mutex::new(Some(thread)),
             close_timeout,
         })
@@ -353,29 +349,11 @@ impl WebhookReceiver {
 
     /// Waits until `deadline` (forever if `None`) for the accept loop's end; its outcome.
     fn finish(&self, deadline: Option<Instant>) -> Option<Result<()>> {
-        if let Some(outcome) = &*self.outcome.lock() {
-            return Some(outcome.clone());
-        }
-        let got = match deadline {
-            None => self
-                .ended
-                .recv()
-                .map_err(|_| RecvTimeoutError::Disconnected),
-            Some(d) => self.ended.recv_deadline(d),
-        };
-        let outcome = match got {
-            Ok(Ok(())) | Err(RecvTimeoutError::Disconnected) => Ok(()),
-            Ok(Err(e)) => Err(Error::io("accepting webhook connections")(e)),
-            Err(RecvTimeoutError::Timeout) => return None,
-        };
-        self.shared.set_state(match &outcome {
-            Ok(()) => SubscriptionState::Closed,
-            Err(e) => SubscriptionState::Failed(e.clone()),
-        });
+        let outcome = self.shared.wait_end(deadline)?;
         if let Some(thread) = self.thread.lock().take() {
+            // It ended: joining it is quick.
             let _ = thread.join();
         }
-        *self.outcome.lock() = Some(outcome.clone());
         Some(outcome)
     }
 
@@ -393,11 +371,6 @@ impl WebhookReceiver {
     pub fn stats(&self) -> ReceiverStats {
         self.shared.stats()
     }
-}
-
-/// Returns a copy of an I/O error (its kind and message), for the stream's lifecycle event.
-fn clone_io(e: &std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), e.to_string())
 }
 
 impl<T> EventStream<T, WebhookReceiver> {

@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
+use crate::error::Result;
 use crate::subscription::SubscriptionState;
 
 /// A receiver's counters.
@@ -69,6 +70,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     pub(crate) started: Instant,
     state: Mutex<SubscriptionState>,
+    /// The accept loop's outcome, once it ended.
+    ended: Mutex<Option<Result<()>>>,
+    ended_changed: Condvar,
 }
 
 impl Shared {
@@ -81,7 +85,35 @@ impl Shared {
             counters: Counters::default(),
             started: Instant::now(),
             state: Mutex::new(SubscriptionState::Active),
+            ended: Mutex::new(None),
+            ended_changed: Condvar::new(),
         }
+    }
+
+    /// Records how the accept loop ended, and wakes who waits for it.
+    pub(crate) fn end(&self, outcome: Result<()>) {
+        self.set_state(match &outcome {
+            Ok(()) => SubscriptionState::Closed,
+            Err(e) => SubscriptionState::Failed(e.clone()),
+        });
+        *self.ended.lock() = Some(outcome);
+        self.ended_changed.notify_all();
+    }
+
+    /// Waits until the accept loop ended, or `deadline` (forever if `None`); its outcome.
+    pub(crate) fn wait_end(&self, deadline: Option<Instant>) -> Option<Result<()>> {
+        let mut ended = self.ended.lock();
+        while ended.is_none() {
+            match deadline {
+                None => self.ended_changed.wait(&mut ended),
+                Some(d) => {
+                    if self.ended_changed.wait_until(&mut ended, d).timed_out() {
+                        break;
+                    }
+                }
+            }
+        }
+        ended.clone()
     }
 
     /// Returns whether requests are answered 503 now.

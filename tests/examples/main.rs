@@ -5,4 +5,5 @@
 mod support;
 
 mod cleanup;
+mod receive_webhooks;
 mod watch_labels;

@@ -67,7 +67,7 @@ pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> ExitStatus {
 }
 
 /// Waits for a line starting with `prefix`; returns the lines seen before it too.
-fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
+pub(crate) fn wait_line(lines: &Receiver<String>, prefix: &str) -> Vec<String> {
     let deadline = Instant::now() + PROCESS_PATIENCE;
     let mut seen = Vec::new();
     loop {
