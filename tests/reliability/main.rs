@@ -13,3 +13,4 @@ mod abuse;
 mod faults;
 mod isolation;
 mod load;
+mod soak;
