@@ -7,7 +7,7 @@ use kili::{DEFAULT_ENDPOINT, WsProtocol};
 
 pub const USAGE: &str = "usage: watch_labels --project-id ID [--endpoint URL] [--api-key KEY] \
 [--count N] [--timeout SECONDS] [--state-file PATH] [--exit-on-eof] \
-[--protocol graphql-ws|graphql-transport-ws]
+[--protocol graphql-ws|graphql-transport-ws] [--queue-capacity N]
 
   --project-id ID    the project whose labels to watch (required)
   --endpoint URL     the GraphQL endpoint (default: $KILI_API_ENDPOINT, else Kili's cloud)
@@ -19,6 +19,10 @@ pub const USAGE: &str = "usage: watch_labels --project-id ID [--endpoint URL] [-
   --exit-on-eof      also exit when standard input ends (Ctrl-D); off by default, so that a
                      service started with stdin at /dev/null keeps running
   --protocol P       graphql-ws (default, Kili's) or graphql-transport-ws
+  --queue-capacity N how many labels may wait between the subscription and the printing
+                     (default 1024); when they are not printed as fast as they come (a slow
+                     reader of stdout), the subscription stops reading the server until
+                     there is room, so memory stays bounded and nothing is dropped
 
 Runs until SIGINT or SIGTERM, --count or --timeout, then closes the subscription and exits 0.
 Exits 1 if the subscription fails (e.g. a refused API key), 2 on a usage error.";
@@ -34,6 +38,7 @@ pub struct Args {
     pub state_file: Option<PathBuf>,
     pub exit_on_eof: bool,
     pub protocol: WsProtocol,
+    pub queue_capacity: Option<usize>,
 }
 
 /// `Ok(None)` for `--help`.
@@ -47,6 +52,7 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Strin
     let mut state_file = None;
     let mut exit_on_eof = false;
     let mut protocol = WsProtocol::GraphqlWs;
+    let mut queue_capacity = None;
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -82,6 +88,17 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Strin
                     other => return Err(format!("unknown protocol {other:?}")),
                 }
             }
+            "--queue-capacity" => {
+                let v = value()?;
+                match v.parse::<usize>() {
+                    Ok(n) if n > 0 => queue_capacity = Some(n),
+                    _ => {
+                        return Err(format!(
+                            "--queue-capacity wants a positive number, got {v:?}"
+                        ));
+                    }
+                }
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -95,5 +112,6 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Strin
         state_file,
         exit_on_eof,
         protocol,
+        queue_capacity,
     }))
 }

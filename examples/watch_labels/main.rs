@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --example watch_labels -- --project-id ID [--endpoint URL] [--api-key KEY]
 //!     [--count N] [--timeout SECONDS] [--state-file PATH] [--exit-on-eof]
-//!     [--protocol graphql-ws|graphql-transport-ws]
+//!     [--protocol graphql-ws|graphql-transport-ws] [--queue-capacity N]
 //! ```
 //!
 //! The endpoint and key come from the flags, or else from `KILI_API_ENDPOINT` (Kili's cloud by
@@ -76,6 +76,9 @@ fn watch(args: &args::Args) -> Result<(), Failure> {
     let mut options = SubscriptionOptions::new()
         .protocol(args.protocol)
         .thread_name("watch-labels");
+    if let Some(n) = args.queue_capacity {
+        options = options.queue_capacity(n);
+    }
     if let Some(path) = &args.state_file
         && let Some(checkpoint) = output::load_state(path)?
     {
