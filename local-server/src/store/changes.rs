@@ -124,6 +124,7 @@ fn delete_project(d: &mut Data, id: &str) {
     d.project_assets.remove(id);
     d.project_labels.remove(id);
     d.project_shuffled.remove(id);
+    d.created.remove_project(id);
     d.files.remove_project(id);
     d.bump(Some(id), others);
     d.project_epochs.remove(id);

@@ -126,6 +126,51 @@ impl Data {
     }
 }
 
+impl Data {
+    /// Returns the labels of `project` created in `[from, to]` (inclusive), from just after
+    /// `after`, in creation order or in shuffled order, as [`label_source`](Self::label_source)
+    /// would; from the `createdAt` index, so in proportion to the window, not to the project.
+    pub(crate) fn label_window<'a>(
+        &'a self,
+        project: &str,
+        span: (i64, i64),
+        shuffled: bool,
+        after: Option<Position>,
+    ) -> Box<dyn Iterator<Item = (Position, &'a Arc<LabelRec>)> + 'a> {
+        let by_seq = move |seq: u64| self.labels.get(&seq).map(|l| ((seq, seq), l));
+        if !shuffled && self.created.in_order(project) {
+            // In creation order already: resume just after the label the last page ended on.
+            let resume = match after {
+                None => Some(None),
+                Some((_, seq)) => self.labels.get(&seq).map(|l| Some((l.created_at, seq))),
+            };
+            if let Some(resume) = resume {
+                return Box::new(
+                    self.created
+                        .window(project, span, resume)
+                        .filter_map(by_seq),
+                );
+            }
+        }
+        let position = move |l: &LabelRec| {
+            if shuffled {
+                (shuffle_key(&l.id), l.seq)
+            } else {
+                (l.seq, l.seq)
+            }
+        };
+        let mut found: Vec<(Position, &'a Arc<LabelRec>)> = self
+            .created
+            .window(project, span, None)
+            .filter_map(|seq| self.labels.get(&seq))
+            .map(|l| (position(l), l))
+            .filter(|(p, _)| after.is_none_or(|a| *p > a))
+            .collect();
+        found.sort_unstable_by_key(|(p, _)| *p);
+        Box::new(found.into_iter())
+    }
+}
+
 /// A small set of labels a filter names: by label id, or by asset id.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Candidates<'a> {

@@ -19,6 +19,7 @@
 mod assets;
 mod bucket;
 mod changes;
+mod created;
 mod data;
 mod error;
 mod files;
