@@ -4,13 +4,20 @@
 //! a test asks for it.
 
 use super::auth::authenticate;
+use super::json_limits;
 use super::message::{RequestHead, Response};
 use crate::recording::RecordedRequest;
 use crate::schema::{RequestOrigin, Viewer};
 use crate::shared::Shared;
 
+/// Most operations in one batch (a JSON array of requests).
+pub(crate) const MAX_BATCH: usize = 100;
+
 /// Executes a GraphQL POST (one request or a batch) as the user of its key.
 pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Response {
+    if let Err(message) = json_limits::check(body) {
+        return Response::graphql_error(400, "BAD_REQUEST", &format!("invalid JSON body: {message}"));
+    }
     let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
     if shared.config.record_requests
         && let Ok(value) = &parsed
@@ -29,6 +36,13 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
         Err(refusal) => return refusal,
     };
     let value = match parsed {
+        Ok(serde_json::Value::Array(batch)) if batch.len() > MAX_BATCH => {
+            return Response::graphql_error(
+                400,
+                "BAD_REQUEST",
+                &format!("a batch holds at most {MAX_BATCH} operations, not {}", batch.len()),
+            );
+        }
         Ok(v) => v,
         Err(e) => {
             return Response::graphql_error(400, "BAD_REQUEST", &format!("invalid JSON body: {e}"));
@@ -50,6 +64,10 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
         batch = batch.data(RequestOrigin(origin));
     }
     let response = futures::executor::block_on(shared.schema.execute_batch(batch));
+    // Answered only once what it wrote (and whatever it read) is on disk.
+    if let Err(e) = shared.state.wait_durable() {
+        return Response::graphql_error(500, e.code, &e.message);
+    }
     let mut value = match serde_json::to_value(&response) {
         Ok(v) => v,
         Err(e) => {

@@ -12,12 +12,14 @@
 //! fields and arguments are the schema's descriptions: changing one changes the introspection
 //! output and the version hash.
 
+mod budget;
 mod build;
 mod context;
 mod errors;
 mod filters;
 mod inputs;
 mod label_mutation;
+mod limits;
 mod listing;
 mod mutation;
 mod objects;
@@ -26,3 +28,4 @@ mod subscription;
 
 pub(crate) use build::{KiliSchema, build, version};
 pub(crate) use context::{OrgSettings, RequestOrigin, ServerOrigin, Viewer};
+pub(crate) use subscription::OVERFLOW_CODE;

@@ -8,6 +8,7 @@ use super::filters::{check_project_where, project_matches, user_matches};
 use super::inputs::{
     ApiKeyWhere, AssetWhere, LabelWhere, OrganizationWhere, PageSize, ProjectWhere, UserWhere,
 };
+use super::limits::check_rows;
 use super::listing::{asset_page, label_page, page, page_bounds};
 use super::objects::{ApiKey, Asset, Label, ORGANIZATION_ID, Organization, Project, User};
 use crate::store::{ProjectRec, StoreError};
@@ -109,6 +110,7 @@ impl QueryRoot {
             )));
         }
         let paths = file_paths.unwrap_or_default();
+        check_rows("filePaths", paths.len())?;
         state(ctx)?
             .create_signed_urls(&me.id, &paths, &request_origin(ctx)?)
             .map_err(store_error)

@@ -18,6 +18,7 @@ use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Change {
+    /// A new user, or a user's new key (the same id).
     User(UserRec),
     Project(ProjectRec),
     DeleteProject {
@@ -101,10 +102,12 @@ impl Data {
     }
 }
 
+/// Adds a user, or replaces the one with the same id (a new key).
 fn add_user(d: &mut Data, u: &UserRec) {
     d.see_time(u.created_at);
-    if !d.users.iter().any(|x| x.id == u.id) {
-        d.users.push(u.clone());
+    match d.users.iter_mut().find(|x| x.id == u.id) {
+        Some(existing) => *existing = u.clone(),
+        None => d.users.push(u.clone()),
     }
 }
 

@@ -420,7 +420,7 @@ pub(crate) mod tests {
     #[test]
     fn a_bad_label_rejects_the_whole_batch_and_publishes_nothing() {
         let (s, u, p) = with_asset();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let err = s
             .append_labels(
                 &u.id,
@@ -487,7 +487,7 @@ pub(crate) mod tests {
                 &MS,
             )
             .unwrap();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let update = LabelUpdate {
             json_response: Some(r#"{"JOB":1}"#.into()),
             model_name: Some("m".into()),
@@ -532,7 +532,7 @@ pub(crate) mod tests {
         let made = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &MS)
             .unwrap();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let bad = LabelUpdate {
             json_response: Some("{".into()),
             ..LabelUpdate::default()
@@ -571,7 +571,7 @@ pub(crate) mod tests {
             )
             .unwrap();
         let ids: Vec<String> = made.iter().map(|l| l.id.clone()).collect();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let err = s.delete_labels(&u.id, &ids).unwrap_err();
         assert_eq!(err.code, "BAD_INPUT");
         assert!(err.message.contains("DEFAULT"), "{err}");
