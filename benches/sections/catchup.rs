@@ -74,9 +74,15 @@ pub fn run(report: &mut Report, labels: usize) {
                 "client peak RSS growth during the catch-up".into(),
                 kib(resume.peak_growth_kib as f64),
             ],
-            vec![format!("lazy `labels` read of the same {rows}"), dur(read_time)],
+            vec![
+                format!("lazy `labels` read of the same {rows}"),
+                dur(read_time),
+            ],
             vec!["lazy read: rows/s".into(), rate(read_per_sec)],
-            vec!["lazy read: client CPU per 1,000 rows".into(), dur(read_per_k)],
+            vec![
+                "lazy read: client CPU per 1,000 rows".into(),
+                dur(read_per_k),
+            ],
         ],
     );
     report.add(
@@ -185,9 +191,7 @@ fn big_gap(report: &mut Report, kili: &Kili, project: &str, assets: &[String]) {
     };
     report.add(
         SECTION,
-        format!(
-            "resume after a gap of {big}: labels/s (client CPU per 1,000)",
-        ),
+        format!("resume after a gap of {big}: labels/s (client CPU per 1,000)",),
         format!("{} ({})", rate(resume.per_sec()), dur(resume.cpu_per_k())),
         "",
         Verdict::Info,

@@ -36,7 +36,10 @@ fn asset(agent: &ureq::Agent, endpoint: &str, key: &str) -> String {
         "mutation($data: CreateProjectData!) { data: createProject(data: $data) { id } }",
         json!({"data": {"title": "writes", "inputType": "TEXT", "jsonInterface": "{}"}}),
     );
-    let project = project["data"]["id"].as_str().expect("a project id").to_owned();
+    let project = project["data"]["id"]
+        .as_str()
+        .expect("a project id")
+        .to_owned();
     let assets = post(
         agent,
         endpoint,
@@ -44,7 +47,10 @@ fn asset(agent: &ureq::Agent, endpoint: &str, key: &str) -> String {
         "mutation($data: AppendManyAssetsData!, $where: ProjectWhere!) { data: appendManyAssets(data: $data, where: $where) { id } }",
         json!({"data": {"contentArray": ["text"]}, "where": {"id": project}}),
     );
-    assets["data"][0]["id"].as_str().expect("an asset id").to_owned()
+    assets["data"][0]["id"]
+        .as_str()
+        .expect("an asset id")
+        .to_owned()
 }
 
 /// Runs `clients` threads of `writes` appends each; returns the time they took.

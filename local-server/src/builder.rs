@@ -280,7 +280,9 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Sets whether to keep every GraphQL POST for [`LocalServer::recorded_requests`].
+    /// Sets whether to keep every GraphQL POST for [`LocalServer::recorded_requests`]. A test
+    /// hook: a recording server reads (and records) the body of a POST without a known key
+    /// before answering it `401`, where any other reads no body before the key is checked.
     ///
     /// Defaults to `false`.
     pub fn record_requests(mut self, record: bool) -> Self {

@@ -166,3 +166,42 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::LabelSettings;
+
+    fn shared(max: usize, per_address: Option<usize>) -> Shared {
+        let state = ServerState::new();
+        let schema = schema::build(
+            state.clone(),
+            LabelSettings::DEFAULT,
+            schema::OrgSettings::default(),
+            schema::ServerOrigin("http://127.0.0.1:1".into()),
+        );
+        let config = Config {
+            keep_alive: None,
+            subscription_lifetime: Duration::from_secs(1),
+            max_body_bytes: 1024,
+            max_connections: max,
+            max_connections_per_address: per_address,
+            max_subscriptions_per_connection: 1,
+            idle_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+            record_requests: false,
+            upload_url_lifetime: Duration::from_secs(1),
+        };
+        Shared::new(schema, state, config)
+    }
+
+    #[test]
+    fn peers_beyond_loopback_get_a_quarter_by_default() {
+        let remote: IpAddr = "192.0.2.7".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        let s = shared(256, None);
+        assert_eq!((s.cap_of(remote), s.cap_of(local)), (Some(64), None));
+        let s = shared(256, Some(8));
+        assert_eq!((s.cap_of(remote), s.cap_of(local)), (Some(8), Some(8)));
+    }
+}

@@ -170,7 +170,8 @@ fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: Limits) -> Head 
         if !buf.is_empty() {
             match parse_head(buf) {
                 Parse::Complete(head) => {
-                    let deadline = request_deadline.unwrap_or_else(|| Instant::now() + limits.request);
+                    let deadline =
+                        request_deadline.unwrap_or_else(|| Instant::now() + limits.request);
                     return Head::Complete(head, deadline);
                 }
                 Parse::Invalid(message) => {

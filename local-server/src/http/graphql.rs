@@ -16,7 +16,11 @@ pub(crate) const MAX_BATCH: usize = 100;
 /// Executes a GraphQL POST (one request or a batch) as the user of its key.
 pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Response {
     if let Err(message) = json_limits::check(body) {
-        return Response::graphql_error(400, "BAD_REQUEST", &format!("invalid JSON body: {message}"));
+        return Response::graphql_error(
+            400,
+            "BAD_REQUEST",
+            &format!("invalid JSON body: {message}"),
+        );
     }
     let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
     if shared.config.record_requests
@@ -40,7 +44,10 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
             return Response::graphql_error(
                 400,
                 "BAD_REQUEST",
-                &format!("a batch holds at most {MAX_BATCH} operations, not {}", batch.len()),
+                &format!(
+                    "a batch holds at most {MAX_BATCH} operations, not {}",
+                    batch.len()
+                ),
             );
         }
         Ok(v) => v,

@@ -49,7 +49,9 @@ pub(crate) fn check(text: &[u8]) -> Result<(), String> {
                 if let Some(n) = depth.checked_sub(1).map(|d| &mut items[d]) {
                     *n += 1;
                     if *n >= MAX_ITEMS {
-                        return Err(format!("a JSON array or object holds over {MAX_ITEMS} items"));
+                        return Err(format!(
+                            "a JSON array or object holds over {MAX_ITEMS} items"
+                        ));
                     }
                 }
                 continue;
@@ -111,7 +113,11 @@ mod tests {
 
     #[test]
     fn deep_long_and_numerous_are_refused() {
-        let deep = format!("{}1{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let deep = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
         assert!(check(deep.as_bytes()).unwrap_err().contains("deeper"));
         let at_depth = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert_eq!(check(at_depth.as_bytes()), Ok(()));
@@ -120,7 +126,10 @@ mod tests {
         let fits = format!("[{}0]", "0,".repeat(MAX_ITEMS - 2));
         assert_eq!(check(fits.as_bytes()), Ok(()));
         let row = format!("[{}0]", "0,".repeat(MAX_ITEMS / 2));
-        let many = format!("[{}{row}]", format!("{row},").repeat(MAX_VALUES / MAX_ITEMS * 2));
+        let many = format!(
+            "[{}{row}]",
+            format!("{row},").repeat(MAX_VALUES / MAX_ITEMS * 2)
+        );
         assert!(check(many.as_bytes()).unwrap_err().contains("values"));
         // Commas inside strings are not items.
         let string = format!("[\"{}\"]", ",".repeat(MAX_ITEMS * 2));

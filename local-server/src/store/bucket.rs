@@ -224,7 +224,9 @@ impl ServerState {
         };
         let body = match (body, self.blob_dir()) {
             (Some(b), _) => b,
-            (None, Some(dir)) => Arc::new(read_blob(&blob_path(&dir, &rec.project_id, &rec.id), &rec)?),
+            (None, Some(dir)) => {
+                Arc::new(read_blob(&blob_path(&dir, &rec.project_id, &rec.id), &rec)?)
+            }
             (None, None) => return Err(not_found()),
         };
         Ok(Blob {
@@ -377,8 +379,14 @@ mod tests {
             s.get_file(&u.id, Some(&path), None).unwrap_err().status,
             404
         );
-        s.put_file(&path, Some(token), Some("text/plain"), b"hello".to_vec(), HOUR)
-            .unwrap();
+        s.put_file(
+            &path,
+            Some(token),
+            Some("text/plain"),
+            b"hello".to_vec(),
+            HOUR,
+        )
+        .unwrap();
         assert_eq!(
             s.put_file(&path, Some(token), None, b"again".to_vec(), HOUR)
                 .unwrap_err()

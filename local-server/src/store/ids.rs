@@ -18,7 +18,9 @@ pub(crate) struct IdGen {
 
 impl std::fmt::Debug for IdGen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdGen").field("seq", &self.seq).finish_non_exhaustive()
+        f.debug_struct("IdGen")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
     }
 }
 

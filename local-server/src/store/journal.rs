@@ -302,7 +302,7 @@ mod tests {
                 ServerState::open_data_file(&path).is_err(),
                 "a second server cannot open it"
             );
-            s.detach_journal();
+            s.detach_journal().unwrap();
             (u, p)
         };
         let s = ServerState::open_data_file(&path).unwrap();
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!((p.created_at, p.title.as_str()), (project.created_at, "t"));
         assert!(d.last_ms >= project.created_at, "the clock never goes back");
         drop(d);
-        s.detach_journal();
+        s.detach_journal().unwrap();
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
@@ -321,14 +321,14 @@ mod tests {
         let path = temp("torn");
         let s = ServerState::open_data_file(&path).unwrap();
         s.ensure_user("k", "a@b.c").unwrap();
-        s.detach_journal();
+        s.detach_journal().unwrap();
         let good = std::fs::read(&path).unwrap();
         let mut torn = good.clone();
         torn.extend_from_slice(br#"{"changes":[{"type":"us"#);
         std::fs::write(&path, &torn).unwrap();
         let s = ServerState::open_data_file(&path).unwrap();
         assert!(s.user_by_key("k").is_some());
-        s.detach_journal();
+        s.detach_journal().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good, "repaired");
         let mut bad = good.clone();
         bad.extend_from_slice(b"nonsense\n");

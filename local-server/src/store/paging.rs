@@ -293,7 +293,11 @@ mod tests {
             let held: usize = cache.map.keys().map(|(k, _)| k.len()).sum();
             assert_eq!(held, cache.bytes);
         }
-        assert!(cache.take(&format!("{:0width$}", 0, width = MAX_KEY_BYTES), 1).is_none());
+        assert!(
+            cache
+                .take(&format!("{:0width$}", 0, width = MAX_KEY_BYTES), 1)
+                .is_none()
+        );
     }
 
     #[test]

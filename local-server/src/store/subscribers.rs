@@ -46,8 +46,8 @@ pub(crate) struct LabelFeed {
 impl LabelFeed {
     /// Takes the next queued label, if any, without waiting.
     pub(crate) fn try_recv(&mut self) -> Result<Arc<LabelRec>, ()> {
-        match self.rx.try_next() {
-            Ok(Some(label)) => Ok(label),
+        match self.rx.try_recv() {
+            Ok(label) => Ok(label),
             _ => Err(()),
         }
     }

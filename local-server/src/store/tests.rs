@@ -113,7 +113,9 @@ fn created_at_windows_read_from_the_index_match_a_scan() {
                     .collect();
                 let window: Vec<_> = d.label_window(&p.id, span, shuffled, None).collect();
                 let ids = |v: &[(paging::Position, &std::sync::Arc<LabelRec>)]| {
-                    v.iter().map(|(p, l)| (*p, l.id.clone())).collect::<Vec<_>>()
+                    v.iter()
+                        .map(|(p, l)| (*p, l.id.clone()))
+                        .collect::<Vec<_>>()
                 };
                 assert_eq!(ids(&window), ids(&scan), "{span:?} {shuffled}");
                 // Resuming after any position gives the rest of the same sequence.

@@ -319,7 +319,8 @@ impl Session {
                 .and_then(|x| x.get("code"))
                 .is_some_and(|c| *c == async_graphql::Value::from(OVERFLOW_CODE))
         });
-        if (first || overflowed) && response.is_err() && response.data == async_graphql::Value::Null {
+        if (first || overflowed) && response.is_err() && response.data == async_graphql::Value::Null
+        {
             self.active.remove(id);
             let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
             let payload = match self.protocol {
