@@ -164,11 +164,13 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Sets the API key of the first user (email [`DEFAULT_EMAIL`]).
+    /// Sets the API key of the first user (email [`DEFAULT_EMAIL`]). On a
+    /// [data file](Self::data_file) or [state](Self::state) whose first user has another key,
+    /// this key replaces it: the old key stops working (a warning is logged). The same holds for
+    /// [`user`](Self::user) and its email.
     ///
-    /// Defaults to the first user's key in the [data file](Self::data_file) or
-    /// [state](Self::state) if it has one, else a generated random key (see
-    /// [`LocalServer::api_key`]).
+    /// Defaults to the first user's key in the data file or state if it has one, else a
+    /// generated random key (see [`LocalServer::api_key`]).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -349,11 +351,12 @@ impl LocalServerBuilder {
     }
 
     /// Keeps the data in a file: an append-only journal of writes (one JSON line per write,
-    /// flushed before the write is answered), replayed at start, so a server restarted on the
-    /// same file (in this process or another) has the same users, projects, assets, labels and
-    /// uploaded files, with the same ids, timestamps and versions. Uploaded bodies go to a
-    /// directory next to it (`<file>.files/`). The file is created if missing and locked while
-    /// the server runs; stopping the server flushes it to disk and releases it.
+    /// synced to disk before the write is answered; concurrent writes share a sync), replayed at
+    /// start, so a server restarted on the same file (in this process or another) has the same
+    /// users, projects, assets, labels and uploaded files, with the same ids, timestamps and
+    /// versions. Uploaded bodies go to a directory next to it (`<file>.files/`). The file is
+    /// created if missing (`0600`) and locked while the server runs; stopping the server syncs
+    /// it and releases it ([`LocalServer::close`] reports a failed sync).
     ///
     /// Defaults to none: the data lives in memory only.
     ///
