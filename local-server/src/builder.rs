@@ -74,8 +74,13 @@ pub struct LocalServerBuilder {
     subscription_lifetime: Duration,
     max_body_bytes: usize,
     max_connections: usize,
+    max_connections_per_address: Option<usize>,
+    max_subscriptions_per_connection: usize,
+    subscriber_queue: usize,
     idle_timeout: Duration,
+    request_timeout: Option<Duration>,
     record_requests: bool,
+    upload_url_lifetime: Duration,
     created_at_resolution: Duration,
     shuffle_label_pages: bool,
     upload_local_data: bool,
@@ -95,8 +100,19 @@ impl fmt::Debug for LocalServerBuilder {
             .field("subscription_lifetime", &self.subscription_lifetime)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
+            )
+            .field(
+                "max_subscriptions_per_connection",
+                &self.max_subscriptions_per_connection,
+            )
+            .field("max_queued_labels", &self.subscriber_queue)
             .field("idle_timeout", &self.idle_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("record_requests", &self.record_requests)
+            .field("upload_url_lifetime", &self.upload_url_lifetime)
             .field("created_at_resolution", &self.created_at_resolution)
             .field("shuffle_label_pages", &self.shuffle_label_pages)
             .field("upload_local_data", &self.upload_local_data)
@@ -117,8 +133,13 @@ impl Default for LocalServerBuilder {
             subscription_lifetime: Duration::from_secs(30 * 86_400),
             max_body_bytes: 32 * 1024 * 1024,
             max_connections: 256,
+            max_connections_per_address: None,
+            max_subscriptions_per_connection: 100,
+            subscriber_queue: crate::settings::DEFAULT_SUBSCRIBER_QUEUE,
             idle_timeout: Duration::from_secs(60),
+            request_timeout: None,
             record_requests: false,
+            upload_url_lifetime: Duration::from_secs(3600),
             created_at_resolution: Duration::from_millis(1),
             shuffle_label_pages: false,
             upload_local_data: true,
@@ -148,11 +169,13 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Sets the API key of the first user (email [`DEFAULT_EMAIL`]).
+    /// Sets the API key of the first user (email [`DEFAULT_EMAIL`]). On a
+    /// [data file](Self::data_file) or [state](Self::state) whose first user has another key,
+    /// this key replaces it: the old key stops working (a warning is logged). The same holds for
+    /// [`user`](Self::user) and its email.
     ///
-    /// Defaults to the first user's key in the [data file](Self::data_file) or
-    /// [state](Self::state) if it has one, else a generated random key (see
-    /// [`LocalServer::api_key`]).
+    /// Defaults to the first user's key in the data file or state if it has one, else a
+    /// generated random key (see [`LocalServer::api_key`]).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -202,11 +225,42 @@ impl LocalServerBuilder {
         self
     }
 
+    /// Sets how many connections one peer address may hold at once; more from it are answered
+    /// `503` and closed, while other addresses still get in. Set, it applies to every peer,
+    /// loopback included.
+    ///
+    /// Defaults to a quarter of [`max_connections`](Self::max_connections) (64) for peers beyond
+    /// this machine, and no cap of its own for loopback peers (this machine's tests and tools).
+    /// Behind a port mapping or a proxy every client may share one address: raise it there.
+    pub fn max_connections_per_address(mut self, count: usize) -> Self {
+        self.max_connections_per_address = Some(count);
+        self
+    }
+
+    /// Sets how many subscriptions (operations) one WebSocket connection may run at once; more
+    /// are refused with an `error` frame naming the limit.
+    ///
+    /// Defaults to 100.
+    pub fn max_subscriptions_per_connection(mut self, count: usize) -> Self {
+        self.max_subscriptions_per_connection = count;
+        self
+    }
+
+    /// Sets how many labels may wait for a subscription's client (written, not yet sent because
+    /// the client reads more slowly). A subscription with more waiting is dropped: its client
+    /// gets the labels queued, then an `error` frame (`SUBSCRIPTION_OVERFLOW`), never a queue
+    /// that grows without end.
+    ///
+    /// Defaults to 262,144 (a few MiB at most: the queue holds references to stored labels).
+    pub fn max_queued_labels(mut self, count: usize) -> Self {
+        self.subscriber_queue = count;
+        self
+    }
+
     /// Sets how long an HTTP connection may sit idle before it is closed; also how long a request
-    /// head may take to arrive as a whole (a head trickled in slowly gets `408`), and the most a
-    /// body may pause between two reads. A WebSocket must send `connection_init` within this or 10
-    /// seconds, whichever is shorter (else it is closed with 4408); after that, WebSocket
-    /// connections are not subject to it.
+    /// head may take to arrive as a whole (a head trickled in slowly gets `408`). A WebSocket must
+    /// send `connection_init` within this or 10 seconds, whichever is shorter (else it is closed
+    /// with 4408); after that, WebSocket connections are not subject to it.
     ///
     /// Defaults to 60 seconds.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
@@ -214,7 +268,28 @@ impl LocalServerBuilder {
         self
     }
 
-    /// Sets whether to keep every GraphQL POST for [`LocalServer::recorded_requests`].
+    /// Sets how long a signed upload URL (`createUploadBucketSignedUrls`) may be used. A URL is
+    /// good for one upload: a second `PUT` with it, or one after this, gets `403`.
+    ///
+    /// Defaults to one hour.
+    pub fn upload_url_lifetime(mut self, lifetime: Duration) -> Self {
+        self.upload_url_lifetime = lifetime;
+        self
+    }
+
+    /// Sets how long one HTTP request, head and body, may take to arrive from its first byte; a
+    /// request still arriving then gets `408` and its connection is closed, however steadily it
+    /// trickles in.
+    ///
+    /// Defaults to four times the [idle timeout](Self::idle_timeout) (4 minutes).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets whether to keep every GraphQL POST for [`LocalServer::recorded_requests`]. A test
+    /// hook: a recording server reads (and records) the body of a POST without a known key
+    /// before answering it `401`, where any other reads no body before the key is checked.
     ///
     /// Defaults to `false`.
     pub fn record_requests(mut self, record: bool) -> Self {
@@ -281,11 +356,12 @@ impl LocalServerBuilder {
     }
 
     /// Keeps the data in a file: an append-only journal of writes (one JSON line per write,
-    /// flushed before the write is answered), replayed at start, so a server restarted on the
-    /// same file (in this process or another) has the same users, projects, assets, labels and
-    /// uploaded files, with the same ids, timestamps and versions. Uploaded bodies go to a
-    /// directory next to it (`<file>.files/`). The file is created if missing and locked while
-    /// the server runs; stopping the server flushes it to disk and releases it.
+    /// synced to disk before the write is answered; concurrent writes share a sync), replayed at
+    /// start, so a server restarted on the same file (in this process or another) has the same
+    /// users, projects, assets, labels and uploaded files, with the same ids, timestamps and
+    /// versions. Uploaded bodies go to a directory next to it (`<file>.files/`). The file is
+    /// created if missing (`0600`) and locked while the server runs; stopping the server syncs
+    /// it and releases it ([`LocalServer::close`] reports a failed sync).
     ///
     /// Defaults to none: the data lives in memory only.
     ///
@@ -344,7 +420,7 @@ impl LocalServerBuilder {
         if self.max_connections == 0 {
             return Err(Error::invalid("max_connections must be at least 1"));
         }
-        let label_settings = LabelSettings::new(
+        let mut label_settings = LabelSettings::new(
             self.created_at_resolution,
             self.shuffle_label_pages,
             crate::time::now_ms(),
@@ -354,6 +430,7 @@ impl LocalServerBuilder {
             .webhooks
             .settings(self.host.is_loopback())
             .map_err(Error::invalid)?;
+        label_settings.subscriber_queue = self.subscriber_queue;
         let (state, owns_journal) = match (self.state.take(), &self.data_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
@@ -366,9 +443,27 @@ impl LocalServerBuilder {
         };
         let started = self.serve(state.clone(), label_settings, deliveries, owns_journal);
         if started.is_err() && owns_journal {
-            state.detach_journal();
+            let _ = state.detach_journal();
         }
         started
+    }
+
+    /// Returns what every connection of the server reads of its settings.
+    fn config(&self) -> Config {
+        Config {
+            keep_alive: self.keep_alive,
+            subscription_lifetime: self.subscription_lifetime,
+            max_body_bytes: self.max_body_bytes,
+            max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            idle_timeout: self.idle_timeout,
+            request_timeout: self
+                .request_timeout
+                .unwrap_or_else(|| self.idle_timeout.saturating_mul(4)),
+            record_requests: self.record_requests,
+            upload_url_lifetime: self.upload_url_lifetime,
+        }
     }
 
     /// Adds the users, starts the webhook deliveries, binds, and starts the accept thread.
@@ -379,6 +474,7 @@ impl LocalServerBuilder {
         deliveries: DeliverySettings,
         owns_journal: bool,
     ) -> Result<LocalServer> {
+        let config = self.config();
         let key = match self.api_key {
             Some(k) => k,
             None => state
@@ -395,6 +491,7 @@ impl LocalServerBuilder {
         for (k, email) in &self.users {
             state.ensure_user(k, email).map_err(write_error)?;
         }
+        state.wait_durable().map_err(write_error)?;
         let targets = deliveries.targets.clone();
         let webhooks = Engine::start(state.clone(), deliveries)
             .map_err(Error::io("spawning the local server's webhook thread"))?;
@@ -405,14 +502,6 @@ impl LocalServerBuilder {
         let addr = tcp
             .local_addr()
             .map_err(Error::io("reading the local server's address"))?;
-        let config = Config {
-            keep_alive: self.keep_alive,
-            subscription_lifetime: self.subscription_lifetime,
-            max_body_bytes: self.max_body_bytes,
-            max_connections: self.max_connections,
-            idle_timeout: self.idle_timeout,
-            record_requests: self.record_requests,
-        };
         let org = schema::OrgSettings {
             upload_local_data: self.upload_local_data,
         };

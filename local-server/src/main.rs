@@ -8,6 +8,11 @@
 //!
 //! Prints `endpoint: http://127.0.0.1:PORT/api/label/v2/graphql` and `api key: KEY`, one line
 //! each, once it accepts connections. `--port 0` (the default) picks a free port.
+//!
+//! Warnings and errors (a cut-short line dropped from the data file, a replaced key, a failed
+//! sync) go to stderr, one line each, `kili-local-server: WARN: ...`; `RUST_LOG=info` (or
+//! `debug`, `trace`, `error`, `off`) changes the level. The exit status is 1 when the start
+//! fails, or when the data file could not be synced at the stop.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -35,7 +40,39 @@ usage: kili-local-server [--port PORT] [--api-key KEY] [--host ADDR] [--data-fil
                          how long a failed webhook delivery is retried (default 600)
 ";
 
+/// Prints log records of the chosen level and above to stderr, one line each.
+struct StderrLogger {
+    level: log::LevelFilter,
+}
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= self.level
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("kili-local-server: {}: {}", record.level(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger: warnings and errors, or the level `RUST_LOG` names.
+fn install_logger() {
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.trim().parse::<log::LevelFilter>().ok())
+        .unwrap_or(log::LevelFilter::Warn);
+    let logger: &'static StderrLogger = Box::leak(Box::new(StderrLogger { level }));
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
 fn main() -> ExitCode {
+    install_logger();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -122,7 +159,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Blocks until a signal; a closed channel (the handler gone) stops too.
     let _ = stop_rx.recv();
     eprintln!("kili-local-server: stopping");
-    server.stop();
+    server.close()?;
     eprintln!("kili-local-server: stopped");
     Ok(())
 }

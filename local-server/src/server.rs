@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::error::{Error, Result};
 use crate::http::GRAPHQL_PATH;
 use crate::listener;
 use crate::recording::RecordedRequest;
@@ -122,12 +123,23 @@ impl LocalServer {
 
     /// Stops accepting, closes every connection and waits for their threads (a few seconds at
     /// most), stops the webhook deliveries (a POST in flight is cut, its delivery stays pending),
-    /// then flushes and closes the data file, if any. Dropping the handle does the same.
+    /// then syncs and closes the data file, if any. Dropping the handle does the same. A
+    /// failed sync is logged; [`close`](Self::close) reports it.
     pub fn stop(mut self) {
-        self.shutdown();
+        let _ = self.shutdown();
     }
 
-    fn shutdown(&mut self) {
+    /// Stops as [`stop`](Self::stop) does, and reports whether the data file reached the disk.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`](crate::Error::Io) when the data file could not be synced at the stop (or a
+    /// write or sync failed before): the last writes may not be on disk.
+    pub fn close(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
         if let Some(accept) = self.accept.take() {
             listener::stop(&self.shared, public_addr(self.addr), Some(accept));
             // Before the journal closes: an attempt in flight is interrupted, not recorded.
@@ -135,14 +147,19 @@ impl LocalServer {
                 webhooks.stop();
             }
             if self.owns_journal {
-                self.shared.state.detach_journal();
+                return self
+                    .shared
+                    .state
+                    .detach_journal()
+                    .map_err(Error::io("syncing the data file at the stop"));
             }
         }
+        Ok(())
     }
 }
 
 impl Drop for LocalServer {
     fn drop(&mut self) {
-        self.shutdown();
+        let _ = self.shutdown();
     }
 }

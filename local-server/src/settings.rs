@@ -8,7 +8,11 @@
 
 use std::time::Duration;
 
-/// How labels are stamped and ordered.
+/// How many labels a subscription may have waiting by default (a few MiB at most: the queue
+/// holds references to labels the store keeps anyway).
+pub(crate) const DEFAULT_SUBSCRIBER_QUEUE: usize = 262_144;
+
+/// How labels are stamped, ordered and queued for subscribers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct LabelSettings {
     /// Label timestamps are floored to a multiple of this, counted from `origin_ms`; at least 1.
@@ -17,6 +21,8 @@ pub(crate) struct LabelSettings {
     origin_ms: i64,
     /// Whether `labels` returns matches ordered by [`shuffle_key`] instead of creation order.
     pub(crate) shuffle_pages: bool,
+    /// How many labels a subscription may have waiting for its client before it is dropped.
+    pub(crate) subscriber_queue: usize,
 }
 
 impl Default for LabelSettings {
@@ -31,6 +37,7 @@ impl LabelSettings {
         resolution_ms: 1,
         origin_ms: 0,
         shuffle_pages: false,
+        subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
     };
 
     /// Makes settings with this timestamp resolution.
@@ -54,6 +61,7 @@ impl LabelSettings {
                 resolution_ms: ms,
                 origin_ms,
                 shuffle_pages,
+                subscriber_queue: DEFAULT_SUBSCRIBER_QUEUE,
             }),
             _ => Err(format!(
                 "created_at_resolution must be from 1 ms to i64::MAX ms, not {resolution:?}"

@@ -14,19 +14,36 @@ fn refuse(e: BucketError) -> Response {
     Response::graphql_error(e.status, e.code, &e.message)
 }
 
-/// Serves `/api/label/v2/bucket/<path>`.
-pub(crate) fn bucket(head: &RequestHead, body: Vec<u8>, shared: &Shared) -> Response {
-    let path = head
-        .path
+/// Returns the bucket path of a request under `/api/label/v2/bucket/`.
+fn bucket_path(head: &RequestHead) -> &str {
+    head.path
         .strip_prefix(BUCKET_PATH)
         .and_then(|p| p.strip_prefix('/'))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Checks an upload's signed URL from its head, before its body is read.
+pub(crate) fn admit_upload(head: &RequestHead, shared: &Shared) -> Result<(), Response> {
+    shared
+        .state
+        .may_upload(
+            bucket_path(head),
+            head.query_param(SIGNATURE),
+            shared.config.upload_url_lifetime,
+        )
+        .map_err(refuse)
+}
+
+/// Serves `/api/label/v2/bucket/<path>`.
+pub(crate) fn bucket(head: &RequestHead, body: Vec<u8>, shared: &Shared) -> Response {
+    let path = bucket_path(head);
     match head.method.as_str() {
         "PUT" => match shared.state.put_file(
             path,
             head.query_param(SIGNATURE),
             head.header("content-type"),
             body,
+            shared.config.upload_url_lifetime,
         ) {
             Ok(()) => Response::bytes(200, None, Vec::new()),
             Err(e) => refuse(e),

@@ -6,8 +6,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::message::{DecodeError, Parse, RequestHead, Response, decode_body, parse_head};
-use super::routes::route;
+use super::message::{
+    DecodeError, GZIP_FLOOR, GZIP_RATIO, Parse, RequestHead, Response, decode_body, parse_head,
+};
+use super::routes::{admit, route};
 use crate::shared::Shared;
 
 /// A request to switch the connection to WebSocket, not answered yet.
@@ -21,38 +23,26 @@ pub(crate) struct Upgrade {
 /// Serves requests on one connection until it closes, idles out, or the server stops; returns
 /// the upgrade request that ended it, if one did.
 pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) -> Option<Upgrade> {
-    if stream
-        .set_read_timeout(Some(shared.config.idle_timeout))
-        .is_err()
-    {
-        return None;
-    }
-    let idle = shared.config.idle_timeout;
+    let limits = Limits {
+        idle: shared.config.idle_timeout,
+        request: shared.config.request_timeout,
+    };
     let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
     loop {
-        let head = match read_head(&mut stream, &mut buf, idle) {
-            Head::Complete(head) => head,
+        let (head, deadline) = match read_head(&mut stream, &mut buf, limits) {
+            Head::Complete(head, deadline) => (head, deadline),
             Head::Invalid(message) => {
                 let resp = Response::graphql_error(400, "BAD_REQUEST", &message);
                 answer_and_close(&mut stream, &resp);
                 return None;
             }
             Head::TooSlow => {
-                let resp = Response::graphql_error(
-                    408,
-                    "REQUEST_TIMEOUT",
-                    "the request head did not arrive within the idle timeout",
-                );
-                answer_and_close(&mut stream, &resp);
+                answer_and_close(&mut stream, &too_slow("request head"));
                 return None;
             }
             Head::Gone => return None,
         };
         buf.drain(..head.len);
-        // The body is read with the idle timeout between reads.
-        if stream.set_read_timeout(Some(idle)).is_err() {
-            return None;
-        }
         if is_upgrade(&head) {
             return Some(Upgrade {
                 stream,
@@ -60,7 +50,7 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) -> Option<Upgrade> {
                 leftover: buf,
             });
         }
-        let body = match read_body(&mut stream, &mut buf, &head, shared) {
+        let body = match take_body(&mut stream, &mut buf, &head, shared, deadline) {
             Ok(body) => body,
             Err(resp) => {
                 answer_and_close(&mut stream, &resp);
@@ -75,6 +65,55 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) -> Option<Upgrade> {
             return None;
         }
     }
+}
+
+/// The connection's time limits.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// How long the connection may wait for a request, and the request head may take.
+    idle: Duration,
+    /// How long a whole request (head and body) may take from its first byte.
+    request: Duration,
+}
+
+/// Admits a request from its head alone, then reads its body: only the GraphQL endpoint (with a
+/// known key) and the bucket's `PUT` (with a valid signed URL) have their bodies read; any other
+/// request is answered without, and its connection closed if it announced one.
+fn take_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head: &RequestHead,
+    shared: &Shared,
+    deadline: Instant,
+) -> Result<Vec<u8>, Response> {
+    let limit = shared.config.max_body_bytes;
+    let len = head.content_length().map_err(|status| {
+        let message = if status == 411 {
+            "chunked request bodies are not supported; send a Content-Length"
+        } else {
+            "invalid Content-Length"
+        };
+        Response::graphql_error(status, "BAD_REQUEST", message)
+    })?;
+    if len > limit {
+        return Err(too_large(limit));
+    }
+    if !admit(head, shared)? {
+        return match len {
+            0 => Ok(Vec::new()),
+            // A body nobody reads: answer, then close rather than read it.
+            _ => Err(route(head, Vec::new(), shared)),
+        };
+    }
+    read_body(stream, buf, (head, len), shared, deadline)
+}
+
+fn too_slow(what: &str) -> Response {
+    Response::graphql_error(
+        408,
+        "REQUEST_TIMEOUT",
+        &format!("the {what} did not arrive in time"),
+    )
 }
 
 /// How long we keep reading (and discarding) after an error answer, so the client gets to
@@ -110,29 +149,38 @@ pub(crate) fn answer_and_close(stream: &mut TcpStream, resp: &Response) {
 
 /// How reading a request head ended.
 enum Head {
-    Complete(RequestHead),
+    /// A head, and the deadline of its request's body.
+    Complete(RequestHead, Instant),
     /// Not HTTP: answer 400.
     Invalid(String),
-    /// Part of a head came, the rest not within the idle timeout: answer 408.
+    /// Part of a head came, the rest not in time: answer 408.
     TooSlow,
     /// The peer left or idled out between requests, or the socket failed.
     Gone,
 }
 
-/// Reads until a full head is buffered, within `within` as a whole: a head trickled in a byte
-/// at a time holds the connection no longer than an idle one.
-fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, within: Duration) -> Head {
-    let deadline = Instant::now() + within;
+/// Reads until a full head is buffered: within the idle timeout as a whole (a head trickled in a
+/// byte at a time holds the connection no longer than an idle one), and within the request
+/// timeout of its first byte. Returns the deadline of the whole request.
+fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, limits: Limits) -> Head {
+    let idle_deadline = Instant::now() + limits.idle;
+    let mut first_byte = (!buf.is_empty()).then(Instant::now);
     loop {
+        let request_deadline = first_byte.map(|t| t + limits.request);
         if !buf.is_empty() {
             match parse_head(buf) {
-                Parse::Complete(head) => return Head::Complete(head),
+                Parse::Complete(head) => {
+                    let deadline =
+                        request_deadline.unwrap_or_else(|| Instant::now() + limits.request);
+                    return Head::Complete(head, deadline);
+                }
                 Parse::Invalid(message) => {
                     return Head::Invalid(format!("malformed request: {message}"));
                 }
                 Parse::Partial => {}
             }
         }
+        let deadline = request_deadline.map_or(idle_deadline, |r| r.min(idle_deadline));
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() || !fill(stream, buf) {
             return if buf.is_empty() || Instant::now() < deadline {
@@ -141,6 +189,7 @@ fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, within: Duration) -> Hea
                 Head::TooSlow
             };
         }
+        first_byte.get_or_insert_with(Instant::now);
     }
 }
 
@@ -160,30 +209,28 @@ fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Reads the body announced by the head (answering `Expect: 100-continue`), decoded.
+/// Reads the `len` bytes of body announced by the head (answering `Expect: 100-continue`) by
+/// `deadline`, and decodes it.
 fn read_body(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
-    head: &RequestHead,
+    (head, len): (&RequestHead, usize),
     shared: &Shared,
+    deadline: Instant,
 ) -> Result<Vec<u8>, Response> {
     let limit = shared.config.max_body_bytes;
-    let len = head.content_length().map_err(|status| {
-        let message = if status == 411 {
-            "chunked request bodies are not supported; send a Content-Length"
-        } else {
-            "invalid Content-Length"
-        };
-        Response::graphql_error(status, "BAD_REQUEST", message)
-    })?;
-    if len > limit {
-        return Err(too_large(limit));
-    }
     if len > buf.len() && head.header_has_token("expect", "100-continue") {
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
     }
     while buf.len() < len {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(too_slow("request body"));
+        }
         if !fill(stream, buf) {
+            if Instant::now() >= deadline {
+                return Err(too_slow("request body"));
+            }
             return Err(Response::graphql_error(
                 400,
                 "BAD_REQUEST",
@@ -193,7 +240,14 @@ fn read_body(
     }
     let body: Vec<u8> = buf.drain(..len).collect();
     decode_body(head.header("content-encoding"), body, limit).map_err(|e| match e {
-        DecodeError::TooLarge => too_large(limit),
+        DecodeError::TooLarge(bound) => Response::graphql_error(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            &format!(
+                "the gzip request body decompresses to more than {bound} bytes (at most \
+                 {GZIP_RATIO} times its size, or {GZIP_FLOOR} bytes, and at most {limit})"
+            ),
+        ),
         DecodeError::Corrupt => {
             Response::graphql_error(400, "BAD_REQUEST", "the gzip request body is corrupt")
         }

@@ -4,45 +4,21 @@
 //! a test asks for it.
 
 use super::auth::authenticate;
+use super::json_limits;
 use super::message::{RequestHead, Response};
 use crate::recording::RecordedRequest;
 use crate::schema::{RequestOrigin, Viewer};
 use crate::shared::Shared;
+use crate::store::UserRec;
+
+/// Most operations in one batch (a JSON array of requests).
+pub(crate) const MAX_BATCH: usize = 100;
 
 /// Executes a GraphQL POST (one request or a batch) as the user of its key.
 pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Response {
-    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
-    if shared.config.record_requests
-        && let Ok(value) = &parsed
-    {
-        record(head, value, shared);
-    }
-    if let Some((status, retry_after)) = shared.take_failure() {
-        let mut resp = Response::graphql_error(status, "INJECTED_FAILURE", "injected failure");
-        if let Some(after) = retry_after {
-            resp = resp.with_header("Retry-After", after.as_secs().to_string());
-        }
-        return resp;
-    }
-    let user = match authenticate(head, shared) {
-        Ok(user) => user,
+    let (batch, user) = match read_batch(head, body, shared) {
+        Ok(found) => found,
         Err(refusal) => return refusal,
-    };
-    let value = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            return Response::graphql_error(400, "BAD_REQUEST", &format!("invalid JSON body: {e}"));
-        }
-    };
-    let batch: async_graphql::BatchRequest = match serde_json::from_value(value) {
-        Ok(b) => b,
-        Err(e) => {
-            return Response::graphql_error(
-                400,
-                "BAD_REQUEST",
-                &format!("not a GraphQL request: {e}"),
-            );
-        }
     };
     let unparsable = unparsable_documents(&batch);
     let mut batch = batch.data(Viewer(user));
@@ -50,6 +26,10 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
         batch = batch.data(RequestOrigin(origin));
     }
     let response = futures::executor::block_on(shared.schema.execute_batch(batch));
+    // Answered only once what it wrote (and whatever it read) is on disk.
+    if let Err(e) = shared.state.wait_durable() {
+        return Response::graphql_error(500, e.code, &e.message);
+    }
     let mut value = match serde_json::to_value(&response) {
         Ok(v) => v,
         Err(e) => {
@@ -77,6 +57,44 @@ pub(crate) fn graphql(head: &RequestHead, body: &[u8], shared: &Shared) -> Respo
             &format!("cannot encode the response: {e}"),
         ),
     }
+}
+
+/// Reads a POST's body as a batch, within the JSON shape limits, as the user of its key; records
+/// it and injects failures when a test asks for it.
+fn read_batch(
+    head: &RequestHead,
+    body: &[u8],
+    shared: &Shared,
+) -> Result<(async_graphql::BatchRequest, UserRec), Response> {
+    let bad = |message: String| Response::graphql_error(400, "BAD_REQUEST", &message);
+    json_limits::check(body).map_err(|m| bad(format!("invalid JSON body: {m}")))?;
+    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
+    if shared.config.record_requests
+        && let Ok(value) = &parsed
+    {
+        record(head, value, shared);
+    }
+    if let Some((status, retry_after)) = shared.take_failure() {
+        let mut resp = Response::graphql_error(status, "INJECTED_FAILURE", "injected failure");
+        if let Some(after) = retry_after {
+            resp = resp.with_header("Retry-After", after.as_secs().to_string());
+        }
+        return Err(resp);
+    }
+    let user = authenticate(head, shared)?;
+    let value = match parsed {
+        Ok(serde_json::Value::Array(batch)) if batch.len() > MAX_BATCH => {
+            return Err(bad(format!(
+                "a batch holds at most {MAX_BATCH} operations, not {}",
+                batch.len()
+            )));
+        }
+        Ok(v) => v,
+        Err(e) => return Err(bad(format!("invalid JSON body: {e}"))),
+    };
+    let batch =
+        serde_json::from_value(value).map_err(|e| bad(format!("not a GraphQL request: {e}")))?;
+    Ok((batch, user))
 }
 
 /// Returns `http://<host>` for a `Host` header made of host-name characters only.

@@ -254,18 +254,26 @@ impl Response {
     }
 }
 
+/// How many times its compressed size a gzip body may decompress to (above [`GZIP_FLOOR`]): real
+/// JSON compresses a few times to a few dozen times, a decompression bomb a thousand times.
+pub(crate) const GZIP_RATIO: usize = 64;
+/// What any gzip body may decompress to, whatever its compressed size (within the body limit).
+pub(crate) const GZIP_FLOOR: usize = 1024 * 1024;
+
 /// Why a body could not be decoded.
 #[derive(Debug, PartialEq)]
 pub(crate) enum DecodeError {
-    /// Larger than the limit once decompressed.
-    TooLarge,
+    /// Larger than this bound once decompressed.
+    TooLarge(usize),
     /// Not valid gzip.
     Corrupt,
     /// An encoding other than `gzip` / `identity`.
     Unsupported(String),
 }
 
-/// Decodes a body according to `Content-Encoding` (gzip or none), up to `limit` bytes.
+/// Decodes a body according to `Content-Encoding` (gzip or none), up to `limit` bytes; a gzip
+/// body to at most [`GZIP_RATIO`] times its size (or [`GZIP_FLOOR`]), so that what a request
+/// costs stays in proportion to what it sent. Decoding stops at the bound.
 pub(crate) fn decode_body(
     encoding: Option<&str>,
     body: Vec<u8>,
@@ -274,14 +282,15 @@ pub(crate) fn decode_body(
     match encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
         None | Some("" | "identity") => Ok(body),
         Some("gzip" | "x-gzip") => {
+            let bound = limit.min(body.len().saturating_mul(GZIP_RATIO).max(GZIP_FLOOR));
             let mut out = Vec::new();
-            let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+            let cap = u64::try_from(bound).unwrap_or(u64::MAX).saturating_add(1);
             flate2::read::GzDecoder::new(body.as_slice())
                 .take(cap)
                 .read_to_end(&mut out)
                 .map_err(|_| DecodeError::Corrupt)?;
-            if out.len() > limit {
-                Err(DecodeError::TooLarge)
+            if out.len() > bound {
+                Err(DecodeError::TooLarge(bound))
             } else {
                 Ok(out)
             }
@@ -383,7 +392,16 @@ mod tests {
         );
         assert_eq!(
             decode_body(Some("gzip"), gz, 999),
-            Err(DecodeError::TooLarge)
+            Err(DecodeError::TooLarge(999))
+        );
+        let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        bomb.write_all(&vec![b'0'; 8 * GZIP_FLOOR]).unwrap();
+        let bomb = bomb.finish().unwrap();
+        assert_eq!(
+            decode_body(Some("gzip"), bomb.clone(), usize::MAX),
+            Err(DecodeError::TooLarge(GZIP_FLOOR)),
+            "{} bytes may not decompress to 8 MiB",
+            bomb.len()
         );
         assert_eq!(
             decode_body(Some("gzip"), b"nope".to_vec(), 10),

@@ -10,11 +10,13 @@ mod auth;
 mod bucket;
 mod conn;
 mod graphql;
+mod json_limits;
 mod message;
 mod routes;
 
 pub(crate) use auth::key_from_authorization;
 pub(crate) use conn::{Upgrade, answer_and_close, serve};
+pub(crate) use json_limits::check as check_json_shape;
 #[cfg(test)]
 pub(crate) use message::{Parse, parse_head};
 pub(crate) use message::{RequestHead, Response};

@@ -3,6 +3,7 @@
 
 use async_graphql::Schema;
 
+use super::budget::Budget;
 use super::context::{OrgSettings, ServerOrigin};
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
@@ -40,6 +41,7 @@ pub(crate) fn build(
     .data(targets)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(Budget)
     .finish()
 }
 

@@ -7,6 +7,7 @@ use super::context::{label_settings, state, viewer};
 use super::errors::{bad_input, no_access, store_error, unsupported};
 use super::filters::{asset_matches, check_asset_where, check_label_where, label_matches};
 use super::inputs::{AppendManyLabelsData, AppendToLabelsData, AssetWhere, LabelData, LabelWhere};
+use super::limits::check_rows;
 use super::listing::asset_page;
 use super::objects::Label;
 use crate::store::{LabelType, NewLabel, NewLabels, StoreError};
@@ -32,6 +33,7 @@ impl LabelMutation {
                 "its projects have no workflow steps (workflowVersion V1)",
             ));
         }
+        check_rows("labelsData", data.labels_data.len())?;
         let rows: Vec<NewLabel> = data
             .labels_data
             .into_iter()
@@ -135,6 +137,7 @@ impl LabelMutation {
     /// `PREDICTION` and `INFERENCE` labels can be deleted, as on Kili. Nothing is pushed.
     async fn delete_labels(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<ID>> {
         let me = viewer(ctx)?;
+        check_rows("ids", ids.len())?;
         let ids: Vec<String> = ids.into_iter().map(|i| i.0).collect();
         let deleted = state(ctx)?
             .delete_labels(&me.id, &ids)

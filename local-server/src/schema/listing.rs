@@ -15,6 +15,7 @@ use super::filters::{
 use super::inputs::{AssetWhere, LabelWhere, PageSize};
 use crate::store::paging::{self, Epochs, PageRequest, Position};
 use crate::store::{AssetRec, Candidates, Data, LabelRec, UserRec};
+use crate::time::parse_iso;
 
 /// Reads `skip` and `first` as counts: `first` defaults to 100; a negative `skip` is refused.
 pub(super) fn page_bounds(first: Option<PageSize>, skip: Option<i32>) -> Result<(usize, usize)> {
@@ -143,12 +144,24 @@ pub(super) fn label_page(
         (None, Some(ids)) => Some(Candidates::Assets(ids)),
         (None, None) => None,
     };
+    // A `createdAt` window of one project is read from its index; the rest of the filter is
+    // matched on the window's labels only.
+    let indexed = match (project, candidates) {
+        (Some(p), None) => created_window(w).map(|(span, rest)| (p, span, rest)),
+        _ => None,
+    };
+    let rest = indexed.as_ref().map_or(w, |(_, _, rest)| rest);
     let matches = |l: &&Arc<LabelRec>| -> Result<bool> {
-        Ok(owned(&d, me, project, &l.project_id) && label_matches(&d, l, w)?)
+        Ok(owned(&d, me, project, &l.project_id) && label_matches(&d, l, rest)?)
+    };
+    // Unpaged (a count): creation order, whatever the page order.
+    let order = window.is_some() && shuffled;
+    let source = |after| match &indexed {
+        Some((p, span, _)) => d.label_window(p, *span, order, after),
+        None => d.label_source(project, candidates, order, after),
     };
     let found = match window {
-        // Unpaged (a count): creation order, whatever the page order.
-        None => all_matching(d.label_source(project, candidates, false, None), matches)?,
+        None => all_matching(source(None), matches)?,
         Some((skip, first)) => {
             let req = PageRequest {
                 key: format!("labels|{}|{shuffled}|{w:?}", me.id),
@@ -159,9 +172,36 @@ pub(super) fn label_page(
                     && !w.asset.as_ref().is_some_and(asset_where_sees_label_writes),
                 asset_appends_keep_order: true,
             };
-            let source = |after| d.label_source(project, candidates, shuffled, after);
             paging::page(&st.inner.cursors, req, source, matches)?
         }
     };
     Ok(found.into_iter().map(Arc::clone).collect())
+}
+
+/// Returns the `createdAt` span of a label filter (`createdAt`, `createdAtGte`, `createdAtLte`),
+/// with the filter less those fields; `None` when it has no span or a date does not parse (the
+/// scan then answers, with the same errors as ever).
+fn created_window(w: &LabelWhere) -> Option<((i64, i64), LabelWhere)> {
+    if w.created_at.is_none() && w.created_at_gte.is_none() && w.created_at_lte.is_none() {
+        return None;
+    }
+    let parse = |v: &Option<String>, default: i64| match v {
+        None => Some(default),
+        Some(s) => parse_iso(s),
+    };
+    let (mut from, mut to) = (
+        parse(&w.created_at_gte, i64::MIN)?,
+        parse(&w.created_at_lte, i64::MAX)?,
+    );
+    if let Some(at) = &w.created_at {
+        let at = parse_iso(at)?;
+        (from, to) = (from.max(at), to.min(at));
+    }
+    let rest = LabelWhere {
+        created_at: None,
+        created_at_gte: None,
+        created_at_lte: None,
+        ..w.clone()
+    };
+    Some(((from, to), rest))
 }

@@ -15,6 +15,7 @@
 //! output and the version hash.
 
 mod asset_actions;
+mod budget;
 mod build;
 mod context;
 mod errors;
@@ -23,6 +24,7 @@ mod inputs;
 mod issue_types;
 mod issues;
 mod label_mutation;
+mod limits;
 mod listing;
 mod mutation;
 mod objects;
@@ -33,3 +35,4 @@ mod subscription;
 
 pub(crate) use build::{KiliSchema, build, version};
 pub(crate) use context::{OrgSettings, RequestOrigin, ServerOrigin, Viewer};
+pub(crate) use subscription::OVERFLOW_CODE;

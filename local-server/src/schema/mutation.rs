@@ -14,6 +14,7 @@ use super::inputs::{
 };
 use super::issues::IssueMutation;
 use super::label_mutation::LabelMutation;
+use super::limits::check_rows;
 use super::listing::asset_page;
 use super::objects::{Asset, Project};
 use super::plugins::PluginMutation;
@@ -135,6 +136,7 @@ impl DataMutation {
         data: Vec<AssetData>,
     ) -> Result<Vec<Asset>> {
         let me = viewer(ctx)?;
+        check_rows("where", where_.len())?;
         if where_.len() != data.len() {
             return Err(bad_input(format!(
                 "where and data must have the same length: {} and {}",
@@ -207,9 +209,10 @@ fn asset_rows(data: AppendManyAssetsData) -> Result<Vec<NewAsset>> {
         .iter()
         .filter_map(|(n, l)| l.map(|l| (*n, l)))
         .collect();
-    let Some(&(_, n)) = given.first() else {
+    let Some(&(first_name, n)) = given.first() else {
         return Err(bad_input("no asset arrays given"));
     };
+    check_rows(first_name, n)?;
     if let Some((name, len)) = given.iter().find(|(_, l)| *l != n) {
         let (first_name, _) = given[0];
         return Err(bad_input(format!(

@@ -14,6 +14,12 @@ use crate::time::format_ms;
 /// The id of the local server's one organization, which every user belongs to.
 pub(crate) const ORGANIZATION_ID: &str = "local";
 
+/// What one element of a list whose length the client does not choose (an asset's labels) costs
+/// in a query's complexity, as a multiple of the element's own selection: lists nested in lists
+/// multiply, so `Asset.labels { labelOf { labels ... } }` cannot hide a power of the list's
+/// length behind a cost of a few fields.
+pub(crate) const LIST_COST: usize = 10;
+
 /// How long a generated API key is valid (Kili keys default to a year).
 const KEY_VALIDITY_MS: i64 = 365 * 86_400_000;
 
@@ -342,6 +348,7 @@ impl Asset {
             .map(Project))
     }
     /// Every label of the asset, in creation order.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn labels(&self, ctx: &Context<'_>) -> Result<Vec<Label>> {
         self.labels_of(ctx)
     }
@@ -353,6 +360,7 @@ impl Asset {
             .map(|l| Label(Arc::clone(l))))
     }
     /// The most recent label of each author.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn latest_labels(&self, ctx: &Context<'_>) -> Result<Vec<Label>> {
         let all = self.labels_of(ctx)?;
         let mut seen = std::collections::HashSet::new();

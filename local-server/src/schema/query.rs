@@ -10,6 +10,7 @@ use super::inputs::{
     ApiKeyWhere, AssetWhere, LabelWhere, OrganizationWhere, PageSize, ProjectWhere, UserWhere,
 };
 use super::issues::IssueQuery;
+use super::limits::check_rows;
 use super::listing::{asset_page, label_page, page, page_bounds};
 use super::objects::{ApiKey, Asset, Label, ORGANIZATION_ID, Organization, Project, User};
 use super::plugins::PluginQuery;
@@ -118,6 +119,7 @@ impl DataQuery {
             )));
         }
         let paths = file_paths.unwrap_or_default();
+        check_rows("filePaths", paths.len())?;
         state(ctx)?
             .create_signed_urls(&me.id, &paths, &request_origin(ctx)?)
             .map_err(store_error)

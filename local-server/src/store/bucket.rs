@@ -9,12 +9,14 @@
 //! The shape of a signed URL is decided here, [`BUCKET_PATH`] and [`SIGNATURE`] included: the
 //! HTTP side serves the URLs this module makes.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::changes::Change;
 use super::error::StoreError;
 use super::files::FileRec;
+use super::journal::{private_options, sync_dir};
 use super::state::ServerState;
 
 /// Where the bucket is served: `PUT` to signed URLs, `GET` with a key.
@@ -113,26 +115,38 @@ impl ServerState {
         Ok(urls)
     }
 
-    /// Stores the body of the file at `path`, if `token` is its signature.
+    /// Checks that a `PUT` to `path` with `token` may upload: a signed URL was made for the path,
+    /// `token` is its signature, it has not expired and was not used yet.
+    pub(crate) fn may_upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        lifetime: std::time::Duration,
+    ) -> Result<(), BucketError> {
+        let d = self.read();
+        let f = d.files.by_path(path).ok_or_else(|| {
+            BucketError::new(404, "NOT_FOUND", "no signed URL was made for this path")
+        })?;
+        check_signed_url(f, token, lifetime)
+    }
+
+    /// Stores the body of the file at `path`, if `token` is its signature, the URL was made
+    /// less than `lifetime` ago, and nothing was uploaded with it yet: a signed URL is good for
+    /// one upload.
     pub(crate) fn put_file(
         &self,
         path: &str,
         token: Option<&str>,
         content_type: Option<&str>,
         body: Vec<u8>,
+        lifetime: std::time::Duration,
     ) -> Result<(), BucketError> {
         let (id, project_id) = {
             let d = self.read();
             let f = d.files.by_path(path).ok_or_else(|| {
                 BucketError::new(404, "NOT_FOUND", "no signed URL was made for this path")
             })?;
-            if token != Some(f.token.as_str()) {
-                return Err(BucketError::new(
-                    403,
-                    "FORBIDDEN",
-                    "the X-Kili-Signature of the URL does not match",
-                ));
-            }
+            check_signed_url(f, token, lifetime)?;
             (f.id.clone(), f.project_id.clone())
         };
         let size = body.len() as u64;
@@ -149,12 +163,16 @@ impl ServerState {
             })?;
         }
         let mut d = self.write();
-        if d.files.by_id(&id).is_none() {
-            return Err(BucketError::new(
-                404,
-                "NOT_FOUND",
-                "the file's project is gone",
-            ));
+        match d.files.by_id(&id) {
+            None => {
+                return Err(BucketError::new(
+                    404,
+                    "NOT_FOUND",
+                    "the file's project is gone",
+                ));
+            }
+            // Two uploads raced on one URL: the first one in wins.
+            Some(f) => check_signed_url(f, token, lifetime)?,
         }
         let change = Change::FileData {
             id: id.clone(),
@@ -167,7 +185,9 @@ impl ServerState {
         if dir.is_none() {
             d.files.keep_body(id, body);
         }
-        Ok(())
+        drop(d);
+        self.wait_durable()
+            .map_err(|e| BucketError::new(500, "INTERNAL_SERVER_ERROR", e.message))
     }
 
     /// Reads the content of a file of `user_id`'s projects, by bucket path or by id.
@@ -189,12 +209,9 @@ impl ServerState {
             if id.is_some_and(|i| i != f.id) {
                 return Err(not_found());
             }
+            // Another user's file is answered as a missing one: its existence is not told.
             if d.owned_project(user_id, &f.project_id).is_none() {
-                return Err(BucketError::new(
-                    403,
-                    "FORBIDDEN",
-                    "[noAccessRights] this file belongs to a project you do not have access to",
-                ));
+                return Err(not_found());
             }
             if f.size.is_none() {
                 return Err(BucketError::new(
@@ -207,15 +224,9 @@ impl ServerState {
         };
         let body = match (body, self.blob_dir()) {
             (Some(b), _) => b,
-            (None, Some(dir)) => Arc::new(
-                std::fs::read(blob_path(&dir, &rec.project_id, &rec.id)).map_err(|e| {
-                    BucketError::new(
-                        500,
-                        "INTERNAL_SERVER_ERROR",
-                        format!("cannot read the file: {e}"),
-                    )
-                })?,
-            ),
+            (None, Some(dir)) => {
+                Arc::new(read_blob(&blob_path(&dir, &rec.project_id, &rec.id), &rec)?)
+            }
             (None, None) => return Err(not_found()),
         };
         Ok(Blob {
@@ -234,21 +245,94 @@ impl ServerState {
     }
 }
 
-/// Writes a body to a temporary file then renames it in place, so a crash never leaves half a
-/// body under the file's name.
+/// Checks that a `PUT` may use this file's signed URL: the token matches, the URL has not
+/// expired, and nothing was uploaded with it yet.
+fn check_signed_url(
+    f: &FileRec,
+    token: Option<&str>,
+    lifetime: std::time::Duration,
+) -> Result<(), BucketError> {
+    let forbidden = |message: &str| Err(BucketError::new(403, "FORBIDDEN", message));
+    if token != Some(f.token.as_str()) {
+        return forbidden("the X-Kili-Signature of the URL does not match");
+    }
+    let lifetime_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
+    if crate::time::now_ms() >= f.created_at.saturating_add(lifetime_ms) {
+        return forbidden("this signed URL has expired; ask for a new one");
+    }
+    if f.size.is_some() {
+        return forbidden("this signed URL was already used; ask for a new one");
+    }
+    Ok(())
+}
+
+/// Reads a stored body, checked against the size recorded at its upload: a body cut short or
+/// grown on disk since is refused (`500`), never served as the file.
+fn read_blob(path: &Path, rec: &FileRec) -> Result<Vec<u8>, BucketError> {
+    let failed = |message: String| BucketError::new(500, "INTERNAL_SERVER_ERROR", message);
+    let body = std::fs::read(path).map_err(|e| failed(format!("cannot read the file: {e}")))?;
+    match rec.size {
+        Some(size) if size == body.len() as u64 => Ok(body),
+        recorded => {
+            log::error!(
+                "local server: the stored body of file {} is {} bytes, {recorded:?} were uploaded",
+                rec.id,
+                body.len()
+            );
+            Err(failed(format!(
+                "the stored file is damaged: {} bytes on disk, {} uploaded",
+                body.len(),
+                recorded.unwrap_or(0)
+            )))
+        }
+    }
+}
+
+/// Writes a body to a temporary file (`0600`), syncs it, renames it in place and syncs its
+/// folder, so that a crash never leaves half a body under the file's name and an answered upload
+/// is on disk. Folders are created `0700`, each synced into its parent.
 fn write_blob(target: &Path, body: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)?;
+        create_dirs(parent)?;
     }
     let tmp = target.with_extension("part");
-    std::fs::write(&tmp, body)?;
-    std::fs::rename(&tmp, target)
+    let mut file = private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
+    file.write_all(body)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, target)?;
+    sync_dir(target.parent())
+}
+
+/// Creates `dir` and its missing parents (`0700`), syncing each new one into its parent.
+fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(dir) {
+        Ok(()) => sync_dir(dir.parent()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::tests::setup;
     use super::*;
+    use std::time::Duration;
+
+    const HOUR: Duration = Duration::from_secs(3600);
 
     #[test]
     fn bucket_paths_are_checked() {
@@ -286,7 +370,7 @@ mod tests {
                 .is_err()
         );
         assert_eq!(
-            s.put_file(&path, Some("wrong"), None, b"x".to_vec())
+            s.put_file(&path, Some("wrong"), None, b"x".to_vec(), HOUR)
                 .unwrap_err()
                 .status,
             403
@@ -295,8 +379,21 @@ mod tests {
             s.get_file(&u.id, Some(&path), None).unwrap_err().status,
             404
         );
-        s.put_file(&path, Some(token), Some("text/plain"), b"hello".to_vec())
-            .unwrap();
+        s.put_file(
+            &path,
+            Some(token),
+            Some("text/plain"),
+            b"hello".to_vec(),
+            HOUR,
+        )
+        .unwrap();
+        assert_eq!(
+            s.put_file(&path, Some(token), None, b"again".to_vec(), HOUR)
+                .unwrap_err()
+                .status,
+            403,
+            "a signed URL is good for one upload"
+        );
         let blob = s.get_file(&u.id, Some(&path), None).unwrap();
         assert_eq!(
             (blob.body.as_slice(), blob.content_type.as_deref()),
@@ -304,7 +401,15 @@ mod tests {
         );
         assert_eq!(
             s.get_file(&other.id, Some(&path), None).unwrap_err().status,
-            403
+            404,
+            "another user's file is answered as a missing one"
         );
+        let again = s
+            .create_signed_urls(&u.id, std::slice::from_ref(&path), "http://h:1")
+            .unwrap();
+        let token = again[0].split("X-Kili-Signature=").nth(1).unwrap();
+        let token = token.split('&').next().unwrap();
+        let expired = s.put_file(&path, Some(token), None, b"x".to_vec(), Duration::ZERO);
+        assert_eq!(expired.unwrap_err().status, 403, "an expired URL");
     }
 }

@@ -20,6 +20,7 @@ use super::records::{AssetRec, LabelRec, ProjectRec, UserRec};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Change {
+    /// A new user, or a user's new key (the same id).
     User(UserRec),
     Project(ProjectRec),
     DeleteProject {
@@ -133,10 +134,12 @@ impl Data {
     }
 }
 
+/// Adds a user, or replaces the one with the same id (a new key).
 fn add_user(d: &mut Data, u: &UserRec) {
     d.see_time(u.created_at);
-    if !d.users.iter().any(|x| x.id == u.id) {
-        d.users.push(u.clone());
+    match d.users.iter_mut().find(|x| x.id == u.id) {
+        Some(existing) => *existing = u.clone(),
+        None => d.users.push(u.clone()),
     }
 }
 
@@ -156,6 +159,7 @@ fn delete_project(d: &mut Data, id: &str) {
     d.project_assets.remove(id);
     d.project_labels.remove(id);
     d.project_shuffled.remove(id);
+    d.created.remove_project(id);
     d.files.remove_project(id);
     d.hooks.remove_project(id);
     d.issues.remove_project(id);

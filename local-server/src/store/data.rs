@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use super::created::CreatedIndex;
 use super::files::Files;
 use super::hooks::Hooks;
 use super::ids::IdGen;
@@ -36,6 +37,8 @@ pub(crate) struct Data {
     pub(crate) project_shuffled: HashMap<String, BTreeSet<(u64, u64)>>,
     /// Per asset: its labels' `seq`s, in creation order.
     pub(crate) asset_labels: HashMap<String, BTreeSet<u64>>,
+    /// Per project: its labels by (`createdAt`, `seq`), for `createdAt` windows.
+    pub(crate) created: CreatedIndex,
     /// Per (asset, author): the newest label's `seq`, and the newest `DEFAULT` one's.
     /// Deleting labels recomputes the entries it touches.
     latest: HashMap<(String, String), (u64, Option<u64>)>,
@@ -67,6 +70,7 @@ impl Data {
             shuffled: BTreeSet::new(),
             project_shuffled: HashMap::new(),
             asset_labels: HashMap::new(),
+            created: CreatedIndex::default(),
             latest: HashMap::new(),
             files: Files::default(),
             hooks: Hooks::default(),
@@ -242,6 +246,8 @@ impl Data {
             .or_default()
             .insert(key);
         self.shuffled.insert(key);
+        self.created
+            .insert(&label.project_id, label.created_at, label.seq);
         self.asset_labels
             .entry(label.asset_id.clone())
             .or_default()
@@ -263,6 +269,8 @@ impl Data {
             s.remove(&key);
         }
         self.shuffled.remove(&key);
+        self.created
+            .remove(&label.project_id, label.created_at, seq);
         if let Some(s) = self.asset_labels.get_mut(&label.asset_id) {
             s.remove(&seq);
         }

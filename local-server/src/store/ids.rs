@@ -1,22 +1,36 @@
-//! Identifiers and API keys: cuid-like strings, unique within one store and unlikely to collide
-//! across stores.
+//! Identifiers, API keys and upload tokens: cuid-like ids, unique within one store and unlikely
+//! to collide across stores, and keys and tokens of random digits. Every random digit comes from
+//! the operating system's random source (`getrandom`), read 64 bytes at a time: what grants
+//! access (a key, a signed URL's token) cannot be guessed from what a client has seen.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
+/// Random bytes read from the operating system at a time.
+const POOL: usize = 64;
+
 /// Generates ids such as `clq2x9k1m000004f9c2a1b7d` (a `c`, the time, a sequence, random digits).
-#[derive(Debug)]
 pub(crate) struct IdGen {
     seq: u64,
-    rng: u64,
+    pool: [u8; POOL],
+    used: usize,
+}
+
+impl std::fmt::Debug for IdGen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdGen")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IdGen {
-    /// Makes a generator with a per-process random seed.
+    /// Makes a generator.
     pub(crate) fn new() -> Self {
         IdGen {
             seq: 0,
-            rng: seed(),
+            pool: [0; POOL],
+            used: POOL,
         }
     }
 
@@ -42,22 +56,31 @@ impl IdGen {
         key
     }
 
-    /// Draws the next random number (splitmix64).
+    /// Draws the next random number: 8 bytes of the operating system's random source, each used
+    /// once.
     fn random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        if self.used + 8 > POOL {
+            refill(&mut self.pool);
+            self.used = 0;
+        }
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.pool[self.used..self.used + 8]);
+        self.used += 8;
+        u64::from_le_bytes(word)
     }
 }
 
-/// Makes a per-process random seed, from std's randomly keyed hasher and the clock.
-fn seed() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_i64(crate::time::now_ms());
-    h.write_u32(std::process::id());
-    h.finish()
+/// Fills `pool` from the operating system's random source. Should that ever fail, from std's
+/// randomly keyed hasher (which std seeds from the same source), with an error logged.
+fn refill(pool: &mut [u8; POOL]) {
+    if let Err(e) = getrandom::fill(pool) {
+        log::error!("local server: the system's random source failed ({e}); using std's keys");
+        for chunk in pool.chunks_mut(8) {
+            let mut h = RandomState::new().build_hasher();
+            h.write_i64(crate::time::now_ms());
+            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
 }
 
 /// Appends `value` in base 36, left-padded with zeros to `width` digits.

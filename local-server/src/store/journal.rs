@@ -7,11 +7,14 @@
 //! ```
 //!
 //! Each line holds the [`Change`]s of one write, so a write is replayed whole or not at all. A
-//! line is written (one `write` call, no buffering in the process) before its changes are
-//! applied and before the client gets its answer: a killed server loses no answered write.
-//! `fsync` happens on a clean stop only, so a machine crash may lose the last writes. A last
-//! line cut short (a crash while writing it) is dropped at the next start, with a warning; any
-//! other unreadable line stops the start with [`Error::DataFile`].
+//! line is written (no buffering in the process) before its changes are applied, and synced to
+//! disk (`fdatasync`, grouped: see [`durable`](super::durable)) before the client gets its
+//! answer: neither a killed server nor a machine crash loses an answered write. A line whose
+//! write fails part-way (a full disk) is cut back off the file at once, so the next line starts
+//! where it started. A last line cut short (a crash while writing it) is dropped at the next
+//! start, with a warning; any other unreadable line stops the start with [`Error::DataFile`].
+//!
+//! The file is created readable and writable by its owner only (`0600`).
 //!
 //! Appending costs one line per write, whatever the size of the data; the file grows with every
 //! write (an update writes the whole new label) and is never compacted.
@@ -22,11 +25,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::changes::Change;
 use super::data::Data;
+use super::durable::Durable;
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "kili-local-server-journal";
@@ -45,7 +50,10 @@ struct Entry {
 
 /// An open, locked data file.
 pub(crate) struct Journal {
-    file: File,
+    file: Arc<File>,
+    /// Bytes of whole lines in the file.
+    len: u64,
+    durable: Arc<Durable>,
     blob_dir: PathBuf,
 }
 
@@ -58,18 +66,50 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
-    /// Appends the changes of one write as one line.
+    /// Appends the changes of one write as one line (not synced: see [`Journal::durable`]). A
+    /// line written in part is cut back off the file; if even that fails, the journal refuses
+    /// every later write.
     pub(crate) fn append(&mut self, changes: &[Change]) -> std::io::Result<()> {
+        if let Some(why) = self.durable.failure() {
+            return Err(std::io::Error::other(why));
+        }
         let mut line = serde_json::to_vec(&Entry {
             changes: changes.to_vec(),
         })?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.flush()
+        match (&*self.file).write_all(&line) {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                self.durable.wrote(self.len);
+                Ok(())
+            }
+            Err(e) => {
+                match self.file.set_len(self.len) {
+                    Ok(()) => log::warn!(
+                        "local server: a write to the data file failed ({e}); its partial line \
+                         was cut back off"
+                    ),
+                    Err(cut) => self.durable.fail(format!(
+                        "a write failed ({e}) and its partial line could not be cut back ({cut})"
+                    )),
+                }
+                Err(e)
+            }
+        }
     }
 
-    /// Forces the file to disk.
+    /// Returns the file's progress to disk, to wait on outside the journal's lock.
+    pub(crate) fn durable(&self) -> Arc<Durable> {
+        Arc::clone(&self.durable)
+    }
+
+    /// Forces everything written to disk, metadata included (a clean stop).
+    ///
+    /// # Errors
+    ///
+    /// When a write or a sync failed, now or before.
     pub(crate) fn sync(&mut self) -> std::io::Result<()> {
+        self.durable.wait().map_err(std::io::Error::other)?;
         self.file.sync_all()
     }
 
@@ -87,34 +127,23 @@ fn blob_dir_of(path: &Path) -> PathBuf {
 }
 
 impl Journal {
-    /// Opens and locks the data file at `path` (created if missing), replays it into `data`,
-    /// and returns it ready to append.
+    /// Opens and locks the data file at `path` (created if missing, `0600`), replays it into
+    /// `data`, and returns it ready to append, synced.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the file cannot be opened, read or locked (another server uses it);
-    /// [`Error::DataFile`] if a line other than a cut-short last one cannot be read.
+    /// [`Error::Io`] if the file cannot be opened, read, locked (another server uses it) or
+    /// synced; [`Error::DataFile`] if a line other than a cut-short last one cannot be read.
     pub(crate) fn open(path: &Path, data: &mut Data) -> Result<Journal> {
         let shown = path.display().to_string();
-        let mut file = OpenOptions::new()
+        let existed = path.exists();
+        let mut file = private_options()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
             .map_err(Error::io(format!("opening the data file {shown}")))?;
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => Error::Io {
-                context: format!("locking the data file {shown}"),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::WouldBlock,
-                    "another local server is using it",
-                ),
-            },
-            std::fs::TryLockError::Error(e) => Error::Io {
-                context: format!("locking the data file {shown}"),
-                source: e,
-            },
-        })?;
+        lock(&file, &shown)?;
         let good_len = replay(data, &mut file, path)?;
         let len = file
             .seek(SeekFrom::End(0))
@@ -128,6 +157,7 @@ impl Journal {
             file.set_len(good_len)
                 .map_err(Error::io(format!("repairing the data file {shown}")))?;
         }
+        let mut len = good_len;
         if good_len == 0 {
             let mut header = serde_json::to_vec(&Header {
                 format: FORMAT.into(),
@@ -137,12 +167,59 @@ impl Journal {
             header.push(b'\n');
             file.write_all(&header)
                 .map_err(Error::io(format!("writing the data file {shown}")))?;
+            len = header.len() as u64;
         }
+        file.sync_all()
+            .map_err(Error::io(format!("syncing the data file {shown}")))?;
+        if !existed {
+            sync_dir(path.parent()).map_err(Error::io(format!("syncing the folder of {shown}")))?;
+        }
+        let file = Arc::new(file);
         Ok(Journal {
+            durable: Arc::new(Durable::new(Arc::clone(&file), len)),
             file,
+            len,
             blob_dir: blob_dir_of(path),
         })
     }
+}
+
+/// Locks the data file for this server, or says that another one uses it.
+fn lock(file: &File, shown: &str) -> Result<()> {
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => Error::Io {
+            context: format!("locking the data file {shown}"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another local server is using it",
+            ),
+        },
+        std::fs::TryLockError::Error(e) => Error::Io {
+            context: format!("locking the data file {shown}"),
+            source: e,
+        },
+    })
+}
+
+/// Options that create a file readable and writable by its owner only (`0600` on Unix).
+pub(crate) fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Syncs a folder, so that the names just created or renamed in it survive a crash (a no-op
+/// where folders cannot be opened, as on Windows).
+pub(crate) fn sync_dir(dir: Option<&Path>) -> std::io::Result<()> {
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if cfg!(unix) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Applies every complete line to `d`; returns the length of the readable part.
@@ -225,7 +302,7 @@ mod tests {
                 ServerState::open_data_file(&path).is_err(),
                 "a second server cannot open it"
             );
-            s.detach_journal();
+            s.detach_journal().unwrap();
             (u, p)
         };
         let s = ServerState::open_data_file(&path).unwrap();
@@ -235,7 +312,7 @@ mod tests {
         assert_eq!((p.created_at, p.title.as_str()), (project.created_at, "t"));
         assert!(d.last_ms >= project.created_at, "the clock never goes back");
         drop(d);
-        s.detach_journal();
+        s.detach_journal().unwrap();
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
@@ -244,14 +321,14 @@ mod tests {
         let path = temp("torn");
         let s = ServerState::open_data_file(&path).unwrap();
         s.ensure_user("k", "a@b.c").unwrap();
-        s.detach_journal();
+        s.detach_journal().unwrap();
         let good = std::fs::read(&path).unwrap();
         let mut torn = good.clone();
         torn.extend_from_slice(br#"{"changes":[{"type":"us"#);
         std::fs::write(&path, &torn).unwrap();
         let s = ServerState::open_data_file(&path).unwrap();
         assert!(s.user_by_key("k").is_some());
-        s.detach_journal();
+        s.detach_journal().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good, "repaired");
         let mut bad = good.clone();
         bad.extend_from_slice(b"nonsense\n");

@@ -127,6 +127,51 @@ impl Data {
     }
 }
 
+impl Data {
+    /// Returns the labels of `project` created in `[from, to]` (inclusive), from just after
+    /// `after`, in creation order or in shuffled order, as [`label_source`](Self::label_source)
+    /// would; from the `createdAt` index, so in proportion to the window, not to the project.
+    pub(crate) fn label_window<'a>(
+        &'a self,
+        project: &str,
+        span: (i64, i64),
+        shuffled: bool,
+        after: Option<Position>,
+    ) -> Box<dyn Iterator<Item = (Position, &'a Arc<LabelRec>)> + 'a> {
+        let by_seq = move |seq: u64| self.labels.get(&seq).map(|l| ((seq, seq), l));
+        if !shuffled && self.created.in_order(project) {
+            // In creation order already: resume just after the label the last page ended on.
+            let resume = match after {
+                None => Some(None),
+                Some((_, seq)) => self.labels.get(&seq).map(|l| Some((l.created_at, seq))),
+            };
+            if let Some(resume) = resume {
+                return Box::new(
+                    self.created
+                        .window(project, span, resume)
+                        .filter_map(by_seq),
+                );
+            }
+        }
+        let position = move |l: &LabelRec| {
+            if shuffled {
+                (shuffle_key(&l.id), l.seq)
+            } else {
+                (l.seq, l.seq)
+            }
+        };
+        let mut found: Vec<(Position, &'a Arc<LabelRec>)> = self
+            .created
+            .window(project, span, None)
+            .filter_map(|seq| self.labels.get(&seq))
+            .map(|l| (position(l), l))
+            .filter(|(p, _)| after.is_none_or(|a| *p > a))
+            .collect();
+        found.sort_unstable_by_key(|(p, _)| *p);
+        Box::new(found.into_iter())
+    }
+}
+
 /// A small set of labels a filter names: by label id, or by asset id.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Candidates<'a> {
@@ -383,7 +428,7 @@ pub(crate) mod tests {
     #[test]
     fn a_bad_label_rejects_the_whole_batch_and_publishes_nothing() {
         let (s, u, p) = with_asset();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let err = s
             .append_labels(
                 &u.id,
@@ -450,7 +495,7 @@ pub(crate) mod tests {
                 &MS,
             )
             .unwrap();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let update = LabelUpdate {
             json_response: Some(r#"{"JOB":1}"#.into()),
             model_name: Some("m".into()),
@@ -495,7 +540,7 @@ pub(crate) mod tests {
         let made = s
             .append_labels(&u.id, NewLabels::new(vec![default("a1", "{}")]), &MS)
             .unwrap();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let bad = LabelUpdate {
             json_response: Some("{".into()),
             ..LabelUpdate::default()
@@ -534,7 +579,7 @@ pub(crate) mod tests {
             )
             .unwrap();
         let ids: Vec<String> = made.iter().map(|l| l.id.clone()).collect();
-        let mut rx = s.subscribe(&p.id);
+        let mut rx = s.subscribe(&p.id, 1000);
         let err = s.delete_labels(&u.id, &ids).unwrap_err();
         assert_eq!(err.code, "BAD_INPUT");
         assert!(err.message.contains("DEFAULT"), "{err}");

@@ -42,17 +42,24 @@ struct Cursor {
 #[derive(Debug, Default)]
 pub(crate) struct CursorCache {
     map: HashMap<(String, usize), Cursor>,
+    /// The bytes of the keys held.
+    bytes: usize,
     hits: u64,
     misses: u64,
 }
 
 /// At most this many remembered positions; beyond, all are forgotten (a scan still answers).
 const MAX_CURSORS: usize = 4096;
+/// At most this many bytes of keys (user, listing, order, filter) remembered in all.
+const MAX_CURSOR_BYTES: usize = 4 * 1024 * 1024;
+/// A key longer than this (a huge filter) is not remembered: its pages are scanned.
+const MAX_KEY_BYTES: usize = 16 * 1024;
 
 impl CursorCache {
     fn take(&mut self, key: &str, skip: usize) -> Option<Cursor> {
         let found = self.map.remove(&(key.to_owned(), skip));
         if found.is_some() {
+            self.bytes -= key.len();
             self.hits += 1;
         } else {
             self.misses += 1;
@@ -61,10 +68,17 @@ impl CursorCache {
     }
 
     fn put(&mut self, key: String, skip: usize, cursor: Cursor) {
-        if self.map.len() >= MAX_CURSORS {
-            self.map.clear();
+        if key.len() > MAX_KEY_BYTES {
+            return;
         }
-        self.map.insert((key, skip), cursor);
+        if self.map.len() >= MAX_CURSORS || self.bytes + key.len() > MAX_CURSOR_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        let len = key.len();
+        if self.map.insert((key, skip), cursor).is_none() {
+            self.bytes += len;
+        }
     }
 
     /// Returns (pages resumed from a position, pages scanned from the start).
@@ -262,6 +276,28 @@ mod tests {
             [16, 18]
         );
         assert_eq!(cache.lock().stats(), (2, 2));
+    }
+
+    #[test]
+    fn the_cache_is_bounded_in_bytes() {
+        let mut cache = CursorCache::default();
+        let cursor = Cursor {
+            after: (0, 0),
+            epochs: Epochs::default(),
+        };
+        cache.put("k".repeat(MAX_KEY_BYTES + 1), 1, cursor);
+        assert!(cache.map.is_empty(), "a huge key is not remembered");
+        for i in 0..(2 * MAX_CURSOR_BYTES / MAX_KEY_BYTES) {
+            cache.put(format!("{i:0width$}", width = MAX_KEY_BYTES), 1, cursor);
+            assert!(cache.bytes <= MAX_CURSOR_BYTES);
+            let held: usize = cache.map.keys().map(|(k, _)| k.len()).sum();
+            assert_eq!(held, cache.bytes);
+        }
+        assert!(
+            cache
+                .take(&format!("{:0width$}", 0, width = MAX_KEY_BYTES), 1)
+                .is_none()
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures::channel::mpsc::UnboundedReceiver;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::changes::Change;
@@ -18,8 +17,7 @@ use super::error::StoreError;
 use super::journal::Journal;
 use super::outbox::Outbox;
 use super::paging::CursorCache;
-use super::records::LabelRec;
-use super::subscribers::Subscribers;
+use super::subscribers::{LabelFeed, Subscribers};
 use crate::error::Result;
 
 /// The shared state of a local server.
@@ -118,9 +116,10 @@ impl ServerState {
         self.inner.data.write()
     }
 
-    /// Registers a subscriber for the labels of a project (access is checked by the caller).
-    pub(crate) fn subscribe(&self, project_id: &str) -> UnboundedReceiver<Arc<LabelRec>> {
-        self.inner.subscribers.subscribe(project_id)
+    /// Registers a subscriber for the labels of a project, with a queue of `capacity` labels
+    /// (access is checked by the caller).
+    pub(crate) fn subscribe(&self, project_id: &str, capacity: usize) -> LabelFeed {
+        self.inner.subscribers.subscribe(project_id, capacity)
     }
 
     /// Writes `changes` to the journal (if any), then applies them. Call it with the data's
@@ -162,13 +161,39 @@ impl ServerState {
         *self.inner.journal.lock() = Some(journal);
     }
 
-    /// Stops journaling: flushes and closes the data file, releasing its lock.
-    pub(crate) fn detach_journal(&self) {
-        if let Some(mut j) = self.inner.journal.lock().take()
-            && let Err(e) = j.sync()
-        {
-            log::warn!("local server: cannot sync the data file: {e}");
+    /// Waits until every write made so far is on disk (group commit: see the store's
+    /// `durable`): a write is answered only after this. Returns at once without a data file.
+    ///
+    /// # Errors
+    ///
+    /// When the data file could not be written or synced: the writes since the last sync may
+    /// be lost, and no further write is accepted.
+    pub(crate) fn wait_durable(&self) -> Result<(), StoreError> {
+        let durable = self.inner.journal.lock().as_ref().map(Journal::durable);
+        match durable {
+            None => Ok(()),
+            Some(d) => d.wait().map_err(|why| {
+                StoreError::new(
+                    "INTERNAL_SERVER_ERROR",
+                    format!("[internal] the local server could not sync its data file: {why}"),
+                )
+            }),
         }
+    }
+
+    /// Stops journaling: syncs and closes the data file, releasing its lock.
+    ///
+    /// # Errors
+    ///
+    /// When the data file could not be synced (it was closed all the same): the last writes
+    /// may not be on disk.
+    pub(crate) fn detach_journal(&self) -> std::io::Result<()> {
+        let Some(mut j) = self.inner.journal.lock().take() else {
+            return Ok(());
+        };
+        j.sync().inspect_err(|e| {
+            log::error!("local server: cannot sync the data file at stop: {e}");
+        })
     }
 
     /// Returns the directory of uploaded files, when journaled.

@@ -83,3 +83,48 @@ fn deleting_a_project_empties_every_index() {
     assert!(d.asset(&a[0].id).is_none());
     assert!(d.project_labels.get(&p.id).is_none_or(BTreeSet::is_empty));
 }
+
+#[test]
+fn created_at_windows_read_from_the_index_match_a_scan() {
+    use crate::settings::LabelSettings;
+    use std::time::Duration;
+    let (s, u, p) = setup();
+    let a = s.append_assets(&u.id, &p.id, vec![asset(None)]).unwrap();
+    let row = || labels::tests::label(&a[0].id, "{}", LabelType::Prediction);
+    let far = crate::time::now_ms() + 86_400_000;
+    // In order, then a server whose hour-long resolution stamps labels before the latest: out
+    // of order (a restart on the same state with other settings).
+    for settings in [
+        LabelSettings::DEFAULT,
+        LabelSettings::new(Duration::from_secs(3600), false, far - 84_600_000).unwrap(),
+    ] {
+        for _ in 0..5 {
+            s.append_labels(&u.id, NewLabels::new(vec![row(), row()]), &settings)
+                .unwrap();
+        }
+        let d = s.read();
+        let times: Vec<i64> = d.labels.values().map(|l| l.created_at).collect();
+        let (lo, hi) = (times.iter().min().copied().unwrap(), far);
+        for shuffled in [false, true] {
+            for span in [(lo, hi), (lo + 1, hi), (i64::MIN, lo), (hi, lo)] {
+                let scan: Vec<_> = d
+                    .label_source(Some(&p.id), None, shuffled, None)
+                    .filter(|(_, l)| (span.0..=span.1).contains(&l.created_at))
+                    .collect();
+                let window: Vec<_> = d.label_window(&p.id, span, shuffled, None).collect();
+                let ids = |v: &[(paging::Position, &std::sync::Arc<LabelRec>)]| {
+                    v.iter()
+                        .map(|(p, l)| (*p, l.id.clone()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(ids(&window), ids(&scan), "{span:?} {shuffled}");
+                // Resuming after any position gives the rest of the same sequence.
+                for (i, (pos, _)) in scan.iter().enumerate() {
+                    let rest: Vec<_> = d.label_window(&p.id, span, shuffled, Some(*pos)).collect();
+                    assert_eq!(ids(&rest), ids(&scan[i + 1..]), "after {pos:?}");
+                }
+            }
+        }
+    }
+    assert!(!s.read().created.in_order(&p.id));
+}

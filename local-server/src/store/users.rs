@@ -18,7 +18,9 @@ impl ServerState {
         self.read().user_by_email(email).map(|u| u.api_key.clone())
     }
 
-    /// Adds a user with this key unless one exists; returns the user either way.
+    /// Returns the user with this key; else gives the user with this email this key, replacing
+    /// their old one (which stops working: a warning says so); else adds a user with this key
+    /// and email. A user has one key.
     ///
     /// # Errors
     ///
@@ -29,6 +31,19 @@ impl ServerState {
             return Ok(u.clone());
         }
         let now = d.now();
+        if let Some(old) = d.user_by_email(email).cloned() {
+            let user = UserRec {
+                api_key: key.to_owned(),
+                api_key_id: d.new_id(now),
+                ..old
+            };
+            self.commit(&mut d, &[Change::User(user.clone())])?;
+            log::warn!(
+                "local server: the API key of {email} was replaced; its previous key no longer \
+                 works"
+            );
+            return Ok(user);
+        }
         let local = email.split('@').next().unwrap_or(email);
         let user = UserRec {
             id: d.new_id(now),

@@ -24,6 +24,7 @@ use tungstenite::{Message, WebSocket};
 
 use super::auth::key_from_init_payload;
 use super::protocol::{Action, Protocol, Session};
+use crate::http::check_json_shape;
 use crate::schema::Viewer;
 use crate::shared::Shared;
 use crate::store::UserRec;
@@ -34,6 +35,9 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long a write may block on a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest message before `connection_init` is accepted: an unauthenticated client gets no
+/// more than this read and parsed.
+const INIT_MESSAGE_LIMIT: usize = 64 * 1024;
 
 enum Chunk {
     Data(Vec<u8>),
@@ -146,7 +150,7 @@ pub(crate) fn run(
         let _ = stream.shutdown(Shutdown::Both);
         return;
     };
-    let limit = shared.config.max_body_bytes;
+    let limit = shared.config.max_body_bytes.min(INIT_MESSAGE_LIMIT);
     let config = WebSocketConfig::default()
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
@@ -159,7 +163,11 @@ pub(crate) fn run(
     let (wake_tx, wake_rx) = unbounded();
     let mut conn = Conn {
         ws: WebSocket::from_partially_read(chan, leftover, Role::Server, Some(config)),
-        session: Session::new(protocol, shared.config.keep_alive.is_some()),
+        session: Session::new(
+            protocol,
+            shared.config.keep_alive.is_some(),
+            shared.config.max_subscriptions_per_connection,
+        ),
         shared,
         ops: HashMap::new(),
         keys: HashMap::new(),
@@ -295,7 +303,22 @@ impl Conn<'_> {
         let authenticate = |payload: &serde_json::Value| -> Option<UserRec> {
             key_from_init_payload(payload).and_then(|k| state.user_by_key(k))
         };
+        let was_ready = self.session.is_ready();
+        // A message beyond the JSON shape limits is answered as an unreadable one.
+        let text = if check_json_shape(text.as_bytes()).is_ok() {
+            text
+        } else {
+            ""
+        };
         let actions = self.session.on_text(text, &authenticate);
+        if !was_ready && self.session.is_ready() {
+            // Authenticated: messages up to the body limit from now on.
+            let limit = self.shared.config.max_body_bytes;
+            self.ws.set_config(|c| {
+                c.max_message_size = Some(limit);
+                c.max_frame_size = Some(limit);
+            });
+        }
         self.apply(actions);
     }
 
@@ -371,6 +394,14 @@ impl Conn<'_> {
             match op.stream.poll_next_unpin(&mut cx) {
                 Poll::Ready(Some(response)) => {
                     let id = op.id.clone();
+                    // A label is pushed (and an operation's result sent) once it is on disk.
+                    if self.shared.state.wait_durable().is_err() {
+                        self.apply(vec![Action::Close {
+                            code: 1011,
+                            reason: "the local server could not sync its data file".into(),
+                        }]);
+                        return;
+                    }
                     let actions = self.session.on_result(&id, &response);
                     self.apply(actions);
                 }

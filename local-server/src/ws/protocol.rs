@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::schema::OVERFLOW_CODE;
 use crate::store::UserRec;
 
 /// A WebSocket subprotocol.
@@ -73,6 +74,8 @@ pub(crate) struct Session {
     /// Active operations: id → whether a result was already sent.
     active: HashMap<String, bool>,
     keep_alive: bool,
+    /// Most operations active at once.
+    max_active: usize,
 }
 
 fn frame(v: Value) -> Action {
@@ -80,13 +83,15 @@ fn frame(v: Value) -> Action {
 }
 
 impl Session {
-    /// Starts a session; `keep_alive` makes `graphql-ws` send `ka` right after the ack.
-    pub(crate) fn new(protocol: Protocol, keep_alive: bool) -> Self {
+    /// Starts a session; `keep_alive` makes `graphql-ws` send `ka` right after the ack; at most
+    /// `max_active` operations run at once (more are refused with an `error` frame).
+    pub(crate) fn new(protocol: Protocol, keep_alive: bool, max_active: usize) -> Self {
         Session {
             protocol,
             user: None,
             active: HashMap::new(),
             keep_alive,
+            max_active,
         }
     }
 
@@ -253,6 +258,14 @@ impl Session {
                 }
             }
         }
+        if self.active.len() >= self.max_active {
+            let message = format!(
+                "[tooManySubscriptions] at most {} operations per connection",
+                self.max_active
+            );
+            out.push(self.error_frame(&id, &message));
+            return out;
+        }
         match serde_json::from_value::<async_graphql::Request>(payload) {
             Ok(request) => {
                 self.active.insert(id.clone(), false);
@@ -300,7 +313,14 @@ impl Session {
         };
         let first = !*sent;
         *sent = true;
-        if first && response.is_err() && response.data == async_graphql::Value::Null {
+        let overflowed = response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(OVERFLOW_CODE))
+        });
+        if (first || overflowed) && response.is_err() && response.data == async_graphql::Value::Null
+        {
             self.active.remove(id);
             let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
             let payload = match self.protocol {
@@ -391,7 +411,7 @@ mod tests {
 
     #[test]
     fn legacy_init_ack_ka_start_stop() {
-        let mut s = Session::new(Protocol::GraphqlWs, true);
+        let mut s = Session::new(Protocol::GraphqlWs, true, 100);
         let out = s.on_text(INIT, &auth);
         assert_eq!(
             sent(&out),
@@ -411,7 +431,7 @@ mod tests {
 
     #[test]
     fn legacy_rejects_bad_key_with_connection_error_then_close() {
-        let mut s = Session::new(Protocol::GraphqlWs, false);
+        let mut s = Session::new(Protocol::GraphqlWs, false, 100);
         let out = s.on_text(r#"{"type":"connection_init","payload":{}}"#, &auth);
         assert_eq!(sent(&out)[0]["type"], "connection_error");
         assert!(matches!(out.last(), Some(Action::Close { code: 4403, .. })));
@@ -420,7 +440,7 @@ mod tests {
 
     #[test]
     fn legacy_start_before_init_and_garbage_are_errors_not_closes() {
-        let mut s = Session::new(Protocol::GraphqlWs, false);
+        let mut s = Session::new(Protocol::GraphqlWs, false, 100);
         let out = s.on_text(START, &auth);
         assert_eq!(sent(&out)[0]["type"], "error");
         let out = s.on_text("not json", &auth);
@@ -430,7 +450,7 @@ mod tests {
 
     #[test]
     fn legacy_duplicate_start_replaces() {
-        let mut s = Session::new(Protocol::GraphqlWs, false);
+        let mut s = Session::new(Protocol::GraphqlWs, false, 100);
         s.on_text(INIT, &auth);
         s.on_text(START, &auth);
         let out = s.on_text(START, &auth);
@@ -442,7 +462,7 @@ mod tests {
 
     #[test]
     fn transport_close_codes() {
-        let mut s = Session::new(Protocol::GraphqlTransportWs, true);
+        let mut s = Session::new(Protocol::GraphqlTransportWs, true, 100);
         let sub = r#"{"type":"subscribe","id":"a","payload":{"query":"subscription { x }"}}"#;
         assert!(matches!(
             &s.on_text(sub, &auth)[..],
@@ -482,7 +502,7 @@ mod tests {
 
     #[test]
     fn transport_bad_key_closes_4403() {
-        let mut s = Session::new(Protocol::GraphqlTransportWs, false);
+        let mut s = Session::new(Protocol::GraphqlTransportWs, false, 100);
         let out = s.on_text(r#"{"type":"connection_init"}"#, &auth);
         assert!(matches!(&out[..], [Action::Close { code: 4403, .. }]));
         assert!(matches!(
@@ -497,7 +517,7 @@ mod tests {
             (Protocol::GraphqlWs, "data"),
             (Protocol::GraphqlTransportWs, "next"),
         ] {
-            let mut s = Session::new(protocol, false);
+            let mut s = Session::new(protocol, false, 100);
             s.on_text(INIT, &auth);
             let start = START.replace("start", if kind == "data" { "start" } else { "subscribe" });
             s.on_text(&start, &auth);

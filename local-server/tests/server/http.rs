@@ -401,7 +401,11 @@ fn deep_or_complex_queries_are_refused() {
         &format!("{{ labels(where: {{}}) {{ {q} }} }}"),
         json!({}),
     );
-    assert!(deep.contains("nested too deep"), "{deep}");
+    // Too deep, and too costly too: each asset's labels count ten times their selection.
+    assert!(
+        deep.contains("nested too deep") || deep.to_lowercase().contains("complex"),
+        "{deep}"
+    );
     let wide: String = (0..2100)
         .map(|i| format!("a{i}: viewer {{ id }} "))
         .collect();

@@ -133,7 +133,11 @@ fn signed_urls_take_a_put_and_serve_it_back_to_the_owner_only() {
     assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
     assert_eq!(String::from_utf8(body).unwrap(), "héllo");
     assert_eq!(get(&urls[0], None).0, 401, "no key");
-    assert_eq!(get(&urls[0], Some("k2")).0, 403, "another user's project");
+    assert_eq!(
+        get(&urls[0], Some("k2")).0,
+        404,
+        "another user's file is answered as a missing one"
+    );
     assert_eq!(get(&urls[2], Some("k")).0, 404, "nothing uploaded yet");
     // By id, as the SDK rewrites a video frame's URL.
     let id = urls[0].rsplit("&id=").next().unwrap();

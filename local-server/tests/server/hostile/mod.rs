@@ -16,11 +16,18 @@ use tungstenite::Message;
 
 use crate::support::*;
 
+mod cost;
+mod durable;
+mod keys;
+mod memory;
+mod program;
+mod slow;
+
 const PATH: &str = "/api/label/v2/graphql";
 const IDLE: Duration = Duration::from_millis(300);
 
 /// Counts panics on the local server's threads (named `kili-local-*`), for the whole binary.
-fn server_panics() -> &'static AtomicUsize {
+pub(crate) fn server_panics() -> &'static AtomicUsize {
     static PANICS: OnceLock<&'static AtomicUsize> = OnceLock::new();
     PANICS.get_or_init(|| {
         let count: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
