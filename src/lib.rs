@@ -282,7 +282,10 @@ pub use client::resources::{DEFAULT_ASSET_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use common::tls::TlsProvider;
 pub use error::{Error, ErrorSource, GraphQlError, Result};
-pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};
+pub use models::{
+    Asset, AssetStatus, InputType, Issue, IssueStatus, IssueType, Label, LabelType, Plugin,
+    PluginLog, PluginLogType, Project, RawJson, User, WebhookHandler,
+};
 pub use subscription::{
     Checkpoint, EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent,
     StreamEvent, Subscription, SubscriptionBuilder, SubscriptionControl, SubscriptionOptions,
