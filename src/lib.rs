@@ -273,12 +273,16 @@ mod webhook;
 pub use client::Paginated;
 pub use client::ops::asset_updates::AssetUpdate;
 pub use client::ops::assets::{AssetQuery, NewAssets};
+pub use client::ops::issues::{IssueQuery, NewIssues};
 pub use client::ops::label_edits::LabelUpdate;
 pub use client::ops::labels::{LabelQuery, NewLabels};
+pub use client::ops::plugins::{DEFAULT_PLUGIN_FIELDS, NewWebhook, PluginLogQuery, PluginQuery};
 pub use client::ops::predictions::NewPredictions;
 pub use client::ops::projects::{NewProject, ProjectQuery};
 pub use client::ops::upload::AssetContent;
-pub use client::resources::{DEFAULT_ASSET_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_PROJECT_FIELDS};
+pub use client::resources::{
+    DEFAULT_ASSET_FIELDS, DEFAULT_ISSUE_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_PROJECT_FIELDS,
+};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use common::tls::TlsProvider;
 pub use error::{Error, ErrorSource, GraphQlError, Result};
