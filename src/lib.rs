@@ -71,6 +71,12 @@
 //! Long imports report their progress to a [`Progress`] observer (any `Fn(done, total)`), for a
 //! progress bar of your choice; `examples/webhooks.rs` draws one with `indicatif`.
 //!
+//! The webhooks recipe's other calls follow the same conventions: webhooks
+//! ([`Kili::create_webhook`], [`Kili::update_webhook`], [`Kili::activate_plugin_on_project`],
+//! [`Kili::deactivate_plugin_on_project`], [`Kili::delete_plugin`], [`Kili::list_plugins`],
+//! [`Kili::get_plugin_logs`]), issues ([`Kili::create_issues`], [`Kili::issues`],
+//! [`Kili::count_issues`]), [`Kili::send_back_to_queue`], and an asset's [`status`](Asset::status).
+//!
 //! ## Subscriptions: a callback and a handle
 //!
 //! [`Kili::label_created_or_updated`] calls a function on the subscription's own thread for each

@@ -110,7 +110,7 @@ fn another_users_assets_are_declined() {
     let other = client_as(&server, OTHER_KEY);
     assert!(other.send_back_to_queue([&asset]).unwrap().is_empty());
     assert_eq!(
-        statuses(&kili, &project, &[asset.clone()]),
+        statuses(&kili, &project, std::slice::from_ref(&asset)),
         [Some(AssetStatus::Labeled)]
     );
 }
