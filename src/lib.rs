@@ -71,6 +71,12 @@
 //! Long imports report their progress to a [`Progress`] observer (any `Fn(done, total)`), for a
 //! progress bar of your choice; `examples/webhooks.rs` draws one with `indicatif`.
 //!
+//! The webhooks recipe's other calls follow the same conventions: webhooks
+//! ([`Kili::create_webhook`], [`Kili::update_webhook`], [`Kili::activate_plugin_on_project`],
+//! [`Kili::deactivate_plugin_on_project`], [`Kili::delete_plugin`], [`Kili::list_plugins`],
+//! [`Kili::get_plugin_logs`]), issues ([`Kili::create_issues`], [`Kili::issues`],
+//! [`Kili::count_issues`]), [`Kili::send_back_to_queue`], and an asset's [`status`](Asset::status).
+//!
 //! ## Subscriptions: a callback and a handle
 //!
 //! [`Kili::label_created_or_updated`] calls a function on the subscription's own thread for each
@@ -273,16 +279,23 @@ mod webhook;
 pub use client::Paginated;
 pub use client::ops::asset_updates::AssetUpdate;
 pub use client::ops::assets::{AssetQuery, NewAssets};
+pub use client::ops::issues::{IssueQuery, NewIssues};
 pub use client::ops::label_edits::LabelUpdate;
 pub use client::ops::labels::{LabelQuery, NewLabels};
+pub use client::ops::plugins::{DEFAULT_PLUGIN_FIELDS, NewWebhook, PluginLogQuery, PluginQuery};
 pub use client::ops::predictions::NewPredictions;
 pub use client::ops::projects::{NewProject, ProjectQuery};
 pub use client::ops::upload::AssetContent;
-pub use client::resources::{DEFAULT_ASSET_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_PROJECT_FIELDS};
+pub use client::resources::{
+    DEFAULT_ASSET_FIELDS, DEFAULT_ISSUE_FIELDS, DEFAULT_LABEL_FIELDS, DEFAULT_PROJECT_FIELDS,
+};
 pub use client::{DEFAULT_ENDPOINT, Kili, KiliBuilder, Progress};
 pub use common::tls::TlsProvider;
 pub use error::{Error, ErrorSource, GraphQlError, Result};
-pub use models::{Asset, InputType, Label, LabelType, Project, RawJson, User};
+pub use models::{
+    Asset, AssetStatus, InputType, Issue, IssueStatus, IssueType, Label, LabelType, Plugin,
+    PluginLog, PluginLogType, Project, RawJson, User, WebhookHandler,
+};
 pub use subscription::{
     Checkpoint, EventOrigin, EventStream, LabelEvent, LabelStream, Lifecycle, RawEvent,
     StreamEvent, Subscription, SubscriptionBuilder, SubscriptionControl, SubscriptionOptions,

@@ -29,19 +29,26 @@ use crate::error::{Error, Result};
 ///   [`NewAssets::new`]`(project_id, contents)`, [`NewLabels::for_assets`]`(project_id,
 ///   asset_ids, json_responses)`, [`AssetQuery::new`]`(project_id)`. Its setters chain, and
 ///   each says its default.
-/// - **Reads are lazy.** `projects`, `assets` and `labels` return a [`Paginated`] iterator;
-///   `count_projects`, `count_assets` and `count_labels` return a `u64`.
+/// - **Reads are lazy.** `projects`, `assets`, `labels` and `issues` return a [`Paginated`]
+///   iterator; `count_projects`, `count_assets`, `count_labels` and `count_issues` return a
+///   `u64`. (`list_plugins` and `get_plugin_logs` return a `Vec`: Kili does not page the
+///   first, and the second is one page, its `limit` and `skip` given.)
 /// - **Writes return ids.** Every write returns the ids of what it created, changed or
 ///   deleted: a `String` for an operation on one object ([`create_project`],
-///   [`delete_project`], [`update_properties_in_label`]), a `Vec<String>` in input order for an
-///   operation on many ([`append_many_to_dataset`], [`append_labels`], [`create_predictions`],
-///   [`update_properties_in_assets`], [`delete_labels`], [`delete_many_from_dataset`]).
+///   [`delete_project`], [`update_properties_in_label`], and the plugin operations such as
+///   [`create_webhook`], which return the plugin's name: Kili names a plugin by it), a
+///   `Vec<String>` in input order for an operation on many ([`append_many_to_dataset`],
+///   [`append_labels`], [`create_predictions`], [`update_properties_in_assets`],
+///   [`delete_labels`], [`delete_many_from_dataset`], [`create_issues`],
+///   [`send_back_to_queue`]).
 /// - **Progress is attached one way.** `.progress(observer)`, on a write's builder
-///   ([`NewAssets::progress`], [`NewLabels::progress`], [`NewPredictions::progress`]) as on a
-///   read ([`Paginated::progress`]); any `Fn(done, total)` is a [`Progress`].
-/// - **Models are read through methods** of the same names: [`Project`], [`Asset`] and
-///   [`Label`] have `id()`, `created_at()`, ..., `extra()` for the fields they do not model
-///   (kept as received), and `from_json` to decode one from a JSON object.
+///   ([`NewAssets::progress`], [`NewLabels::progress`], [`NewPredictions::progress`],
+///   [`NewIssues::progress`]) as on a read ([`Paginated::progress`]); any `Fn(done, total)` is
+///   a [`Progress`].
+/// - **Models are read through methods** of the same names: [`Project`], [`Asset`],
+///   [`Label`], [`Issue`], [`Plugin`] and [`PluginLog`] have `id()` (a plugin: `name()`),
+///   `created_at()`, ..., `extra()` for the fields they do not model (kept as received), and
+///   `from_json` to decode one from a JSON object.
 /// - **Input is checked first.** Invalid input (an empty id, arrays of different lengths) is
 ///   an [`Error::InvalidInput`](crate::Error::InvalidInput) before any request.
 ///
@@ -58,6 +65,13 @@ use crate::error::{Error, Result};
 /// [`update_properties_in_assets`]: Kili::update_properties_in_assets
 /// [`delete_labels`]: Kili::delete_labels
 /// [`delete_many_from_dataset`]: Kili::delete_many_from_dataset
+/// [`create_webhook`]: Kili::create_webhook
+/// [`create_issues`]: Kili::create_issues
+/// [`send_back_to_queue`]: Kili::send_back_to_queue
+/// [`NewIssues::progress`]: crate::NewIssues::progress
+/// [`Issue`]: crate::Issue
+/// [`Plugin`]: crate::Plugin
+/// [`PluginLog`]: crate::PluginLog
 /// [`NewAssets::progress`]: crate::NewAssets::progress
 /// [`NewLabels::progress`]: crate::NewLabels::progress
 /// [`NewPredictions::progress`]: crate::NewPredictions::progress

@@ -14,7 +14,7 @@ use crate::client::resources::{PAGE_SIZE, Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 
-/// A lazy iterator over the results of a read (`projects`, `assets`, `labels`).
+/// A lazy iterator over the results of a read (`projects`, `assets`, `labels`, `issues`).
 ///
 /// It sends `first`/`skip` pages of at most 100 rows as it is consumed and stops exactly at
 /// the `first` rows asked for, on an empty page, or on a short page, so reading 250 rows costs

@@ -1,6 +1,6 @@
-//! What the client knows about the objects it lists and counts (projects, assets, labels), with
-//! no request in it: their list and count documents as the SDK writes them, the fields read by
-//! default, and the fields, `first` and `skip` of a read.
+//! What the client knows about the objects it lists and counts (projects, assets, labels,
+//! issues), with no request in it: their list and count documents as the SDK writes them, the
+//! fields read by default, and the fields, `first` and `skip` of a read.
 //!
 //! Uses only `fields`; the reader (`paginate`) and the operations (`ops`) build on it.
 
@@ -56,6 +56,15 @@ pub const DEFAULT_LABEL_FIELDS: &[&str] = &[
     "isLatestLabelForUser",
 ];
 
+/// The fields read when none are given (the SDK's defaults).
+///
+/// # Examples
+///
+/// ```
+/// assert!(kili::DEFAULT_ISSUE_FIELDS.contains(&"status"));
+/// ```
+pub const DEFAULT_ISSUE_FIELDS: &[&str] = &["id", "createdAt", "status", "type", "assetId"];
+
 /// One kind of object the API lists and counts.
 #[derive(Debug)]
 pub(crate) struct Resource {
@@ -100,6 +109,16 @@ pub(crate) static LABELS: Resource = Resource {
     where_type: "LabelWhere",
     arguments: "where: $where, first: $first, skip: $skip",
     defaults: DEFAULT_LABEL_FIELDS,
+    ids_inside: &[],
+};
+
+/// Issues (and questions).
+pub(crate) static ISSUES: Resource = Resource {
+    name: "issues",
+    count: "countIssues",
+    where_type: "IssueWhere",
+    arguments: "where: $where, first: $first, skip: $skip",
+    defaults: DEFAULT_ISSUE_FIELDS,
     ids_inside: &[],
 };
 
@@ -209,6 +228,20 @@ mod tests {
             ASSETS
                 .list_document("id")
                 .contains("data: assets(where: $where, skip: $skip, first: $first)")
+        );
+        assert_eq!(
+            ISSUES.list_document("id"),
+            "query issues($where: IssueWhere!, $first: PageSize!, $skip: Int!) {
+    data: issues(where: $where, first: $first, skip: $skip) {
+        id
+    }
+}"
+        );
+        assert_eq!(
+            ISSUES.count_document(),
+            "query countIssues($where: IssueWhere!) {
+    data: countIssues(where: $where)
+}"
         );
         assert_eq!(
             PROJECTS.count_document(),

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::models::Label;
 use crate::models::decode;
+use crate::models::{AssetStatus, Label};
 
 /// An asset: one item to label (an image URL, a text, ...).
 ///
@@ -38,6 +38,8 @@ pub struct Asset {
     created_at: Option<String>,
     #[serde(default, deserialize_with = "decode::list")]
     labels: Option<Vec<Label>>,
+    #[serde(default, deserialize_with = "decode::parsed")]
+    status: Option<AssetStatus>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -92,6 +94,20 @@ impl Asset {
         self.labels.as_deref()
     }
 
+    /// Returns where it is in the labeling queue, if `status` was selected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kili::{Asset, AssetStatus};
+    /// let a = Asset::from_json(&serde_json::json!({"id": "a", "status": "ONGOING"}))?;
+    /// assert_eq!(a.status(), Some(AssetStatus::Ongoing));
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn status(&self) -> Option<AssetStatus> {
+        self.status.clone()
+    }
+
     /// Returns the selected fields this type does not model, as received.
     pub fn extra(&self) -> &Map<String, Value> {
         &self.extra
@@ -116,6 +132,11 @@ mod tests {
         assert_eq!(a.labels(), Some(&[][..]), "selected, none");
         assert_eq!(a.created_at(), Some("2024-01-01T00:00:00.000Z"));
         assert_eq!(a.extra(), json!({"priority": 2}).as_object().unwrap());
+        assert_eq!(a.status(), None, "not selected");
+        let odd = Asset::from_json(&json!({"id": "a", "status": "SKIPPED"})).unwrap();
+        assert_eq!(odd.status(), Some(AssetStatus::Other("SKIPPED".into())));
+        let wrong = Asset::from_json(&json!({"id": "a", "status": 3})).unwrap();
+        assert_eq!(wrong.status(), None, "not a string");
         let structured = Asset::from_json(&json!({"id": "a", "jsonMetadata": {"k": 1}})).unwrap();
         assert_eq!(structured.json_metadata(), &json!({"k": 1}));
         assert_eq!(structured.labels(), None, "not selected");

@@ -1,4 +1,5 @@
-//! The string enums of Kili's API: [`LabelType`], [`InputType`].
+//! The string enums of Kili's API: [`LabelType`], [`InputType`], [`AssetStatus`],
+//! [`IssueStatus`], [`IssueType`], [`WebhookHandler`], [`PluginLogType`].
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
@@ -99,5 +100,89 @@ string_enum! {
         LlmInstrFollowing => "LLM_INSTR_FOLLOWING",
         /// Static LLM conversations.
         LlmStatic => "LLM_STATIC",
+    }
+}
+
+string_enum! {
+    /// Where an asset is in the labeling queue, as Kili's `status` field says.
+    ///
+    /// ```
+    /// use kili::AssetStatus;
+    /// assert_eq!("TO_REVIEW".parse::<AssetStatus>().unwrap(), AssetStatus::ToReview);
+    /// assert_eq!(AssetStatus::Ongoing.as_str(), "ONGOING");
+    /// ```
+    AssetStatus {
+        /// Not labeled yet.
+        Todo => "TODO",
+        /// Being labeled: a label was saved but not submitted, or the asset was sent back to
+        /// the queue.
+        Ongoing => "ONGOING",
+        /// Labeled (a label was submitted).
+        Labeled => "LABELED",
+        /// Waiting for a review.
+        ToReview => "TO_REVIEW",
+        /// Reviewed.
+        Reviewed => "REVIEWED",
+    }
+}
+
+string_enum! {
+    /// The state of an issue.
+    ///
+    /// ```
+    /// assert_eq!(kili::IssueStatus::Open.as_str(), "OPEN");
+    /// ```
+    IssueStatus {
+        /// Not dealt with yet.
+        Open => "OPEN",
+        /// Solved.
+        Solved => "SOLVED",
+        /// Cancelled.
+        Cancelled => "CANCELLED",
+    }
+}
+
+string_enum! {
+    /// The kind of an issue: Kili's `Issue` objects are issues and questions.
+    ///
+    /// ```
+    /// assert_eq!(kili::IssueType::Question.as_str(), "QUESTION");
+    /// ```
+    IssueType {
+        /// An issue raised on a label or an asset.
+        Issue => "ISSUE",
+        /// A question asked about an asset.
+        Question => "QUESTION",
+    }
+}
+
+string_enum! {
+    /// An event a webhook is called for (Kili's `PluginHandlerType`).
+    ///
+    /// ```
+    /// assert_eq!(kili::WebhookHandler::OnSubmit.as_str(), "onSubmit");
+    /// assert_eq!(kili::WebhookHandler::OnReview.to_string(), "onReview");
+    /// ```
+    WebhookHandler {
+        /// A label was submitted (a `DEFAULT` label).
+        OnSubmit => "onSubmit",
+        /// A label was reviewed (a `REVIEW` label).
+        OnReview => "onReview",
+    }
+}
+
+string_enum! {
+    /// The level of a line of a plugin's log.
+    ///
+    /// ```
+    /// assert_eq!("ERROR".parse::<kili::PluginLogType>().unwrap(), kili::PluginLogType::Error);
+    /// ```
+    PluginLogType {
+        /// Information (for a webhook: an event delivered).
+        Info => "INFO",
+        /// A warning.
+        Warning => "WARNING",
+        /// An error (for a webhook: a failed attempt, a delivery given up or dropped).
+        Error => "ERROR",
     }
 }

@@ -168,6 +168,23 @@ impl Label {
         self.is_latest_label_for_user
     }
 
+    /// Returns its `search` field, if selected: the counts Kili computes from the annotation
+    /// (`numberOfAnnotations`, `numberOfAnnotationsByObject` keyed `"JOB.CATEGORY"`), as
+    /// received. Kili's type for it is the JSON scalar, so it stays a [`Value`] (kept in
+    /// [`extra`](Label::extra), not decoded again).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v = serde_json::json!({"id": "l", "search": {"numberOfAnnotationsByObject": {"JOB_0.OBJECT_A": 2}}});
+    /// let label = kili::Label::from_json(&v)?;
+    /// assert_eq!(label.search().unwrap()["numberOfAnnotationsByObject"]["JOB_0.OBJECT_A"], 2);
+    /// # Ok::<(), kili::Error>(())
+    /// ```
+    pub fn search(&self) -> Option<&Value> {
+        self.extra.get("search").filter(|v| !v.is_null())
+    }
+
     /// Returns the selected fields this type does not model, as received.
     pub fn extra(&self) -> &Map<String, Value> {
         &self.extra

@@ -1,4 +1,5 @@
-//! Typed models of Kili's objects: [`Project`], [`Asset`], [`Label`] and their enums.
+//! Typed models of Kili's objects: [`Project`], [`Asset`], [`Label`], [`Issue`], [`Plugin`],
+//! [`PluginLog`] and their enums.
 //!
 //! Every model is read through methods of the same names (`id()`, `created_at()`,
 //! `json_metadata()`, ...), keeps the fields it does not know in `extra()`, and decodes with
@@ -13,13 +14,19 @@
 mod asset;
 mod decode;
 mod enums;
+mod issue;
 mod label;
+mod plugin;
 mod project;
 mod raw_json;
 
 pub use self::asset::Asset;
-pub use self::enums::{InputType, LabelType};
+pub use self::enums::{
+    AssetStatus, InputType, IssueStatus, IssueType, LabelType, PluginLogType, WebhookHandler,
+};
+pub use self::issue::Issue;
 pub(crate) use self::label::LabelFromText;
 pub use self::label::{Label, User};
+pub use self::plugin::{Plugin, PluginLog};
 pub use self::project::Project;
 pub use self::raw_json::RawJson;

@@ -284,3 +284,54 @@ fn label_reads_select_fields() {
     assert_eq!(labels[0].extra()["labelOf"]["externalId"], "asset-0");
     assert_eq!(labels[0].json_response(), None, "not selected");
 }
+
+#[test]
+fn labels_are_read_with_search_by_asset_id() {
+    let server = server();
+    let kili = client(&server);
+    let (project, assets) = project_with_assets(&kili, 2);
+    let boxes = json!({"JOB_0": {"annotations": [
+        {"categories": [{"name": "OBJECT_A"}], "mid": "m1", "type": "rectangle"},
+        {"categories": [{"name": "OBJECT_A"}], "mid": "m2", "type": "rectangle"},
+        {"categories": [{"name": "OBJECT_B"}], "mid": "m3", "type": "rectangle"}
+    ]}});
+    let ids = kili
+        .append_labels(
+            &NewLabels::for_assets(&project, [&assets[0], &assets[1]], [boxes, response("A")])
+                .label_type(LabelType::Default),
+        )
+        .unwrap();
+    let m = mark(&server);
+    let labels = kili
+        .labels(&LabelQuery::new(&project).asset_ids([&assets[0]]).fields([
+            "id",
+            "jsonResponse",
+            "search",
+        ]))
+        .unwrap()
+        .collect_all()
+        .unwrap();
+    assert_eq!(labels.len(), 1);
+    let label = &labels[0];
+    assert_eq!(label.id(), ids[0]);
+    let search = label.search().expect("search selected");
+    assert_eq!(
+        search["numberOfAnnotationsByObject"],
+        json!({"JOB_0.OBJECT_A": 2, "JOB_0.OBJECT_B": 1})
+    );
+    assert_eq!(search["numberOfAnnotations"], 3);
+    assert!(label.json_response().is_some());
+    let sent = &requests_since(&server, &m)[0];
+    assert!(
+        sent.query.contains("id jsonResponse search"),
+        "{}",
+        sent.query
+    );
+    assert_eq!(sent.variables["where"]["asset"]["idIn"], json!([assets[0]]));
+    let plain = kili
+        .labels(&LabelQuery::new(&project).fields(["id"]))
+        .unwrap()
+        .collect_all()
+        .unwrap();
+    assert_eq!(plain[0].search(), None, "not selected");
+}

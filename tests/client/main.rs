@@ -6,12 +6,15 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod asset_actions;
 mod assets;
 mod edits;
 mod errors;
 mod from_env;
+mod issues;
 mod labels;
 mod pagination;
+mod plugins;
 mod projects;
 mod rate_limit;
 mod retry;

@@ -8,6 +8,7 @@ Reads KILI_API_KEY and KILI_API_ENDPOINT from the environment.
 import os
 import sys
 import tempfile
+from datetime import datetime
 
 from kili.client import Kili
 
@@ -117,3 +118,81 @@ step("find_prediction")
 
 kili.delete_labels(ids=[prediction])
 step("delete_labels")
+
+# Webhooks (plugins), issues, asset statuses and actions, label search: the webhooks recipe's
+# calls, on the text project. Nothing listens at the URL: no run waits for a delivery.
+HOOK_URL = "http://127.0.0.1:9/kili-events"
+kili.create_webhook(
+    webhook_url=HOOK_URL,
+    plugin_name="parity-hook",
+    header="Bearer parity",
+    handler_types=["onSubmit", "onReview"],
+)
+step("create_webhook")
+
+kili.activate_plugin_on_project(plugin_name="parity-hook", project_id=text_project)
+step("activate_plugin_on_project")
+
+plugins = kili.list_plugins()
+assert plugins[0]["projectIds"] == [text_project], plugins
+step("list_plugins")
+
+kili.update_webhook(
+    new_webhook_url=HOOK_URL,
+    plugin_name="parity-hook",
+    new_header="Bearer new",
+    handler_types=["onSubmit"],
+)
+step("update_webhook")
+
+label = kili.append_labels(
+    project_id=text_project, json_response_array=[RESPONSE], asset_id_array=[text_asset]
+)[0]["id"]
+step("append_default_label")
+
+kili.get_plugin_logs(
+    project_id=text_project, plugin_name="parity-hook", start_date=datetime(2020, 1, 1), limit=10
+)
+step("get_plugin_logs")
+
+issues = kili.create_issues(
+    project_id=text_project, label_id_array=[label], text_array=["Wrong class"]
+)
+assert len(issues) == 1, issues
+step("create_issues")
+
+listed = kili.issues(
+    project_id=text_project,
+    asset_id_in=[text_asset],
+    status="OPEN",
+    issue_type="ISSUE",
+    fields=["id", "status", "type", "assetId"],
+)
+assert len(listed) == 1, listed
+step("issues")
+
+count = kili.count_issues(
+    project_id=text_project, asset_id_in=[text_asset], status="OPEN", issue_type="ISSUE"
+)
+assert count == 1, count
+step("count_issues")
+
+outcome = kili.send_back_to_queue(asset_ids=[text_asset])
+assert [a["assetId"] for a in outcome["succeeded"]] == [text_asset], outcome
+step("send_back_to_queue")
+
+status = kili.assets(
+    project_id=text_project, external_id_strictly_in=["text_1"], fields=["id", "status"]
+)[0]["status"]
+assert status == "ONGOING", status
+step("find_asset_status")
+
+searched = kili.labels(project_id=text_project, fields=["id", "search"])
+assert any(l.get("search") for l in searched), searched
+step("labels_search")
+
+kili.deactivate_plugin_on_project(plugin_name="parity-hook", project_id=text_project)
+step("deactivate_plugin_on_project")
+
+kili.delete_plugin(plugin_name="parity-hook")
+step("delete_plugin")

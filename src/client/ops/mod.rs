@@ -7,13 +7,16 @@
 //! They use the layers below (`kili`, `resources`, `paginate`, the plumbing) and this file's
 //! batching. Among themselves: `lookup` (shared filter and look-ups) and `upload` use no
 //! sibling; `assets` uses both, `labels` uses `lookup`, `predictions` builds on `labels`; no
-//! other file uses a sibling.
+//! other file uses a sibling (`plugins`, `issues` and `asset_actions` included).
 
+pub(crate) mod asset_actions;
 pub(crate) mod asset_updates;
 pub(crate) mod assets;
+pub(crate) mod issues;
 pub(crate) mod label_edits;
 pub(crate) mod labels;
 pub(crate) mod lookup;
+pub(crate) mod plugins;
 pub(crate) mod predictions;
 pub(crate) mod projects;
 pub(crate) mod upload;
