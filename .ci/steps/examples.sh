@@ -12,3 +12,5 @@ env -u KILI_API_KEY cargo run --example webhooks
 # The quick start is the README's first code block, as it is, and it runs.
 python3 .ci/checks/readme_quickstart.py
 env -u KILI_API_KEY cargo run --example quickstart
+# The SDK's webhooks recipe, end to end on the embedded server; exits 0 only if every step holds.
+env -u KILI_API_KEY cargo run --example webhook_recipe

@@ -5,5 +5,5 @@
 mod support;
 
 mod cleanup;
-mod receive_webhooks;
+mod http_webhooks;
 mod watch_labels;

@@ -8,9 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use kili::{
-    Kili, LabelType, NewLabels, NewWebhook, PluginLogQuery, WebhookEvent, WebhookReceiver,
-};
+use kili::{Kili, LabelType, NewLabels, NewWebhook, PluginLogQuery, WebhookEvent, WebhookReceiver};
 use kili_local_server::{LocalServer, LocalServerBuilder};
 use parking_lot::Mutex;
 use serde_json::json;
@@ -35,7 +33,8 @@ fn receiver_on(addr: &str, got: &Got) -> WebhookReceiver {
     WebhookReceiver::builder(addr, SECRET)
         .path("/hook")
         .callback(move |e: &WebhookEvent| {
-            got.lock().push(e.label().map(|l| l.id().to_owned()).unwrap_or_default());
+            got.lock()
+                .push(e.label().map(|l| l.id().to_owned()).unwrap_or_default());
             Ok::<(), std::io::Error>(())
         })
         .unwrap()
@@ -51,8 +50,12 @@ fn register(kili: &Kili, project: &str, addr: SocketAddr) {
 
 /// Submits one DEFAULT label on `asset`; returns its id.
 fn submit(kili: &Kili, project: &str, asset: &str) -> String {
-    let label = NewLabels::for_assets(project, [asset], [json!({"JOB_0": {"categories": [{"name": "A"}]}})])
-        .label_type(LabelType::Default);
+    let label = NewLabels::for_assets(
+        project,
+        [asset],
+        [json!({"JOB_0": {"categories": [{"name": "A"}]}})],
+    )
+    .label_type(LabelType::Default);
     kili.append_labels(&label).unwrap().remove(0)
 }
 
@@ -85,7 +88,11 @@ fn parse_time(iso: &str) -> Option<SystemTime> {
     let doy = (153 * m + 2) / 5 + day - 1;
     let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
     let mut t = time.split(':');
-    let (h, min, s) = (t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?, t.next()?.parse::<f64>().ok()?);
+    let (h, min, s) = (
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+    );
     let secs = days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + s;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs))
 }
@@ -104,7 +111,9 @@ fn a_receiver_down_for_five_seconds_loses_nothing() {
         wait_for(Duration::from_secs(60), || {
             let f = failures(&kili, &project);
             match (f.iter().min(), f.iter().max()) {
-                (Some(a), Some(b)) => b.duration_since(*a).unwrap_or_default() >= Duration::from_secs(5),
+                (Some(a), Some(b)) => {
+                    b.duration_since(*a).unwrap_or_default() >= Duration::from_secs(5)
+                }
                 _ => false,
             }
         }),
@@ -118,7 +127,8 @@ fn a_receiver_down_for_five_seconds_loses_nothing() {
         got.lock().len(),
         sent.len()
     );
-    assert!(holds_for(Duration::from_millis(500), || got.lock().len() == sent.len()));
+    assert!(holds_for(Duration::from_millis(500), || got.lock().len()
+        == sent.len()));
     assert_eq!(*got.lock(), sent, "each once, in the order submitted");
     receiver.close().unwrap();
 }
@@ -157,7 +167,11 @@ fn redelivered_and_reordered_events_are_handled_once_each() {
     )
     .label_type(LabelType::Default);
     let sent = kili.append_labels(&label).unwrap();
-    assert!(wait_for(PATIENCE, || receiver.stats().duplicates >= 10), "{:?}", receiver.stats());
+    assert!(
+        wait_for(PATIENCE, || receiver.stats().duplicates >= 10),
+        "{:?}",
+        receiver.stats()
+    );
     let mut seen: HashMap<String, usize> = HashMap::new();
     for id in got.lock().iter() {
         *seen.entry(id.clone()).or_default() += 1;

@@ -5,5 +5,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod end_to_end;
 mod hostile;
 mod receiver;

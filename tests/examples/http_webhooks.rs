@@ -1,5 +1,6 @@
-//! `receive_webhooks` as a service: events in, JSON lines out, redeliveries answered without a
-//! second line (across a restart with `--state-file`), a clean stop on SIGTERM.
+//! The HTTP webhook examples as a user runs them: `receive_webhooks` as a service (events in,
+//! JSON lines out, redeliveries answered without a second line across a restart, a clean stop
+//! on SIGTERM), and `webhook_recipe`, the SDK's recipe end to end.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -106,4 +107,43 @@ fn receive_webhooks_prints_each_event_once_across_restarts() {
     signal_term(&child);
     assert_eq!(wait_exit(&mut child, PROCESS_PATIENCE).code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn webhook_recipe_runs_the_sdks_recipe_and_cleans_up() {
+    let mut child = Command::new(example("webhook_recipe"))
+        .env_remove("KILI_API_KEY")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child, PROCESS_PATIENCE);
+    let out: Vec<String> = stdout.iter().collect();
+    let err: Vec<String> = stderr.iter().collect();
+    assert!(
+        status.success(),
+        "{status}\nstdout: {out:#?}\nstderr: {err:#?}"
+    );
+    let index = |what: &str| {
+        out.iter()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what:?} in {out:#?}"))
+    };
+    let steps = [
+        index("registered and activated"),
+        index("ok: two issues on the three-box label"),
+        index("ok: the asset sent back to the queue (ONGOING)"),
+        index("ok: no issue on the correct label"),
+        index("ok: the asset LABELED"),
+        index("Only 1 BBox of Object A accepted"),
+        index("BBox too large"),
+        index("Webhook deactivated"),
+        index("Deleted project"),
+    ];
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "in order: {out:#?}");
+    assert_eq!(out.last().map(String::as_str), Some("All checks passed."));
 }
