@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::client::Kili;
 use crate::client::progress::Progress;
-use crate::client::resources::{PAGE_SIZE, Page, Resource};
+use crate::client::resources::{MAX_PAGE_SIZE, PAGE_SIZE, Page, Resource};
 use crate::client::retry::Safety;
 use crate::error::{Error, Result};
 
@@ -51,6 +51,8 @@ pub struct Paginated<T> {
     progress: Option<Arc<dyn Progress>>,
     total: Option<u64>,
     fetched: u64,
+    /// Rows asked for per request.
+    per_request: u64,
 }
 
 impl<T> std::fmt::Debug for Paginated<T> {
@@ -92,7 +94,14 @@ impl<T> Paginated<T> {
             progress: None,
             total: None,
             fetched: 0,
+            per_request: PAGE_SIZE as u64,
         })
+    }
+
+    /// Asks for up to `rows` rows per request instead of 100 (1 to Kili's largest page, 500).
+    pub(crate) fn per_request(mut self, rows: u64) -> Self {
+        self.per_request = rows.clamp(1, MAX_PAGE_SIZE);
+        self
     }
 
     /// Reports progress to `observer` as pages arrive. The total comes from a count query
@@ -145,7 +154,7 @@ impl<T> Paginated<T> {
         }
         let want = self
             .remaining
-            .map_or(PAGE_SIZE as u64, |r| r.min(PAGE_SIZE as u64));
+            .map_or(self.per_request, |r| r.min(self.per_request));
         if want == 0 {
             self.done = true;
             return Ok(());

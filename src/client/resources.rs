@@ -9,6 +9,8 @@ use crate::error::Result;
 
 /// Rows per page of a read, as in the SDK (`QUERY_BATCH_SIZE`).
 pub(crate) const PAGE_SIZE: usize = 100;
+/// The largest page Kili's `PageSize` scalar accepts.
+pub(crate) const MAX_PAGE_SIZE: u64 = 500;
 
 /// The fields read when none are given.
 ///

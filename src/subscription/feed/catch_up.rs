@@ -1,12 +1,13 @@
 //! Fetching the labels created in a span of time, completely, oldest first and in bounded
 //! memory, without relying on any order of the server's results (Kili's API promises none).
 //!
-//! The span is cut into windows of `createdAt`: a window whose `countLabels` fits in a page is
-//! fetched in one `labels` call; a larger one is split at its midpoint, older half first. A
-//! window of a single millisecond that still holds more than a page is paged with `skip`, in
-//! passes until one sees it unchanged (labels written into that millisecond meanwhile shift
-//! the pages). Each window is sorted by (`createdAt`, `id`) and handed over before
-//! the next is fetched, so at most one page is held.
+//! The span is cut into windows of `createdAt` whose width follows the density met so far, so
+//! that most windows take a single `labels` call of a page and one label more (see [`sweep`]);
+//! a denser window is counted and read with `skip` or narrowed. A window of a single
+//! millisecond that still holds more than a page is paged with `skip`, in passes until one
+//! sees it unchanged (labels written into that millisecond meanwhile shift the pages). Each
+//! window is sorted by (`createdAt`, `id`) and handed over before the next is fetched, so at
+//! most [`SKIP_PAGES`] pages are held.
 //!
 //! With a limit, the newest labels up to the limit are fetched: the oldest time to keep is
 //! found by bisection on counts, and the labels before it are reported as a gap.
@@ -95,40 +96,192 @@ pub(crate) fn run(
             });
         }
     }
-    // Windows still to fetch; the last pushed (the oldest) is fetched first.
-    let mut windows = if (start..to).contains(&likely_end) {
-        vec![(likely_end + 1, to), (start, likely_end)]
+    // The span up to now first, then what lies beyond (a clock ahead of ours): one count.
+    let spans = if (start..to).contains(&likely_end) {
+        [(start, likely_end), (likely_end + 1, to)]
     } else {
-        vec![(start, to)]
+        [(start, to), (1, 0)]
     };
-    while let Some((a, b)) = windows.pop() {
-        // Every window before this one was handed over whole.
-        let n = source.count(a, b).map_err(interrupted(a))?;
-        log::trace!("catch-up: {n} labels created in [{a}, {b}]");
-        if n == 0 {
-            continue;
-        }
-        if n > page && a < b {
-            let mid = midpoint(a, b);
-            windows.push((mid + 1, b));
-            windows.push((a, mid));
-            continue;
-        }
-        let flow = if n <= page {
-            let mut rows = source.page(a, b, page, 0).map_err(interrupted(a))?;
-            log::trace!("catch-up: fetched {} of them", rows.len());
-            report.fetched += rows.len() as u64;
-            sort(&mut rows);
-            deliver(rows)
-        } else {
-            one_millisecond(source, a, n, page, &mut report, deliver).map_err(interrupted(a))?
-        };
-        if flow == Flow::Stop {
+    for span in spans {
+        if sweep(source, span, page, &mut report, deliver)? == Flow::Stop {
             report.stopped = true;
             break;
         }
     }
     Ok(report)
+}
+
+/// Pages a counted window holds at most to be read with `skip` (at most this many labels are
+/// held in memory, to be sorted before they are handed over).
+const SKIP_PAGES: u64 = 10;
+
+/// Fetches `[from, to]` window by window, oldest first, needing no order from the server.
+///
+/// A window is first asked for a page and one label more: an answer of at most a page is the
+/// whole window (one more than a page, so that a window of exactly a page, as a batch of the
+/// SDK's size writes it, is told complete too). A fuller answer means a denser window: it is
+/// counted, and read with `skip` if it holds at most [`SKIP_PAGES`] pages, narrowed to what
+/// its density allows otherwise. One count gives the span's density to start with; each next
+/// window's width follows the density of the last one, aiming at nine tenths of a page,
+/// and grows fourfold past empty ones. So most windows take one request, a dense stretch about
+/// one per page (a lazy read takes one per page), and a burst after a quiet hour a count and
+/// its pages.
+fn sweep(
+    source: &mut dyn Source,
+    (from, to): (i64, i64),
+    page: u64,
+    report: &mut Report,
+    deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
+) -> std::result::Result<Flow, Interrupted> {
+    let interrupted = |resume_at: i64| move |error: Error| Interrupted { error, resume_at };
+    if from > to {
+        return Ok(Flow::Continue);
+    }
+    let total = source.count(from, to).map_err(interrupted(from))?;
+    log::trace!("catch-up: {total} labels created in [{from}, {to}]");
+    if total == 0 {
+        return Ok(Flow::Continue);
+    }
+    let mut width = fitted(width_of(from, to), total, page);
+    let fetched_before = report.fetched;
+    let mut t = from;
+    loop {
+        // Everything before `t` was handed over whole.
+        let end = t.saturating_add(width.saturating_sub(1)).min(to);
+        let mut rows = source.page(t, end, page + 1, 0).map_err(interrupted(t))?;
+        let n = rows.len() as u64;
+        let flow = if n <= page {
+            report.fetched += n;
+            sort(&mut rows);
+            width = if n == 0 {
+                width.saturating_mul(4)
+            } else {
+                fitted(width_of(t, end), n, page).min(width.saturating_mul(4))
+            };
+            if rows.is_empty() {
+                Flow::Continue
+            } else {
+                deliver(rows)
+            }
+        } else {
+            match dense(source, (t, end), (page, rows), report, deliver).map_err(interrupted(t))? {
+                Dense::Read(flow, fit) => {
+                    width = fit;
+                    flow
+                }
+                Dense::Narrow(narrower) => {
+                    width = narrower;
+                    continue;
+                }
+            }
+        };
+        if flow == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        if end >= to {
+            return Ok(Flow::Continue);
+        }
+        if total.saturating_sub(report.fetched - fetched_before) <= page {
+            // What the count left fits in a page: the rest of the span in one request.
+            width = i64::MAX;
+        }
+        t = end + 1;
+    }
+}
+
+/// What became of a window that held more than a page.
+enum Dense {
+    /// It was handed over (with how to go on), and this width fits its density.
+    Read(Flow, i64),
+    /// It was not: this narrower width next, from the same start.
+    Narrow(i64),
+}
+
+/// Reads a window `[t, end]` whose first request (`rows`) brought more than a page: one
+/// millisecond is paged with `skip` as it comes; a wider window is counted, and read whole
+/// with `skip` if it holds at most [`SKIP_PAGES`] pages and the pass is clean, narrowed
+/// otherwise (to about a page's worth, or to half).
+fn dense(
+    source: &mut dyn Source,
+    (t, end): (i64, i64),
+    (page, rows): (u64, Vec<Label>),
+    report: &mut Report,
+    deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
+) -> Result<Dense> {
+    let width = width_of(t, end);
+    if t == end {
+        let count = source.count(t, t)?;
+        let flow = one_millisecond(source, t, count, page, report, deliver)?;
+        return Ok(Dense::Read(flow, 1));
+    }
+    let count = source.count(t, end)?;
+    if count > SKIP_PAGES * page {
+        let narrower = fitted(width, count, page).min(width / 2).max(1);
+        return Ok(Dense::Narrow(narrower));
+    }
+    Ok(
+        match skip_paged(source, (t, end), count, (page, rows), deliver)? {
+            Some((n, flow)) => {
+                report.fetched += n;
+                Dense::Read(flow, fitted(width, count.max(1), page))
+            }
+            None => Dense::Narrow((width / 2).max(1)),
+        },
+    )
+}
+
+/// Reads a window of at most [`SKIP_PAGES`] pages whole with `skip`, in one pass going on from
+/// the `rows` a first request brought (`skip` counting them), and hands it
+/// over sorted if the pass was clean: the count did not change and the pass saw as many
+/// distinct labels as it holds (a server that orders its answers differently from one request
+/// to the next, or a label deleted or published late meanwhile, makes pages overlap or leave
+/// labels out, and the pass sees fewer). Returns `None`, handing nothing over, otherwise: the
+/// window is then read in narrower windows without `skip`.
+fn skip_paged(
+    source: &mut dyn Source,
+    (a, b): (i64, i64),
+    count: u64,
+    (page, mut rows): (u64, Vec<Label>),
+    deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
+) -> Result<Option<(u64, Flow)>> {
+    loop {
+        let got = source.page(a, b, page, rows.len() as u64)?;
+        let n = got.len() as u64;
+        rows.extend(got);
+        if n < page || rows.len() as u64 > count {
+            break;
+        }
+    }
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    rows.retain(|l| seen.insert(l.id().to_owned()));
+    drop(seen);
+    let after = source.count(a, b)?;
+    if after != count || rows.len() as u64 != count {
+        log::debug!(
+            "catch-up: [{a}, {b}] held {count} then {after} labels, a pass saw {}; narrower",
+            rows.len()
+        );
+        return Ok(None);
+    }
+    sort(&mut rows);
+    Ok(Some((count, deliver(rows))))
+}
+
+/// Returns the number of milliseconds in `[a, b]` (`a <= b`), saturating.
+fn width_of(a: i64, b: i64) -> i64 {
+    b.saturating_sub(a).saturating_add(1)
+}
+
+/// Returns the width in which `n` labels seen over `width` milliseconds would fill nine tenths
+/// of a page (at least 1 ms).
+fn fitted(width: i64, n: u64, page: u64) -> i64 {
+    let per_ms = n as f64 / width.max(1) as f64;
+    let w = (0.9 * page as f64 / per_ms).floor();
+    if w >= i64::MAX as f64 {
+        i64::MAX
+    } else {
+        (w as i64).max(1)
+    }
 }
 
 /// Reads a window of one millisecond holding more than a page: paged with `skip`, each page handed
@@ -216,6 +369,8 @@ mod tests {
     struct Store {
         labels: Vec<(i64, String)>,
         requests: usize,
+        /// Whether each request sees another order (so that `skip` pages overlap).
+        reorder: bool,
     }
 
     impl Store {
@@ -233,6 +388,7 @@ mod tests {
             Store {
                 labels,
                 requests: 0,
+                reorder: false,
             }
         }
 
@@ -250,6 +406,10 @@ mod tests {
         }
         fn page(&mut self, from: i64, to: i64, first: u64, skip: u64) -> Result<Vec<Label>> {
             self.requests += 1;
+            if self.reorder {
+                let by = self.requests % self.labels.len().max(1);
+                self.labels.rotate_left(by);
+            }
             Ok(self
                 .within(from, to)
                 .skip(skip as usize)
@@ -293,7 +453,7 @@ mod tests {
         let (got, report, largest) = fetch(&mut store, 0, 100_000, 100, None);
         assert_eq!(got, ids(0..1000));
         assert_eq!(report.fetched, 1000);
-        assert!(largest <= 100, "one page at a time: {largest}");
+        assert!(largest <= 1001, "ten pages at most at a time: {largest}");
     }
 
     #[test]
@@ -376,6 +536,43 @@ mod tests {
         .unwrap();
         assert_eq!(got, 300);
         assert!(store.requests < 20, "{} requests", store.requests);
+    }
+
+    #[test]
+    fn most_windows_take_one_request() {
+        // 10,000 labels: evenly spread, then in bursts with quiet hours between them.
+        let even: Vec<i64> = (0..10_000).map(|i| 1_000 + i * 3).collect();
+        let bursts: Vec<i64> = (0..10_000)
+            .map(|i| 1_000 + (i / 500) * 3_600_000 + (i % 500) * 2)
+            .collect();
+        // A lazy read of 10,000 labels takes 100 requests; a burst after a quiet hour costs a
+        // few requests to find (empty windows growing fourfold, a count).
+        for (name, times, most) in [("even", even, 150), ("bursts", bursts, 250)] {
+            let mut store = Store::new(&times);
+            let (got, _, largest) = fetch(&mut store, 0, 100_000_000, 100, None);
+            assert_eq!(got.len(), 10_000, "{name}");
+            assert!(largest <= 1001, "{name}: {largest}");
+            assert!(
+                store.requests <= most,
+                "{name}: {} requests",
+                store.requests
+            );
+        }
+    }
+
+    #[test]
+    fn a_server_whose_order_changes_between_requests_loses_nothing() {
+        // Bursts of 500 labels 2 ms apart, dense enough to be read with `skip`, from a server
+        // whose every answer comes in another order: the `skip` passes are never clean, and the
+        // windows are narrowed until a page holds them.
+        let bursts: Vec<i64> = (0..3_000)
+            .map(|i| 1_000 + (i / 500) * 3_600_000 + (i % 500) * 2)
+            .collect();
+        let mut store = Store::new(&bursts);
+        store.reorder = true;
+        let (got, report, _) = fetch(&mut store, 0, 100_000_000, 100, None);
+        assert_eq!(got, ids(0..3_000));
+        assert_eq!(report.fetched, 3_000);
     }
 
     #[test]

@@ -37,8 +37,12 @@ const PAGE: u64 = 100;
 const END_OF_TIME: i64 = 32_503_680_000_000;
 /// How far past the server's clock a label's `createdAt` is believed: a later one is taken
 /// for this bound, so that one wrong timestamp cannot move the resume point past every label
-/// to come. Also the catch-up's first cut past the local clock.
+/// to come.
 const CLOCK_AHEAD: i64 = 86_400_000;
+/// Where a catch-up first cuts its span, past the server's clock as last estimated (its
+/// `Date` has whole seconds): the density of the labels before it sizes the catch-up's
+/// windows, and what lies beyond costs a count.
+const LIKELY_END_SLACK: i64 = 2_000;
 /// The most live frames read into memory while a catch-up runs; beyond, they wait in the
 /// socket.
 const MAX_WAITING: usize = 100_000;
@@ -422,12 +426,14 @@ where
         );
         let mut source = self.source.clone();
         let limit = self.limit;
+        let likely_end = time::millis(SystemTime::now())
+            .saturating_add(self.server_offset.max(0))
+            .saturating_add(LIKELY_END_SLACK);
         let mut delivered = 0;
         self.index = Some(self.build_index());
         self.overlap.begin();
         let mut receive =
             |rows: Vec<Label>| self.catch_up_window(rows, ctx, wire, deliver, &mut delivered);
-        let likely_end = time::millis(SystemTime::now()).saturating_add(CLOCK_AHEAD);
         // No label predates the epoch; a huge margin would otherwise ask for year -292 million.
         let span = (from.max(0), END_OF_TIME);
         let report = catch_up::run(&mut source, span, likely_end, PAGE, limit, &mut receive);

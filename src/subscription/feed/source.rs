@@ -40,7 +40,8 @@ impl Source for ApiSource {
             first: Some(first),
             skip,
         };
-        // `Paginated` stops at `first` rows: one request for a page of up to 100.
+        // `Paginated` stops at `first` rows: one request for a page (the catch-up asks for at
+        // most 101, a page and one more, within Kili's largest page of 500).
         Paginated::new(
             &self.kili,
             &LABELS,
@@ -48,6 +49,7 @@ impl Source for ApiSource {
             self.filter(from, to)?,
             Label::from_json,
         )?
+        .per_request(first)
         .collect()
     }
 }
