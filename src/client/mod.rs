@@ -4,7 +4,8 @@
 //!
 //! 1. plumbing: `config` (settings once built), `deadline`, `document` (telling a mutation
 //!    from a query), `fields` (dotted paths to a selection set), `progress`, `rate_limit`,
-//!    `retry` (when to send again), `transport` (one HTTP request with ureq);
+//!    `resolver` (host names looked up once in a while), `retry` (when to send again),
+//!    `transport` (one HTTP request with ureq);
 //! 2. `kili`: the [`Kili`] handle, one GraphQL call through the rate limiter and the retries;
 //! 3. `builder` ([`KiliBuilder`] and `Kili::{new, builder, from_env}`) and `resources` (what
 //!    the reads know about projects, assets and labels: documents, default fields);
@@ -23,6 +24,7 @@ pub(crate) mod ops;
 pub(crate) mod paginate;
 mod progress;
 mod rate_limit;
+mod resolver;
 pub(crate) mod resources;
 mod retry;
 mod transport;

@@ -41,9 +41,13 @@ impl Transport {
         if !config.proxy_from_env {
             b = b.proxy(None);
         }
-        Ok(Transport {
-            agent: b.build().into(),
-        })
+        // ureq's own connector, with a resolver that keeps answers (see `resolver`).
+        let agent = ureq::Agent::with_parts(
+            b.build(),
+            ureq::unversioned::transport::DefaultConnector::default(),
+            crate::client::resolver::CachingResolver::default(),
+        );
+        Ok(Transport { agent })
     }
 
     /// Sends one POST of `{"query", "variables"}` (variables omitted when empty, as the SDK
