@@ -200,7 +200,7 @@ fn echoes_behind_slow_live_deliveries_are_not_delivered_again() {
 
     cut(&proxy);
     wait_reconnecting(&sub);
-    // More than a catch-up holds at once (ten pages): the labels created during the first
+    // More than a catch-up holds at once (a thousand labels): the labels created during the first
     // window's delivery are read by a later window.
     for _ in 0..12 {
         append_labels(&writer, &project, &asset, 100);
