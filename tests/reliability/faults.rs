@@ -38,7 +38,11 @@ fn rig() -> Rig {
         .start()
         .unwrap();
     let proxy = FaultProxy::start(server.addr());
-    let baseline = worker_baseline(&["kili-local-accept", "fault-proxy-accept"]);
+    let baseline = worker_baseline(&[
+        "kili-local-accept",
+        "kili-local-webhooks",
+        "fault-proxy-accept",
+    ]);
     let direct = resilient_client(server.api_key(), &server.endpoint());
     let (project, asset) = project_with_asset(&direct);
     Rig {

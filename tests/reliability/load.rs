@@ -89,7 +89,7 @@ fn load(subscribers: usize, writers: usize, labels_per_writer: usize, projects: 
         .max_connections(subscribers + 4 * writers + 64)
         .start()
         .unwrap();
-    let baseline = worker_baseline(&["kili-local-accept"]);
+    let baseline = worker_baseline(&["kili-local-accept", "kili-local-webhooks"]);
     let kili = resilient_client(server.api_key(), &server.endpoint());
     let projects: Vec<_> = (0..projects).map(|_| project_with_asset(&kili)).collect();
 
@@ -181,7 +181,7 @@ fn a_soak_with_server_restarts_keeps_counts_exact() {
         server.api_key().to_owned(),
         server.state(),
     );
-    let baseline = worker_baseline(&["kili-local-accept"]);
+    let baseline = worker_baseline(&["kili-local-accept", "kili-local-webhooks"]);
     let kili = resilient_client(&key, &server.endpoint());
     let projects: Vec<_> = (0..2).map(|_| project_with_asset(&kili)).collect();
     let subs = subscribe_all(&kili, &projects, 20);
