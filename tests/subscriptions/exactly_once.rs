@@ -268,9 +268,10 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
         .into_iter()
         .filter(|r| root_field(r) == "labels")
         .collect();
-    assert!(pages.len() >= 5, "{} pages", pages.len());
-    // Handed over window by window: the first label before the last page was fetched, and the
-    // labels in several batches, each after the pages that brought it.
+    // 1,500 labels in pages of at most 250: six pages at least.
+    assert!(pages.len() >= 6, "{} pages", pages.len());
+    // Handed over window by window (a window holds at most 1,000): the first label before the
+    // last page was fetched, and the labels in several batches, each after its pages.
     let pages_earlier = requests_to(&server_ref, "labels").len() - pages.len();
     assert!(
         pages_then[0] < pages_earlier + pages.len(),
@@ -278,7 +279,7 @@ fn a_catch_up_hands_each_window_over_before_fetching_the_next() {
     );
     let mut batches = pages_then.clone();
     batches.dedup();
-    assert!(batches.len() >= 3, "handed over in batches: {batches:?}");
+    assert!(batches.len() >= 2, "handed over in batches: {batches:?}");
     for r in &pages {
         assert!(r.variables["first"].as_u64().unwrap() <= 251);
     }

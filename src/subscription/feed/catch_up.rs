@@ -408,14 +408,26 @@ fn midpoint(a: i64, b: i64) -> i64 {
 }
 
 /// Sorts oldest first; labels whose `createdAt` is missing or unparsable last, by id.
-fn sort(rows: &mut [Label]) {
-    rows.sort_by_cached_key(|l| {
-        let t = l
-            .created_at()
-            .and_then(crate::common::time::parse_iso)
-            .unwrap_or(i64::MAX);
-        (t, l.id().to_owned())
+fn sort(rows: &mut Vec<Label>) {
+    // Each time parsed once; ids compared in place (no copy of each).
+    let mut order: Vec<(i64, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let t = l.created_at().and_then(crate::common::time::parse_iso);
+            (t.unwrap_or(i64::MAX), i)
+        })
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| rows[a.1].id().cmp(rows[b.1].id()))
     });
+    if order.iter().enumerate().all(|(at, &(_, i))| at == i) {
+        return;
+    }
+    let mut slots: Vec<Option<Label>> = std::mem::take(rows).into_iter().map(Some).collect();
+    // Every index appears once in `order`, so each slot is taken once.
+    rows.extend(order.into_iter().filter_map(|(_, i)| slots[i].take()));
 }
 
 #[cfg(test)]
