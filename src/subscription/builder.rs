@@ -378,7 +378,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Subscription>();
         assert_send_sync::<SubscriptionOptions>();
-        assert_send_sync::<crate::LabelStream>();
+        assert_send_sync::<crate::subscription::stream::LabelStream>();
         assert_send_sync::<SubscriptionBuilder<LabelEvent>>();
         assert_send_sync::<EventStream<RawEvent>>();
     }

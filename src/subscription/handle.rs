@@ -326,7 +326,7 @@ impl Subscription {
 
     /// Returns the protocol the server picked for the last connection established (`None` before
     /// the first).
-    pub fn protocol(&self) -> Option<crate::WsProtocol> {
+    pub fn protocol(&self) -> Option<crate::subscription::options::WsProtocol> {
         self.shared.protocol()
     }
 
