@@ -9,7 +9,7 @@
 //!
 //! Sections: `throughput`, `hotpath`, `backpressure`, `cli`, `latency`, `control`, `scale`,
 //! `http`, `python` (with the whole read of 100,000 labels against the SDK), `catchup`,
-//! `webhooks`.
+//! `webhooks` (the receiver's CPU per event; a label's way to the receiver through the emulator).
 
 mod sections;
 mod support;
@@ -98,6 +98,7 @@ fn main() {
     }
     if on("webhooks") {
         sections::webhooks::run(&mut report, n(20_000), 5);
+        sections::webhook_latency::run(&mut report, n(200), n(1000));
     }
     report.note(format!(
         "Load average (1 min) at start / end: {load_before} / {} on {} CPUs.",

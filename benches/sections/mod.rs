@@ -11,4 +11,5 @@ pub mod latency;
 pub mod python;
 pub mod scale;
 pub mod throughput;
+pub mod webhook_latency;
 pub mod webhooks;

@@ -2,6 +2,7 @@
 //! crate (`http-net`) that parses each body into a `serde_json::Value` and answers 200, under
 //! the same load (keep-alive connections POSTing realistic webhook bodies), in the same run.
 //! The receiver's CPU is the process's minus the load generator's own threads'.
+//! A label's way from `append_labels` to the receiver, through the emulator: `webhook_latency`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
