@@ -258,7 +258,10 @@ impl Response {
 /// JSON compresses a few times to a few dozen times, a decompression bomb a thousand times.
 pub(crate) const GZIP_RATIO: usize = 64;
 /// What any gzip body may decompress to, whatever its compressed size (within the body limit).
-pub(crate) const GZIP_FLOOR: usize = 1024 * 1024;
+/// The SDK gzips bodies of 1 MB or more, and a long repetitive field (its own tests send a
+/// project description of 2 MiB of one letter) compresses a thousand times: such bodies stay
+/// under this floor.
+pub(crate) const GZIP_FLOOR: usize = 8 * 1024 * 1024;
 
 /// Why a body could not be decoded.
 #[derive(Debug, PartialEq)]
@@ -393,6 +396,19 @@ mod tests {
         assert_eq!(
             decode_body(Some("gzip"), gz, 999),
             Err(DecodeError::TooLarge(999))
+        );
+        // The SDK's big create_project: 2 MiB of one letter, a thousand times smaller gzipped.
+        let mut big = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        big.write_all(&vec![b'x'; 2 << 20]).unwrap();
+        let big = big.finish().unwrap();
+        assert!(
+            big.len() * GZIP_RATIO < 2 << 20,
+            "{} bytes gzipped",
+            big.len()
+        );
+        assert_eq!(
+            decode_body(Some("gzip"), big, 32 << 20).unwrap().len(),
+            2 << 20
         );
         let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         bomb.write_all(&vec![b'0'; 8 * GZIP_FLOOR]).unwrap();
