@@ -26,10 +26,7 @@ impl PluginMutation {
         viewer(ctx)?;
         let new = checked(ctx, data)?;
         let rec = state(ctx)?.create_webhook(new).map_err(store_error)?;
-        Ok(format!(
-            "Plugin with name {} successfully created",
-            rec.name
-        ))
+        Ok(done(&rec.name, "created"))
     }
 
     /// Changes the URL, header and events of the webhook `pluginName`; deliveries still pending
@@ -38,10 +35,7 @@ impl PluginMutation {
         viewer(ctx)?;
         let new = checked(ctx, data)?;
         let rec = state(ctx)?.update_webhook(new).map_err(store_error)?;
-        Ok(format!(
-            "Plugin with name {} successfully updated",
-            rec.name
-        ))
+        Ok(done(&rec.name, "updated"))
     }
 
     /// Activates a webhook on a project (again: no change, no error). Returns a message.
@@ -54,10 +48,7 @@ impl PluginMutation {
         let rec = state(ctx)?
             .activate_webhook(&me.id, &where_.plugin_name, &where_.project_id)
             .map_err(store_error)?;
-        Ok(format!(
-            "Plugin with name {} successfully activated",
-            rec.name
-        ))
+        Ok(done(&rec.name, "activated"))
     }
 
     /// Deactivates a webhook on a project (no error if it was not active): no new event of the
@@ -71,10 +62,7 @@ impl PluginMutation {
         let rec = state(ctx)?
             .deactivate_webhook(&me.id, &where_.plugin_name, &where_.project_id)
             .map_err(store_error)?;
-        Ok(format!(
-            "Plugin with name {} successfully deactivated",
-            rec.name
-        ))
+        Ok(done(&rec.name, "deactivated"))
     }
 
     /// Deletes a webhook with its activations, pending deliveries and logs. Returns a message.
@@ -87,11 +75,13 @@ impl PluginMutation {
         let rec = state(ctx)?
             .delete_webhook(&where_.plugin_name)
             .map_err(store_error)?;
-        Ok(format!(
-            "Plugin with name {} successfully deleted",
-            rec.name
-        ))
+        Ok(done(&rec.name, "deleted"))
     }
+}
+
+/// Returns Kili's answer to a plugin mutation: "Plugin with name NAME successfully VERB".
+fn done(name: &str, verb: &str) -> String {
+    format!("Plugin with name {name} successfully {verb}")
 }
 
 /// Checks a webhook's settings: a name, events the server emulates, no event matcher, a header
