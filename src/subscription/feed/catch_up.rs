@@ -57,13 +57,19 @@ pub(crate) struct Interrupted {
     pub(crate) resume_at: i64,
 }
 
+/// Returns what makes a request error an [`Interrupted`] catch-up resumable at `resume_at`.
+fn interrupted(resume_at: i64) -> impl FnOnce(Error) -> Interrupted {
+    move |error| Interrupted { error, resume_at }
+}
+
 /// How many passes over a single-millisecond window at most, until one is clean.
 const PASSES: usize = 10;
 
 /// Fetches the labels created in `[from, to]` (at most `limit`, the newest) and hands them to
-/// `deliver` window by window, oldest first. `page` is the most a request asks for; `likely_end`
-/// is where the labels probably stop (now, by the local clock): the span is first cut there, so
-/// that a far `to` costs one count, not a bisection down from it.
+/// `deliver` window by window, oldest first. `page` is the most a request asks for;
+/// `likely_end` is where the labels probably stop (the server's now, as estimated): the span
+/// is first cut there, so that a far `to` costs one count and does not thin the density that
+/// sizes the windows.
 ///
 /// # Errors
 ///
@@ -77,7 +83,6 @@ pub(crate) fn run(
     limit: Option<u64>,
     deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
 ) -> std::result::Result<Report, Interrupted> {
-    let interrupted = |resume_at: i64| move |error: Error| Interrupted { error, resume_at };
     let page = page.max(1);
     let mut report = Report::default();
     if from > to {
@@ -133,7 +138,6 @@ fn sweep(
     report: &mut Report,
     deliver: &mut dyn FnMut(Vec<Label>) -> Flow,
 ) -> std::result::Result<Flow, Interrupted> {
-    let interrupted = |resume_at: i64| move |error: Error| Interrupted { error, resume_at };
     if from > to {
         return Ok(Flow::Continue);
     }
@@ -310,9 +314,9 @@ fn skip_paged(
             break;
         }
     }
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    rows.retain(|l| seen.insert(l.id().to_owned()));
-    drop(seen);
+    // Sorted by (createdAt, id), a label seen twice is two neighbours.
+    sort(&mut rows);
+    rows.dedup_by(|x, y| x.id() == y.id());
     let after = source.count(a, b)?;
     if after != count || rows.len() as u64 != count {
         log::debug!(
@@ -321,7 +325,6 @@ fn skip_paged(
         );
         return Ok(None);
     }
-    sort(&mut rows);
     Ok(Some((count, deliver(rows))))
 }
 
