@@ -12,44 +12,18 @@ use serde_json::value::RawValue;
 
 use crate::common::hash::WordHasher;
 use crate::error::{Error, Result};
-use crate::models::{Label, LabelFromText, RawJson};
+use crate::models::{Label, LabelFromText, RawJson, WebhookHandler};
 
-/// What happened, as the webhook's `eventType` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WebhookEventType {
-    /// `onSubmit`: a label was submitted.
-    OnSubmit,
-    /// `onReview`: a label was reviewed.
-    OnReview,
-    /// Any other type Kili sends, as it is spelled.
-    Other(String),
-}
-
-impl WebhookEventType {
-    /// Returns the type as Kili spells it (`"onSubmit"`, `"onReview"`, ...).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(kili::WebhookEventType::OnReview.as_str(), "onReview");
-    /// ```
-    pub fn as_str(&self) -> &str {
-        match self {
-            WebhookEventType::OnSubmit => "onSubmit",
-            WebhookEventType::OnReview => "onReview",
-            WebhookEventType::Other(other) => other,
-        }
-    }
-
-    fn from_wire(s: &str) -> WebhookEventType {
-        match s {
-            "onSubmit" => WebhookEventType::OnSubmit,
-            "onReview" => WebhookEventType::OnReview,
-            other => WebhookEventType::Other(other.to_owned()),
-        }
-    }
-}
+/// What happened, as the webhook's `eventType` says: one of the handler types it was
+/// registered for ([`WebhookHandler`], Kili's `PluginHandlerType`); a type this crate does not
+/// know is kept as `Other`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(kili::WebhookEventType::OnReview.as_str(), "onReview");
+/// ```
+pub type WebhookEventType = WebhookHandler;
 
 /// One POST of a Kili webhook, decoded.
 ///
@@ -73,7 +47,8 @@ pub struct WebhookEvent {
     project_id: Option<String>,
     asset_id: Option<String>,
     label: Option<Label>,
-    /// The digest of the label's (else the payload's) text, for a label without a version.
+    /// The digest of the label's (else the payload's) text, for a label without a version
+    /// (0, not computed, for a label with one).
     digest: u64,
     body: Box<str>,
 }
@@ -121,6 +96,11 @@ impl WebhookEvent {
         let text = std::str::from_utf8(body).map_err(|e| Error::decode("a webhook body", e))?;
         let wire: Wire<'_> =
             serde_json::from_str(text).map_err(|e| Error::decode("a webhook body", e))?;
+        let Ok(event_type) = wire
+            .event_type
+            .as_deref()
+            .unwrap_or("")
+            .parse::<WebhookEventType>();
         let owned = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);
         let (log_run, log_project) = wire.log.map_or((None, None), |l| (l.run_id, l.project_id));
         let (label, asset_id, project_id, digest) = match wire.payload {
@@ -137,14 +117,17 @@ impl WebhookEvent {
                     ),
                     _ => None,
                 };
-                let digest = digest_of(p.label.unwrap_or(raw).get().as_bytes());
+                let digest = match label.as_ref().and_then(version_of) {
+                    Some(_) => 0,
+                    None => digest_of(p.label.unwrap_or(raw).get().as_bytes()),
+                };
                 (label, p.asset_id.or(p.asset_id_camel), p.project_id, digest)
             }
         };
         let asset_id = owned(asset_id)
             .or_else(|| label.as_ref().and_then(|l| l.asset_id().map(str::to_owned)));
         Ok(WebhookEvent {
-            event_type: WebhookEventType::from_wire(wire.event_type.as_deref().unwrap_or("")),
+            event_type,
             run_id: owned(log_run),
             project_id: owned(log_project.or(project_id)),
             asset_id,
@@ -191,15 +174,22 @@ impl WebhookEvent {
     /// label, of the payload).
     pub(crate) fn key(&self) -> String {
         let label_id = self.label.as_ref().map_or("", |l| l.id());
-        let version = self.label.as_ref().and_then(|l| l.extra().get("version"));
-        match version {
-            Some(Value::Number(n)) => format!("{}\t{label_id}\t{n}", self.event_type.as_str()),
+        match self.label.as_ref().and_then(version_of) {
+            Some(n) => format!("{}\t{label_id}\t{n}", self.event_type.as_str()),
             _ => format!(
                 "{}\t{label_id}\t#{:016x}",
                 self.event_type.as_str(),
                 self.digest
             ),
         }
+    }
+}
+
+/// Returns a label's `version`, if it is a number.
+fn version_of(label: &Label) -> Option<&serde_json::Number> {
+    match label.extra().get("version") {
+        Some(Value::Number(n)) => Some(n),
+        _ => None,
     }
 }
 

@@ -321,8 +321,7 @@ impl WebhookReceiver {
     ///
     /// What the accept loop failed with, if it did.
     pub fn close(&self) -> Result<()> {
-        self.shared.closing.store(true, Ordering::SeqCst);
-        drop(self.closing.lock().take());
+        self.begin_closing();
         // Waits for a callback in progress: none starts after this.
         if let Some(delivery) = self.delivery.upgrade() {
             drop(delivery.lock());
@@ -345,6 +344,13 @@ impl WebhookReceiver {
     /// Waits like [`wait`](Self::wait), at most `timeout`; `None` if it still runs then.
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<()>> {
         self.finish(Instant::now().checked_add(timeout))
+    }
+
+    /// Answers every request 503 from now on and wakes the connections waiting to hand an
+    /// event to a full stream.
+    fn begin_closing(&self) {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        drop(self.closing.lock().take());
     }
 
     /// Waits until `deadline` (forever if `None`) for the accept loop's end; its outcome.
@@ -386,8 +392,7 @@ impl<T> EventStream<T, WebhookReceiver> {
 
 impl Drop for WebhookReceiver {
     fn drop(&mut self) {
-        self.shared.closing.store(true, Ordering::SeqCst);
-        drop(self.closing.lock().take());
+        self.begin_closing();
         self.shutdown.shutdown();
     }
 }

@@ -95,8 +95,7 @@ impl Seen {
             let mut f = File::create(&tmp).map_err(io("writing"))?;
             let mut text = format!("{HEADER}\n");
             for key in &self.order {
-                text.push_str(&serde_json::Value::String(key.clone()).to_string());
-                text.push('\n');
+                text.push_str(&line_of(key));
             }
             f.write_all(text.as_bytes()).map_err(io("writing"))?;
             f.sync_all().map_err(io("syncing"))?;
@@ -132,9 +131,10 @@ impl Seen {
     /// [`Error::Io`] if the state file cannot be written; the key is remembered in memory
     /// anyway.
     pub(crate) fn insert(&mut self, key: String) -> Result<()> {
-        let line = format!("{}\n", serde_json::Value::String(key.clone()));
+        // The line is written only with a state file.
+        let line = self.file.is_some().then(|| line_of(&key));
         self.remember(key);
-        let Some(state) = &mut self.file else {
+        let (Some(line), Some(state)) = (line, &mut self.file) else {
             return Ok(());
         };
         let io = Error::io(format!("writing {}", state.path.display()));
@@ -160,6 +160,13 @@ impl Seen {
             }
         }
     }
+}
+
+/// Returns a key's line in the state file: a JSON string and a newline.
+fn line_of(key: &str) -> String {
+    let mut line = serde_json::Value::String(key.to_owned()).to_string();
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]

@@ -69,8 +69,7 @@ pub(crate) struct Shared {
     pub(crate) closing: AtomicBool,
     pub(crate) counters: Counters,
     pub(crate) started: Instant,
-    state: Mutex<SubscriptionState>,
-    /// The accept loop's outcome, once it ended.
+    /// The accept loop's outcome, once it ended (the state follows from it).
     ended: Mutex<Option<Result<()>>>,
     ended_changed: Condvar,
 }
@@ -84,7 +83,6 @@ impl Shared {
             closing: AtomicBool::new(false),
             counters: Counters::default(),
             started: Instant::now(),
-            state: Mutex::new(SubscriptionState::Active),
             ended: Mutex::new(None),
             ended_changed: Condvar::new(),
         }
@@ -92,10 +90,6 @@ impl Shared {
 
     /// Records how the accept loop ended, and wakes who waits for it.
     pub(crate) fn end(&self, outcome: Result<()>) {
-        self.set_state(match &outcome {
-            Ok(()) => SubscriptionState::Closed,
-            Err(e) => SubscriptionState::Failed(e.clone()),
-        });
         *self.ended.lock() = Some(outcome);
         self.ended_changed.notify_all();
     }
@@ -125,11 +119,12 @@ impl Shared {
         self.counters.snapshot()
     }
 
+    /// Returns `Active` until the accept loop ended, then `Closed` or `Failed` as it ended.
     pub(crate) fn state(&self) -> SubscriptionState {
-        self.state.lock().clone()
-    }
-
-    pub(crate) fn set_state(&self, state: SubscriptionState) {
-        *self.state.lock() = state;
+        match &*self.ended.lock() {
+            None => SubscriptionState::Active,
+            Some(Ok(())) => SubscriptionState::Closed,
+            Some(Err(e)) => SubscriptionState::Failed(e.clone()),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::client::Kili;
-use crate::client::ops::batches;
+use crate::client::ops::{batches, id_of};
 use crate::client::paginate::Paginated;
 use crate::client::progress::Progress;
 use crate::client::resources::{ISSUES, Page, page_setters};
@@ -240,14 +240,10 @@ page_setters!(IssueQuery, "issues", "DEFAULT_ISSUE_FIELDS");
 
 /// Returns the ids a `createIssues` batch answered with, one per issue sent.
 fn created_ids(answer: &Value, sent: usize) -> Result<Vec<String>> {
-    let ids: Option<Vec<String>> = answer.as_array().and_then(|items| {
-        items
-            .iter()
-            .map(|i| i.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    });
-    match ids {
-        Some(ids) if ids.len() == sent => Ok(ids),
+    match answer.as_array() {
+        Some(items) if items.len() == sent => {
+            items.iter().map(|i| id_of(i, "a created issue")).collect()
+        }
         _ => Err(Error::decode(
             "the created issues",
             format!("expected {sent} objects with an id, got {answer}"),
